@@ -1,0 +1,42 @@
+"""What every command receives besides its own fields, and what it returns."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from uuid import UUID
+
+from domain.events import EventMeta
+from domain.principal import Principal
+
+
+@dataclass(frozen=True)
+class CommandContext:
+    """The caller and the request a command runs in.
+
+    Attributes:
+        principal: The caller, built at the HTTP edge.
+        correlation_id: The request id, carried into every event's metadata.
+    """
+
+    principal: Principal
+    correlation_id: str
+
+    def meta(self) -> EventMeta:
+        """Event metadata for events this command causes."""
+        return EventMeta.of(self.principal, self.correlation_id)
+
+
+@dataclass(frozen=True)
+class Accepted:
+    """The answer every accepted command shares.
+
+    Attributes:
+        id: The aggregate the command changed.
+        version: The aggregate's version after the command.
+        position: Global position of the last event written; a query can ask
+            to be answered only once its read model has reached it.
+    """
+
+    id: UUID
+    version: int
+    position: int

@@ -1,0 +1,43 @@
+"""The one permission table: which tenant roles may do what.
+
+Routes declare a :class:`Permission`; command services check it again with
+:func:`authorize`, so a caller that bypasses HTTP is held to the same rule.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from domain.errors import PermissionDeniedError
+from domain.principal import Principal, Role
+
+
+class Permission(StrEnum):
+    """Things a caller may be allowed to do."""
+
+    ORGANIZATION_REGISTER = "organization:register"
+    ORGANIZATION_UPDATE = "organization:update"
+    ORGANIZATION_READ = "organization:read"
+
+
+_MANAGERS = frozenset({Role.TENANT_ADMIN, Role.PROGRAMME_MANAGER})
+_TENANT_READERS = frozenset(Role) - {Role.PLATFORM_ADMIN}
+
+PERMISSIONS: dict[Permission, frozenset[Role]] = {
+    Permission.ORGANIZATION_REGISTER: _MANAGERS,
+    Permission.ORGANIZATION_UPDATE: _MANAGERS,
+    Permission.ORGANIZATION_READ: _TENANT_READERS,
+}
+
+
+def is_allowed(principal: Principal, permission: Permission) -> bool:
+    """Whether ``principal`` holds a role that grants ``permission``."""
+    return principal.has_any_role(PERMISSIONS[permission])
+
+
+def authorize(principal: Principal, permission: Permission) -> None:
+    """Raise :class:`PermissionDeniedError` unless ``permission`` is granted."""
+    if not is_allowed(principal, permission):
+        raise PermissionDeniedError(
+            permission=permission.value, actor=principal.actor_id
+        )

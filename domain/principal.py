@@ -1,0 +1,54 @@
+"""The caller of every command and query.
+
+A :class:`Principal` is built only at the HTTP edge (from development headers
+today, from tokens later). Everything behind the edge (domain rules, event
+metadata, read-model queries) uses only this value.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+from uuid import UUID
+
+
+class Role(StrEnum):
+    """Tenant roles. Audit-team roles come with the audit domain."""
+
+    PLATFORM_ADMIN = "platform_admin"
+    TENANT_ADMIN = "tenant_admin"
+    PROGRAMME_MANAGER = "programme_manager"
+    AUDITOR = "auditor"
+    TECHNICAL_REVIEWER = "technical_reviewer"
+    DECISION_MAKER = "decision_maker"
+    COMPLIANCE_OFFICER = "compliance_officer"
+    CLIENT_ADMIN = "client_admin"
+    CLIENT_USER = "client_user"
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is calling, for which tenant, with which roles and scopes.
+
+    Attributes:
+        tenant_id: The assurance provider's workspace the caller acts in.
+        actor_id: Stable id of the person or service account.
+        roles: Tenant roles held by the caller.
+        organization_ids: Client organizations the caller is limited to;
+            ``None`` means every organization of the tenant.
+        audit_ids: Audits the caller is limited to; ``None`` means no limit.
+    """
+
+    tenant_id: str
+    actor_id: str
+    roles: frozenset[Role] = field(default_factory=frozenset)
+    organization_ids: frozenset[UUID] | None = None
+    audit_ids: frozenset[UUID] | None = None
+
+    def has_any_role(self, roles: frozenset[Role]) -> bool:
+        """Whether the caller holds at least one of ``roles``."""
+        return not self.roles.isdisjoint(roles)
+
+    def may_see_organization(self, organization_id: UUID) -> bool:
+        """Whether the organization scope admits ``organization_id``."""
+        return self.organization_ids is None or organization_id in self.organization_ids
