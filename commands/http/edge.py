@@ -1,0 +1,76 @@
+"""What every HTTP route shares: the caller, the request id, permissions.
+
+The Principal is built here, at the edge, by an :class:`Authenticator` the
+app factory installs on ``app.state``; nothing behind the edge looks at HTTP.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Annotated, Protocol
+
+from fastapi import Depends, Request
+
+from commands.context import CommandContext
+from domain.access import Permission, authorize
+from domain.principal import Principal
+
+
+class NotAuthenticatedError(Exception):
+    """The request carries no acceptable credentials (401)."""
+
+
+class InvalidPreconditionError(ValueError):
+    """An ``If-Match`` header that is not an ETag this API issued (400)."""
+
+
+class Authenticator(Protocol):
+    """Builds the caller from request headers."""
+
+    def authenticate(self, headers: Mapping[str, str]) -> Principal:
+        """The caller, or :class:`NotAuthenticatedError`."""
+        ...
+
+
+def current_principal(request: Request) -> Principal:
+    """The caller of this request."""
+    authenticator: Authenticator = request.app.state.authenticator
+    return authenticator.authenticate(request.headers)
+
+
+def request_id(request: Request) -> str:
+    """The request's correlation id (set by the app's middleware)."""
+    return str(getattr(request.state, "request_id", ""))
+
+
+CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
+RequestId = Annotated[str, Depends(request_id)]
+
+
+def requires(permission: Permission) -> Callable[[Principal], Principal]:
+    """Dependency declaring and checking the permission a route needs."""
+
+    def check(principal: CurrentPrincipal) -> Principal:
+        authorize(principal, permission)
+        return principal
+
+    check.required_permission = permission  # type: ignore[attr-defined]
+    return check
+
+
+def command_context(principal: Principal, correlation_id: str) -> CommandContext:
+    return CommandContext(principal=principal, correlation_id=correlation_id)
+
+
+def expected_version(if_match: str | None) -> int | None:
+    """The aggregate version an ``If-Match`` header names (``"3"``), if any."""
+    if if_match is None or if_match.strip() == "*":
+        return None
+    value = if_match.strip()
+    if value.startswith('"') and value.endswith('"') and len(value) >= 2:
+        value = value[1:-1]
+    if not value.isdigit() or not 0 < int(value) < 2**31:
+        raise InvalidPreconditionError(
+            f"If-Match must be an ETag this API issued, like '\"3\"', got {if_match!r}"
+        )
+    return int(value)

@@ -1,0 +1,99 @@
+"""The composition root: builds every adapter and service from settings.
+
+Nothing connects at import time; pools open on first use.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import partial
+from typing import Any
+
+from commands.http.edge import Authenticator
+from commands.organizations import OrganizationService
+from infra import kafka
+from infra.auth import DevelopmentHeaderAuthenticator, NoAuthenticator
+from infra.eventstore import LibraryEventStore, postgres_env
+from infra.health import HealthCheck
+from infra.postgres.organizations import (
+    PostgresOrganizationStore,
+    PostgresOrganizationView,
+)
+from infra.postgres.pool import Database
+from infra.postgres.progress import ProjectionProgress
+from infra.projector import ProjectionRunner
+from infra.relay import Relay
+from infra.settings import Settings
+from projections.organizations import OrganizationProjection
+
+
+@dataclass
+class Services:
+    """The command services routes call (``app.state.services``)."""
+
+    organizations: OrganizationService
+
+
+@dataclass
+class Container:
+    """Everything an entry point needs, built once."""
+
+    settings: Settings
+    database: Database
+    event_store: LibraryEventStore
+    services: Services
+    organization_view: PostgresOrganizationView
+    progress: ProjectionProgress
+    authenticator: Authenticator
+    health: HealthCheck
+    _closed: bool = field(default=False, repr=False)
+
+    def relay(self, topic: str | None = None) -> Relay:
+        return Relay(
+            self.settings,
+            self.event_store,
+            self.database,
+            partial(kafka.producer, self.settings),
+            topic=topic,
+        )
+
+    def projectors(
+        self, topic: str | None = None, group_prefix: str | None = None
+    ) -> list[ProjectionRunner[Any]]:
+        """One runner per projection, on ``topic`` (default: the events topic)."""
+        name = topic or self.settings.kafka_topic
+        projection = OrganizationProjection()
+        runner = ProjectionRunner(
+            projection,
+            PostgresOrganizationStore,
+            self.database,
+            lambda group: kafka.consumer(self.settings, group, name),
+            name,
+            group=f"{group_prefix}.{projection.name}" if group_prefix else None,
+        )
+        return [runner]
+
+    def close(self) -> None:
+        if not self._closed:
+            self._closed = True
+            self.event_store.close()
+            self.database.close()
+
+
+def bootstrap(settings: Settings) -> Container:
+    """Wire the application for ``settings``."""
+    database = Database.from_settings(settings)
+    event_store = LibraryEventStore(postgres_env(settings))
+    authenticator: Authenticator = (
+        DevelopmentHeaderAuthenticator() if settings.dev_headers else NoAuthenticator()
+    )
+    return Container(
+        settings=settings,
+        database=database,
+        event_store=event_store,
+        services=Services(organizations=OrganizationService(event_store)),
+        organization_view=PostgresOrganizationView(database),
+        progress=ProjectionProgress(database, settings.kafka_topic),
+        authenticator=authenticator,
+        health=HealthCheck(settings, database),
+    )

@@ -1,0 +1,80 @@
+"""CloudEvents 1.0 Kafka protocol binding, binary content mode.
+
+Context attributes travel as ``ce_*`` headers; the record value is the public
+JSON body; the record key is the aggregate id, so one aggregate's events stay
+in one partition, in version order. AssureHub's extension attributes are
+lower-case alphanumerics as the spec requires: ``tenantid``, ``position``,
+``aggregateversion``, ``actorid``, ``correlationid``, ``causationid``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from datetime import datetime
+
+from projections.envelope import EventEnvelope
+
+SPEC_VERSION = "1.0"
+CONTENT_TYPE = "application/json"
+
+Headers = list[tuple[str, bytes]]
+
+
+class MalformedEventError(ValueError):
+    """A record is not a CloudEvent this codec understands."""
+
+
+def encode(envelope: EventEnvelope) -> tuple[bytes, bytes, Headers]:
+    """Key, value and headers of the Kafka record for ``envelope``."""
+    attributes = [
+        ("ce_specversion", SPEC_VERSION),
+        ("ce_id", envelope.id),
+        ("ce_type", envelope.type),
+        ("ce_source", envelope.source),
+        ("ce_subject", envelope.subject),
+        ("ce_time", envelope.time.isoformat()),
+        ("content-type", CONTENT_TYPE),
+        ("ce_tenantid", envelope.tenant_id),
+        ("ce_position", str(envelope.position)),
+        ("ce_aggregateversion", str(envelope.aggregate_version)),
+        ("ce_actorid", envelope.actor_id),
+        ("ce_correlationid", envelope.correlation_id),
+        ("ce_causationid", envelope.causation_id),
+    ]
+    encoded: Headers = [(k, v.encode()) for k, v in attributes]
+    value = json.dumps(envelope.data, separators=(",", ":"), sort_keys=True).encode()
+    return envelope.subject.encode(), value, encoded
+
+
+def decode(value: bytes, headers: Sequence[tuple[str, bytes]]) -> EventEnvelope:
+    """The envelope of a record produced by :func:`encode`.
+
+    Raises:
+        MalformedEventError: a required attribute is missing or unparsable.
+    """
+    attrs = {k: v.decode() for k, v in headers if k.startswith("ce_")}
+    try:
+        if attrs["ce_specversion"] != SPEC_VERSION:
+            raise MalformedEventError(
+                f"unsupported specversion {attrs['ce_specversion']}"
+            )
+        data = json.loads(value)
+        if not isinstance(data, dict):
+            raise MalformedEventError("event data is not a JSON object")
+        return EventEnvelope(
+            id=attrs["ce_id"],
+            type=attrs["ce_type"],
+            source=attrs["ce_source"],
+            subject=attrs["ce_subject"],
+            time=datetime.fromisoformat(attrs["ce_time"]),
+            tenant_id=attrs["ce_tenantid"],
+            position=int(attrs["ce_position"]),
+            aggregate_version=int(attrs["ce_aggregateversion"]),
+            actor_id=attrs["ce_actorid"],
+            correlation_id=attrs["ce_correlationid"],
+            causation_id=attrs["ce_causationid"],
+            data=data,
+        )
+    except (KeyError, ValueError) as e:
+        raise MalformedEventError(f"not an AssureHub CloudEvent: {e}") from e

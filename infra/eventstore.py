@@ -1,0 +1,177 @@
+"""The event store: the eventsourcing library's PostgreSQL persistence.
+
+Writes go through the library's default insert, which takes an EXCLUSIVE lock
+on the events table so that positions (``notification_id``) commit in order
+and a reader of the global log never passes a gap that fills later.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Mapping, Sequence
+from typing import Any, TypeVar, cast
+from uuid import UUID
+
+from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.domain import Aggregate, DomainEventProtocol
+from eventsourcing.persistence import (
+    IntegrityError,
+    JSONTranscoder,
+    Notification,
+    PersistenceError,
+    StoredEvent,
+    Transcoding,
+)
+from eventsourcing.postgres import PostgresApplicationRecorder
+from eventsourcing.utils import Environment
+
+from commands.errors import ConcurrentWriteError
+from domain.events import EventMeta
+from infra.errors import DependencyUnavailableError
+from infra.settings import Settings
+
+A = TypeVar("A", bound=Aggregate)
+
+APPLICATION_NAME = "AssureHub"
+EVENTS_TABLE = "assurehub_events"
+"""Table of stored events; its ``notification_id`` is the global position."""
+EVENTS_CHANNEL = EVENTS_TABLE
+"""Channel the library NOTIFYs in every insert transaction."""
+
+
+class EventMetaAsDict(Transcoding):
+    """Stores :class:`EventMeta` as a plain JSON object."""
+
+    type = EventMeta
+    name = "event_meta"
+
+    def encode(self, obj: EventMeta) -> dict[str, str]:
+        return {
+            "tenant_id": obj.tenant_id,
+            "actor_id": obj.actor_id,
+            "correlation_id": obj.correlation_id,
+            "causation_id": obj.causation_id,
+        }
+
+    def decode(self, data: dict[str, str]) -> EventMeta:
+        return EventMeta(**data)
+
+
+class FailFastRecorder(PostgresApplicationRecorder):
+    """The library's recorder without its blind retry loop on insert.
+
+    A command answers 503 promptly when Postgres is down instead of retrying
+    for seconds inside one HTTP request; callers retry with ``Retry-After``.
+    """
+
+    insert_events = PostgresApplicationRecorder.insert_events.__wrapped__
+
+
+class AssureHubApplication(Application[UUID]):
+    """The library's application object, configured only by our settings."""
+
+    name = APPLICATION_NAME
+
+    def construct_env(
+        self, name: str, env: Mapping[str, str] | None = None
+    ) -> Environment:
+        # Unlike the library's default, never read os.environ: settings decide.
+        return Environment(name, dict(env or {}))
+
+    def register_transcodings(self, transcoder: JSONTranscoder) -> None:
+        super().register_transcodings(transcoder)
+        transcoder.register(EventMetaAsDict())
+
+
+def postgres_env(settings: Settings, *, create_table: bool = False) -> dict[str, str]:
+    """The library's environment for our Postgres database."""
+    dsn = settings.database_url
+    host = dsn.hosts()[0]
+    return {
+        "PERSISTENCE_MODULE": "eventsourcing.postgres",
+        "POSTGRES_DBNAME": (dsn.path or "/").lstrip("/"),
+        "POSTGRES_HOST": str(host["host"]),
+        "POSTGRES_PORT": str(host["port"] or 5432),
+        "POSTGRES_USER": str(host["username"] or ""),
+        "POSTGRES_PASSWORD": str(host["password"] or ""),
+        "POSTGRES_CONNECT_TIMEOUT": "3",
+        "POSTGRES_POOL_SIZE": str(settings.db_pool_size),
+        "POSTGRES_MAX_OVERFLOW": str(settings.db_pool_size),
+        "POSTGRES_LOCK_TIMEOUT": "10",
+        "POSTGRES_PRE_PING": "y",
+        "APPLICATION_RECORDER_TOPIC": f"{__name__}:FailFastRecorder",
+        "CREATE_TABLE": "y" if create_table else "n",
+    }
+
+
+def in_memory_env() -> dict[str, str]:
+    """The library's in-memory persistence: the event store's test twin."""
+    return {"PERSISTENCE_MODULE": "eventsourcing.popo"}
+
+
+class LibraryEventStore:
+    """:class:`commands.ports.EventStore` over the eventsourcing library.
+
+    The library's application object connects when it is built, so it is
+    built on first use: the API starts (and answers 503) while Postgres is down.
+    """
+
+    def __init__(self, env: Mapping[str, str]) -> None:
+        self._env = dict(env)
+        self._app: AssureHubApplication | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def app(self) -> AssureHubApplication:
+        if self._app is None:
+            with self._lock:
+                if self._app is None:
+                    try:
+                        self._app = AssureHubApplication(self._env)
+                    except PersistenceError as e:
+                        raise DependencyUnavailableError("postgres", str(e)) from e
+        return self._app
+
+    def load(self, kind: type[A], aggregate_id: UUID) -> A | None:
+        try:
+            aggregate: Aggregate = self.app.repository.get(aggregate_id)
+        except AggregateNotFoundError:
+            return None
+        except PersistenceError as e:
+            raise DependencyUnavailableError("postgres", str(e)) from e
+        return aggregate if isinstance(aggregate, kind) else None
+
+    def append(self, aggregate: Aggregate) -> int:
+        try:
+            recordings = self.app.save(aggregate)
+        except IntegrityError as e:
+            raise ConcurrentWriteError(aggregate.id) from e
+        except PersistenceError as e:
+            raise DependencyUnavailableError("postgres", str(e)) from e
+        return max(r.notification.id for r in recordings)
+
+    def read_after(self, position: int, limit: int) -> Sequence[Notification]:
+        """Stored events after ``position`` in position order."""
+        try:
+            return self.app.recorder.select_notifications(
+                start=position, limit=limit, inclusive_of_start=False
+            )
+        except PersistenceError as e:
+            raise DependencyUnavailableError("postgres", str(e)) from e
+
+    def decode(self, stored: StoredEvent) -> DomainEventProtocol[UUID]:
+        """The domain event at its current class version (upcast if older)."""
+        return self.app.mapper.to_domain_event(stored)
+
+    def head(self) -> int:
+        """Position of the newest stored event (0 when empty)."""
+        try:
+            recorder = cast(Any, self.app.recorder)
+            return int(recorder.max_notification_id() or 0)
+        except PersistenceError as e:
+            raise DependencyUnavailableError("postgres", str(e)) from e
+
+    def close(self) -> None:
+        if self._app is not None:
+            self._app.close()
+            self._app = None

@@ -1,0 +1,177 @@
+"""Postgres adapters of the organizations read model."""
+
+from __future__ import annotations
+
+import base64
+import json
+from typing import Any
+from uuid import UUID
+
+from psycopg.types.json import Jsonb
+
+from domain.principal import Principal
+from infra.postgres.pool import Connection, Database
+from projections.organizations import (
+    Change,
+    OrganizationPage,
+    OrganizationQuery,
+    OrganizationRecord,
+    SiteRecord,
+)
+
+
+class InvalidCursorError(ValueError):
+    """A pagination cursor that this view did not issue."""
+
+
+def name_key(name: str) -> str:
+    return name.casefold()
+
+
+class PostgresOrganizationStore:
+    """Write side, bound to the projection runner's open transaction.
+
+    Every update is guarded by the version, so an event can never move a row
+    backwards even if it were delivered twice.
+    """
+
+    def __init__(self, conn: Connection) -> None:
+        self._conn = conn
+
+    def insert(self, change: Change, name: str, country: str) -> None:
+        self._conn.execute(
+            "INSERT INTO rm_organizations (tenant_id, id, name, name_key, country,"
+            " version, position, registered_at, updated_at)"
+            " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)"
+            " ON CONFLICT (tenant_id, id) DO NOTHING",
+            (
+                change.tenant_id,
+                change.organization_id,
+                name,
+                name_key(name),
+                country,
+                change.version,
+                change.position,
+                change.at,
+                change.at,
+            ),
+        )
+
+    def rename(self, change: Change, name: str) -> None:
+        self._update(change, "name = %s, name_key = %s", (name, name_key(name)))
+
+    def add_site(self, change: Change, site: SiteRecord) -> None:
+        entry = {
+            "id": str(site.id),
+            "name": site.name,
+            "address": site.address,
+            "country": site.country,
+        }
+        self._update(change, "sites = sites || %s", (Jsonb([entry]),))
+
+    def _update(
+        self, change: Change, assignments: str, params: tuple[Any, ...]
+    ) -> None:
+        self._conn.execute(
+            f"UPDATE rm_organizations SET {assignments},"  # noqa: S608 - fixed fragments
+            " version = %s, position = %s, updated_at = %s"
+            " WHERE tenant_id = %s AND id = %s AND version < %s",
+            (
+                *params,
+                change.version,
+                change.position,
+                change.at,
+                change.tenant_id,
+                change.organization_id,
+                change.version,
+            ),
+        )
+
+
+_COLUMNS = (
+    "tenant_id, id, name, country, sites, version, registered_at, updated_at, name_key"
+)
+
+
+def _record(row: tuple[Any, ...]) -> OrganizationRecord:
+    sites = tuple(
+        SiteRecord(UUID(s["id"]), s["name"], s["address"], s["country"]) for s in row[4]
+    )
+    return OrganizationRecord(
+        tenant_id=row[0],
+        id=row[1],
+        name=row[2],
+        country=row[3].strip(),
+        sites=sites,
+        version=row[5],
+        registered_at=row[6],
+        updated_at=row[7],
+    )
+
+
+def encode_cursor(key: str, organization_id: UUID) -> str:
+    raw = json.dumps([key, str(organization_id)]).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> tuple[str, UUID]:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        key, ident = json.loads(raw)
+        return str(key), UUID(ident)
+    except (ValueError, TypeError) as e:
+        raise InvalidCursorError("cursor is not one this API issued") from e
+
+
+def _like_prefix(prefix: str) -> str:
+    escaped = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return escaped + "%"
+
+
+class PostgresOrganizationView:
+    """Queries of the organizations read model, always within the caller's
+    tenant and organization scope."""
+
+    def __init__(self, database: Database) -> None:
+        self._db = database
+
+    def get(
+        self, principal: Principal, organization_id: UUID
+    ) -> OrganizationRecord | None:
+        if not principal.may_see_organization(organization_id):
+            return None
+        with self._db.connection() as conn:
+            row = conn.execute(
+                f"SELECT {_COLUMNS} FROM rm_organizations"  # noqa: S608 - constant
+                " WHERE tenant_id = %s AND id = %s",
+                (principal.tenant_id, organization_id),
+            ).fetchone()
+        return _record(row) if row else None
+
+    def list(self, principal: Principal, query: OrganizationQuery) -> OrganizationPage:
+        where = ["tenant_id = %s"]
+        params: list[Any] = [principal.tenant_id]
+        if principal.organization_ids is not None:
+            where.append("id = ANY(%s)")
+            params.append(list(principal.organization_ids))
+        if query.name_prefix:
+            where.append("name_key LIKE %s")
+            params.append(_like_prefix(name_key(query.name_prefix)))
+        if query.country:
+            where.append("country = %s")
+            params.append(query.country)
+        if query.after:
+            key, ident = decode_cursor(query.after)
+            where.append("(name_key, id) > (%s, %s)")
+            params.extend([key, ident])
+        params.append(query.limit + 1)
+        sql = (
+            f"SELECT {_COLUMNS} FROM rm_organizations"  # noqa: S608 - fixed fragments
+            f" WHERE {' AND '.join(where)} ORDER BY name_key, id LIMIT %s"
+        )
+        with self._db.connection() as conn:
+            rows = conn.execute(sql.encode(), params).fetchall()
+        more = len(rows) > query.limit
+        rows = rows[: query.limit]
+        next_cursor = encode_cursor(rows[-1][8], rows[-1][1]) if more else None
+        return OrganizationPage([_record(r) for r in rows], next_cursor)

@@ -1,0 +1,57 @@
+"""Typed settings, read once from the environment and passed down.
+
+Every variable is prefixed ``ASSUREHUB_``. Nothing reads the environment at
+import time: call :func:`load_settings` in an entry point.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from pydantic import Field, PostgresDsn
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Environment(StrEnum):
+    DEVELOPMENT = "development"
+    TEST = "test"
+    PRODUCTION = "production"
+
+
+class LogFormat(StrEnum):
+    JSON = "json"
+    TEXT = "text"
+
+
+class Settings(BaseSettings):
+    """AssureHub configuration. See the README's configuration table."""
+
+    model_config = SettingsConfigDict(env_prefix="ASSUREHUB_", extra="ignore")
+
+    env: Environment = Environment.PRODUCTION
+    database_url: PostgresDsn
+    db_pool_size: int = Field(default=10, ge=1, le=200)
+    kafka_bootstrap_servers: str = "127.0.0.1:59092"
+    kafka_topic: str = Field(default="assurehub.events", pattern=r"^[A-Za-z0-9._-]+$")
+    kafka_partitions: int = Field(default=3, ge=1, le=1000)
+    kafka_replication_factor: int = Field(default=1, ge=1, le=5)
+    redis_url: str = "redis://127.0.0.1:56379/0"
+    api_host: str = "127.0.0.1"
+    api_port: int = Field(default=8000, ge=1, le=65535)
+    log_level: str = Field(default="INFO", pattern=r"^(DEBUG|INFO|WARNING|ERROR)$")
+    log_format: LogFormat = LogFormat.JSON
+    event_source: str = "/assurehub"
+    read_wait_seconds: float = Field(default=5.0, gt=0, le=60)
+    max_body_bytes: int = Field(default=1_048_576, ge=1024)
+    relay_batch_size: int = Field(default=500, ge=1, le=10_000)
+    relay_poll_seconds: float = Field(default=1.0, gt=0, le=60)
+
+    @property
+    def dev_headers(self) -> bool:
+        """Development headers build the caller only in development."""
+        return self.env is Environment.DEVELOPMENT
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read the settings from the environment, with explicit overrides."""
+    return Settings(**overrides)  # type: ignore[arg-type]

@@ -1,0 +1,65 @@
+"""Long-running workers: the relay and the projectors."""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+from types import FrameType
+
+from infra import kafka
+from infra.bootstrap import bootstrap
+from infra.errors import DependencyUnavailableError
+from infra.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+def _stop_on_signals() -> threading.Event:
+    stop = threading.Event()
+
+    def handle(signum: int, _: FrameType | None) -> None:
+        log.info("stopping", extra={"signal": signal.Signals(signum).name})
+        stop.set()
+
+    signal.signal(signal.SIGINT, handle)
+    signal.signal(signal.SIGTERM, handle)
+    return stop
+
+
+def run_relay(settings: Settings) -> None:
+    """Relay events from the store to Kafka until SIGINT/SIGTERM."""
+    stop = _stop_on_signals()
+    container = bootstrap(settings)
+    try:
+        while not stop.is_set():
+            try:
+                kafka.ensure_topic(settings)
+                break
+            except DependencyUnavailableError as e:
+                log.warning(
+                    "waiting for kafka to create the topic", extra={"error": e.detail}
+                )
+                stop.wait(2)
+        container.relay().run(stop)
+    finally:
+        container.close()
+
+
+def run_projectors(settings: Settings) -> None:
+    """Run every projection's consumer until SIGINT/SIGTERM."""
+    stop = _stop_on_signals()
+    container = bootstrap(settings)
+    threads = [
+        threading.Thread(target=runner.run, args=(stop,), name=runner.projection.name)
+        for runner in container.projectors()
+    ]
+    try:
+        for t in threads:
+            t.start()
+        while any(t.is_alive() for t in threads):
+            for t in threads:
+                t.join(timeout=0.5)
+    finally:
+        stop.set()
+        container.close()

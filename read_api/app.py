@@ -1,0 +1,35 @@
+"""The one ASGI app factory: query and command routes, problems, docs."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from commands.http import organizations as organization_commands
+from infra.bootstrap import Container
+from read_api import health
+from read_api import organizations as organization_queries
+from read_api.docs import install_docs
+from read_api.middleware import BodyLimitMiddleware, RequestIdMiddleware
+from read_api.problems import install_problem_handlers
+
+
+def create_app(container: Container) -> FastAPI:
+    """Build the HTTP API around an already wired container."""
+    app = FastAPI(
+        title="AssureHub",
+        version="0.1.0",
+        description="Audits and certificates: commands and queries.",
+        docs_url=None,
+        redoc_url=None,
+    )
+    app.state.container = container
+    app.state.services = container.services
+    app.state.authenticator = container.authenticator
+    app.include_router(organization_commands.router)
+    app.include_router(organization_queries.router)
+    app.include_router(health.router)
+    install_docs(app)
+    install_problem_handlers(app)
+    app.add_middleware(BodyLimitMiddleware, max_bytes=container.settings.max_body_bytes)
+    app.add_middleware(RequestIdMiddleware)
+    return app

@@ -1,0 +1,40 @@
+"""Liveness and readiness."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+
+router = APIRouter(prefix="/health", tags=["health"])
+
+PUBLIC = {"x-permission": "public"}
+
+
+class Live(BaseModel):
+    status: str
+
+
+class Ready(BaseModel):
+    status: str
+    checks: dict[str, str]
+
+
+@router.get("/live", response_model=Live, openapi_extra=PUBLIC)
+def live() -> Live:
+    """The process is up."""
+    return Live(status="ok")
+
+
+@router.get(
+    "/ready",
+    response_model=Ready,
+    responses={503: {"model": Ready}},
+    openapi_extra=PUBLIC,
+)
+def ready(request: Request) -> JSONResponse:
+    """200 while commands and queries can be served (Postgres reachable);
+    Kafka or Redis down only degrades."""
+    readiness = request.app.state.container.health.readiness()
+    body = Ready(status=readiness.status, checks=readiness.checks)
+    return JSONResponse(body.model_dump(), status_code=200 if readiness.ready else 503)

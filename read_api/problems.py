@@ -1,0 +1,227 @@
+"""Exceptions to RFC 9457 problem responses, in one place.
+
+Every error answer is ``application/problem+json`` with ``type``, ``title``,
+``status``, ``detail`` and a stable ``code``; validation problems list each
+offending field under ``errors``. Unexpected errors are logged with their
+traceback and answered with a bare 500 problem.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from commands.errors import ConcurrentWriteError
+from commands.http.edge import InvalidPreconditionError, NotAuthenticatedError
+from domain.errors import (
+    InvalidValueError,
+    NotFoundError,
+    PermissionDeniedError,
+    RuleViolationError,
+    VersionConflictError,
+)
+from infra.errors import DependencyUnavailableError
+from infra.postgres.organizations import InvalidCursorError
+
+log = logging.getLogger(__name__)
+
+PROBLEM_JSON = "application/problem+json"
+
+
+class ReadModelBehindError(Exception):
+    """The read model has not reached the position the caller asked for."""
+
+    def __init__(self, projection: str, position: int, waited: float) -> None:
+        super().__init__(f"{projection} has not reached position {position}")
+        self.projection = projection
+        self.position = position
+        self.waited = waited
+
+
+def problem(
+    status: int,
+    code: str,
+    title: str,
+    detail: str,
+    headers: dict[str, str] | None = None,
+    **extra: Any,
+) -> JSONResponse:
+    body = {
+        "type": f"/problems/{code}",
+        "title": title,
+        "status": status,
+        "detail": detail,
+        "code": code,
+        **extra,
+    }
+    return JSONResponse(
+        body, status_code=status, media_type=PROBLEM_JSON, headers=headers
+    )
+
+
+def _field_name(loc: tuple[Any, ...]) -> str:
+    parts = [str(p) for p in loc if p not in ("body", "query", "path", "header")]
+    return ".".join(parts) or str(loc[0]) if loc else ""
+
+
+def _validation(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    errors = [
+        {
+            "field": _field_name(tuple(e.get("loc", ()))),
+            "in": str(e.get("loc", ("body",))[0]),
+            "message": e.get("msg", "invalid"),
+            "type": e.get("type", "value_error"),
+        }
+        for e in exc.errors()
+    ]
+    names = ", ".join(sorted({e["field"] or e["in"] for e in errors}))
+    return problem(
+        422, "validation-error", "Invalid request", f"Invalid: {names}", errors=errors
+    )
+
+
+def _http(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    titles = {404: "Not found", 405: "Method not allowed", 413: "Payload too large"}
+    return problem(
+        exc.status_code,
+        f"http-{exc.status_code}",
+        titles.get(exc.status_code, "HTTP error"),
+        str(exc.detail),
+        headers=dict(exc.headers or {}),
+    )
+
+
+def _invalid_value(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, InvalidValueError)
+    error = {"field": exc.field, "in": "body", "message": exc.detail, "type": exc.rule}
+    return problem(
+        422, "validation-error", "Invalid request", exc.detail, errors=[error]
+    )
+
+
+def _rule(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RuleViolationError)
+    return problem(409, exc.rule, "Rule violated", exc.detail, rule=exc.rule)
+
+
+def _not_found(_: Request, exc: Exception) -> JSONResponse:
+    return problem(404, "not-found", "Not found", str(exc))
+
+
+def _version_conflict(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, VersionConflictError)
+    return problem(
+        412,
+        "version-conflict",
+        "Precondition failed",
+        str(exc),
+        headers={"ETag": f'"{exc.current}"'},
+        current_version=exc.current,
+    )
+
+
+def _concurrent_write(_: Request, __: Exception) -> JSONResponse:
+    return problem(
+        409, "concurrent-write", "Conflict", "another change won the race; retry"
+    )
+
+
+def _forbidden(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, PermissionDeniedError)
+    return problem(403, "forbidden", "Forbidden", str(exc), permission=exc.permission)
+
+
+def _not_authenticated(_: Request, exc: Exception) -> JSONResponse:
+    return problem(
+        401,
+        "not-authenticated",
+        "Not authenticated",
+        str(exc),
+        headers={"WWW-Authenticate": "Bearer"},
+    )
+
+
+def _invalid_if_match(_: Request, exc: Exception) -> JSONResponse:
+    return problem(400, "invalid-if-match", "Bad request", str(exc))
+
+
+def _invalid_cursor(_: Request, exc: Exception) -> JSONResponse:
+    error = {"field": "cursor", "in": "query", "message": str(exc)}
+    return problem(400, "invalid-cursor", "Bad request", str(exc), errors=[error])
+
+
+def _behind(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, ReadModelBehindError)
+    return problem(
+        503,
+        "read-model-behind",
+        "Read model behind",
+        f"the {exc.projection} read model has not reached position {exc.position}"
+        f" within {exc.waited:g} s; retry",
+        headers={"Retry-After": "1"},
+        projection=exc.projection,
+        min_position=exc.position,
+    )
+
+
+def _unavailable(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, DependencyUnavailableError)
+    log.error(
+        "dependency unavailable",
+        extra={
+            "dependency": exc.dependency,
+            "error": exc.detail,
+            "method": request.method,
+            "path": request.url.path,
+        },
+    )
+    return problem(
+        503,
+        "service-unavailable",
+        "Service unavailable",
+        f"{exc.dependency} is unavailable; retry later",
+        headers={"Retry-After": "5"},
+    )
+
+
+def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+    log.error(
+        "unhandled error",
+        exc_info=exc,
+        extra={"method": request.method, "path": request.url.path},
+    )
+    return problem(
+        500, "internal-error", "Internal error", "an unexpected error occurred"
+    )
+
+
+_HANDLERS: dict[type[Exception], Callable[[Request, Exception], JSONResponse]] = {
+    RequestValidationError: _validation,
+    StarletteHTTPException: _http,
+    InvalidValueError: _invalid_value,
+    RuleViolationError: _rule,
+    NotFoundError: _not_found,
+    VersionConflictError: _version_conflict,
+    ConcurrentWriteError: _concurrent_write,
+    PermissionDeniedError: _forbidden,
+    NotAuthenticatedError: _not_authenticated,
+    InvalidPreconditionError: _invalid_if_match,
+    InvalidCursorError: _invalid_cursor,
+    ReadModelBehindError: _behind,
+    DependencyUnavailableError: _unavailable,
+    Exception: _unexpected,
+}
+
+
+def install_problem_handlers(app: FastAPI) -> None:
+    """Map every exception type the app knows to its problem response."""
+    for exc_type, handler in _HANDLERS.items():
+        app.add_exception_handler(exc_type, handler)

@@ -1,0 +1,49 @@
+"""Wire models of the query API."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from uuid import UUID
+
+from pydantic import BaseModel, Field
+
+from projections.organizations import OrganizationRecord
+
+
+class SitePublic(BaseModel):
+    id: UUID
+    name: str
+    address: str
+    country: str
+
+
+class OrganizationPublic(BaseModel):
+    id: UUID
+    name: str
+    country: str
+    sites: list[SitePublic]
+    version: int = Field(description="Aggregate version; send it back as If-Match")
+    registered_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    def of(cls, record: OrganizationRecord) -> OrganizationPublic:
+        return cls(
+            id=record.id,
+            name=record.name,
+            country=record.country,
+            sites=[
+                SitePublic(id=s.id, name=s.name, address=s.address, country=s.country)
+                for s in record.sites
+            ],
+            version=record.version,
+            registered_at=record.registered_at,
+            updated_at=record.updated_at,
+        )
+
+
+class OrganizationPage(BaseModel):
+    items: list[OrganizationPublic]
+    next_cursor: str | None = Field(
+        description="Pass as `cursor` for the next page; null on the last page"
+    )
