@@ -1,0 +1,67 @@
+"""A downstream system reads the topic with its own group and gets CloudEvents."""
+
+from __future__ import annotations
+
+import json
+import re
+import uuid
+from datetime import datetime
+
+from tests.e2e.conftest import as_user
+from tests.kafka_helpers import consume_until, headers
+
+TYPE = re.compile(r"^assurehub\.[a-z_]+\.[a-z_]+\.v[0-9]+$")
+
+
+def test_every_event_on_the_topic_is_a_complete_cloudevent(http, pipeline):
+    tenant = f"e2e-{uuid.uuid4().hex[:8]}"
+    admin = as_user(tenant)
+    created = http.post(
+        "/organizations",
+        json={"name": "Downstream Ltd", "country": "PL"},
+        headers={**admin, "X-Request-ID": "req-downstream"},
+    ).json()
+    http.post(
+        f"/organizations/{created['id']}/rename",
+        json={"name": "Downstream SA"},
+        headers=admin,
+    )
+    http.post(
+        f"/organizations/{created['id']}/sites",
+        json={"name": "Depot", "address": "ul. Prosta 1"},
+        headers=admin,
+    )
+
+    records = consume_until(
+        pipeline.settings,
+        pipeline.settings.kafka_topic,
+        lambda rs: sum(headers(r)["ce_subject"] == created["id"] for r in rs) >= 3,
+    )
+    ids = set()
+    for record in records:
+        h = headers(record)
+        assert h["ce_specversion"] == "1.0"
+        assert TYPE.match(h["ce_type"]), h["ce_type"]
+        assert h["ce_source"] == "/assurehub"
+        assert h["ce_subject"] == record.key.decode()
+        assert datetime.fromisoformat(h["ce_time"]).tzinfo is not None
+        assert h["content-type"] == "application/json"
+        assert int(h["ce_position"]) > 0
+        assert int(h["ce_aggregateversion"]) > 0
+        assert h["ce_tenantid"]
+        assert h["ce_actorid"]
+        assert h["ce_correlationid"]
+        assert isinstance(json.loads(record.value), dict)
+        ids.add(h["ce_id"])
+    assert len(ids) == len(records)  # ce_id identifies one event
+
+    mine = [headers(r) for r in records if headers(r)["ce_subject"] == created["id"]]
+    assert [h["ce_type"] for h in mine] == [
+        "assurehub.organization.registered.v1",
+        "assurehub.organization.renamed.v1",
+        "assurehub.organization.site_added.v1",
+    ]
+    assert [h["ce_aggregateversion"] for h in mine] == ["1", "2", "3"]
+    assert mine[0]["ce_correlationid"] == "req-downstream"
+    assert {h["ce_tenantid"] for h in mine} == {tenant}
+    assert len({r.partition for r in records if r.key == created["id"].encode()}) == 1

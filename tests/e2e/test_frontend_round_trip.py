@@ -1,0 +1,124 @@
+"""The HTTP API driven exactly as the frontend drives it."""
+
+from __future__ import annotations
+
+import uuid
+
+from tests.e2e.conftest import as_user
+
+PROBLEM = "application/problem+json"
+
+
+def new_tenant() -> str:
+    return f"e2e-{uuid.uuid4().hex[:8]}"
+
+
+def test_register_rename_and_read_back_with_min_position(http):
+    admin = as_user(new_tenant())
+    created = http.post(
+        "/organizations",
+        json={"name": "Acme Ltd", "country": "gb"},
+        headers={**admin, "X-Request-ID": "req-e2e-1"},
+    )
+    assert created.status_code == 201, created.text
+    body = created.json()
+    assert set(body) == {"id", "version", "position"}
+    assert body["version"] == 1
+    assert created.headers["location"] == f"/organizations/{body['id']}"
+    assert created.headers["x-request-id"] == "req-e2e-1"
+
+    read = http.get(
+        f"/organizations/{body['id']}",
+        params={"min_position": body["position"]},
+        headers=admin,
+    )
+    assert read.status_code == 200, read.text
+    assert read.json()["name"] == "Acme Ltd"
+    assert read.json()["country"] == "GB"
+    assert read.headers["etag"] == '"1"'
+
+    renamed = http.post(
+        f"/organizations/{body['id']}/rename",
+        json={"name": "Acme plc"},
+        headers={**admin, "If-Match": read.headers["etag"]},
+    )
+    assert renamed.status_code == 200, renamed.text
+    assert renamed.json()["version"] == 2
+    assert renamed.json()["position"] > body["position"]
+
+    stale = http.post(
+        f"/organizations/{body['id']}/rename",
+        json={"name": "Acme Group"},
+        headers={**admin, "If-Match": '"1"'},
+    )
+    assert stale.status_code == 412
+    assert stale.headers["content-type"] == PROBLEM
+    assert stale.json()["current_version"] == 2
+
+    site = http.post(
+        f"/organizations/{body['id']}/sites",
+        json={"name": "Plant 2", "address": "2 Mill Road", "country": "IE"},
+        headers={**admin, "If-Match": '"2"'},
+    )
+    assert site.status_code == 201, site.text
+
+    again = http.get(
+        f"/organizations/{body['id']}",
+        headers={**admin, "X-Min-Position": str(site.json()["position"])},
+    )
+    assert again.json()["name"] == "Acme plc"
+    assert again.json()["version"] == 3
+    assert [s["name"] for s in again.json()["sites"]] == ["Plant 2"]
+    assert again.headers["etag"] == '"3"'
+
+
+def test_list_filters_and_pages_within_the_tenant(http):
+    tenant = new_tenant()
+    admin = as_user(tenant)
+    last = 0
+    for name, country in [
+        ("Alpha", "DE"),
+        ("Alpine", "AT"),
+        ("Beta", "DE"),
+        ("Alps", "DE"),
+    ]:
+        r = http.post(
+            "/organizations", json={"name": name, "country": country}, headers=admin
+        )
+        last = r.json()["position"]
+    page1 = http.get(
+        "/organizations",
+        params={"name_prefix": "alp", "limit": 2, "min_position": last},
+        headers=admin,
+    ).json()
+    assert [o["name"] for o in page1["items"]] == ["Alpha", "Alpine"]
+    page2 = http.get(
+        "/organizations",
+        params={"name_prefix": "alp", "limit": 2, "cursor": page1["next_cursor"]},
+        headers=admin,
+    ).json()
+    assert [o["name"] for o in page2["items"]] == ["Alps"]
+    assert page2["next_cursor"] is None
+    german = http.get("/organizations", params={"country": "de"}, headers=admin).json()
+    assert [o["name"] for o in german["items"]] == ["Alpha", "Alps", "Beta"]
+    other = http.get("/organizations", headers=as_user(new_tenant())).json()
+    assert other["items"] == []
+
+
+def test_another_tenant_gets_404_for_reads_and_writes(http):
+    admin = as_user(new_tenant())
+    created = http.post(
+        "/organizations", json={"name": "Mine", "country": "FR"}, headers=admin
+    )
+    org_id, position = created.json()["id"], created.json()["position"]
+    http.get(
+        f"/organizations/{org_id}", params={"min_position": position}, headers=admin
+    )
+
+    intruder = as_user(new_tenant())
+    assert http.get(f"/organizations/{org_id}", headers=intruder).status_code == 404
+    r = http.post(
+        f"/organizations/{org_id}/rename", json={"name": "Yours"}, headers=intruder
+    )
+    assert r.status_code == 404
+    assert r.headers["content-type"] == PROBLEM
