@@ -13,8 +13,16 @@ from typing import Any
 
 from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer
 from kafka.admin import NewTopic
-from kafka.errors import KafkaError, TopicAlreadyExistsError
-from kafka.net.compat import KafkaNetClient
+from kafka.client_async import KafkaClient
+from kafka.errors import (
+    KafkaConnectionError,
+    KafkaError,
+    KafkaTimeoutError,
+    NoBrokersAvailable,
+    NodeNotReadyError,
+    RequestTimedOutError,
+    TopicAlreadyExistsError,
+)
 
 from infra.errors import DependencyUnavailableError
 from infra.settings import Settings
@@ -22,6 +30,15 @@ from infra.settings import Settings
 log = logging.getLogger(__name__)
 
 _TIMEOUT_MS = 5_000
+
+UNREACHABLE = (
+    NoBrokersAvailable,
+    KafkaConnectionError,
+    KafkaTimeoutError,
+    NodeNotReadyError,
+    RequestTimedOutError,
+)
+"""Errors that mean the cluster cannot be reached (as opposed to misuse)."""
 
 
 def _construct(client_class: Any, *args: Any, **config: Any) -> Any:
@@ -33,17 +50,20 @@ def _construct(client_class: Any, *args: Any, **config: Any) -> Any:
     opened: list[Any] = []
 
     def network_client(**kwargs: Any) -> Any:
-        client = KafkaNetClient(**kwargs)
+        client = KafkaClient(**kwargs)
         opened.append(client)
         return client
 
-    config.setdefault("bootstrap_timeout_ms", _TIMEOUT_MS)
     try:
         return client_class(*args, kafka_client=network_client, **config)
-    except KafkaError as e:
+    except UNREACHABLE as e:
         for client in opened:
             client.close()
         raise DependencyUnavailableError("kafka", str(e)) from e
+    except BaseException:
+        for client in opened:
+            client.close()
+        raise
 
 
 def _servers(settings: Settings) -> list[str]:
@@ -58,7 +78,7 @@ def producer(settings: Settings) -> Any:
         client_id="assurehub-relay",
         acks="all",
         enable_idempotence=True,
-        max_in_flight_requests_per_connection=5,
+        max_in_flight_requests_per_connection=1,
         linger_ms=2,
         request_timeout_ms=_TIMEOUT_MS,
         delivery_timeout_ms=10_000,
