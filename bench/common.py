@@ -1,0 +1,48 @@
+"""What the benchmarks share: settings, a fresh database, percentiles."""
+
+from __future__ import annotations
+
+import os
+import statistics
+import uuid
+
+import psycopg
+
+from infra import kafka
+from infra.postgres.migrations import migrate
+from infra.postgres.pool import Database
+from infra.settings import Settings
+
+
+def bench_settings() -> Settings:
+    """Settings for the local services, on the test database and a fresh topic."""
+    return Settings(
+        env="development",
+        database_url=os.environ["ASSUREHUB_TEST_DATABASE_URL"],
+        kafka_bootstrap_servers=os.environ["ASSUREHUB_KAFKA_BOOTSTRAP_SERVERS"],
+        redis_url=os.environ["ASSUREHUB_REDIS_URL"],
+        kafka_topic=f"assurehub.bench.{uuid.uuid4().hex[:8]}",
+        db_pool_size=40,
+        log_format="text",
+        log_level="WARNING",
+    )
+
+
+def reset_database(settings: Settings) -> None:
+    """Drop everything in the (test) database and migrate it afresh."""
+    with psycopg.connect(str(settings.database_url), autocommit=True) as conn:
+        conn.execute("DROP SCHEMA IF EXISTS public CASCADE")
+        conn.execute("CREATE SCHEMA public")
+    database = Database.from_settings(settings)
+    try:
+        migrate(settings, database)
+    finally:
+        database.close()
+    kafka.ensure_topic(settings)
+
+
+def percentile(values: list[float], p: float) -> float:
+    """The p-th percentile (0-100) by the inclusive method."""
+    if len(values) == 1:
+        return values[0]
+    return statistics.quantiles(values, n=100, method="inclusive")[int(p) - 1]

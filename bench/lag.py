@@ -1,0 +1,188 @@
+"""End-to-end lag: command accepted → visible through the query API.
+
+The API, relay and projectors run as their own processes (as deployed); a
+load generator issues commands over HTTP at a fixed rate and, for each
+accepted command, reads it back with ``min_position``. Beside it, in the same
+run: a raw Kafka produce→consume round trip at the same rate (acks=all).
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+
+import httpx
+from kafka import KafkaConsumer, KafkaProducer
+
+from infra import kafka
+from infra.settings import Settings
+
+HEADERS = {
+    "X-Dev-Tenant": "bench",
+    "X-Dev-Actor": "bench",
+    "X-Dev-Roles": "tenant_admin",
+}
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _env(settings: Settings, port: int) -> dict[str, str]:
+    env = dict(os.environ)
+    env.update(
+        {
+            "ASSUREHUB_ENV": "development",
+            "ASSUREHUB_DATABASE_URL": str(settings.database_url),
+            "ASSUREHUB_KAFKA_BOOTSTRAP_SERVERS": settings.kafka_bootstrap_servers,
+            "ASSUREHUB_KAFKA_TOPIC": settings.kafka_topic,
+            "ASSUREHUB_REDIS_URL": settings.redis_url,
+            "ASSUREHUB_API_PORT": str(port),
+            "ASSUREHUB_LOG_LEVEL": "WARNING",
+            "ASSUREHUB_LOG_FORMAT": "text",
+        }
+    )
+    return env
+
+
+@contextmanager
+def backend(settings: Settings) -> Iterator[str]:
+    """API, relay and projectors as subprocesses; yields the API's base URL."""
+    port = _free_port()
+    env = _env(settings, port)
+    procs = [
+        subprocess.Popen([sys.executable, "-m", "processors.cli", role], env=env)
+        for role in ("api", "relay", "projectors")
+    ]
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if httpx.get(f"{url}/health/live", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError("API did not start")
+            time.sleep(0.2)
+        yield url
+    finally:
+        for p in procs:
+            p.terminate()
+        for p in procs:
+            p.wait(timeout=30)
+
+
+def _paced(rate: float, seconds: float, action: Callable[[int], object]) -> None:
+    interval = 1.0 / rate
+    start = time.perf_counter()
+    n = 0
+    while (now := time.perf_counter()) - start < seconds:
+        target = start + n * interval
+        if now < target:
+            time.sleep(target - now)
+        action(n)
+        n += 1
+
+
+def command_lag(settings: Settings, rate: float, seconds: float) -> list[float]:
+    """Milliseconds from a command's 201 to its read with min_position."""
+    lags: list[float] = []
+    failures: list[str] = []
+    with (
+        backend(settings) as url,
+        httpx.Client(base_url=url, headers=HEADERS) as client,
+    ):
+        # Warm up until the pipeline answers (consumer group joined).
+        warm = client.post("/organizations", json={"name": "warm-up", "country": "SE"})
+        for _ in range(60):
+            r = client.get(
+                f"/organizations/{warm.json()['id']}",
+                params={"min_position": warm.json()["position"]},
+            )
+            if r.status_code == 200:
+                break
+        pool = ThreadPoolExecutor(max_workers=32)
+        lock = threading.Lock()
+
+        def read_back(org_id: str, position: int, accepted_at: float) -> None:
+            with httpx.Client(base_url=url, headers=HEADERS) as reader:
+                r = reader.get(
+                    f"/organizations/{org_id}", params={"min_position": position}
+                )
+            done = time.perf_counter()
+            with lock:
+                if r.status_code == 200:
+                    lags.append((done - accepted_at) * 1000)
+                else:
+                    failures.append(str(r.status_code))
+
+        def send(n: int) -> None:
+            r = client.post(
+                "/organizations", json={"name": f"Lag {n}", "country": "SE"}
+            )
+            accepted_at = time.perf_counter()
+            if r.status_code != 201:
+                failures.append(str(r.status_code))
+                return
+            body = r.json()
+            pool.submit(read_back, body["id"], body["position"], accepted_at)
+
+        _paced(rate, seconds, send)
+        pool.shutdown(wait=True)
+    if failures:
+        print(f"  command lag: {len(failures)} failures: {sorted(set(failures))}")
+    return lags
+
+
+def kafka_round_trip(settings: Settings, rate: float, seconds: float) -> list[float]:
+    """Milliseconds from produce to consume on a fresh topic (acks=all)."""
+    topic = f"{settings.kafka_topic}.raw"
+    kafka.ensure_topic(settings, topic)
+    servers = settings.kafka_bootstrap_servers.split(",")
+    consumer = KafkaConsumer(
+        topic,
+        bootstrap_servers=servers,
+        group_id=f"bench-{uuid.uuid4().hex[:8]}",
+        auto_offset_reset="latest",
+        enable_auto_commit=False,
+    )
+    while not consumer.assignment():
+        consumer.poll(timeout_ms=100)
+    producer = KafkaProducer(bootstrap_servers=servers, acks="all", linger_ms=0)
+    lags: list[float] = []
+    expected = int(rate * seconds)
+    stop = threading.Event()
+
+    def consume() -> None:
+        while not stop.is_set() and len(lags) < expected:
+            for records in consumer.poll(timeout_ms=100).values():
+                now = time.perf_counter()
+                lags.extend((now - float(r.value.decode())) * 1000 for r in records)
+
+    reader = threading.Thread(target=consume)
+    reader.start()
+    _paced(
+        rate,
+        seconds,
+        lambda n: producer.send(
+            topic, key=str(n).encode(), value=repr(time.perf_counter()).encode()
+        ),
+    )
+    producer.flush()
+    reader.join(timeout=30)
+    stop.set()
+    producer.close()
+    consumer.close()
+    return lags
