@@ -29,7 +29,9 @@ from tenacity import (
 
 from infra import cloudevents
 from infra.errors import DependencyUnavailableError
+from infra.logs import correlation_id
 from infra.postgres.pool import Connection, Database
+from projections.envelope import EventEnvelope
 from projections.ports import Projection
 
 log = logging.getLogger(__name__)
@@ -106,7 +108,7 @@ class ProjectionRunner(Generic[S]):
                 if envelope.position <= current[0]:
                     skipped += 1
                     continue
-                self.projection.apply(envelope, store)
+                self._apply(envelope, store)
                 latest[record.partition] = (envelope.position, record.offset)
                 applied += 1
             for partition, (position, offset) in latest.items():
@@ -120,6 +122,23 @@ class ProjectionRunner(Generic[S]):
                     (self.projection.name, self.topic, partition, position, offset),
                 )
         return StepResult(applied, skipped)
+
+    def _apply(self, envelope: EventEnvelope, store: S) -> None:
+        """Apply one event with its correlation id on every log line."""
+        token = correlation_id.set(envelope.correlation_id)
+        try:
+            self.projection.apply(envelope, store)
+            log.debug(
+                "event projected",
+                extra={
+                    "projection": self.projection.name,
+                    "event_id": envelope.id,
+                    "event_type": envelope.type,
+                    "position": envelope.position,
+                },
+            )
+        finally:
+            correlation_id.reset(token)
 
     def _tracked(self, conn: Connection) -> dict[int, int]:
         rows = conn.execute(

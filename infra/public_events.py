@@ -18,7 +18,7 @@ from projections.envelope import EventEnvelope
 
 TYPE_PREFIX = "assurehub."
 _EVENT_ID_NAMESPACE = UUID("5d0c2a36-6b8f-4a56-9f0e-2b1b7c0a9e41")
-_INTERNAL_FIELDS = frozenset(
+INTERNAL_FIELDS = frozenset(
     {"originator_id", "originator_version", "timestamp", "originator_topic", "meta"}
 )
 
@@ -27,12 +27,12 @@ class UnpublishableEventError(TypeError):
     """The event class lacks a public ``TYPE`` or ``meta``."""
 
 
-def public_type(event: object) -> str:
-    """``assurehub.<TYPE>.v<class_version>`` of an event."""
-    name = getattr(type(event), "TYPE", None)
+def public_type(event_class: type[Any]) -> str:
+    """``assurehub.<TYPE>.v<class_version>`` of an event class."""
+    name = getattr(event_class, "TYPE", None)
     if not isinstance(name, str):
-        raise UnpublishableEventError(f"{type(event).__qualname__} has no TYPE")
-    version = getattr(type(event), "class_version", 1)
+        raise UnpublishableEventError(f"{event_class.__qualname__} has no TYPE")
+    version = getattr(event_class, "class_version", 1)
     return f"{TYPE_PREFIX}{name}.v{version}"
 
 
@@ -69,11 +69,11 @@ def to_envelope(event: Any, position: int, source: str) -> EventEnvelope:
     data = {
         f.name: to_json_value(getattr(event, f.name))
         for f in dataclasses.fields(event)
-        if f.name not in _INTERNAL_FIELDS
+        if f.name not in INTERNAL_FIELDS
     }
     return EventEnvelope(
         id=event_id(event.originator_id, event.originator_version),
-        type=public_type(event),
+        type=public_type(type(event)),
         source=source,
         subject=str(event.originator_id),
         time=event.timestamp,

@@ -128,6 +128,15 @@ class Relay:
             key, value, headers = cloudevents.encode(envelope)
             future = producer.send(self.topic, key=key, value=value, headers=headers)
             sent.append((n.id, future))
+            log.debug(
+                "event sent",
+                extra={
+                    "correlation_id": envelope.correlation_id,
+                    "event_id": envelope.id,
+                    "event_type": envelope.type,
+                    "position": n.id,
+                },
+            )
         heads: dict[int, int] = {}
         try:
             producer.flush(timeout=_ACK_TIMEOUT)

@@ -13,6 +13,7 @@ import uvicorn
 
 from infra import kafka
 from infra.errors import DependencyUnavailableError
+from infra.event_schemas import write_all
 from infra.logs import configure_logging
 from infra.postgres.migrations import migrate
 from infra.postgres.pool import Database
@@ -34,6 +35,8 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_parser("dev", help="API, relay and projectors together; Ctrl-C stops all")
     m = sub.add_parser("migrate", help="create or upgrade tables and the Kafka topic")
     m.add_argument("--skip-kafka", action="store_true", help="do not create the topic")
+    e = sub.add_parser("event-schemas", help="write the events' JSON Schemas")
+    e.add_argument("--write", metavar="DIR", default="docs/events")
     s = sub.add_parser("services", help="local Postgres, Kafka and Redis under var/")
     s.add_argument("action", choices=["up", "down", "status", "env"])
     return parser
@@ -62,6 +65,10 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.command == "services":
         return subprocess.call(["bash", str(SERVICES_SCRIPT), args.action])  # noqa: S603, S607
+    if args.command == "event-schemas":
+        for path in write_all(Path(args.write)):
+            print(path)
+        return 0
     settings = load_settings()
     configure_logging(settings)
     if args.command == "migrate":

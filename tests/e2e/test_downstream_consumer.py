@@ -6,10 +6,14 @@ import json
 import re
 import uuid
 from datetime import datetime
+from pathlib import Path
+
+from jsonschema import Draft202012Validator
 
 from tests.e2e.conftest import as_user
 from tests.kafka_helpers import consume_until, headers
 
+SCHEMAS = Path(__file__).resolve().parents[2] / "docs" / "events"
 TYPE = re.compile(r"^assurehub\.[a-z_]+\.[a-z_]+\.v[0-9]+$")
 
 
@@ -51,7 +55,9 @@ def test_every_event_on_the_topic_is_a_complete_cloudevent(http, pipeline):
         assert h["ce_tenantid"]
         assert h["ce_actorid"]
         assert h["ce_correlationid"]
-        assert isinstance(json.loads(record.value), dict)
+        body = json.loads(record.value)
+        schema = json.loads((SCHEMAS / f"{h['ce_type']}.json").read_text())
+        Draft202012Validator(schema).validate(body)  # the documented shape
         ids.add(h["ce_id"])
     assert len(ids) == len(records)  # ce_id identifies one event
 

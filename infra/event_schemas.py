@@ -1,0 +1,85 @@
+"""JSON Schemas of the public events (the Kafka record values).
+
+Generated from the event classes, committed under ``docs/events/`` and
+checked by a test, so the documentation cannot drift from the code. A field
+annotated as personal data (a later issue) is marked ``"x-personal": true``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import inspect
+import json
+import typing
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+from uuid import UUID
+
+from domain.organization import Organization
+from infra.public_events import INTERNAL_FIELDS, public_type
+
+EVENT_CLASSES: tuple[type[Any], ...] = (
+    Organization.Registered,
+    Organization.Renamed,
+    Organization.SiteAdded,
+)
+"""Every event class published on the topic."""
+
+_SCALARS: dict[Any, dict[str, str]] = {
+    str: {"type": "string"},
+    int: {"type": "integer"},
+    float: {"type": "number"},
+    bool: {"type": "boolean"},
+    UUID: {"type": "string", "format": "uuid"},
+    datetime: {"type": "string", "format": "date-time"},
+    date: {"type": "string", "format": "date"},
+}
+
+
+def _schema_of(annotation: Any) -> dict[str, Any]:
+    if annotation in _SCALARS:
+        return dict(_SCALARS[annotation])
+    args = typing.get_args(annotation)
+    if type(None) in args:
+        inner = [a for a in args if a is not type(None)]
+        return {"anyOf": [_schema_of(inner[0]), {"type": "null"}]}
+    raise TypeError(f"no JSON Schema mapping for {annotation!r}")
+
+
+def schema(event_class: type[Any]) -> dict[str, Any]:
+    """The JSON Schema of one event type's public body."""
+    hints = typing.get_type_hints(event_class)
+    fields = [
+        f for f in dataclasses.fields(event_class) if f.name not in INTERNAL_FIELDS
+    ]
+    name = public_type(event_class)
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": name,
+        "title": name,
+        "description": inspect.cleandoc(event_class.__doc__ or ""),
+        "type": "object",
+        "properties": {f.name: _schema_of(hints[f.name]) for f in fields},
+        "required": [f.name for f in fields],
+        "additionalProperties": False,
+    }
+
+
+def render_all() -> dict[str, str]:
+    """File name → JSON text of every event schema."""
+    return {
+        f"{s['$id']}.json": json.dumps(s, indent=2, sort_keys=True) + "\n"
+        for s in (schema(c) for c in EVENT_CLASSES)
+    }
+
+
+def write_all(folder: Path) -> list[Path]:
+    """Write every schema into ``folder``; return the paths written."""
+    folder.mkdir(parents=True, exist_ok=True)
+    written = []
+    for name, text in render_all().items():
+        path = folder / name
+        path.write_text(text)
+        written.append(path)
+    return written
