@@ -113,31 +113,37 @@ def command_lag(settings: Settings, rate: float, seconds: float) -> list[float]:
             )
             if r.status_code == 200:
                 break
-        pool = ThreadPoolExecutor(max_workers=32)
+        pool = ThreadPoolExecutor(max_workers=64)
         lock = threading.Lock()
+        local = threading.local()
 
-        def read_back(org_id: str, position: int, accepted_at: float) -> None:
-            with httpx.Client(base_url=url, headers=HEADERS) as reader:
-                r = reader.get(
-                    f"/organizations/{org_id}", params={"min_position": position}
-                )
-            done = time.perf_counter()
-            with lock:
-                if r.status_code == 200:
-                    lags.append((done - accepted_at) * 1000)
-                else:
-                    failures.append(str(r.status_code))
+        def session() -> httpx.Client:
+            if not hasattr(local, "client"):
+                local.client = httpx.Client(base_url=url, headers=HEADERS, timeout=30)
+            return local.client
 
-        def send(n: int) -> None:
-            r = client.post(
-                "/organizations", json={"name": f"Lag {n}", "country": "SE"}
-            )
+        def cycle(n: int) -> None:
+            http = session()
+            r = http.post("/organizations", json={"name": f"Lag {n}", "country": "SE"})
             accepted_at = time.perf_counter()
             if r.status_code != 201:
-                failures.append(str(r.status_code))
+                with lock:
+                    failures.append(str(r.status_code))
                 return
             body = r.json()
-            pool.submit(read_back, body["id"], body["position"], accepted_at)
+            read = http.get(
+                f"/organizations/{body['id']}",
+                params={"min_position": body["position"]},
+            )
+            done = time.perf_counter()
+            with lock:
+                if read.status_code == 200:
+                    lags.append((done - accepted_at) * 1000)
+                else:
+                    failures.append(str(read.status_code))
+
+        def send(n: int) -> None:
+            pool.submit(cycle, n)
 
         _paced(rate, seconds, send)
         pool.shutdown(wait=True)

@@ -30,6 +30,7 @@ from infra.settings import Settings
 log = logging.getLogger(__name__)
 
 _TIMEOUT_MS = 5_000
+_FETCH_MAX_BYTES = 16 * 1_048_576
 
 UNREACHABLE = (
     NoBrokersAvailable,
@@ -97,6 +98,10 @@ def consumer(settings: Settings, group_id: str, topic: str | None = None) -> Any
         enable_auto_commit=False,
         auto_offset_reset="earliest",
         max_poll_records=500,
+        fetch_max_bytes=_FETCH_MAX_BYTES,
+        # kafka-python refuses frames over 1 MB by default, less than one
+        # fetch may return; the margin covers the response's own framing.
+        receive_message_max_bytes=_FETCH_MAX_BYTES + 1_048_576,
         request_timeout_ms=30_000,
         session_timeout_ms=10_000,
         heartbeat_interval_ms=1_000,

@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
+import time
 from typing import Annotated
 
 from fastapi import Header, Query, Request
+from starlette.concurrency import run_in_threadpool
 
 from infra.bootstrap import Container
 from read_api.problems import ReadModelBehindError
+
+_FIRST_PAUSE = 0.002
+_MAX_PAUSE = 0.02
+"""Longest pause between checks: bounds the added read latency."""
 
 
 def min_position(
@@ -31,13 +38,25 @@ def min_position(
     return max(values) if values else None
 
 
-def wait_for_projection(
+async def wait_for_projection(
     request: Request, projection: str, position: int | None
 ) -> None:
-    """Block (bounded) until ``projection`` reached ``position``, else 503."""
+    """Wait (bounded) until ``projection`` reached ``position``, else 503.
+
+    Each check runs on a worker thread; between checks the request only
+    sleeps, so waiting readers hold no thread that other requests need.
+    """
     if position is None:
         return
     container: Container = request.app.state.container
     timeout = container.settings.read_wait_seconds
-    if not container.progress.wait_for(projection, position, timeout):
-        raise ReadModelBehindError(projection, position, timeout)
+    deadline = time.monotonic() + timeout
+    pause = _FIRST_PAUSE
+    while not await run_in_threadpool(
+        container.progress.has_reached, projection, position
+    ):
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            raise ReadModelBehindError(projection, position, timeout)
+        await asyncio.sleep(min(pause, remaining))
+        pause = min(pause * 2, _MAX_PAUSE)

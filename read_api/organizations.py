@@ -6,6 +6,7 @@ from typing import Annotated
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Query, Request, Response
+from starlette.concurrency import run_in_threadpool
 
 from commands.http.edge import requires
 from domain.access import Permission
@@ -25,7 +26,7 @@ MinPosition = Annotated[int | None, Depends(min_position)]
 
 
 @router.get("", response_model=OrganizationPage)
-def list_organizations(
+async def list_organizations(
     request: Request,
     principal: Reader,
     position: MinPosition,
@@ -37,9 +38,10 @@ def list_organizations(
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 50,
 ) -> OrganizationPage:
     """Organizations of the caller's tenant, by name, a page at a time."""
-    wait_for_projection(request, PROJECTION, position)
+    await wait_for_projection(request, PROJECTION, position)
     view = request.app.state.container.organization_view
-    page = view.list(
+    page = await run_in_threadpool(
+        view.list,
         principal,
         OrganizationQuery(
             name_prefix=name_prefix,
@@ -55,7 +57,7 @@ def list_organizations(
 
 
 @router.get("/{organization_id}", response_model=OrganizationPublic)
-def get_organization(
+async def get_organization(
     organization_id: UUID,
     request: Request,
     response: Response,
@@ -63,10 +65,9 @@ def get_organization(
     position: MinPosition,
 ) -> OrganizationPublic:
     """One organization; its ETag is the version to send as If-Match."""
-    wait_for_projection(request, PROJECTION, position)
-    record = request.app.state.container.organization_view.get(
-        principal, organization_id
-    )
+    await wait_for_projection(request, PROJECTION, position)
+    view = request.app.state.container.organization_view
+    record = await run_in_threadpool(view.get, principal, organization_id)
     if record is None:
         raise NotFoundError("organization", organization_id)
     response.headers["ETag"] = f'"{record.version}"'

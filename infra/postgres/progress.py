@@ -31,6 +31,10 @@ SELECT
 """
 
 
+_MAX_PAUSE = 0.02
+"""Longest pause between checks: bounds the added read latency."""
+
+
 class ProjectionProgress:
     """Answers and waits for "has projection X reached position P"."""
 
@@ -57,4 +61,4 @@ class ProjectionProgress:
             if remaining <= 0:
                 return False
             time.sleep(min(pause, remaining))
-            pause = min(pause * 2, 0.1)
+            pause = min(pause * 2, _MAX_PAUSE)
