@@ -7,8 +7,6 @@ import json
 from typing import Any
 from uuid import UUID
 
-from psycopg.types.json import Jsonb
-
 from domain.principal import Principal
 from infra.postgres.pool import Connection, Database
 from projections.organizations import (
@@ -58,22 +56,31 @@ class PostgresOrganizationStore:
         )
 
     def rename(self, change: Change, name: str) -> None:
-        self._update(change, "name = %s, name_key = %s", (name, name_key(name)))
+        self._update(change, "name = %s, name_key = %s,", (name, name_key(name)))
 
     def add_site(self, change: Change, site: SiteRecord) -> None:
-        entry = {
-            "id": str(site.id),
-            "name": site.name,
-            "address": site.address,
-            "country": site.country,
-        }
-        self._update(change, "sites = sites || %s", (Jsonb([entry]),))
+        if self._update(change, "", ()):
+            self._conn.execute(
+                "INSERT INTO rm_organization_sites (tenant_id, organization_id, id,"
+                " name, address, country, position)"
+                " VALUES (%s, %s, %s, %s, %s, %s, %s) ON CONFLICT DO NOTHING",
+                (
+                    change.tenant_id,
+                    change.organization_id,
+                    site.id,
+                    site.name,
+                    site.address,
+                    site.country,
+                    change.position,
+                ),
+            )
 
     def _update(
         self, change: Change, assignments: str, params: tuple[Any, ...]
-    ) -> None:
-        self._conn.execute(
-            f"UPDATE rm_organizations SET {assignments},"  # noqa: S608 - fixed fragments
+    ) -> bool:
+        """Apply ``assignments`` if the row is older than the change."""
+        cursor = self._conn.execute(
+            f"UPDATE rm_organizations SET {assignments}"  # noqa: S608 - fixed fragments
             " version = %s, position = %s, updated_at = %s"
             " WHERE tenant_id = %s AND id = %s AND version < %s",
             (
@@ -86,27 +93,38 @@ class PostgresOrganizationStore:
                 change.version,
             ),
         )
+        return cursor.rowcount == 1
 
 
-_COLUMNS = (
-    "tenant_id, id, name, country, sites, version, registered_at, updated_at, name_key"
+_COLUMNS = "tenant_id, id, name, country, version, registered_at, updated_at, name_key"
+_SITES = (
+    "SELECT organization_id, id, name, address, country FROM rm_organization_sites"
+    " WHERE tenant_id = %s AND organization_id = ANY(%s) ORDER BY position, id"
 )
 
 
-def _record(row: tuple[Any, ...]) -> OrganizationRecord:
-    sites = tuple(
-        SiteRecord(UUID(s["id"]), s["name"], s["address"], s["country"]) for s in row[4]
-    )
+def _record(row: tuple[Any, ...], sites: list[SiteRecord]) -> OrganizationRecord:
     return OrganizationRecord(
         tenant_id=row[0],
         id=row[1],
         name=row[2],
         country=row[3].strip(),
-        sites=sites,
-        version=row[5],
-        registered_at=row[6],
-        updated_at=row[7],
+        sites=tuple(sites),
+        version=row[4],
+        registered_at=row[5],
+        updated_at=row[6],
     )
+
+
+def _with_sites(
+    conn: Connection, tenant_id: str, rows: list[tuple[Any, ...]]
+) -> list[OrganizationRecord]:
+    """Records for ``rows``, their sites fetched in one query."""
+    sites: dict[UUID, list[SiteRecord]] = {row[1]: [] for row in rows}
+    if rows:
+        for org_id, *site in conn.execute(_SITES, (tenant_id, list(sites))):
+            sites[org_id].append(SiteRecord(site[0], site[1], site[2], site[3].strip()))
+    return [_record(row, sites[row[1]]) for row in rows]
 
 
 def encode_cursor(key: str, organization_id: UUID) -> str:
@@ -146,7 +164,9 @@ class PostgresOrganizationView:
                 " WHERE tenant_id = %s AND id = %s",
                 (principal.tenant_id, organization_id),
             ).fetchone()
-        return _record(row) if row else None
+            if row is None:
+                return None
+            return _with_sites(conn, principal.tenant_id, [row])[0]
 
     def list(self, principal: Principal, query: OrganizationQuery) -> OrganizationPage:
         where = ["tenant_id = %s"]
@@ -171,7 +191,8 @@ class PostgresOrganizationView:
         )
         with self._db.connection() as conn:
             rows = conn.execute(sql.encode(), params).fetchall()
-        more = len(rows) > query.limit
-        rows = rows[: query.limit]
-        next_cursor = encode_cursor(rows[-1][8], rows[-1][1]) if more else None
-        return OrganizationPage([_record(r) for r in rows], next_cursor)
+            more = len(rows) > query.limit
+            rows = rows[: query.limit]
+            records = _with_sites(conn, principal.tenant_id, rows)
+        next_cursor = encode_cursor(rows[-1][7], rows[-1][1]) if more else None
+        return OrganizationPage(records, next_cursor)

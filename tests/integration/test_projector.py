@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import time
 import uuid
 
@@ -147,3 +148,42 @@ def test_a_failing_batch_writes_nothing_and_is_delivered_again(
     record = container.organization_view.get(ADMIN, org_id)
     assert record is not None
     assert len(record.sites) == 1
+
+
+def test_a_backlog_larger_than_one_megabyte_per_fetch_is_projected(
+    container, migrated, make_relay, caplog
+):
+    """Fetch responses over kafka-python's default 1 MB frame limit are read
+    without the connection being dropped and the fetch retried."""
+    from domain.events import EventMeta
+    from domain.organization import Organization
+
+    meta = EventMeta("tenant-proj", "alice", "req-big", "req-big")
+    orgs = []
+    for n in range(300):  # ~3 MB of events over every partition
+        org = Organization.register(meta, f"Backlog {n}", "NO")
+        for i in range(10):
+            org.add_site(meta, f"Site {i}", "Fjordveien " + "x" * 480, None)
+        position = container.event_store.append(org)
+        orgs.append(org.id)
+    topic = new_topic(migrated)
+    relay = make_relay(topic)
+    while relay.step() is not None:
+        pass
+    progress = ProjectionProgress(container.database, topic)
+    runner = runner_for(container, migrated, topic, f"g-{uuid.uuid4().hex[:8]}")
+    try:
+        with caplog.at_level(logging.WARNING, logger="kafka"):
+            step_until(
+                runner,
+                lambda _: progress.has_reached("organizations", position),
+                timeout=60,
+            )
+    finally:
+        runner.close()
+    dropped = [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR]
+    assert dropped == []
+    for org_id in (orgs[0], orgs[-1]):
+        record = container.organization_view.get(ADMIN, org_id)
+        assert record is not None
+        assert len(record.sites) == 10
