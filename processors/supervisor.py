@@ -20,7 +20,7 @@ _GRACE_SECONDS = 15
 
 
 def _spawn(name: str) -> subprocess.Popen[bytes]:
-    log.info("starting", extra={"process": name})
+    log.info("starting", extra={"child": name})
     return subprocess.Popen([sys.executable, "-m", "processors.cli", name])  # noqa: S603
 
 
@@ -41,7 +41,7 @@ def supervise() -> int:
             code = proc.poll()
             if code is not None and not stopping:
                 log.error(
-                    "process exited; restarting", extra={"process": name, "code": code}
+                    "process exited; restarting", extra={"child": name, "code": code}
                 )
                 time.sleep(1)
                 procs[name] = _spawn(name)
@@ -53,7 +53,7 @@ def supervise() -> int:
         try:
             proc.wait(timeout=max(0.1, deadline - time.monotonic()))
         except subprocess.TimeoutExpired:
-            log.warning("killing", extra={"process": name})
+            log.warning("killing", extra={"child": name})
             proc.kill()
             proc.wait()
     log.info("all stopped")

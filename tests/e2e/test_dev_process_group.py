@@ -1,0 +1,68 @@
+"""``assurehub dev``: API, relay and projectors as one process group that
+serves requests and stops cleanly on Ctrl-C."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import httpx
+
+from tests.e2e.conftest import as_user, free_port
+
+
+def test_dev_serves_commands_end_to_end_and_stops_on_ctrl_c(migrated, tmp_path):
+    port = free_port()
+    env = {
+        **os.environ,
+        "ASSUREHUB_ENV": "development",
+        "ASSUREHUB_DATABASE_URL": str(migrated.database_url),
+        "ASSUREHUB_KAFKA_TOPIC": migrated.kafka_topic,
+        "ASSUREHUB_API_PORT": str(port),
+        "ASSUREHUB_LOG_FORMAT": "text",
+    }
+    log_path = tmp_path / "dev.log"
+    log_file = log_path.open("wb")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "processors.cli", "dev"],
+        env=env,
+        stdout=log_file,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            assert proc.poll() is None, log_path.read_text()
+            try:
+                if httpx.get(f"{url}/health/live", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            assert time.monotonic() < deadline, "the API did not come up"
+            time.sleep(0.2)
+        admin = as_user("e2e-dev")
+        created = httpx.post(
+            f"{url}/organizations",
+            json={"name": "Dev Group Ltd", "country": "DK"},
+            headers=admin,
+        ).json()
+        read = httpx.get(
+            f"{url}/organizations/{created['id']}",
+            params={"min_position": created["position"]},
+            headers=admin,
+            timeout=30,
+        )
+        assert read.status_code == 200, read.text
+    finally:
+        os.killpg(proc.pid, signal.SIGINT)  # Ctrl-C reaches the whole group
+        code = proc.wait(timeout=30)
+        log_file.close()
+    output = log_path.read_text()
+    assert code == 0, output
+    assert "all stopped" in output
+    assert "Traceback" not in output
