@@ -31,6 +31,7 @@ def consume_until(
         group_id=f"test-reader-{uuid.uuid4().hex[:8]}",
         auto_offset_reset="earliest",
         enable_auto_commit=False,
+        receive_message_max_bytes=64 * 1_048_576,
     )
     records: list = []
     deadline = time.monotonic() + timeout

@@ -20,7 +20,7 @@ def test_dev_serves_commands_end_to_end_and_stops_on_ctrl_c(migrated, tmp_path):
         **os.environ,
         "ASSUREHUB_ENV": "development",
         "ASSUREHUB_DATABASE_URL": str(migrated.database_url),
-        "ASSUREHUB_KAFKA_TOPIC": migrated.kafka_topic,
+        "ASSUREHUB_KAFKA_TOPIC": f"{migrated.kafka_topic}.dev",
         "ASSUREHUB_API_PORT": str(port),
         "ASSUREHUB_LOG_FORMAT": "text",
     }
