@@ -84,7 +84,10 @@ def test_a_relay_killed_between_publish_and_save_loses_nothing(
     records = consume_until(
         migrated,
         topic,
-        lambda rs: len(positions_of(rs, more)) >= 2 * len(more),
+        lambda rs: (
+            len(positions_of(rs, subjects)) >= len(subjects)
+            and len(positions_of(rs, more)) >= 2 * len(more)
+        ),
     )
     got = positions_of(records, wanted)
     assert set(got) >= {n.id for n in batch if str(n.originator_id) in wanted}
