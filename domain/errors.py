@@ -21,7 +21,7 @@ class RuleViolationError(DomainError):
     """A business rule refused the command.
 
     Args:
-        rule: Short stable code of the rule, e.g. ``site-name-unique``.
+        rule: Short stable code of the rule, e.g. ``organization.site_name_taken``.
         detail: Human-readable explanation naming the ids involved.
     """
 

@@ -13,20 +13,12 @@ from uuid import UUID, uuid4
 from eventsourcing.domain import Aggregate
 
 from domain.country import country_code
-from domain.errors import InvalidValueError, RuleViolationError
+from domain.errors import RuleViolationError
 from domain.events import EventMeta
+from domain.values import bounded_text
 
 NAME_MAX = 200
 ADDRESS_MAX = 500
-
-
-def _text(value: str, field: str, maximum: int) -> str:
-    text = " ".join(value.split())
-    if not text:
-        raise InvalidValueError(field, f"{field} must not be blank")
-    if len(text) > maximum:
-        raise InvalidValueError(field, f"{field} must be at most {maximum} characters")
-    return text
 
 
 @dataclass(frozen=True)
@@ -96,7 +88,7 @@ class Organization(Aggregate):
             cls.Registered,
             id=uuid4(),
             meta=meta,
-            name=_text(name, "name", NAME_MAX),
+            name=bounded_text(name, "name", NAME_MAX),
             country=country_code(country),
         )
 
@@ -107,10 +99,10 @@ class Organization(Aggregate):
             InvalidValueError: blank or over-long name.
             RuleViolationError: the name is the current one.
         """
-        new_name = _text(name, "name", NAME_MAX)
+        new_name = bounded_text(name, "name", NAME_MAX)
         if new_name == self.name:
             raise RuleViolationError(
-                "name-unchanged",
+                "organization.name_unchanged",
                 f"organization {self.id} is already named {new_name!r}",
             )
         self.trigger_event(self.Renamed, meta=meta, name=new_name)
@@ -127,10 +119,10 @@ class Organization(Aggregate):
             InvalidValueError: blank or over-long name or address, bad country.
             RuleViolationError: a site of that name exists already.
         """
-        site_name = _text(name, "name", NAME_MAX)
+        site_name = bounded_text(name, "name", NAME_MAX)
         if any(s.name.casefold() == site_name.casefold() for s in self.sites):
             raise RuleViolationError(
-                "site-name-unique",
+                "organization.site_name_taken",
                 f"organization {self.id} already has a site named {site_name!r}",
             )
         site_id = uuid4()
@@ -139,7 +131,7 @@ class Organization(Aggregate):
             meta=meta,
             site_id=site_id,
             site_name=site_name,
-            address=_text(address, "address", ADDRESS_MAX),
+            address=bounded_text(address, "address", ADDRESS_MAX),
             country=country_code(country or self.country),
         )
         return site_id

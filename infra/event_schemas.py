@@ -12,6 +12,7 @@ import inspect
 import json
 import typing
 from datetime import date, datetime
+from enum import Enum
 from pathlib import Path
 from typing import Any
 from uuid import UUID
@@ -40,10 +41,16 @@ _SCALARS: dict[Any, dict[str, str]] = {
 def _schema_of(annotation: Any) -> dict[str, Any]:
     if annotation in _SCALARS:
         return dict(_SCALARS[annotation])
-    args = typing.get_args(annotation)
+    if isinstance(annotation, type) and issubclass(annotation, Enum):
+        return {"type": "string", "enum": [m.value for m in annotation]}
+    origin, args = typing.get_origin(annotation), typing.get_args(annotation)
     if type(None) in args:
         inner = [a for a in args if a is not type(None)]
         return {"anyOf": [_schema_of(inner[0]), {"type": "null"}]}
+    if origin in (tuple, list, frozenset, set) and args:
+        return {"type": "array", "items": _schema_of(args[0])}
+    if origin is dict and args:
+        return {"type": "object", "additionalProperties": _schema_of(args[1])}
     raise TypeError(f"no JSON Schema mapping for {annotation!r}")
 
 

@@ -8,6 +8,7 @@ and a reader of the global log never passes a gap that fills later.
 from __future__ import annotations
 
 import threading
+from datetime import date
 from collections.abc import Mapping, Sequence
 from typing import Any, TypeVar, cast
 from uuid import UUID
@@ -57,6 +58,19 @@ class EventMetaAsDict(Transcoding):
         return EventMeta(**data)
 
 
+class DateAsISO(Transcoding):
+    """Stores calendar dates as ``YYYY-MM-DD``."""
+
+    type = date
+    name = "date_iso"
+
+    def encode(self, obj: date) -> str:
+        return obj.isoformat()
+
+    def decode(self, data: str) -> date:
+        return date.fromisoformat(data)
+
+
 class FailFastRecorder(PostgresApplicationRecorder):
     """The library's recorder without its blind retry loop on insert.
 
@@ -81,6 +95,7 @@ class AssureHubApplication(Application[UUID]):
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)
         transcoder.register(EventMetaAsDict())
+        transcoder.register(DateAsISO())
 
 
 def postgres_env(settings: Settings, *, create_table: bool = False) -> dict[str, str]:

@@ -8,7 +8,7 @@ and publish what :func:`to_envelope` makes of it.
 from __future__ import annotations
 
 import dataclasses
-from datetime import datetime
+from datetime import date, datetime
 from enum import Enum
 from typing import Any
 from uuid import UUID, uuid5
@@ -45,7 +45,7 @@ def to_json_value(value: Any) -> Any:
     """Plain JSON value of a domain value (UUID, datetime, dataclass, …)."""
     if isinstance(value, UUID):
         return str(value)
-    if isinstance(value, datetime):
+    if isinstance(value, datetime | date):
         return value.isoformat()
     if isinstance(value, Enum):
         return to_json_value(value.value)

@@ -61,7 +61,7 @@ def test_rename_to_the_current_name_is_refused_and_records_nothing():
     org = registered()
     with pytest.raises(RuleViolationError) as raised:
         org.rename(META, " Acme  Ltd")
-    assert raised.value.rule == "name-unchanged"
+    assert raised.value.rule == "organization.name_unchanged"
     assert org.collect_events() == []
     assert org.version == 1
 
@@ -81,7 +81,7 @@ def test_site_names_are_unique_case_insensitively():
     org.add_site(META, "Head office", "1 High St", None)
     with pytest.raises(RuleViolationError) as raised:
         org.add_site(META, "HEAD OFFICE", "2 Low St", "FR")
-    assert raised.value.rule == "site-name-unique"
+    assert raised.value.rule == "organization.site_name_taken"
     assert len(org.sites) == 1
 
 
