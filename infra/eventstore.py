@@ -8,8 +8,8 @@ and a reader of the global log never passes a gap that fills later.
 from __future__ import annotations
 
 import threading
-from datetime import date
 from collections.abc import Mapping, Sequence
+from datetime import date
 from typing import Any, TypeVar, cast
 from uuid import UUID
 
