@@ -39,6 +39,38 @@ class AddSite:
 
 
 @dataclass(frozen=True)
+class ChangeOrganizationDetails:
+    organization_id: UUID
+    country: str
+    registration_number: str | None
+    expected_version: int | None = None
+
+
+@dataclass(frozen=True)
+class ChangeSite:
+    organization_id: UUID
+    site_id: UUID
+    name: str
+    address: str
+    country: str | None = None
+    expected_version: int | None = None
+
+
+@dataclass(frozen=True)
+class RemoveSite:
+    organization_id: UUID
+    site_id: UUID
+    expected_version: int | None = None
+
+
+@dataclass(frozen=True)
+class ArchiveOrganization:
+    organization_id: UUID
+    reason: str
+    expected_version: int | None = None
+
+
+@dataclass(frozen=True)
 class SiteAccepted(Accepted):
     site_id: UUID
 
@@ -62,15 +94,12 @@ class OrganizationService:
         self, ctx: CommandContext, cmd: RenameOrganization
     ) -> Accepted:
         """Rename an organization of the caller's tenant."""
-        authorize(ctx.principal, Permission.ORGANIZATION_UPDATE)
-
-        def decide(org: Organization) -> None:
-            org.rename(ctx.meta(), cmd.name)
-
-        org, position = self._change(
-            ctx, cmd.organization_id, cmd.expected_version, decide
+        return self._simple(
+            ctx,
+            cmd.organization_id,
+            cmd.expected_version,
+            lambda org: org.rename(ctx.meta(), cmd.name),
         )
-        return Accepted(org.id, org.version, position)
 
     def add_site(self, ctx: CommandContext, cmd: AddSite) -> SiteAccepted:
         """Add a site to an organization of the caller's tenant."""
@@ -86,6 +115,59 @@ class OrganizationService:
             ctx, cmd.organization_id, cmd.expected_version, decide
         )
         return SiteAccepted(org.id, org.version, position, site_ids[-1])
+
+    def change_details(
+        self, ctx: CommandContext, cmd: ChangeOrganizationDetails
+    ) -> Accepted:
+        """Change the registered country and registration number."""
+        return self._simple(
+            ctx,
+            cmd.organization_id,
+            cmd.expected_version,
+            lambda org: org.change_details(
+                ctx.meta(), cmd.country, cmd.registration_number
+            ),
+        )
+
+    def change_site(self, ctx: CommandContext, cmd: ChangeSite) -> Accepted:
+        """Change a site's name, address or country."""
+        return self._simple(
+            ctx,
+            cmd.organization_id,
+            cmd.expected_version,
+            lambda org: org.change_site(
+                ctx.meta(), cmd.site_id, cmd.name, cmd.address, cmd.country
+            ),
+        )
+
+    def remove_site(self, ctx: CommandContext, cmd: RemoveSite) -> Accepted:
+        """Remove a site."""
+        return self._simple(
+            ctx,
+            cmd.organization_id,
+            cmd.expected_version,
+            lambda org: org.remove_site(ctx.meta(), cmd.site_id),
+        )
+
+    def archive(self, ctx: CommandContext, cmd: ArchiveOrganization) -> Accepted:
+        """Archive an organization: read-only, no new audits."""
+        return self._simple(
+            ctx,
+            cmd.organization_id,
+            cmd.expected_version,
+            lambda org: org.archive(ctx.meta(), cmd.reason),
+        )
+
+    def _simple(
+        self,
+        ctx: CommandContext,
+        organization_id: UUID,
+        expected_version: int | None,
+        decide: Callable[[Organization], None],
+    ) -> Accepted:
+        authorize(ctx.principal, Permission.ORGANIZATION_UPDATE)
+        org, position = self._change(ctx, organization_id, expected_version, decide)
+        return Accepted(org.id, org.version, position)
 
     def _load(self, ctx: CommandContext, organization_id: UUID) -> Organization:
         org = self._store.load(Organization, organization_id)

@@ -20,10 +20,20 @@ from uuid import UUID
 from domain.organization import Organization
 from infra.public_events import INTERNAL_FIELDS, public_type
 
-EVENT_CLASSES: tuple[type[Any], ...] = (
-    Organization.Registered,
-    Organization.Renamed,
-    Organization.SiteAdded,
+AGGREGATES: tuple[type[Any], ...] = (Organization,)
+"""Every aggregate whose events are published on the topic."""
+
+
+def _published(aggregate: type[Any]) -> list[type[Any]]:
+    return [
+        value
+        for value in vars(aggregate).values()
+        if isinstance(value, type) and isinstance(getattr(value, "TYPE", None), str)
+    ]
+
+
+EVENT_CLASSES: tuple[type[Any], ...] = tuple(
+    event for aggregate in AGGREGATES for event in _published(aggregate)
 )
 """Every event class published on the topic."""
 

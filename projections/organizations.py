@@ -10,9 +10,14 @@ from uuid import UUID
 from domain.principal import Principal
 from projections.envelope import EventEnvelope
 
-REGISTERED = "assurehub.organization.registered.v1"
-RENAMED = "assurehub.organization.renamed.v1"
-SITE_ADDED = "assurehub.organization.site_added.v1"
+_PREFIX = "assurehub.organization."
+REGISTERED = f"{_PREFIX}registered.v1"
+RENAMED = f"{_PREFIX}renamed.v1"
+DETAILS_CHANGED = f"{_PREFIX}details_changed.v1"
+SITE_ADDED = f"{_PREFIX}site_added.v1"
+SITE_CHANGED = f"{_PREFIX}site_changed.v1"
+SITE_REMOVED = f"{_PREFIX}site_removed.v1"
+ARCHIVED = f"{_PREFIX}archived.v1"
 
 
 @dataclass(frozen=True)
@@ -50,6 +55,8 @@ class OrganizationRecord:
     id: UUID
     name: str
     country: str
+    registration_number: str | None
+    archived: bool
     sites: tuple[SiteRecord, ...]
     version: int
     registered_at: datetime
@@ -80,13 +87,28 @@ class OrganizationPage:
 
 
 class OrganizationStore(Protocol):
-    """Write port of the organizations read model (one transaction)."""
+    """Write port of the organizations read model, bound to one transaction.
 
-    def insert(self, change: Change, name: str, country: str) -> None: ...
+    Every method applies its change only if the stored row is older than
+    ``change.version``, so a repeated event changes nothing.
+    """
 
-    def rename(self, change: Change, name: str) -> None: ...
+    def insert(self, change: Change, name: str, country: str) -> None:
+        """Create the organization's row."""
+        ...
 
-    def add_site(self, change: Change, site: SiteRecord) -> None: ...
+    def update(self, change: Change, fields: dict[str, str | bool | None]) -> bool:
+        """Set ``fields`` (name, country, registration_number, archived);
+        return whether the change was applied."""
+        ...
+
+    def put_site(self, change: Change, site: SiteRecord) -> None:
+        """Add the site, or replace it if it exists."""
+        ...
+
+    def remove_site(self, change: Change, site_id: UUID) -> None:
+        """Remove the site."""
+        ...
 
 
 class OrganizationView(Protocol):
@@ -101,22 +123,40 @@ class OrganizationView(Protocol):
     ) -> OrganizationPage: ...
 
 
+def _site(data: dict[str, Any]) -> SiteRecord:
+    return SiteRecord(
+        id=UUID(data["site_id"]),
+        name=data["site_name"],
+        address=data["address"],
+        country=data["country"],
+    )
+
+
 class OrganizationProjection:
     """Builds the organizations read model from organization events."""
 
     name = "organizations"
 
     def apply(self, event: EventEnvelope, store: OrganizationStore) -> None:
+        """Apply one organization event; other types are ignored."""
         data: dict[str, Any] = event.data
+        change = Change.of(event)
         if event.type == REGISTERED:
-            store.insert(Change.of(event), data["name"], data["country"])
+            store.insert(change, data["name"], data["country"])
         elif event.type == RENAMED:
-            store.rename(Change.of(event), data["name"])
-        elif event.type == SITE_ADDED:
-            site = SiteRecord(
-                id=UUID(data["site_id"]),
-                name=data["site_name"],
-                address=data["address"],
-                country=data["country"],
+            store.update(change, {"name": data["name"]})
+        elif event.type == DETAILS_CHANGED:
+            store.update(
+                change,
+                {
+                    "country": data["country"],
+                    "registration_number": data["registration_number"],
+                },
             )
-            store.add_site(Change.of(event), site)
+        elif event.type == ARCHIVED:
+            store.update(change, {"archived": True})
+        elif event.type in (SITE_ADDED, SITE_CHANGED):
+            if store.update(change, {}):
+                store.put_site(change, _site(data))
+        elif event.type == SITE_REMOVED and store.update(change, {}):
+            store.remove_site(change, UUID(data["site_id"]))

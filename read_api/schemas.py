@@ -21,6 +21,8 @@ class OrganizationPublic(BaseModel):
     id: UUID
     name: str
     country: str
+    registration_number: str | None
+    archived: bool
     sites: list[SitePublic]
     version: int = Field(description="Aggregate version; send it back as If-Match")
     registered_at: datetime
@@ -32,6 +34,8 @@ class OrganizationPublic(BaseModel):
             id=record.id,
             name=record.name,
             country=record.country,
+            registration_number=record.registration_number,
+            archived=record.archived,
             sites=[
                 SitePublic(id=s.id, name=s.name, address=s.address, country=s.country)
                 for s in record.sites

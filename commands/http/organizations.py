@@ -7,18 +7,26 @@ from uuid import UUID
 
 from fastapi import APIRouter, Depends, Header, Request, Response, status
 
+from commands.context import Accepted
 from commands.http.edge import RequestId, command_context, expected_version, requires
 from commands.http.schemas import (
     CommandAccepted,
+    OrganizationArchive,
     OrganizationCreate,
+    OrganizationDetailsChange,
     OrganizationRename,
     SiteAccepted,
+    SiteChange,
     SiteCreate,
 )
 from commands.organizations import (
     AddSite,
+    ArchiveOrganization,
+    ChangeOrganizationDetails,
+    ChangeSite,
     OrganizationService,
     RegisterOrganization,
+    RemoveSite,
     RenameOrganization,
 )
 from domain.access import Permission
@@ -119,3 +127,99 @@ def add_site(
         position=accepted.position,
         site_id=accepted.site_id,
     )
+
+
+def _answer(accepted: Accepted, response: Response) -> CommandAccepted:
+    response.headers["ETag"] = f'"{accepted.version}"'
+    return CommandAccepted(
+        id=accepted.id, version=accepted.version, position=accepted.position
+    )
+
+
+@router.post("/{organization_id}/change-details", response_model=CommandAccepted)
+def change_details(
+    organization_id: UUID,
+    body: OrganizationDetailsChange,
+    principal: Updater,
+    rid: RequestId,
+    svc: Service,
+    response: Response,
+    if_match: IfMatch = None,
+) -> CommandAccepted:
+    """Change the registered country and registration number."""
+    accepted = svc.change_details(
+        command_context(principal, rid),
+        ChangeOrganizationDetails(
+            organization_id,
+            body.country,
+            body.registration_number,
+            expected_version(if_match),
+        ),
+    )
+    return _answer(accepted, response)
+
+
+@router.post(
+    "/{organization_id}/sites/{site_id}/change", response_model=CommandAccepted
+)
+def change_site(
+    organization_id: UUID,
+    site_id: UUID,
+    body: SiteChange,
+    principal: Updater,
+    rid: RequestId,
+    svc: Service,
+    response: Response,
+    if_match: IfMatch = None,
+) -> CommandAccepted:
+    """Change a site's name, address or country."""
+    accepted = svc.change_site(
+        command_context(principal, rid),
+        ChangeSite(
+            organization_id,
+            site_id,
+            body.name,
+            body.address,
+            body.country,
+            expected_version(if_match),
+        ),
+    )
+    return _answer(accepted, response)
+
+
+@router.post(
+    "/{organization_id}/sites/{site_id}/remove", response_model=CommandAccepted
+)
+def remove_site(
+    organization_id: UUID,
+    site_id: UUID,
+    principal: Updater,
+    rid: RequestId,
+    svc: Service,
+    response: Response,
+    if_match: IfMatch = None,
+) -> CommandAccepted:
+    """Remove a site from an organization."""
+    accepted = svc.remove_site(
+        command_context(principal, rid),
+        RemoveSite(organization_id, site_id, expected_version(if_match)),
+    )
+    return _answer(accepted, response)
+
+
+@router.post("/{organization_id}/archive", response_model=CommandAccepted)
+def archive_organization(
+    organization_id: UUID,
+    body: OrganizationArchive,
+    principal: Updater,
+    rid: RequestId,
+    svc: Service,
+    response: Response,
+    if_match: IfMatch = None,
+) -> CommandAccepted:
+    """Archive an organization: read-only from now on, no new audits."""
+    accepted = svc.archive(
+        command_context(principal, rid),
+        ArchiveOrganization(organization_id, body.reason, expected_version(if_match)),
+    )
+    return _answer(accepted, response)

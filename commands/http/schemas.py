@@ -6,7 +6,7 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from domain.organization import ADDRESS_MAX, NAME_MAX
+from domain.organization import ADDRESS_MAX, NAME_MAX, REASON_MAX, REGISTRATION_MAX
 
 
 class _Strict(BaseModel):
@@ -41,6 +41,25 @@ class SiteCreate(_Strict):
         max_length=2,
         description="ISO 3166-1 alpha-2; the organization's when omitted",
     )
+
+
+class OrganizationDetailsChange(_Strict):
+    """Body of ``POST /organizations/{id}/change-details``."""
+
+    country: str = Field(min_length=2, max_length=2, examples=["IE"])
+    registration_number: str | None = Field(
+        default=None, max_length=REGISTRATION_MAX, examples=["IE-6388047V"]
+    )
+
+
+class SiteChange(SiteCreate):
+    """Body of ``POST /organizations/{id}/sites/{site_id}/change``."""
+
+
+class OrganizationArchive(_Strict):
+    """Body of ``POST /organizations/{id}/archive``."""
+
+    reason: str = Field(min_length=1, max_length=REASON_MAX)
 
 
 class CommandAccepted(BaseModel):

@@ -26,6 +26,14 @@ def name_key(name: str) -> str:
     return name.casefold()
 
 
+_UPDATABLE = {
+    "name": "name = %s, name_key = %s,",
+    "country": "country = %s,",
+    "registration_number": "registration_number = %s,",
+    "archived": "archived = %s,",
+}
+
+
 class PostgresOrganizationStore:
     """Write side, bound to the projection runner's open transaction.
 
@@ -37,6 +45,7 @@ class PostgresOrganizationStore:
         self._conn = conn
 
     def insert(self, change: Change, name: str, country: str) -> None:
+        """Create the row (a repeated registration changes nothing)."""
         self._conn.execute(
             "INSERT INTO rm_organizations (tenant_id, id, name, name_key, country,"
             " version, position, registered_at, updated_at)"
@@ -55,32 +64,16 @@ class PostgresOrganizationStore:
             ),
         )
 
-    def rename(self, change: Change, name: str) -> None:
-        self._update(change, "name = %s, name_key = %s,", (name, name_key(name)))
-
-    def add_site(self, change: Change, site: SiteRecord) -> None:
-        if self._update(change, "", ()):
-            self._conn.execute(
-                "INSERT INTO rm_organization_sites (tenant_id, organization_id, id,"
-                " name, address, country, position)"
-                " VALUES (%s, %s, %s, %s, %s, %s, %s) ON CONFLICT DO NOTHING",
-                (
-                    change.tenant_id,
-                    change.organization_id,
-                    site.id,
-                    site.name,
-                    site.address,
-                    site.country,
-                    change.position,
-                ),
-            )
-
-    def _update(
-        self, change: Change, assignments: str, params: tuple[Any, ...]
-    ) -> bool:
-        """Apply ``assignments`` if the row is older than the change."""
+    def update(self, change: Change, fields: dict[str, str | bool | None]) -> bool:
+        """Set ``fields`` and the version if the row is older than the change."""
+        assignments = "".join(_UPDATABLE[name] for name in fields)
+        params: list[Any] = []
+        for name, value in fields.items():
+            params.append(value)
+            if name == "name":
+                params.append(name_key(str(value)))
         cursor = self._conn.execute(
-            f"UPDATE rm_organizations SET {assignments}"  # noqa: S608 - fixed fragments
+            f"UPDATE rm_organizations SET {assignments}"  # noqa: S608 - allowlisted
             " version = %s, position = %s, updated_at = %s"
             " WHERE tenant_id = %s AND id = %s AND version < %s",
             (
@@ -95,8 +88,39 @@ class PostgresOrganizationStore:
         )
         return cursor.rowcount == 1
 
+    def put_site(self, change: Change, site: SiteRecord) -> None:
+        """Insert or replace one site row."""
+        self._conn.execute(
+            "INSERT INTO rm_organization_sites (tenant_id, organization_id, id,"
+            " name, address, country, position)"
+            " VALUES (%s, %s, %s, %s, %s, %s, %s)"
+            " ON CONFLICT (tenant_id, organization_id, id) DO UPDATE SET"
+            " name = EXCLUDED.name, address = EXCLUDED.address,"
+            " country = EXCLUDED.country",
+            (
+                change.tenant_id,
+                change.organization_id,
+                site.id,
+                site.name,
+                site.address,
+                site.country,
+                change.position,
+            ),
+        )
 
-_COLUMNS = "tenant_id, id, name, country, version, registered_at, updated_at, name_key"
+    def remove_site(self, change: Change, site_id: UUID) -> None:
+        """Delete one site row."""
+        self._conn.execute(
+            "DELETE FROM rm_organization_sites"
+            " WHERE tenant_id = %s AND organization_id = %s AND id = %s",
+            (change.tenant_id, change.organization_id, site_id),
+        )
+
+
+_COLUMNS = (
+    "tenant_id, id, name, country, version, registered_at, updated_at, name_key,"
+    " registration_number, archived"
+)
 _SITES = (
     "SELECT organization_id, id, name, address, country FROM rm_organization_sites"
     " WHERE tenant_id = %s AND organization_id = ANY(%s) ORDER BY position, id"
@@ -109,6 +133,8 @@ def _record(row: tuple[Any, ...], sites: list[SiteRecord]) -> OrganizationRecord
         id=row[1],
         name=row[2],
         country=row[3].strip(),
+        registration_number=row[8],
+        archived=row[9],
         sites=tuple(sites),
         version=row[4],
         registered_at=row[5],

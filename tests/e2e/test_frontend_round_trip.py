@@ -122,3 +122,48 @@ def test_another_tenant_gets_404_for_reads_and_writes(http):
     )
     assert r.status_code == 404
     assert r.headers["content-type"] == PROBLEM
+
+
+def test_site_and_detail_changes_then_archive_make_it_read_only(http):
+    admin = as_user(new_tenant())
+    org = http.post(
+        "/organizations", json={"name": "Lifecycle Ltd", "country": "GB"}, headers=admin
+    ).json()
+    base = f"/organizations/{org['id']}"
+    plant = http.post(
+        f"{base}/sites", json={"name": "Plant", "address": "1 Mill Rd"}, headers=admin
+    ).json()
+    depot = http.post(
+        f"{base}/sites", json={"name": "Depot", "address": "2 Dock Rd"}, headers=admin
+    ).json()
+    changed = http.post(
+        f"{base}/sites/{plant['site_id']}/change",
+        json={"name": "Plant North", "address": "1 Mill Rd", "country": "IE"},
+        headers=admin,
+    )
+    assert changed.status_code == 200, changed.text
+    removed = http.post(f"{base}/sites/{depot['site_id']}/remove", headers=admin)
+    assert removed.status_code == 200, removed.text
+    details = http.post(
+        f"{base}/change-details",
+        json={"country": "IE", "registration_number": "IE-42"},
+        headers=admin,
+    )
+    archived = http.post(f"{base}/archive", json={"reason": "left"}, headers=admin)
+    assert archived.json()["version"] == 7
+
+    read = http.get(
+        base, params={"min_position": archived.json()["position"]}, headers=admin
+    ).json()
+    assert details.status_code == 200
+    assert (read["country"], read["registration_number"], read["archived"]) == (
+        "IE",
+        "IE-42",
+        True,
+    )
+    assert [(s["name"], s["country"]) for s in read["sites"]] == [("Plant North", "IE")]
+
+    refused = http.post(f"{base}/rename", json={"name": "Back"}, headers=admin)
+    assert refused.status_code == 409
+    assert refused.headers["content-type"] == PROBLEM
+    assert refused.json()["code"] == "organization.archived"

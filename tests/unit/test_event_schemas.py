@@ -5,8 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from domain.organization import Organization
-from infra.event_schemas import EVENT_CLASSES, render_all
+from infra.event_schemas import AGGREGATES, EVENT_CLASSES, render_all
 
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "events"
 
@@ -16,13 +15,32 @@ def test_committed_schemas_are_the_generated_ones():
     assert committed == render_all(), "run: assurehub event-schemas --write docs/events"
 
 
-def test_every_event_class_with_a_public_type_has_a_schema():
-    published = {
-        value
-        for value in vars(Organization).values()
-        if isinstance(value, type) and isinstance(getattr(value, "TYPE", None), str)
-    }
-    assert published == set(EVENT_CLASSES)
+def test_every_aggregate_in_the_domain_publishes_its_events():
+    import importlib
+    import pkgutil
+
+    from eventsourcing.domain import Aggregate
+
+    import domain
+
+    found = set()
+    for info in pkgutil.iter_modules(domain.__path__):
+        module = importlib.import_module(f"domain.{info.name}")
+        found |= {
+            v
+            for v in vars(module).values()
+            if isinstance(v, type) and issubclass(v, Aggregate) and v is not Aggregate
+        }
+    assert found == set(AGGREGATES)
+
+
+def test_every_event_type_is_unique_and_past_tense_snake_case():
+    types = [c.TYPE for c in EVENT_CLASSES]
+    assert len(types) == len(set(types))
+    for t in types:
+        aggregate, event = t.split(".")
+        assert aggregate.replace("_", "").isalpha()
+        assert event.islower()
 
 
 def test_schemas_are_valid_json_schema():

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from domain.errors import InvalidValueError, RuleViolationError
+from domain.errors import InvalidValueError, NotFoundError, RuleViolationError
 from domain.events import EventMeta
 from domain.organization import NAME_MAX, Organization
 
@@ -96,3 +96,48 @@ def test_version_counts_every_recorded_event(names):
         except (InvalidValueError, RuleViolationError):
             pass
     assert org.version == recorded == len(org.collect_events())
+
+
+def test_details_change_records_country_and_registration_number():
+    org = registered()
+    org.change_details(META, "ie", " IE-123 ")
+    [event] = org.collect_events()
+    assert isinstance(event, Organization.DetailsChanged)
+    assert (org.country, org.registration_number) == ("IE", "IE-123")
+    with pytest.raises(RuleViolationError) as raised:
+        org.change_details(META, "IE", "IE-123")
+    assert raised.value.rule == "organization.details_unchanged"
+
+
+def test_a_site_can_be_changed_and_removed_but_names_stay_unique():
+    org = registered()
+    plant = org.add_site(META, "Plant", "1 Mill Rd", None)
+    depot = org.add_site(META, "Depot", "2 Dock Rd", "FR")
+    org.change_site(META, plant, "Plant North", "1 Mill Rd", None)
+    assert org.site(plant).name == "Plant North"
+    with pytest.raises(RuleViolationError) as raised:
+        org.change_site(META, depot, "plant north", "2 Dock Rd", None)
+    assert raised.value.rule == "organization.site_name_taken"
+    org.remove_site(META, plant)
+    assert [s.name for s in org.sites] == ["Depot"]
+    with pytest.raises(NotFoundError):
+        org.remove_site(META, plant)
+
+
+def test_an_archived_organization_is_read_only():
+    org = registered()
+    site = org.add_site(META, "Plant", "1 Mill Rd", None)
+    org.archive(META, "client left")
+    version = org.version
+    for attempt in (
+        lambda: org.rename(META, "New name"),
+        lambda: org.add_site(META, "Depot", "2 Dock Rd", None),
+        lambda: org.change_site(META, site, "Plant 2", "1 Mill Rd", None),
+        lambda: org.remove_site(META, site),
+        lambda: org.change_details(META, "FR", None),
+        lambda: org.archive(META, "again"),
+    ):
+        with pytest.raises(RuleViolationError) as raised:
+            attempt()
+        assert raised.value.rule == "organization.archived"
+    assert org.version == version
