@@ -3,7 +3,9 @@
 Exception tree::
 
     CommandError
-    └── ConcurrentWriteError   another writer appended to the aggregate first
+    ├── ConcurrentWriteError      another writer appended to the aggregate first
+    ├── NotAuthenticatedError     (commands.http.edge) no acceptable caller: 401
+    └── InvalidPreconditionError  (commands.http.edge) malformed If-Match: 400
 """
 
 from __future__ import annotations

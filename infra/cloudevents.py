@@ -13,6 +13,7 @@ import json
 from collections.abc import Sequence
 from datetime import datetime
 
+from infra.errors import InfrastructureError
 from projections.envelope import EventEnvelope
 
 SPEC_VERSION = "1.0"
@@ -21,7 +22,7 @@ CONTENT_TYPE = "application/json"
 Headers = list[tuple[str, bytes]]
 
 
-class MalformedEventError(ValueError):
+class MalformedEventError(InfrastructureError, ValueError):
     """A record is not a CloudEvent this codec understands."""
 
 
@@ -53,8 +54,8 @@ def decode(value: bytes, headers: Sequence[tuple[str, bytes]]) -> EventEnvelope:
     Raises:
         MalformedEventError: a required attribute is missing or unparsable.
     """
-    attrs = {k: v.decode() for k, v in headers if k.startswith("ce_")}
     try:
+        attrs = {k: bytes(v).decode() for k, v in headers if k.startswith("ce_")}
         if attrs["ce_specversion"] != SPEC_VERSION:
             raise MalformedEventError(
                 f"unsupported specversion {attrs['ce_specversion']}"
@@ -76,5 +77,5 @@ def decode(value: bytes, headers: Sequence[tuple[str, bytes]]) -> EventEnvelope:
             causation_id=attrs["ce_causationid"],
             data=data,
         )
-    except (KeyError, ValueError) as e:
+    except (KeyError, ValueError, TypeError) as e:
         raise MalformedEventError(f"not an AssureHub CloudEvent: {e}") from e

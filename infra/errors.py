@@ -6,7 +6,10 @@ Each adapter maps its driver's errors here, in one place, chained with
 Exception tree::
 
     InfrastructureError
-    └── DependencyUnavailableError   Postgres, Kafka or Redis cannot be reached
+    ├── DependencyUnavailableError   Postgres, Kafka or Redis cannot be reached
+    ├── InvalidCursorError           (infra.postgres.organizations) forged cursor
+    ├── MalformedEventError          (infra.cloudevents) not our CloudEvent
+    └── UnpublishableEventError      (infra.public_events) event lacks TYPE/meta
 """
 
 from __future__ import annotations

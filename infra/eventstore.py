@@ -28,7 +28,7 @@ from eventsourcing.utils import Environment
 
 from commands.errors import ConcurrentWriteError
 from domain.events import EventMeta
-from infra.errors import DependencyUnavailableError
+from infra.postgres.errors import raise_if_unreachable
 from infra.settings import Settings
 
 A = TypeVar("A", bound=Aggregate)
@@ -72,13 +72,18 @@ class DateAsISO(Transcoding):
 
 
 class FailFastRecorder(PostgresApplicationRecorder):
-    """The library's recorder without its blind retry loop on insert.
+    """The library's recorder without its blind retry loops.
 
-    A command answers 503 promptly when Postgres is down instead of retrying
-    for seconds inside one HTTP request; callers retry with ``Retry-After``.
+    The library retries reads and writes ten times, each waiting for the pool
+    timeout, so an outage took half a minute to surface. A command answers 503
+    promptly instead (callers retry with ``Retry-After``), and the relay's own
+    backoff decides how to wait.
     """
 
     insert_events = PostgresApplicationRecorder.insert_events.__wrapped__
+    select_events = PostgresApplicationRecorder.select_events.__wrapped__
+    select_notifications = PostgresApplicationRecorder.select_notifications.__wrapped__
+    max_notification_id = PostgresApplicationRecorder.max_notification_id.__wrapped__
 
 
 class AssureHubApplication(Application[UUID]):
@@ -144,25 +149,39 @@ class LibraryEventStore:
                     try:
                         self._app = AssureHubApplication(self._env)
                     except PersistenceError as e:
-                        raise DependencyUnavailableError("postgres", str(e)) from e
+                        raise_if_unreachable(e)
+                        raise
         return self._app
 
     def load(self, kind: type[A], aggregate_id: UUID) -> A | None:
+        """The aggregate, or ``None`` if unknown or of another kind.
+
+        Raises:
+            DependencyUnavailableError: Postgres cannot be reached.
+        """
         try:
             aggregate: Aggregate = self.app.repository.get(aggregate_id)
         except AggregateNotFoundError:
             return None
         except PersistenceError as e:
-            raise DependencyUnavailableError("postgres", str(e)) from e
+            raise_if_unreachable(e)
+            raise
         return aggregate if isinstance(aggregate, kind) else None
 
     def append(self, aggregate: Aggregate) -> int:
+        """Append pending events; return the last one's position.
+
+        Raises:
+            ConcurrentWriteError: another writer appended those versions first.
+            DependencyUnavailableError: Postgres cannot be reached.
+        """
         try:
             recordings = self.app.save(aggregate)
         except IntegrityError as e:
             raise ConcurrentWriteError(aggregate.id) from e
         except PersistenceError as e:
-            raise DependencyUnavailableError("postgres", str(e)) from e
+            raise_if_unreachable(e)
+            raise
         return max(r.notification.id for r in recordings)
 
     def read_after(self, position: int, limit: int) -> Sequence[Notification]:
@@ -172,7 +191,8 @@ class LibraryEventStore:
                 start=position, limit=limit, inclusive_of_start=False
             )
         except PersistenceError as e:
-            raise DependencyUnavailableError("postgres", str(e)) from e
+            raise_if_unreachable(e)
+            raise
 
     def decode(self, stored: StoredEvent) -> DomainEventProtocol[UUID]:
         """The domain event at its current class version (upcast if older)."""
@@ -184,7 +204,8 @@ class LibraryEventStore:
             recorder = cast(Any, self.app.recorder)
             return int(recorder.max_notification_id() or 0)
         except PersistenceError as e:
-            raise DependencyUnavailableError("postgres", str(e)) from e
+            raise_if_unreachable(e)
+            raise
 
     def close(self) -> None:
         if self._app is not None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import redis
@@ -67,12 +68,10 @@ class HealthCheck:
             client.close()
 
     @staticmethod
-    def _check(name: str, probe: object) -> str:
+    def _check(name: str, probe: Callable[[], None]) -> str:
         try:
-            probe()  # type: ignore[operator]
-        except DependencyUnavailableError as e:
-            log.warning(
-                "dependency down", extra={"dependency": name, "error": e.detail}
-            )
+            probe()
+        except Exception as e:
+            log.warning("dependency down", extra={"dependency": name, "error": str(e)})
             return "down"
         return "up"

@@ -19,15 +19,10 @@ from typing import Any, Generic, TypeVar
 import psycopg
 from kafka import OffsetAndMetadata
 from kafka.errors import KafkaError
-from tenacity import (
-    RetryCallState,
-    retry,
-    retry_if_exception_type,
-    stop_when_event_set,
-    wait_exponential,
-)
+from tenacity import RetryCallState
 
 from infra import cloudevents
+from infra.backoff import until_stopped
 from infra.errors import DependencyUnavailableError
 from infra.logs import correlation_id
 from infra.postgres.pool import Connection, Database
@@ -96,8 +91,9 @@ class ProjectionRunner(Generic[S]):
     def apply_batch(self, records: list[Any]) -> StepResult:
         """Apply records in one transaction with their tracking positions."""
         applied = skipped = 0
+        correlations: set[str] = set()
         with self._db.connection() as conn, conn.transaction():
-            tracked = self._tracked(conn)
+            tracked = self._tracked(conn, sorted({r.partition for r in records}))
             store = self._store_factory(conn)
             latest: dict[int, tuple[int, int]] = {}
             for record in records:
@@ -110,6 +106,7 @@ class ProjectionRunner(Generic[S]):
                     continue
                 self._apply(envelope, store)
                 latest[record.partition] = (envelope.position, record.offset)
+                correlations.add(envelope.correlation_id)
                 applied += 1
             for partition, (position, offset) in latest.items():
                 conn.execute(
@@ -121,6 +118,16 @@ class ProjectionRunner(Generic[S]):
                     " kafka_offset = EXCLUDED.kafka_offset, updated_at = now()",
                     (self.projection.name, self.topic, partition, position, offset),
                 )
+        if applied:
+            log.info(
+                "events projected",
+                extra={
+                    "projection": self.projection.name,
+                    "applied": applied,
+                    "skipped": skipped,
+                    "correlation_ids": sorted(correlations)[:20],
+                },
+            )
         return StepResult(applied, skipped)
 
     def _apply(self, envelope: EventEnvelope, store: S) -> None:
@@ -140,11 +147,14 @@ class ProjectionRunner(Generic[S]):
         finally:
             correlation_id.reset(token)
 
-    def _tracked(self, conn: Connection) -> dict[int, int]:
+    def _tracked(self, conn: Connection, partitions: list[int]) -> dict[int, int]:
+        """Tracked positions of ``partitions``, locked against a concurrent
+        member of the group (only these rows: members work in parallel)."""
         rows = conn.execute(
             "SELECT partition, position FROM projection_tracking"
-            " WHERE projection = %s AND topic = %s FOR UPDATE",
-            (self.projection.name, self.topic),
+            " WHERE projection = %s AND topic = %s AND partition = ANY(%s)"
+            " FOR UPDATE",
+            (self.projection.name, self.topic, partitions),
         ).fetchall()
         return {int(p): int(pos) for p, pos in rows}
 
@@ -168,13 +178,7 @@ class ProjectionRunner(Generic[S]):
         """Consume until ``stop`` is set, surviving outages and failed batches."""
         log.info("projector started", extra={"projection": self.projection.name})
 
-        @retry(
-            retry=retry_if_exception_type(Exception),
-            wait=wait_exponential(multiplier=0.2, max=10),
-            stop=stop_when_event_set(stop),
-            before_sleep=_log_wait,
-            reraise=True,
-        )
+        @until_stopped(stop, (Exception,), _log_wait)
         def loop() -> None:
             try:
                 while not stop.is_set():

@@ -14,6 +14,7 @@ from typing import Any
 from uuid import UUID, uuid5
 
 from domain.events import EventMeta
+from infra.errors import InfrastructureError
 from projections.envelope import EventEnvelope
 
 TYPE_PREFIX = "assurehub."
@@ -23,7 +24,7 @@ INTERNAL_FIELDS = frozenset(
 )
 
 
-class UnpublishableEventError(TypeError):
+class UnpublishableEventError(InfrastructureError, TypeError):
     """The event class lacks a public ``TYPE`` or ``meta``."""
 
 

@@ -12,22 +12,18 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
 import psycopg
 from eventsourcing.persistence import Notification
 from kafka.errors import KafkaError
-from tenacity import (
-    RetryCallState,
-    retry,
-    retry_if_exception_type,
-    stop_when_event_set,
-    wait_exponential,
-)
+from tenacity import RetryCallState
 
 from infra import cloudevents
+from infra.backoff import until_stopped
 from infra.errors import DependencyUnavailableError
 from infra.eventstore import EVENTS_CHANNEL, LibraryEventStore
 from infra.postgres.pool import Database
@@ -58,7 +54,7 @@ def _log_wait(state: RetryCallState) -> None:
         "relay waiting for its dependencies",
         extra={
             "error": str(error),
-            "dependency": getattr(error, "dependency", "kafka"),
+            "dependency": getattr(error, "dependency", type(error).__name__),
             "attempt": state.attempt_number,
             "retry_in_seconds": round(state.upcoming_sleep, 2),
         },
@@ -119,26 +115,24 @@ class Relay:
         Raises:
             DependencyUnavailableError: any record was not acknowledged.
         """
-        producer = self._ensure_producer()
-        sent = []
-        for n in notifications:
-            envelope = to_envelope(
-                self._store.decode(n), n.id, self._settings.event_source
-            )
-            key, value, headers = cloudevents.encode(envelope)
-            future = producer.send(self.topic, key=key, value=value, headers=headers)
-            sent.append((n.id, future))
-            log.debug(
-                "event sent",
-                extra={
-                    "correlation_id": envelope.correlation_id,
-                    "event_id": envelope.id,
-                    "event_type": envelope.type,
-                    "position": n.id,
-                },
-            )
+        envelopes = [
+            to_envelope(self._store.decode(n), n.id, self._settings.event_source)
+            for n in notifications
+        ]
         heads: dict[int, int] = {}
         try:
+            producer = self._ensure_producer()
+            sent = []
+            for envelope in envelopes:
+                key, value, headers = cloudevents.encode(envelope)
+                sent.append(
+                    (
+                        envelope.position,
+                        producer.send(
+                            self.topic, key=key, value=value, headers=headers
+                        ),
+                    )
+                )
             producer.flush(timeout=_ACK_TIMEOUT)
             for position, future in sent:
                 metadata = future.get(timeout=_ACK_TIMEOUT)
@@ -148,6 +142,16 @@ class Relay:
         except KafkaError as e:
             self._drop_producer()
             raise DependencyUnavailableError("kafka", str(e)) from e
+        log.info(
+            "events published",
+            extra={
+                "topic": self.topic,
+                "count": len(envelopes),
+                "first_position": envelopes[0].position,
+                "last_position": envelopes[-1].position,
+                "correlation_ids": sorted({e.correlation_id for e in envelopes})[:20],
+            },
+        )
         return Published(notifications[-1].id, len(notifications), heads)
 
     def step(self) -> Published | None:
@@ -159,10 +163,6 @@ class Relay:
             return None
         published = self.publish(notifications)
         self.save(published)
-        log.debug(
-            "relay published",
-            extra={"count": published.count, "position": published.last_position},
-        )
         return published
 
     # -- running ---------------------------------------------------------
@@ -171,18 +171,9 @@ class Relay:
         """Relay until ``stop`` is set, surviving outages of Kafka and Postgres."""
         log.info("relay started", extra={"topic": self.topic})
 
-        @retry(
-            retry=retry_if_exception_type(RETRYABLE),
-            wait=wait_exponential(multiplier=0.2, max=10),
-            stop=stop_when_event_set(stop),
-            before_sleep=_log_wait,
-            reraise=True,
-        )
+        @until_stopped(stop, RETRYABLE, _log_wait)
         def loop() -> None:
-            with psycopg.connect(
-                str(self._settings.database_url), autocommit=True, connect_timeout=3
-            ) as listener:
-                listener.execute(f'LISTEN "{EVENTS_CHANNEL}"')
+            with self._listen() as listener:
                 while not stop.is_set():
                     if self.step() is None:
                         self._wait_for_commit(listener)
@@ -195,6 +186,19 @@ class Relay:
         finally:
             self._drop_producer()
             log.info("relay stopped", extra={"topic": self.topic})
+
+    @contextmanager
+    def _listen(self) -> Iterator[psycopg.Connection[Any]]:
+        """A connection LISTENing on the channel every insert NOTIFYs."""
+        try:
+            conn = psycopg.connect(
+                str(self._settings.database_url), autocommit=True, connect_timeout=3
+            )
+        except psycopg.OperationalError as e:
+            raise DependencyUnavailableError("postgres", str(e)) from e
+        with conn:
+            conn.execute(f'LISTEN "{EVENTS_CHANNEL}"')
+            yield conn
 
     def _wait_for_commit(self, listener: psycopg.Connection[Any]) -> None:
         """Block until a commit NOTIFYs the events channel, or the poll interval."""

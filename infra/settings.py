@@ -38,6 +38,7 @@ class Settings(BaseSettings):
     redis_url: str = "redis://127.0.0.1:56379/0"
     api_host: str = "127.0.0.1"
     api_port: int = Field(default=8000, ge=1, le=65535)
+    api_workers: int = Field(default=1, ge=1, le=64)
     log_level: str = Field(default="INFO", pattern=r"^(DEBUG|INFO|WARNING|ERROR)$")
     log_format: LogFormat = LogFormat.JSON
     event_source: str = "/assurehub"

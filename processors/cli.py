@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import logging
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -81,7 +80,7 @@ def main(argv: list[str] | None = None) -> int:
             port=settings.api_port,
             log_config=None,
             access_log=False,
-            workers=int(os.environ.get("WEB_CONCURRENCY", "1")),
+            workers=settings.api_workers,
         )
         return 0
     if args.command == "relay":

@@ -12,6 +12,7 @@ from typing import Any
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from infra.logs import correlation_id
+from read_api.problems import unexpected
 
 log = logging.getLogger("assurehub.http")
 
@@ -36,10 +37,13 @@ class RequestIdMiddleware:
         started = time.perf_counter()
         status = 500
 
+        status_sent = False
+
         async def send_with_id(message: Message) -> None:
-            nonlocal status
+            nonlocal status, status_sent
             if message["type"] == "http.response.start":
                 status = message["status"]
+                status_sent = True
                 message.setdefault("headers", []).append(
                     (b"x-request-id", rid.encode())
                 )
@@ -47,6 +51,13 @@ class RequestIdMiddleware:
 
         try:
             await self.app(scope, receive, send_with_id)
+        except Exception as e:
+            # Handled here, inside the request's context, so the 500 carries
+            # X-Request-ID and its log line the correlation id.
+            if status_sent:
+                raise
+            response = unexpected(scope["method"], scope["path"], e)
+            await response(scope, receive, send_with_id)
         finally:
             log.info(
                 "request",

@@ -34,7 +34,11 @@ log = logging.getLogger(__name__)
 PROBLEM_JSON = "application/problem+json"
 
 
-class ReadModelBehindError(Exception):
+class ReadApiError(Exception):
+    """Base of errors raised by the query layer."""
+
+
+class ReadModelBehindError(ReadApiError):
     """The read model has not reached the position the caller asked for."""
 
     def __init__(self, projection: str, position: int, waited: float) -> None:
@@ -65,16 +69,19 @@ def problem(
     )
 
 
-def _field_name(loc: tuple[Any, ...]) -> str:
+def _field_name(error: dict[str, Any]) -> str:
+    if error.get("type") == "json_invalid":
+        return "body"  # its loc is a character offset, not a field
+    loc = tuple(error.get("loc", ()))
     parts = [str(p) for p in loc if p not in ("body", "query", "path", "header")]
-    return ".".join(parts) or str(loc[0]) if loc else ""
+    return ".".join(parts) or (str(loc[0]) if loc else "body")
 
 
 def _validation(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
     errors = [
         {
-            "field": _field_name(tuple(e.get("loc", ()))),
+            "field": _field_name(dict(e)),
             "in": str(e.get("loc", ("body",))[0]),
             "message": e.get("msg", "invalid"),
             "type": e.get("type", "value_error"),
@@ -192,12 +199,10 @@ def _unavailable(request: Request, exc: Exception) -> JSONResponse:
     )
 
 
-def _unexpected(request: Request, exc: Exception) -> JSONResponse:
-    log.error(
-        "unhandled error",
-        exc_info=exc,
-        extra={"method": request.method, "path": request.url.path},
-    )
+def unexpected(method: str, path: str, exc: Exception) -> JSONResponse:
+    """The 500 answer to an exception no handler maps (logged with its
+    traceback; the client gets no detail)."""
+    log.error("unhandled error", exc_info=exc, extra={"method": method, "path": path})
     return problem(
         500, "internal-error", "Internal error", "an unexpected error occurred"
     )
@@ -217,7 +222,6 @@ _HANDLERS: dict[type[Exception], Callable[[Request, Exception], JSONResponse]] =
     InvalidCursorError: _invalid_cursor,
     ReadModelBehindError: _behind,
     DependencyUnavailableError: _unavailable,
-    Exception: _unexpected,
 }
 
 

@@ -12,15 +12,16 @@ from typing import Annotated, Protocol
 from fastapi import Depends, Request
 
 from commands.context import CommandContext
+from commands.errors import CommandError
 from domain.access import Permission, authorize
 from domain.principal import Principal
 
 
-class NotAuthenticatedError(Exception):
+class NotAuthenticatedError(CommandError):
     """The request carries no acceptable credentials (401)."""
 
 
-class InvalidPreconditionError(ValueError):
+class InvalidPreconditionError(CommandError, ValueError):
     """An ``If-Match`` header that is not an ETag this API issued (400)."""
 
 

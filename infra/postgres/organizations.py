@@ -8,6 +8,7 @@ from typing import Any
 from uuid import UUID
 
 from domain.principal import Principal
+from infra.errors import InfrastructureError
 from infra.postgres.pool import Connection, Database
 from projections.organizations import (
     Change,
@@ -18,7 +19,7 @@ from projections.organizations import (
 )
 
 
-class InvalidCursorError(ValueError):
+class InvalidCursorError(InfrastructureError, ValueError):
     """A pagination cursor that this view did not issue."""
 
 

@@ -12,7 +12,7 @@ import psycopg
 import psycopg_pool
 from psycopg.rows import TupleRow
 
-from infra.errors import DependencyUnavailableError
+from infra.postgres.errors import raise_if_unreachable
 from infra.settings import Settings
 
 Connection = psycopg.Connection[TupleRow]
@@ -51,8 +51,9 @@ class Database:
         try:
             with self._pool.connection() as conn:
                 yield conn
-        except (psycopg.OperationalError, psycopg.InterfaceError) as e:
-            raise DependencyUnavailableError("postgres", str(e)) from e
+        except psycopg.Error as e:
+            raise_if_unreachable(e)
+            raise
 
     def ping(self) -> None:
         """Raise :class:`DependencyUnavailableError` unless Postgres answers."""

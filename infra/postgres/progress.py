@@ -10,8 +10,6 @@ answer no for a moment longer than strictly needed.
 
 from __future__ import annotations
 
-import time
-
 from infra.postgres.pool import Database
 
 _REACHED = """
@@ -31,34 +29,18 @@ SELECT
 """
 
 
-_MAX_PAUSE = 0.02
-"""Longest pause between checks: bounds the added read latency."""
-
-
 class ProjectionProgress:
-    """Answers and waits for "has projection X reached position P"."""
+    """Answers "has projection X reached position P" (the read side waits)."""
 
     def __init__(self, database: Database, topic: str) -> None:
         self._db = database
         self._topic = topic
 
     def has_reached(self, projection: str, position: int) -> bool:
+        """Whether ``projection`` applied every event up to ``position``."""
         with self._db.connection() as conn:
             row = conn.execute(
                 _REACHED,
                 {"topic": self._topic, "position": position, "projection": projection},
             ).fetchone()
         return bool(row and row[0])
-
-    def wait_for(self, projection: str, position: int, timeout: float) -> bool:
-        """Poll until reached or ``timeout`` seconds passed; return whether reached."""
-        deadline = time.monotonic() + timeout
-        pause = 0.005
-        while True:
-            if self.has_reached(projection, position):
-                return True
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                return False
-            time.sleep(min(pause, remaining))
-            pause = min(pause * 2, _MAX_PAUSE)
