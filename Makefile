@@ -22,7 +22,9 @@ help:
 	@echo "make services-up | services-down | services-status"
 
 $(UV):
-	python3 -m venv $(TOOLS)
+	python3 -m venv $(TOOLS) 2>/dev/null || { rm -rf $(TOOLS); \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-venv \
+	  && python3 -m venv $(TOOLS); }
 	$(TOOLS)/bin/pip install --quiet --disable-pip-version-check "uv==$(UV_VERSION)"
 
 .venv/.synced: $(UV) uv.lock pyproject.toml

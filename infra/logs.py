@@ -21,7 +21,7 @@ correlation_id: ContextVar[str | None] = ContextVar("correlation_id", default=No
 _STANDARD = set(vars(logging.makeLogRecord({}))) | {"message", "asctime", "taskName"}
 
 
-class _CorrelationFilter(logging.Filter):
+class CorrelationFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         if not hasattr(record, "correlation_id"):
             record.correlation_id = correlation_id.get()
@@ -64,7 +64,7 @@ class TextFormatter(logging.Formatter):
 def configure_logging(settings: Settings) -> None:
     """Send every log line to stderr in the configured format."""
     handler = logging.StreamHandler(sys.stderr)
-    handler.addFilter(_CorrelationFilter())
+    handler.addFilter(CorrelationFilter())
     handler.setFormatter(
         JsonFormatter() if settings.log_format is LogFormat.JSON else TextFormatter()
     )

@@ -25,6 +25,7 @@ def test_malformed_json_is_422_naming_the_body(http):
     assert r.status_code == 422
     assert r.headers["content-type"] == PROBLEM
     assert r.json()["code"] == "validation-error"
+    assert fields(r) == {"body"}
 
 
 def test_missing_and_invalid_fields_are_each_named(http):
@@ -49,11 +50,19 @@ def test_unknown_id_is_404(http):
     assert r.headers["content-type"] == PROBLEM
 
 
-def test_oversized_body_is_413_and_stores_nothing(http):
+def test_oversized_body_is_413_and_stores_nothing(http, pipeline):
+    head = pipeline.event_store.head()
     big = {"name": "x" * 2_000_000, "country": "GB"}
     r = http.post("/organizations", json=big, headers=ADMIN)
     assert r.status_code == 413
     assert r.headers["content-type"] == PROBLEM
+    streamed = http.post(
+        "/organizations",
+        content=iter([b'{"name": "', b"y" * 2_000_000, b'", "country": "GB"}']),
+        headers={**ADMIN, "Content-Type": "application/json"},
+    )
+    assert streamed.status_code == 413
+    assert pipeline.event_store.head() == head
 
 
 @pytest.mark.parametrize("if_match", ['"abc"', "W/", '"0"'])

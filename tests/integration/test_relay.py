@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import logging
 import socket
+import threading
 
 import pytest
 
@@ -126,3 +128,46 @@ def test_with_kafka_down_commands_are_stored_and_published_once_it_is_back(
         migrated, topic, lambda rs: subject in {headers(r)["ce_subject"] for r in rs}
     )
     assert positions_of(records, {subject}) == [position]
+
+
+def test_the_running_relay_waits_out_a_kafka_outage_and_then_publishes(
+    container, migrated, caplog
+):
+    topic = new_topic(migrated)
+    subject, position = register(container, "Outage Ltd")
+    attempts = []
+
+    def flaky_producer():
+        attempts.append(1)
+        if len(attempts) <= 2:  # the broker is down for the first two tries
+            return kafka.producer(
+                migrated.model_copy(update={"kafka_bootstrap_servers": closed_port()})
+            )
+        return kafka.producer(migrated)
+
+    relay = Relay(
+        migrated, container.event_store, container.database, flaky_producer, topic
+    )
+    stop = threading.Event()
+    worker = threading.Thread(target=relay.run, args=(stop,))
+    with caplog.at_level(logging.WARNING, logger="infra.relay"):
+        worker.start()
+        try:
+            records = consume_until(
+                migrated,
+                topic,
+                lambda rs: subject in {headers(r)["ce_subject"] for r in rs},
+                timeout=60,
+            )
+        finally:
+            stop.set()
+            worker.join(timeout=30)
+    assert not worker.is_alive()
+    assert positions_of(records, {subject}) == [position]
+    waits = [
+        r
+        for r in caplog.records
+        if r.getMessage() == "relay waiting for its dependencies"
+    ]
+    assert len(waits) >= 2
+    assert {r.dependency for r in waits} == {"kafka"}

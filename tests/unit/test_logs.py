@@ -7,7 +7,7 @@ import json
 import logging
 from datetime import UTC, datetime
 
-from infra.logs import JsonFormatter, _CorrelationFilter, correlation_id
+from infra.logs import CorrelationFilter, JsonFormatter, correlation_id
 from infra.projector import ProjectionRunner
 from projections.envelope import EventEnvelope
 
@@ -15,7 +15,7 @@ from projections.envelope import EventEnvelope
 def capture() -> tuple[logging.Logger, io.StringIO]:
     stream = io.StringIO()
     handler = logging.StreamHandler(stream)
-    handler.addFilter(_CorrelationFilter())
+    handler.addFilter(CorrelationFilter())
     handler.setFormatter(JsonFormatter())
     logger = logging.getLogger(f"test.{id(stream)}")
     logger.handlers[:] = [handler]
