@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date
 
 from domain.errors import InvalidValueError
@@ -14,6 +15,21 @@ def bounded_text(value: str, field: str, maximum: int) -> str:
         InvalidValueError: blank or too long, naming ``field``.
     """
     text = " ".join(value.split())
+    if not text:
+        raise InvalidValueError(field, f"{field} must not be blank")
+    if len(text) > maximum:
+        raise InvalidValueError(field, f"{field} must be at most {maximum} characters")
+    return text
+
+
+def bounded_multiline_text(value: str, field: str, maximum: int) -> str:
+    """Like :func:`bounded_text`, but keeping line breaks.
+
+    White space is folded within each line, leading and trailing blank lines
+    are dropped and runs of blank lines become one.
+    """
+    lines = (" ".join(line.split()) for line in value.splitlines())
+    text = re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip("\n")
     if not text:
         raise InvalidValueError(field, f"{field} must not be blank")
     if len(text) > maximum:

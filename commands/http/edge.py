@@ -9,10 +9,11 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Annotated, Protocol
 
-from fastapi import Depends, Request
+from fastapi import Depends, Request, Response
 
-from commands.context import CommandContext
+from commands.context import Accepted, CommandContext
 from commands.errors import CommandError
+from commands.http.schemas import CommandAccepted
 from domain.access import Permission, authorize
 from domain.principal import Principal
 
@@ -59,8 +60,29 @@ def requires(permission: Permission) -> Callable[[Principal], Principal]:
     return check
 
 
-def command_context(principal: Principal, correlation_id: str) -> CommandContext:
-    return CommandContext(principal=principal, correlation_id=correlation_id)
+def context_for(permission: Permission) -> Callable[..., CommandContext]:
+    """Dependency: the command's context, once the caller holds ``permission``."""
+    check = requires(permission)
+
+    def build(
+        principal: Annotated[Principal, Depends(check)], rid: RequestId
+    ) -> CommandContext:
+        return CommandContext(principal=principal, correlation_id=rid)
+
+    build.required_permission = permission  # type: ignore[attr-defined]
+    return build
+
+
+def answer(
+    accepted: Accepted, response: Response, *, location: str | None = None
+) -> CommandAccepted:
+    """The shared command answer: body, ``ETag`` and, for creations, ``Location``."""
+    response.headers["ETag"] = f'"{accepted.version}"'
+    if location is not None:
+        response.headers["Location"] = location
+    return CommandAccepted(
+        id=accepted.id, version=accepted.version, position=accepted.position
+    )
 
 
 def expected_version(if_match: str | None) -> int | None:

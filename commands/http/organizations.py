@@ -7,8 +7,8 @@ from uuid import UUID
 
 from fastapi import APIRouter, Depends, Header, Request, Response, status
 
-from commands.context import Accepted
-from commands.http.edge import RequestId, command_context, expected_version, requires
+from commands.context import CommandContext
+from commands.http.edge import answer, context_for, expected_version
 from commands.http.schemas import (
     CommandAccepted,
     OrganizationArchive,
@@ -30,7 +30,6 @@ from commands.organizations import (
     RenameOrganization,
 )
 from domain.access import Permission
-from domain.principal import Principal
 
 router = APIRouter(prefix="/organizations", tags=["organizations"])
 
@@ -50,48 +49,37 @@ def service(request: Request) -> OrganizationService:
 
 
 Service = Annotated[OrganizationService, Depends(service)]
-Registrar = Annotated[Principal, Depends(requires(Permission.ORGANIZATION_REGISTER))]
-Updater = Annotated[Principal, Depends(requires(Permission.ORGANIZATION_UPDATE))]
+Registrar = Annotated[
+    CommandContext, Depends(context_for(Permission.ORGANIZATION_REGISTER))
+]
+Updater = Annotated[
+    CommandContext, Depends(context_for(Permission.ORGANIZATION_UPDATE))
+]
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=CommandAccepted)
 def register_organization(
-    body: OrganizationCreate,
-    principal: Registrar,
-    rid: RequestId,
-    svc: Service,
-    response: Response,
+    body: OrganizationCreate, ctx: Registrar, svc: Service, response: Response
 ) -> CommandAccepted:
     """Register a client organization."""
     accepted = svc.register_organization(
-        command_context(principal, rid), RegisterOrganization(body.name, body.country)
+        ctx, RegisterOrganization(body.name, body.country)
     )
-    response.headers["Location"] = f"/organizations/{accepted.id}"
-    response.headers["ETag"] = f'"{accepted.version}"'
-    return CommandAccepted(
-        id=accepted.id, version=accepted.version, position=accepted.position
-    )
+    return answer(accepted, response, location=f"/organizations/{accepted.id}")
 
 
 @router.post("/{organization_id}/rename", response_model=CommandAccepted)
 def rename_organization(
     organization_id: UUID,
     body: OrganizationRename,
-    principal: Updater,
-    rid: RequestId,
+    ctx: Updater,
     svc: Service,
     response: Response,
     if_match: IfMatch = None,
 ) -> CommandAccepted:
     """Rename an organization."""
-    accepted = svc.rename_organization(
-        command_context(principal, rid),
-        RenameOrganization(organization_id, body.name, expected_version(if_match)),
-    )
-    response.headers["ETag"] = f'"{accepted.version}"'
-    return CommandAccepted(
-        id=accepted.id, version=accepted.version, position=accepted.position
-    )
+    command = RenameOrganization(organization_id, body.name, expected_version(if_match))
+    return answer(svc.rename_organization(ctx, command), response)
 
 
 @router.post(
@@ -102,15 +90,14 @@ def rename_organization(
 def add_site(
     organization_id: UUID,
     body: SiteCreate,
-    principal: Updater,
-    rid: RequestId,
+    ctx: Updater,
     svc: Service,
     response: Response,
     if_match: IfMatch = None,
 ) -> SiteAccepted:
     """Add a site to an organization."""
     accepted = svc.add_site(
-        command_context(principal, rid),
+        ctx,
         AddSite(
             organization_id,
             body.name,
@@ -119,44 +106,27 @@ def add_site(
             expected_version(if_match),
         ),
     )
-    response.headers["Location"] = f"/organizations/{accepted.id}"
-    response.headers["ETag"] = f'"{accepted.version}"'
-    return SiteAccepted(
-        id=accepted.id,
-        version=accepted.version,
-        position=accepted.position,
-        site_id=accepted.site_id,
-    )
-
-
-def _answer(accepted: Accepted, response: Response) -> CommandAccepted:
-    response.headers["ETag"] = f'"{accepted.version}"'
-    return CommandAccepted(
-        id=accepted.id, version=accepted.version, position=accepted.position
-    )
+    base = answer(accepted, response, location=f"/organizations/{accepted.id}")
+    return SiteAccepted(**base.model_dump(), site_id=accepted.site_id)
 
 
 @router.post("/{organization_id}/change-details", response_model=CommandAccepted)
 def change_details(
     organization_id: UUID,
     body: OrganizationDetailsChange,
-    principal: Updater,
-    rid: RequestId,
+    ctx: Updater,
     svc: Service,
     response: Response,
     if_match: IfMatch = None,
 ) -> CommandAccepted:
     """Change the registered country and registration number."""
-    accepted = svc.change_details(
-        command_context(principal, rid),
-        ChangeOrganizationDetails(
-            organization_id,
-            body.country,
-            body.registration_number,
-            expected_version(if_match),
-        ),
+    command = ChangeOrganizationDetails(
+        organization_id,
+        body.country,
+        body.registration_number,
+        expected_version(if_match),
     )
-    return _answer(accepted, response)
+    return answer(svc.change_details(ctx, command), response)
 
 
 @router.post(
@@ -166,25 +136,21 @@ def change_site(
     organization_id: UUID,
     site_id: UUID,
     body: SiteChange,
-    principal: Updater,
-    rid: RequestId,
+    ctx: Updater,
     svc: Service,
     response: Response,
     if_match: IfMatch = None,
 ) -> CommandAccepted:
     """Change a site's name, address or country."""
-    accepted = svc.change_site(
-        command_context(principal, rid),
-        ChangeSite(
-            organization_id,
-            site_id,
-            body.name,
-            body.address,
-            body.country,
-            expected_version(if_match),
-        ),
+    command = ChangeSite(
+        organization_id,
+        site_id,
+        body.name,
+        body.address,
+        body.country,
+        expected_version(if_match),
     )
-    return _answer(accepted, response)
+    return answer(svc.change_site(ctx, command), response)
 
 
 @router.post(
@@ -193,33 +159,27 @@ def change_site(
 def remove_site(
     organization_id: UUID,
     site_id: UUID,
-    principal: Updater,
-    rid: RequestId,
+    ctx: Updater,
     svc: Service,
     response: Response,
     if_match: IfMatch = None,
 ) -> CommandAccepted:
     """Remove a site from an organization."""
-    accepted = svc.remove_site(
-        command_context(principal, rid),
-        RemoveSite(organization_id, site_id, expected_version(if_match)),
-    )
-    return _answer(accepted, response)
+    command = RemoveSite(organization_id, site_id, expected_version(if_match))
+    return answer(svc.remove_site(ctx, command), response)
 
 
 @router.post("/{organization_id}/archive", response_model=CommandAccepted)
 def archive_organization(
     organization_id: UUID,
     body: OrganizationArchive,
-    principal: Updater,
-    rid: RequestId,
+    ctx: Updater,
     svc: Service,
     response: Response,
     if_match: IfMatch = None,
 ) -> CommandAccepted:
     """Archive an organization: read-only from now on, no new audits."""
-    accepted = svc.archive(
-        command_context(principal, rid),
-        ArchiveOrganization(organization_id, body.reason, expected_version(if_match)),
+    command = ArchiveOrganization(
+        organization_id, body.reason, expected_version(if_match)
     )
-    return _answer(accepted, response)
+    return answer(svc.archive(ctx, command), response)
