@@ -17,12 +17,18 @@ from pathlib import Path
 from typing import Any
 from uuid import UUID
 
+from domain.certificate import Certificate
 from domain.document_template import DocumentTemplate
 from domain.organization import Organization
 from domain.standard_template import StandardTemplate
 from infra.public_events import INTERNAL_FIELDS, public_type
 
-AGGREGATES: tuple[type[Any], ...] = (Organization, StandardTemplate, DocumentTemplate)
+AGGREGATES: tuple[type[Any], ...] = (
+    Organization,
+    StandardTemplate,
+    DocumentTemplate,
+    Certificate,
+)
 """Every aggregate whose events are published on the topic."""
 
 
