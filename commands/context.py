@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
 from uuid import UUID
 
 from domain.events import EventMeta
@@ -20,6 +21,8 @@ class CommandContext:
 
     principal: Principal
     correlation_id: str
+    today: date = field(default_factory=lambda: datetime.now(UTC).date())
+    """The calendar date commands record (UTC until tenants set a time zone)."""
 
     def meta(self) -> EventMeta:
         """Event metadata for events this command causes."""

@@ -18,6 +18,8 @@ class Permission(StrEnum):
     ORGANIZATION_REGISTER = "organization:register"
     ORGANIZATION_UPDATE = "organization:update"
     ORGANIZATION_READ = "organization:read"
+    TEMPLATE_MANAGE = "template:manage"
+    TEMPLATE_READ = "template:read"
 
 
 _MANAGERS = frozenset({Role.TENANT_ADMIN, Role.PROGRAMME_MANAGER})
@@ -27,6 +29,8 @@ PERMISSIONS: dict[Permission, frozenset[Role]] = {
     Permission.ORGANIZATION_REGISTER: _MANAGERS,
     Permission.ORGANIZATION_UPDATE: _MANAGERS,
     Permission.ORGANIZATION_READ: _TENANT_READERS,
+    Permission.TEMPLATE_MANAGE: _MANAGERS,
+    Permission.TEMPLATE_READ: _TENANT_READERS,
 }
 
 

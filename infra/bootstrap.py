@@ -9,8 +9,10 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
 
+from commands.document_templates import DocumentTemplateService
 from commands.http.edge import Authenticator
 from commands.organizations import OrganizationService
+from commands.standard_templates import StandardTemplateService
 from infra import kafka
 from infra.auth import DevelopmentHeaderAuthenticator, NoAuthenticator
 from infra.eventstore import LibraryEventStore, postgres_env
@@ -32,6 +34,8 @@ class Services:
     """The command services routes call (``app.state.services``)."""
 
     organizations: OrganizationService
+    standard_templates: StandardTemplateService
+    document_templates: DocumentTemplateService
 
 
 @dataclass
@@ -91,7 +95,11 @@ def bootstrap(settings: Settings) -> Container:
         settings=settings,
         database=database,
         event_store=event_store,
-        services=Services(organizations=OrganizationService(event_store)),
+        services=Services(
+            organizations=OrganizationService(event_store),
+            standard_templates=StandardTemplateService(event_store),
+            document_templates=DocumentTemplateService(event_store),
+        ),
         organization_view=PostgresOrganizationView(database),
         progress=ProjectionProgress(database, settings.kafka_topic),
         authenticator=authenticator,

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
+from commands.http import document_templates as document_template_commands
 from commands.http import organizations as organization_commands
+from commands.http import standard_templates as standard_template_commands
 from infra.bootstrap import Container
 from read_api import health
 from read_api import organizations as organization_queries
@@ -26,6 +28,8 @@ def create_app(container: Container) -> FastAPI:
     app.state.services = container.services
     app.state.authenticator = container.authenticator
     app.include_router(organization_commands.router)
+    app.include_router(standard_template_commands.router)
+    app.include_router(document_template_commands.router)
     app.include_router(organization_queries.router)
     app.include_router(health.router)
     install_docs(app)

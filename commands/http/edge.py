@@ -64,8 +64,11 @@ def context_for(permission: Permission) -> Callable[..., CommandContext]:
     """Dependency: the command's context, once the caller holds ``permission``."""
     check = requires(permission)
 
+    # A default-value dependency: the annotation form would name the local
+    # ``check``, which FastAPI cannot resolve from postponed annotations.
     def build(
-        principal: Annotated[Principal, Depends(check)], rid: RequestId
+        rid: RequestId,
+        principal: Principal = Depends(check),  # noqa: B008
     ) -> CommandContext:
         return CommandContext(principal=principal, correlation_id=rid)
 

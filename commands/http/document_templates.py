@@ -1,0 +1,103 @@
+"""Command routes for document templates."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal, Protocol
+from uuid import UUID
+
+from fastapi import APIRouter, Depends, Header, Request, Response, status
+from pydantic import BaseModel, ConfigDict, Field
+
+from commands.context import CommandContext
+from commands.document_templates import (
+    CreateDocumentTemplate,
+    DocumentTemplateService,
+    Layout,
+    RetireDocumentTemplate,
+    ReviseDocumentTemplate,
+)
+from commands.http.edge import answer, context_for, expected_version
+from commands.http.schemas import CommandAccepted
+from domain.access import Permission
+from domain.document_template import BRANDING_MAX, SIGNATURE_BLOCK_MAX, TITLE_MAX
+
+router = APIRouter(prefix="/document-templates", tags=["document templates"])
+
+IfMatch = Annotated[str | None, Header(description="The ETag you read; stale → 412")]
+
+
+class DocumentLayoutIn(BaseModel):
+    """A whole layout: every revision states all of it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    title: str = Field(min_length=1, max_length=TITLE_MAX, examples=["Audit report"])
+    branding: str = Field(
+        min_length=1, max_length=BRANDING_MAX, examples=["ACME Certification Ltd"]
+    )
+    sections: list[str] = Field(
+        min_length=1, max_length=20, examples=[["summary", "scope", "findings"]]
+    )
+    signature_block: str = Field(min_length=1, max_length=SIGNATURE_BLOCK_MAX)
+
+    def layout(self) -> Layout:
+        return Layout(
+            self.title, self.branding, tuple(self.sections), self.signature_block
+        )
+
+
+class DocumentTemplateCreate(DocumentLayoutIn):
+    """Body of ``POST /document-templates``."""
+
+    kind: Literal["audit_report", "certificate"]
+
+
+class HasDocumentTemplateService(Protocol):
+    document_templates: DocumentTemplateService
+
+
+def service(request: Request) -> DocumentTemplateService:
+    services: HasDocumentTemplateService = request.app.state.services
+    return services.document_templates
+
+
+Service = Annotated[DocumentTemplateService, Depends(service)]
+Manager = Annotated[CommandContext, Depends(context_for(Permission.TEMPLATE_MANAGE))]
+
+
+@router.post("", status_code=status.HTTP_201_CREATED, response_model=CommandAccepted)
+def create_document_template(
+    body: DocumentTemplateCreate, ctx: Manager, svc: Service, response: Response
+) -> CommandAccepted:
+    """Create a document template with its first layout."""
+    accepted = svc.create(ctx, CreateDocumentTemplate(body.kind, body.layout()))
+    return answer(accepted, response, location=f"/document-templates/{accepted.id}")
+
+
+@router.post("/{template_id}/revise", response_model=CommandAccepted)
+def revise(
+    template_id: UUID,
+    body: DocumentLayoutIn,
+    ctx: Manager,
+    svc: Service,
+    response: Response,
+    if_match: IfMatch = None,
+) -> CommandAccepted:
+    """Make a new version of the layout."""
+    command = ReviseDocumentTemplate(
+        template_id, body.layout(), expected_version(if_match)
+    )
+    return answer(svc.revise(ctx, command), response)
+
+
+@router.post("/{template_id}/retire", response_model=CommandAccepted)
+def retire(
+    template_id: UUID,
+    ctx: Manager,
+    svc: Service,
+    response: Response,
+    if_match: IfMatch = None,
+) -> CommandAccepted:
+    """Retire the template: no more revisions."""
+    command = RetireDocumentTemplate(template_id, expected_version(if_match))
+    return answer(svc.retire(ctx, command), response)

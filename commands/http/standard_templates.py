@@ -1,0 +1,190 @@
+"""Command routes for standard templates."""
+
+from __future__ import annotations
+
+from typing import Annotated, Protocol
+from uuid import UUID
+
+from fastapi import APIRouter, Depends, Header, Request, Response, status
+from pydantic import BaseModel, ConfigDict, Field
+
+from commands.context import CommandContext
+from commands.http.edge import answer, context_for, expected_version
+from commands.http.schemas import CommandAccepted
+from commands.standard_templates import (
+    AddClause,
+    ChangeClause,
+    DraftStandardTemplate,
+    RemoveClause,
+    StandardTemplateService,
+    TemplateAction,
+)
+from domain.access import Permission
+from domain.standard_template import EDITION_MAX, STANDARD_NAME_MAX, TEXT_MAX, TITLE_MAX
+
+router = APIRouter(prefix="/standard-templates", tags=["standard templates"])
+
+IfMatch = Annotated[str | None, Header(description="The ETag you read; stale → 412")]
+CLAUSE_ID = r"^[A-Za-z0-9][A-Za-z0-9.\-]{0,31}$"
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class StandardTemplateCreate(_Strict):
+    """Body of ``POST /standard-templates``."""
+
+    standard_name: str = Field(
+        min_length=1, max_length=STANDARD_NAME_MAX, examples=["ISO 9001"]
+    )
+    edition: str = Field(min_length=1, max_length=EDITION_MAX, examples=["2015"])
+    title: str = Field(
+        min_length=1, max_length=TITLE_MAX, examples=["Quality management systems"]
+    )
+
+
+class ClauseCreate(_Strict):
+    """Body of ``POST /standard-templates/{id}/clauses``."""
+
+    clause_id: str = Field(pattern=CLAUSE_ID, examples=["8.5.1"])
+    title: str = Field(
+        min_length=1, max_length=TITLE_MAX, examples=["Control of production"]
+    )
+    text: str = Field(min_length=1, max_length=TEXT_MAX)
+    parent_id: str | None = Field(default=None, pattern=CLAUSE_ID, examples=["8.5"])
+
+
+class ClauseChange(_Strict):
+    """Body of ``PATCH /standard-templates/{id}/clauses/{clause_id}``."""
+
+    title: str = Field(min_length=1, max_length=TITLE_MAX)
+    text: str = Field(min_length=1, max_length=TEXT_MAX)
+
+
+class TemplatePublished(CommandAccepted):
+    template_version: int = Field(description="The published version's number")
+
+
+class HasStandardTemplateService(Protocol):
+    standard_templates: StandardTemplateService
+
+
+def service(request: Request) -> StandardTemplateService:
+    services: HasStandardTemplateService = request.app.state.services
+    return services.standard_templates
+
+
+Service = Annotated[StandardTemplateService, Depends(service)]
+Manager = Annotated[CommandContext, Depends(context_for(Permission.TEMPLATE_MANAGE))]
+
+
+@router.post("", status_code=status.HTTP_201_CREATED, response_model=CommandAccepted)
+def draft_standard_template(
+    body: StandardTemplateCreate, ctx: Manager, svc: Service, response: Response
+) -> CommandAccepted:
+    """Start a standard template with an empty draft (version 1)."""
+    accepted = svc.draft(
+        ctx, DraftStandardTemplate(body.standard_name, body.edition, body.title)
+    )
+    return answer(accepted, response, location=f"/standard-templates/{accepted.id}")
+
+
+@router.post(
+    "/{template_id}/clauses",
+    status_code=status.HTTP_201_CREATED,
+    response_model=CommandAccepted,
+)
+def add_clause(
+    template_id: UUID,
+    body: ClauseCreate,
+    ctx: Manager,
+    svc: Service,
+    response: Response,
+    if_match: IfMatch = None,
+) -> CommandAccepted:
+    """Add a clause to the open draft."""
+    command = AddClause(
+        template_id,
+        body.clause_id,
+        body.title,
+        body.text,
+        body.parent_id,
+        expected_version(if_match),
+    )
+    return answer(svc.add_clause(ctx, command), response)
+
+
+@router.patch("/{template_id}/clauses/{clause_id}", response_model=CommandAccepted)
+def change_clause(
+    template_id: UUID,
+    clause_id: str,
+    body: ClauseChange,
+    ctx: Manager,
+    svc: Service,
+    response: Response,
+    if_match: IfMatch = None,
+) -> CommandAccepted:
+    """Change a draft clause's title and text."""
+    command = ChangeClause(
+        template_id, clause_id, body.title, body.text, expected_version(if_match)
+    )
+    return answer(svc.change_clause(ctx, command), response)
+
+
+@router.post(
+    "/{template_id}/clauses/{clause_id}/remove", response_model=CommandAccepted
+)
+def remove_clause(
+    template_id: UUID,
+    clause_id: str,
+    ctx: Manager,
+    svc: Service,
+    response: Response,
+    if_match: IfMatch = None,
+) -> CommandAccepted:
+    """Remove a draft clause that has no children."""
+    command = RemoveClause(template_id, clause_id, expected_version(if_match))
+    return answer(svc.remove_clause(ctx, command), response)
+
+
+@router.post("/{template_id}/publish", response_model=TemplatePublished)
+def publish(
+    template_id: UUID,
+    ctx: Manager,
+    svc: Service,
+    response: Response,
+    if_match: IfMatch = None,
+) -> TemplatePublished:
+    """Publish the open draft as an immutable version."""
+    accepted = svc.publish(ctx, TemplateAction(template_id, expected_version(if_match)))
+    base = answer(accepted, response)
+    return TemplatePublished(
+        **base.model_dump(), template_version=accepted.template_version
+    )
+
+
+@router.post("/{template_id}/new-draft", response_model=CommandAccepted)
+def start_new_draft(
+    template_id: UUID,
+    ctx: Manager,
+    svc: Service,
+    response: Response,
+    if_match: IfMatch = None,
+) -> CommandAccepted:
+    """Open a new draft copied from the latest published version."""
+    command = TemplateAction(template_id, expected_version(if_match))
+    return answer(svc.start_new_draft(ctx, command), response)
+
+
+@router.post("/{template_id}/retire", response_model=CommandAccepted)
+def retire(
+    template_id: UUID,
+    ctx: Manager,
+    svc: Service,
+    response: Response,
+    if_match: IfMatch = None,
+) -> CommandAccepted:
+    """Retire the template: no more drafts; published versions stay readable."""
+    command = TemplateAction(template_id, expected_version(if_match))
+    return answer(svc.retire(ctx, command), response)
