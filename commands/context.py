@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from uuid import UUID
 
+from commands.ports import Idempotency
 from domain.events import EventMeta
 from domain.principal import Principal
 
@@ -23,6 +24,8 @@ class CommandContext:
     correlation_id: str
     today: date = field(default_factory=lambda: datetime.now(UTC).date())
     """The calendar date commands record (UTC until tenants set a time zone)."""
+    idempotency: Idempotency | None = None
+    """The client's Idempotency-Key for this command, if it sent one."""
 
     def meta(self) -> EventMeta:
         """Event metadata for events this command causes."""

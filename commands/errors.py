@@ -4,6 +4,8 @@ Exception tree::
 
     CommandError
     ├── ConcurrentWriteError      another writer appended to the aggregate first
+    ├── DuplicateIdempotencyKeyError  a concurrent request recorded the key first
+    ├── IdempotencyKeyReusedError the key was used with another request: 422
     ├── NotAuthenticatedError     (commands.http.edge) no acceptable caller: 401
     └── InvalidPreconditionError  (commands.http.edge) malformed If-Match: 400
 """
@@ -21,3 +23,21 @@ class ConcurrentWriteError(CommandError):
     def __init__(self, aggregate_id: object) -> None:
         super().__init__(f"concurrent write to {aggregate_id}")
         self.aggregate_id = aggregate_id
+
+
+class DuplicateIdempotencyKeyError(CommandError):
+    """A concurrent request recorded the same idempotency key first."""
+
+    def __init__(self, key: str) -> None:
+        super().__init__(f"idempotency key {key!r} was recorded concurrently")
+        self.key = key
+
+
+class IdempotencyKeyReusedError(CommandError):
+    """The idempotency key was used before with a different request."""
+
+    def __init__(self, key: str) -> None:
+        super().__init__(
+            f"Idempotency-Key {key!r} was already used with a different request"
+        )
+        self.key = key

@@ -3,32 +3,41 @@ caller's tenant, check the expected version, decide, append.
 
 Without an expected version a lost race is retried on fresh state (the
 decision is made again); with one, the conflict is the caller's to resolve.
+With an ``Idempotency-Key`` the answer is recorded in the transaction that
+appends the events; a retry with the same key and request gets that answer
+back and writes nothing, a retry with another request is refused.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Protocol, TypeVar
+from typing import TypeVar
+from uuid import UUID
 
 from eventsourcing.domain import Aggregate
 
 from commands.context import Accepted, CommandContext
-from commands.errors import ConcurrentWriteError
-from commands.ports import EventStore
+from commands.errors import (
+    ConcurrentWriteError,
+    DuplicateIdempotencyKeyError,
+    IdempotencyKeyReusedError,
+)
+from commands.ports import JSON, EventStore, Idempotency
 from domain.access import Permission, authorize
 from domain.errors import NotFoundError, VersionConflictError
 
 MAX_ATTEMPTS = 3
 
-
-class TenantAggregate(Protocol):
-    """What the handler needs of an aggregate: its tenant."""
-
-    tenant_id: str
-
-
 A = TypeVar("A", bound=Aggregate)
-R = TypeVar("R")
+
+
+def _json(value: object) -> JSON:
+    """The outcome of a decision as JSON (ids as strings)."""
+    if value is None or isinstance(value, str | int | float | bool):
+        return value
+    if isinstance(value, UUID):
+        return str(value)
+    raise TypeError(f"a command outcome must be JSON-like, got {value!r}")
 
 
 class AggregateHandler:
@@ -42,17 +51,19 @@ class AggregateHandler:
     ) -> Accepted:
         """Authorize, build a new aggregate and append its events."""
         authorize(ctx.principal, permission)
+        replay = self._replay(ctx.idempotency)
+        if replay is not None:
+            return replay[0]
         aggregate = build()
-        position = self.store.append(aggregate)
-        return Accepted(aggregate.id, aggregate.version, position)
+        return self._append(ctx, aggregate, None)[0]
 
-    def load(self, ctx: CommandContext, kind: type[A], aggregate_id: object) -> A:
+    def load(self, ctx: CommandContext, kind: type[A], aggregate_id: UUID) -> A:
         """The aggregate, if it exists in the caller's tenant.
 
         Raises:
             NotFoundError: unknown, of another kind, or another tenant's.
         """
-        aggregate = self.store.load(kind, aggregate_id)  # type: ignore[arg-type]
+        aggregate = self.store.load(kind, aggregate_id)
         if aggregate is None or getattr(aggregate, "tenant_id", None) != (
             ctx.principal.tenant_id
         ):
@@ -64,15 +75,18 @@ class AggregateHandler:
         ctx: CommandContext,
         permission: Permission,
         kind: type[A],
-        aggregate_id: object,
+        aggregate_id: UUID,
         expected_version: int | None,
-        decide: Callable[[A], R],
+        decide: Callable[[A], object],
         *,
         visible: Callable[[A], bool] = lambda _: True,
-    ) -> tuple[A, int, R]:
-        """Load, check, decide and append; return the aggregate, the position
-        of its last event and what ``decide`` returned."""
+    ) -> tuple[Accepted, JSON]:
+        """Load, check, decide and append; return the answer and what
+        ``decide`` returned (as JSON)."""
         authorize(ctx.principal, permission)
+        replay = self._replay(ctx.idempotency)
+        if replay is not None:
+            return replay
         for attempt in range(1, MAX_ATTEMPTS + 1):
             aggregate = self.load(ctx, kind, aggregate_id)
             if not visible(aggregate):
@@ -81,9 +95,9 @@ class AggregateHandler:
                 raise VersionConflictError(
                     aggregate.id, expected_version, aggregate.version
                 )
-            outcome = decide(aggregate)
+            outcome = _json(decide(aggregate))
             try:
-                return aggregate, self.store.append(aggregate), outcome
+                return self._append(ctx, aggregate, outcome)
             except ConcurrentWriteError:
                 if expected_version is not None:
                     current = self.load(ctx, kind, aggregate_id).version
@@ -99,15 +113,37 @@ class AggregateHandler:
         ctx: CommandContext,
         permission: Permission,
         kind: type[A],
-        aggregate_id: object,
+        aggregate_id: UUID,
         expected_version: int | None,
         decide: Callable[[A], object],
     ) -> Accepted:
         """:meth:`change`, answered the way every command answers."""
-        aggregate, position, _ = self.change(
+        return self.change(
             ctx, permission, kind, aggregate_id, expected_version, decide
-        )
-        return Accepted(aggregate.id, aggregate.version, position)
+        )[0]
+
+    def _append(
+        self, ctx: CommandContext, aggregate: Aggregate, outcome: JSON
+    ) -> tuple[Accepted, JSON]:
+        try:
+            position = self.store.append(aggregate, ctx.idempotency, outcome)
+        except DuplicateIdempotencyKeyError:
+            replay = self._replay(ctx.idempotency)
+            if replay is None:  # pragma: no cover - the key was just recorded
+                raise
+            return replay
+        return Accepted(aggregate.id, aggregate.version, position), outcome
+
+    def _replay(self, idempotency: Idempotency | None) -> tuple[Accepted, JSON] | None:
+        if idempotency is None:
+            return None
+        answer = self.store.recorded_answer(idempotency.tenant_id, idempotency.key)
+        if answer is None:
+            return None
+        if answer.fingerprint != idempotency.fingerprint:
+            raise IdempotencyKeyReusedError(idempotency.key)
+        accepted = Accepted(answer.aggregate_id, answer.version, answer.position)
+        return accepted, answer.outcome
 
 
 def _kind_name(kind: type[object]) -> str:

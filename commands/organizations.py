@@ -101,7 +101,7 @@ class OrganizationService:
 
     def add_site(self, ctx: CommandContext, cmd: AddSite) -> SiteAccepted:
         """Add a site to an organization of the caller's tenant."""
-        org, position, site_id = self._handler.change(
+        accepted, site_id = self._handler.change(
             ctx,
             Permission.ORGANIZATION_UPDATE,
             Organization,
@@ -110,7 +110,9 @@ class OrganizationService:
             lambda org: org.add_site(ctx.meta(), cmd.name, cmd.address, cmd.country),
             visible=lambda org: ctx.principal.may_see_organization(org.id),
         )
-        return SiteAccepted(org.id, org.version, position, site_id)
+        return SiteAccepted(
+            accepted.id, accepted.version, accepted.position, UUID(str(site_id))
+        )
 
     def change_details(
         self, ctx: CommandContext, cmd: ChangeOrganizationDetails
@@ -161,7 +163,7 @@ class OrganizationService:
         expected_version: int | None,
         decide: Callable[[Organization], object],
     ) -> Accepted:
-        org, position, _ = self._handler.change(
+        return self._handler.change(
             ctx,
             Permission.ORGANIZATION_UPDATE,
             Organization,
@@ -169,5 +171,4 @@ class OrganizationService:
             expected_version,
             decide,
             visible=lambda org: ctx.principal.may_see_organization(org.id),
-        )
-        return Accepted(org.id, org.version, position)
+        )[0]

@@ -106,7 +106,7 @@ class StandardTemplateService:
 
     def publish(self, ctx: CommandContext, cmd: TemplateAction) -> Published:
         """Freeze the open draft as the next published version."""
-        template, position, number = self._handler.change(
+        accepted, number = self._handler.change(
             ctx,
             Permission.TEMPLATE_MANAGE,
             StandardTemplate,
@@ -114,7 +114,9 @@ class StandardTemplateService:
             cmd.expected_version,
             lambda t: t.publish(ctx.meta(), ctx.today),
         )
-        return Published(template.id, template.version, position, number)
+        return Published(
+            accepted.id, accepted.version, accepted.position, int(str(number))
+        )
 
     def start_new_draft(self, ctx: CommandContext, cmd: TemplateAction) -> Accepted:
         """Open a new draft copied from the latest published version."""

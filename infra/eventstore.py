@@ -16,6 +16,7 @@ from uuid import UUID
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.domain import Aggregate, DomainEventProtocol
 from eventsourcing.persistence import (
+    ApplicationRecorder,
     IntegrityError,
     JSONTranscoder,
     Notification,
@@ -23,10 +24,15 @@ from eventsourcing.persistence import (
     StoredEvent,
     Transcoding,
 )
+from eventsourcing.popo import POPOApplicationRecorder, POPOFactory
 from eventsourcing.postgres import PostgresApplicationRecorder
 from eventsourcing.utils import Environment
+from psycopg import Cursor
+from psycopg.rows import DictRow
+from psycopg.types.json import Jsonb
 
-from commands.errors import ConcurrentWriteError
+from commands.errors import ConcurrentWriteError, DuplicateIdempotencyKeyError
+from commands.ports import JSON, Idempotency, RecordedAnswer
 from domain.events import EventMeta
 from infra.postgres.errors import raise_if_unreachable
 from infra.settings import Settings
@@ -71,6 +77,23 @@ class DateAsISO(Transcoding):
         return date.fromisoformat(data)
 
 
+IDEMPOTENCY_CONSTRAINT = "idempotency_keys_pkey"
+
+
+def _answer_row(
+    idempotency: Idempotency, stored_events: Sequence[StoredEvent], outcome: JSON
+) -> tuple[Any, ...]:
+    last = stored_events[-1]
+    return (
+        idempotency.tenant_id,
+        idempotency.key,
+        idempotency.fingerprint,
+        last.originator_id,
+        last.originator_version,
+        Jsonb(outcome),
+    )
+
+
 class FailFastRecorder(PostgresApplicationRecorder):
     """The library's recorder without its blind retry loops.
 
@@ -85,6 +108,82 @@ class FailFastRecorder(PostgresApplicationRecorder):
     select_notifications = PostgresApplicationRecorder.select_notifications.__wrapped__
     max_notification_id = PostgresApplicationRecorder.max_notification_id.__wrapped__
 
+    def _fetch_ids_after_insert_events(
+        self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent], **kwargs: Any
+    ) -> Sequence[int] | None:
+        """Record the idempotency key (with the command's answer) in the
+        transaction that inserted the events, once their positions are known."""
+        ids = super()._fetch_ids_after_insert_events(curs, stored_events, **kwargs)
+        idempotency: Idempotency | None = kwargs.get("idempotency")
+        if idempotency is not None and ids:
+            with curs.connection.pipeline() as pipeline:
+                curs.execute(
+                    "INSERT INTO idempotency_keys (tenant_id, key, fingerprint,"
+                    " aggregate_id, version, outcome, position)"
+                    " VALUES (%s, %s, %s, %s, %s, %s, %s)",
+                    (
+                        *_answer_row(idempotency, stored_events, kwargs.get("outcome")),
+                        max(ids),
+                    ),
+                )
+                pipeline.sync()  # a duplicate key fails here, as IntegrityError
+        return ids
+
+    def recorded_answer(self, tenant_id: str, key: str) -> RecordedAnswer | None:
+        """The answer recorded with ``key``, if any."""
+        with self.datastore.get_connection() as conn, conn.cursor() as curs:
+            curs.execute(
+                "SELECT fingerprint, aggregate_id, version, position, outcome"
+                " FROM idempotency_keys WHERE tenant_id = %s AND key = %s",
+                (tenant_id, key),
+            )
+            row = curs.fetchone()
+        if row is None:
+            return None
+        return RecordedAnswer(
+            row["fingerprint"],
+            row["aggregate_id"],
+            row["version"],
+            row["position"],
+            row["outcome"],
+        )
+
+
+class InMemoryRecorder(POPOApplicationRecorder):
+    """The library's in-memory recorder, recording idempotency keys the same
+    way (atomically with the events) for the event store's test twin."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._answers: dict[tuple[str, str], RecordedAnswer] = {}
+
+    def _insert_events(
+        self, stored_events: Sequence[StoredEvent], **kwargs: Any
+    ) -> Sequence[int] | None:
+        idempotency: Idempotency | None = kwargs.get("idempotency")
+        with self._database_lock:
+            slot = None
+            if idempotency is not None:
+                slot = (idempotency.tenant_id, idempotency.key)
+                if slot in self._answers:
+                    raise IntegrityError(IDEMPOTENCY_CONSTRAINT)
+            ids = super()._insert_events(stored_events, **kwargs)
+            if slot is not None and idempotency is not None and ids:
+                last = stored_events[-1]
+                self._answers[slot] = RecordedAnswer(
+                    idempotency.fingerprint,
+                    UUID(str(last.originator_id)),
+                    last.originator_version,
+                    max(ids),
+                    kwargs.get("outcome"),
+                )
+            return ids
+
+    def recorded_answer(self, tenant_id: str, key: str) -> RecordedAnswer | None:
+        """The answer recorded with ``key``, if any."""
+        with self._database_lock:
+            return self._answers.get((tenant_id, key))
+
 
 class AssureHubApplication(Application[UUID]):
     """The library's application object, configured only by our settings."""
@@ -97,10 +196,23 @@ class AssureHubApplication(Application[UUID]):
         # Unlike the library's default, never read os.environ: settings decide.
         return Environment(name, dict(env or {}))
 
+    def construct_recorder(self) -> ApplicationRecorder:
+        if isinstance(self.factory, POPOFactory):
+            return InMemoryRecorder()
+        return super().construct_recorder()
+
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)
         transcoder.register(EventMetaAsDict())
         transcoder.register(DateAsISO())
+
+
+def _constraint(error: BaseException) -> str:
+    """The violated constraint's name (or the message, in memory)."""
+    cause = error.__cause__
+    diag = getattr(cause, "diag", None)
+    name = getattr(diag, "constraint_name", None)
+    return str(name) if name else str(error)
 
 
 def postgres_env(settings: Settings, *, create_table: bool = False) -> dict[str, str]:
@@ -168,7 +280,12 @@ class LibraryEventStore:
             raise
         return aggregate if isinstance(aggregate, kind) else None
 
-    def append(self, aggregate: Aggregate) -> int:
+    def append(
+        self,
+        aggregate: Aggregate,
+        idempotency: Idempotency | None = None,
+        outcome: JSON = None,
+    ) -> int:
         """Append pending events; return the last one's position.
 
         Raises:
@@ -176,13 +293,26 @@ class LibraryEventStore:
             DependencyUnavailableError: Postgres cannot be reached.
         """
         try:
-            recordings = self.app.save(aggregate)
+            recordings = self.app.save(
+                aggregate, idempotency=idempotency, outcome=outcome
+            )
         except IntegrityError as e:
+            if idempotency is not None and IDEMPOTENCY_CONSTRAINT in _constraint(e):
+                raise DuplicateIdempotencyKeyError(idempotency.key) from e
             raise ConcurrentWriteError(aggregate.id) from e
         except PersistenceError as e:
             raise_if_unreachable(e)
             raise
         return max(r.notification.id for r in recordings)
+
+    def recorded_answer(self, tenant_id: str, key: str) -> RecordedAnswer | None:
+        """The answer recorded with an idempotency key, if any."""
+        recorder = cast(FailFastRecorder | InMemoryRecorder, self.app.recorder)
+        try:
+            return recorder.recorded_answer(tenant_id, key)
+        except PersistenceError as e:
+            raise_if_unreachable(e)
+            raise
 
     def read_after(self, position: int, limit: int) -> Sequence[Notification]:
         """Stored events after ``position`` in position order."""

@@ -17,7 +17,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from commands.errors import ConcurrentWriteError
+from commands.errors import ConcurrentWriteError, IdempotencyKeyReusedError
 from commands.http.edge import InvalidPreconditionError, NotAuthenticatedError
 from domain.errors import (
     InvalidValueError,
@@ -160,6 +160,13 @@ def _invalid_if_match(_: Request, exc: Exception) -> JSONResponse:
     return problem(400, "invalid-if-match", "Bad request", str(exc))
 
 
+def _idempotency_key_reused(_: Request, exc: Exception) -> JSONResponse:
+    error = {"field": "Idempotency-Key", "in": "header", "message": str(exc)}
+    return problem(
+        422, "idempotency-key-reused", "Invalid request", str(exc), errors=[error]
+    )
+
+
 def _invalid_cursor(_: Request, exc: Exception) -> JSONResponse:
     error = {"field": "cursor", "in": "query", "message": str(exc)}
     return problem(400, "invalid-cursor", "Bad request", str(exc), errors=[error])
@@ -220,6 +227,7 @@ _HANDLERS: dict[type[Exception], Callable[[Request, Exception], JSONResponse]] =
     NotAuthenticatedError: _not_authenticated,
     InvalidPreconditionError: _invalid_if_match,
     InvalidCursorError: _invalid_cursor,
+    IdempotencyKeyReusedError: _idempotency_key_reused,
     ReadModelBehindError: _behind,
     DependencyUnavailableError: _unavailable,
 }

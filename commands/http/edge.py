@@ -6,14 +6,16 @@ app factory installs on ``app.state``; nothing behind the edge looks at HTTP.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from typing import Annotated, Protocol
+import hashlib
+from collections.abc import Callable, Coroutine, Mapping
+from typing import Annotated, Any, Protocol
 
-from fastapi import Depends, Request, Response
+from fastapi import Depends, Header, Request, Response
 
 from commands.context import Accepted, CommandContext
 from commands.errors import CommandError
 from commands.http.schemas import CommandAccepted
+from commands.ports import Idempotency
 from domain.access import Permission, authorize
 from domain.principal import Principal
 
@@ -46,6 +48,18 @@ def request_id(request: Request) -> str:
 
 
 CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
+IdempotencyKey = Annotated[
+    str | None,
+    Header(
+        alias="Idempotency-Key",
+        min_length=1,
+        max_length=255,
+        pattern=r"^[\x21-\x7e]+$",
+        description="Retrying with the same key and request returns the first "
+        "answer without writing twice (keys kept at least 24 h); the same key "
+        "with another request is a 422",
+    ),
+]
 RequestId = Annotated[str, Depends(request_id)]
 
 
@@ -60,17 +74,30 @@ def requires(permission: Permission) -> Callable[[Principal], Principal]:
     return check
 
 
-def context_for(permission: Permission) -> Callable[..., CommandContext]:
+def context_for(
+    permission: Permission,
+) -> Callable[..., Coroutine[Any, Any, CommandContext]]:
     """Dependency: the command's context, once the caller holds ``permission``."""
     check = requires(permission)
 
     # A default-value dependency: the annotation form would name the local
     # ``check``, which FastAPI cannot resolve from postponed annotations.
-    def build(
+    async def build(
+        request: Request,
         rid: RequestId,
+        idempotency_key: IdempotencyKey = None,
         principal: Principal = Depends(check),  # noqa: B008
     ) -> CommandContext:
-        return CommandContext(principal=principal, correlation_id=rid)
+        idempotency = None
+        if idempotency_key is not None:
+            body = await request.body()
+            digest = hashlib.sha256(
+                b"\n".join([request.method.encode(), request.url.path.encode(), body])
+            ).hexdigest()
+            idempotency = Idempotency(principal.tenant_id, idempotency_key, digest)
+        return CommandContext(
+            principal=principal, correlation_id=rid, idempotency=idempotency
+        )
 
     build.required_permission = permission  # type: ignore[attr-defined]
     return build

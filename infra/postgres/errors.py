@@ -22,6 +22,8 @@ def is_unreachable(error: BaseException) -> bool:
     while seen is not None:
         if isinstance(seen, psycopg_pool.PoolTimeout | psycopg.InterfaceError):
             return True
+        if isinstance(seen, psycopg.errors.PipelineAborted):
+            return False  # an earlier statement failed; that error matters
         if isinstance(seen, psycopg.OperationalError):
             state = seen.sqlstate
             return state is None or state.startswith(_UNREACHABLE_SQLSTATE_CLASSES)

@@ -5,13 +5,14 @@ from __future__ import annotations
 import pytest
 
 from commands.context import CommandContext
-from commands.errors import ConcurrentWriteError
+from commands.errors import ConcurrentWriteError, IdempotencyKeyReusedError
 from commands.organizations import (
     AddSite,
     OrganizationService,
     RegisterOrganization,
     RenameOrganization,
 )
+from commands.ports import Idempotency
 from domain.errors import NotFoundError, PermissionDeniedError, VersionConflictError
 from domain.organization import Organization
 from domain.principal import Principal, Role
@@ -87,13 +88,62 @@ def test_lost_race_without_expected_version_is_retried_on_fresh_state(service, s
     real_append = store.append
     calls = []
 
-    def racing_append(aggregate):
+    def racing_append(aggregate, *args):
         calls.append(aggregate.version)
         if len(calls) == 1:
             raise ConcurrentWriteError(aggregate.id)
-        return real_append(aggregate)
+        return real_append(aggregate, *args)
 
     store.append = racing_append
     accepted = service.add_site(ctx(), AddSite(org.id, "HQ", "1 Road"))
     assert accepted.version == 2
     assert len(calls) == 2
+
+
+def keyed(key: str, fingerprint: str, principal=ADMIN) -> CommandContext:
+    return CommandContext(
+        principal,
+        "req-1",
+        idempotency=Idempotency(principal.tenant_id, key, fingerprint),
+    )
+
+
+def test_a_retried_command_with_its_key_answers_the_same_and_writes_once(
+    service, store
+):
+    first = service.register_organization(
+        keyed("k-1", "f-1"), RegisterOrganization("Acme", "GB")
+    )
+    again = service.register_organization(
+        keyed("k-1", "f-1"), RegisterOrganization("Acme", "GB")
+    )
+    assert again == first
+    assert store.head() == first.position == 1
+
+
+def test_a_retried_site_gets_the_same_site_id_back(service, store):
+    org = service.register_organization(ctx(), RegisterOrganization("Acme", "GB"))
+    first = service.add_site(keyed("k-2", "f-2"), AddSite(org.id, "HQ", "1 Road"))
+    again = service.add_site(keyed("k-2", "f-2"), AddSite(org.id, "HQ", "1 Road"))
+    assert again == first
+    assert store.head() == first.position
+
+
+def test_a_key_reused_for_another_request_is_refused_and_writes_nothing(service, store):
+    service.register_organization(keyed("k-3", "f-3"), RegisterOrganization("A", "GB"))
+    head = store.head()
+    with pytest.raises(IdempotencyKeyReusedError):
+        service.register_organization(
+            keyed("k-3", "other"), RegisterOrganization("B", "GB")
+        )
+    assert store.head() == head
+
+
+def test_keys_are_scoped_to_the_tenant(service):
+    mine = service.register_organization(
+        keyed("k-4", "f"), RegisterOrganization("A", "GB")
+    )
+    theirs = service.register_organization(
+        keyed("k-4", "f", OTHER_TENANT), RegisterOrganization("A", "GB")
+    )
+    assert theirs.id != mine.id
