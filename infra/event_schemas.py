@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 from uuid import UUID
 
+from domain.audit import Audit
 from domain.certificate import Certificate
 from domain.document_template import DocumentTemplate
 from domain.organization import Organization
@@ -27,6 +28,7 @@ AGGREGATES: tuple[type[Any], ...] = (
     Organization,
     StandardTemplate,
     DocumentTemplate,
+    Audit,
     Certificate,
 )
 """Every aggregate whose events are published on the topic."""
