@@ -10,7 +10,7 @@ back and writes nothing, a retry with another request is refused.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import TypeVar
 from uuid import UUID
 
@@ -22,7 +22,7 @@ from commands.errors import (
     DuplicateIdempotencyKeyError,
     IdempotencyKeyReusedError,
 )
-from commands.ports import JSON, EventStore, Idempotency
+from commands.ports import JSON, EventStore, IndexEntry, SideWrites
 from domain.access import Permission, authorize
 from domain.errors import NotFoundError, VersionConflictError
 
@@ -47,15 +47,20 @@ class AggregateHandler:
         self.store = store
 
     def create(
-        self, ctx: CommandContext, permission: Permission, build: Callable[[], A]
+        self,
+        ctx: CommandContext,
+        permission: Permission,
+        build: Callable[[], A],
+        index: Callable[[A], Sequence[IndexEntry]] = lambda _: (),
     ) -> Accepted:
-        """Authorize, build a new aggregate and append its events."""
+        """Authorize, build a new aggregate and append its events (with the
+        index entries that make it findable)."""
         authorize(ctx.principal, permission)
-        replay = self._replay(ctx.idempotency)
+        replay = self.replay(ctx)
         if replay is not None:
             return replay[0]
         aggregate = build()
-        return self._append(ctx, aggregate, None)[0]
+        return self.commit(ctx, aggregate, index=index(aggregate))[0]
 
     def load(self, ctx: CommandContext, kind: type[A], aggregate_id: UUID) -> A:
         """The aggregate, if it exists in the caller's tenant.
@@ -84,7 +89,7 @@ class AggregateHandler:
         """Load, check, decide and append; return the answer and what
         ``decide`` returned (as JSON)."""
         authorize(ctx.principal, permission)
-        replay = self._replay(ctx.idempotency)
+        replay = self.replay(ctx)
         if replay is not None:
             return replay
         for attempt in range(1, MAX_ATTEMPTS + 1):
@@ -97,7 +102,7 @@ class AggregateHandler:
                 )
             outcome = _json(decide(aggregate))
             try:
-                return self._append(ctx, aggregate, outcome)
+                return self.commit(ctx, aggregate, outcome=outcome)
             except ConcurrentWriteError:
                 if expected_version is not None:
                     current = self.load(ctx, kind, aggregate_id).version
@@ -122,19 +127,38 @@ class AggregateHandler:
             ctx, permission, kind, aggregate_id, expected_version, decide
         )[0]
 
-    def _append(
-        self, ctx: CommandContext, aggregate: Aggregate, outcome: JSON
+    def commit(
+        self,
+        ctx: CommandContext,
+        *aggregates: Aggregate,
+        outcome: JSON = None,
+        index: Sequence[IndexEntry] = (),
     ) -> tuple[Accepted, JSON]:
+        """Append every aggregate's events with the command's side records in
+        one transaction; answer for the first aggregate.
+
+        Raises:
+            ConcurrentWriteError: another writer appended to one of them first.
+        """
+        side = SideWrites(ctx.idempotency, outcome, tuple(index))
         try:
-            position = self.store.append(aggregate, ctx.idempotency, outcome)
+            position = self.store.append(*aggregates, side=side)
         except DuplicateIdempotencyKeyError:
-            replay = self._replay(ctx.idempotency)
+            replay = self.replay(ctx)
             if replay is None:  # pragma: no cover - the key was just recorded
                 raise
             return replay
-        return Accepted(aggregate.id, aggregate.version, position), outcome
+        first = aggregates[0]
+        return Accepted(first.id, first.version, position), outcome
 
-    def _replay(self, idempotency: Idempotency | None) -> tuple[Accepted, JSON] | None:
+    def replay(self, ctx: CommandContext) -> tuple[Accepted, JSON] | None:
+        """The recorded answer if this command was already handled under its
+        idempotency key.
+
+        Raises:
+            IdempotencyKeyReusedError: the key was used with another request.
+        """
+        idempotency = ctx.idempotency
         if idempotency is None:
             return None
         answer = self.store.recorded_answer(idempotency.tenant_id, idempotency.key)

@@ -41,6 +41,27 @@ class RecordedAnswer:
     outcome: JSON
 
 
+@dataclass(frozen=True)
+class IndexEntry:
+    """Makes an aggregate findable by the command side (by organization and
+    standard), written in the same transaction as the aggregate's events."""
+
+    kind: str
+    aggregate_id: UUID
+    tenant_id: str
+    organization_id: UUID
+    standard_name: str
+
+
+@dataclass(frozen=True)
+class SideWrites:
+    """What a command records atomically with its events, besides them."""
+
+    idempotency: Idempotency | None = None
+    outcome: JSON = None
+    index: tuple[IndexEntry, ...] = ()
+
+
 class EventStore(Protocol):
     """Loads aggregates from their events and appends new ones.
 
@@ -54,14 +75,9 @@ class EventStore(Protocol):
         (or of another kind)."""
         ...
 
-    def append(
-        self,
-        aggregate: Aggregate,
-        idempotency: Idempotency | None = None,
-        outcome: JSON = None,
-    ) -> int:
-        """Append the aggregate's pending events in one transaction, with the
-        idempotency key and the command's outcome if given.
+    def append(self, *aggregates: Aggregate, side: SideWrites | None = None) -> int:
+        """Append the aggregates' pending events in one transaction, with the
+        side writes (idempotency key and answer, index entries).
 
         Returns:
             The global position of the last event appended.
@@ -74,4 +90,19 @@ class EventStore(Protocol):
 
     def recorded_answer(self, tenant_id: str, key: str) -> RecordedAnswer | None:
         """The answer recorded with an idempotency key, if any."""
+        ...
+
+    def find(
+        self, tenant_id: str, kind: str, organization_id: UUID, standard_name: str
+    ) -> list[UUID]:
+        """Ids of aggregates indexed under this organization and standard."""
+        ...
+
+
+class CertificateNumbers(Protocol):
+    """Allocates certificate numbers, unique across the platform."""
+
+    def next_number(self, tenant_id: str, year: int) -> str:
+        """A fresh number like ``ACME-2026-000123`` (tenant code, year,
+        sequence). Numbers are never reused; a failed command leaves a gap."""
         ...

@@ -20,9 +20,22 @@ class Permission(StrEnum):
     ORGANIZATION_READ = "organization:read"
     TEMPLATE_MANAGE = "template:manage"
     TEMPLATE_READ = "template:read"
+    AUDIT_PLAN = "audit:plan"
+    AUDIT_CONDUCT = "audit:conduct"
+    AUDIT_REVIEW = "audit:review"
+    AUDIT_DECIDE = "audit:decide"
+    AUDIT_REOPEN = "audit:reopen"
+    AUDIT_READ = "audit:read"
+    FINDING_RESPOND = "finding:respond"
+    CERTIFICATE_ISSUE = "certificate:issue"
+    CERTIFICATE_MANAGE = "certificate:manage"
+    CERTIFICATE_READ = "certificate:read"
 
 
 _MANAGERS = frozenset({Role.TENANT_ADMIN, Role.PROGRAMME_MANAGER})
+_AUDITORS = _MANAGERS | {Role.AUDITOR}
+_CLIENTS = _MANAGERS | {Role.CLIENT_ADMIN, Role.CLIENT_USER}
+_DECIDERS = frozenset({Role.DECISION_MAKER})
 _TENANT_READERS = frozenset(Role) - {Role.PLATFORM_ADMIN}
 
 PERMISSIONS: dict[Permission, frozenset[Role]] = {
@@ -31,6 +44,16 @@ PERMISSIONS: dict[Permission, frozenset[Role]] = {
     Permission.ORGANIZATION_READ: _TENANT_READERS,
     Permission.TEMPLATE_MANAGE: _MANAGERS,
     Permission.TEMPLATE_READ: _TENANT_READERS,
+    Permission.AUDIT_PLAN: _MANAGERS,
+    Permission.AUDIT_CONDUCT: _AUDITORS,
+    Permission.AUDIT_REVIEW: frozenset({Role.TECHNICAL_REVIEWER}),
+    Permission.AUDIT_DECIDE: _DECIDERS,
+    Permission.AUDIT_REOPEN: frozenset({Role.TENANT_ADMIN}),
+    Permission.AUDIT_READ: _TENANT_READERS,
+    Permission.FINDING_RESPOND: _CLIENTS,
+    Permission.CERTIFICATE_ISSUE: _DECIDERS,
+    Permission.CERTIFICATE_MANAGE: _MANAGERS | _DECIDERS,
+    Permission.CERTIFICATE_READ: _TENANT_READERS,
 }
 
 

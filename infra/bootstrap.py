@@ -9,12 +9,15 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
 
+from commands.audits import AuditService
+from commands.certificates import CertificateService
 from commands.document_templates import DocumentTemplateService
 from commands.http.edge import Authenticator
 from commands.organizations import OrganizationService
 from commands.standard_templates import StandardTemplateService
 from infra import kafka
 from infra.auth import DevelopmentHeaderAuthenticator, NoAuthenticator
+from infra.certificate_numbers import PostgresCertificateNumbers
 from infra.eventstore import LibraryEventStore, postgres_env
 from infra.health import HealthCheck
 from infra.postgres.organizations import (
@@ -36,6 +39,8 @@ class Services:
     organizations: OrganizationService
     standard_templates: StandardTemplateService
     document_templates: DocumentTemplateService
+    audits: AuditService
+    certificates: CertificateService
 
 
 @dataclass
@@ -99,6 +104,10 @@ def bootstrap(settings: Settings) -> Container:
             organizations=OrganizationService(event_store),
             standard_templates=StandardTemplateService(event_store),
             document_templates=DocumentTemplateService(event_store),
+            audits=AuditService(event_store),
+            certificates=CertificateService(
+                event_store, PostgresCertificateNumbers(database)
+            ),
         ),
         organization_view=PostgresOrganizationView(database),
         progress=ProjectionProgress(database, settings.kafka_topic),

@@ -24,17 +24,14 @@ from eventsourcing.persistence import (
     StoredEvent,
     Transcoding,
 )
-from eventsourcing.popo import POPOApplicationRecorder, POPOFactory
-from eventsourcing.postgres import PostgresApplicationRecorder
+from eventsourcing.popo import POPOFactory
 from eventsourcing.utils import Environment
-from psycopg import Cursor
-from psycopg.rows import DictRow
-from psycopg.types.json import Jsonb
 
 from commands.errors import ConcurrentWriteError, DuplicateIdempotencyKeyError
-from commands.ports import JSON, Idempotency, RecordedAnswer
+from commands.ports import RecordedAnswer, SideWrites
 from domain.events import EventMeta
 from infra.postgres.errors import raise_if_unreachable
+from infra.recorders import IDEMPOTENCY_CONSTRAINT, FailFastRecorder, InMemoryRecorder
 from infra.settings import Settings
 
 A = TypeVar("A", bound=Aggregate)
@@ -75,114 +72,6 @@ class DateAsISO(Transcoding):
 
     def decode(self, data: str) -> date:
         return date.fromisoformat(data)
-
-
-IDEMPOTENCY_CONSTRAINT = "idempotency_keys_pkey"
-
-
-def _answer_row(
-    idempotency: Idempotency, stored_events: Sequence[StoredEvent], outcome: JSON
-) -> tuple[Any, ...]:
-    last = stored_events[-1]
-    return (
-        idempotency.tenant_id,
-        idempotency.key,
-        idempotency.fingerprint,
-        last.originator_id,
-        last.originator_version,
-        Jsonb(outcome),
-    )
-
-
-class FailFastRecorder(PostgresApplicationRecorder):
-    """The library's recorder without its blind retry loops.
-
-    The library retries reads and writes ten times, each waiting for the pool
-    timeout, so an outage took half a minute to surface. A command answers 503
-    promptly instead (callers retry with ``Retry-After``), and the relay's own
-    backoff decides how to wait.
-    """
-
-    insert_events = PostgresApplicationRecorder.insert_events.__wrapped__
-    select_events = PostgresApplicationRecorder.select_events.__wrapped__
-    select_notifications = PostgresApplicationRecorder.select_notifications.__wrapped__
-    max_notification_id = PostgresApplicationRecorder.max_notification_id.__wrapped__
-
-    def _fetch_ids_after_insert_events(
-        self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent], **kwargs: Any
-    ) -> Sequence[int] | None:
-        """Record the idempotency key (with the command's answer) in the
-        transaction that inserted the events, once their positions are known."""
-        ids = super()._fetch_ids_after_insert_events(curs, stored_events, **kwargs)
-        idempotency: Idempotency | None = kwargs.get("idempotency")
-        if idempotency is not None and ids:
-            with curs.connection.pipeline() as pipeline:
-                curs.execute(
-                    "INSERT INTO idempotency_keys (tenant_id, key, fingerprint,"
-                    " aggregate_id, version, outcome, position)"
-                    " VALUES (%s, %s, %s, %s, %s, %s, %s)",
-                    (
-                        *_answer_row(idempotency, stored_events, kwargs.get("outcome")),
-                        max(ids),
-                    ),
-                )
-                pipeline.sync()  # a duplicate key fails here, as IntegrityError
-        return ids
-
-    def recorded_answer(self, tenant_id: str, key: str) -> RecordedAnswer | None:
-        """The answer recorded with ``key``, if any."""
-        with self.datastore.get_connection() as conn, conn.cursor() as curs:
-            curs.execute(
-                "SELECT fingerprint, aggregate_id, version, position, outcome"
-                " FROM idempotency_keys WHERE tenant_id = %s AND key = %s",
-                (tenant_id, key),
-            )
-            row = curs.fetchone()
-        if row is None:
-            return None
-        return RecordedAnswer(
-            row["fingerprint"],
-            row["aggregate_id"],
-            row["version"],
-            row["position"],
-            row["outcome"],
-        )
-
-
-class InMemoryRecorder(POPOApplicationRecorder):
-    """The library's in-memory recorder, recording idempotency keys the same
-    way (atomically with the events) for the event store's test twin."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self._answers: dict[tuple[str, str], RecordedAnswer] = {}
-
-    def _insert_events(
-        self, stored_events: Sequence[StoredEvent], **kwargs: Any
-    ) -> Sequence[int] | None:
-        idempotency: Idempotency | None = kwargs.get("idempotency")
-        with self._database_lock:
-            slot = None
-            if idempotency is not None:
-                slot = (idempotency.tenant_id, idempotency.key)
-                if slot in self._answers:
-                    raise IntegrityError(IDEMPOTENCY_CONSTRAINT)
-            ids = super()._insert_events(stored_events, **kwargs)
-            if slot is not None and idempotency is not None and ids:
-                last = stored_events[-1]
-                self._answers[slot] = RecordedAnswer(
-                    idempotency.fingerprint,
-                    UUID(str(last.originator_id)),
-                    last.originator_version,
-                    max(ids),
-                    kwargs.get("outcome"),
-                )
-            return ids
-
-    def recorded_answer(self, tenant_id: str, key: str) -> RecordedAnswer | None:
-        """The answer recorded with ``key``, if any."""
-        with self._database_lock:
-            return self._answers.get((tenant_id, key))
 
 
 class AssureHubApplication(Application[UUID]):
@@ -231,7 +120,7 @@ def postgres_env(settings: Settings, *, create_table: bool = False) -> dict[str,
         "POSTGRES_MAX_OVERFLOW": str(settings.db_pool_size),
         "POSTGRES_LOCK_TIMEOUT": "10",
         "POSTGRES_PRE_PING": "y",
-        "APPLICATION_RECORDER_TOPIC": f"{__name__}:FailFastRecorder",
+        "APPLICATION_RECORDER_TOPIC": "infra.recorders:FailFastRecorder",
         "CREATE_TABLE": "y" if create_table else "n",
     }
 
@@ -280,26 +169,24 @@ class LibraryEventStore:
             raise
         return aggregate if isinstance(aggregate, kind) else None
 
-    def append(
-        self,
-        aggregate: Aggregate,
-        idempotency: Idempotency | None = None,
-        outcome: JSON = None,
-    ) -> int:
-        """Append pending events; return the last one's position.
+    def append(self, *aggregates: Aggregate, side: SideWrites | None = None) -> int:
+        """Append the aggregates' pending events and the side records in one
+        transaction; return the last event's position.
 
         Raises:
             ConcurrentWriteError: another writer appended those versions first.
+            DuplicateIdempotencyKeyError: the idempotency key was recorded meanwhile.
             DependencyUnavailableError: Postgres cannot be reached.
         """
+        side = side or SideWrites()
         try:
-            recordings = self.app.save(
-                aggregate, idempotency=idempotency, outcome=outcome
-            )
+            recordings = self.app.save(*aggregates, side=side)
         except IntegrityError as e:
-            if idempotency is not None and IDEMPOTENCY_CONSTRAINT in _constraint(e):
-                raise DuplicateIdempotencyKeyError(idempotency.key) from e
-            raise ConcurrentWriteError(aggregate.id) from e
+            if side.idempotency is not None and IDEMPOTENCY_CONSTRAINT in _constraint(
+                e
+            ):
+                raise DuplicateIdempotencyKeyError(side.idempotency.key) from e
+            raise ConcurrentWriteError(aggregates[0].id) from e
         except PersistenceError as e:
             raise_if_unreachable(e)
             raise
@@ -310,6 +197,17 @@ class LibraryEventStore:
         recorder = cast(FailFastRecorder | InMemoryRecorder, self.app.recorder)
         try:
             return recorder.recorded_answer(tenant_id, key)
+        except PersistenceError as e:
+            raise_if_unreachable(e)
+            raise
+
+    def find(
+        self, tenant_id: str, kind: str, organization_id: UUID, standard_name: str
+    ) -> list[UUID]:
+        """Ids of aggregates indexed under this organization and standard."""
+        recorder = cast(FailFastRecorder | InMemoryRecorder, self.app.recorder)
+        try:
+            return recorder.find(tenant_id, kind, organization_id, standard_name)
         except PersistenceError as e:
             raise_if_unreachable(e)
             raise

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
+from commands.http import audits as audit_commands
+from commands.http import certificates as certificate_commands
 from commands.http import document_templates as document_template_commands
 from commands.http import organizations as organization_commands
 from commands.http import standard_templates as standard_template_commands
@@ -30,6 +32,8 @@ def create_app(container: Container) -> FastAPI:
     app.include_router(organization_commands.router)
     app.include_router(standard_template_commands.router)
     app.include_router(document_template_commands.router)
+    app.include_router(audit_commands.router)
+    app.include_router(certificate_commands.router)
     app.include_router(organization_queries.router)
     app.include_router(health.router)
     install_docs(app)

@@ -88,11 +88,11 @@ def test_lost_race_without_expected_version_is_retried_on_fresh_state(service, s
     real_append = store.append
     calls = []
 
-    def racing_append(aggregate, *args):
+    def racing_append(aggregate, **kwargs):
         calls.append(aggregate.version)
         if len(calls) == 1:
             raise ConcurrentWriteError(aggregate.id)
-        return real_append(aggregate, *args)
+        return real_append(aggregate, **kwargs)
 
     store.append = racing_append
     accepted = service.add_site(ctx(), AddSite(org.id, "HQ", "1 Road"))

@@ -1,0 +1,166 @@
+"""The library's recorders, extended with the command side's own records.
+
+Besides the events, a command may record its idempotency key with its answer
+and index entries that make aggregates findable by organization and standard.
+Both are written in the transaction that inserts the events, so they exist
+exactly when the events do. :class:`InMemoryRecorder` does the same in memory
+for the event store's test twin.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.persistence import IntegrityError, StoredEvent
+from eventsourcing.popo import POPOApplicationRecorder
+from eventsourcing.postgres import PostgresApplicationRecorder
+from psycopg import Cursor
+from psycopg.rows import DictRow
+from psycopg.types.json import Jsonb
+
+from commands.ports import IndexEntry, RecordedAnswer, SideWrites
+
+IDEMPOTENCY_CONSTRAINT = "idempotency_keys_pkey"
+
+
+class FailFastRecorder(PostgresApplicationRecorder):
+    """The library's Postgres recorder, without its blind retry loops, and
+    writing the command's side records in the events' transaction.
+
+    The library retries reads and writes ten times, each waiting for the pool
+    timeout, so an outage took half a minute to surface. A command answers 503
+    promptly instead (callers retry with ``Retry-After``), and the relay's own
+    backoff decides how to wait.
+    """
+
+    insert_events = PostgresApplicationRecorder.insert_events.__wrapped__
+    select_events = PostgresApplicationRecorder.select_events.__wrapped__
+    select_notifications = PostgresApplicationRecorder.select_notifications.__wrapped__
+    max_notification_id = PostgresApplicationRecorder.max_notification_id.__wrapped__
+
+    def _fetch_ids_after_insert_events(
+        self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent], **kwargs: Any
+    ) -> Sequence[int] | None:
+        """Write the side records once the events' positions are known."""
+        ids = super()._fetch_ids_after_insert_events(curs, stored_events, **kwargs)
+        side: SideWrites | None = kwargs.get("side")
+        if side is None or not ids:
+            return ids
+        with curs.connection.pipeline() as pipeline:
+            if side.idempotency is not None:
+                last = stored_events[-1]
+                curs.execute(
+                    "INSERT INTO idempotency_keys (tenant_id, key, fingerprint,"
+                    " aggregate_id, version, position, outcome)"
+                    " VALUES (%s, %s, %s, %s, %s, %s, %s)",
+                    (
+                        side.idempotency.tenant_id,
+                        side.idempotency.key,
+                        side.idempotency.fingerprint,
+                        last.originator_id,
+                        last.originator_version,
+                        max(ids),
+                        Jsonb(side.outcome),
+                    ),
+                )
+            for entry in side.index:
+                curs.execute(
+                    "INSERT INTO aggregate_index (tenant_id, kind, organization_id,"
+                    " standard_name, aggregate_id) VALUES (%s, %s, %s, %s, %s)"
+                    " ON CONFLICT DO NOTHING",
+                    (
+                        entry.tenant_id,
+                        entry.kind,
+                        entry.organization_id,
+                        entry.standard_name,
+                        entry.aggregate_id,
+                    ),
+                )
+            pipeline.sync()  # a duplicate key fails here, as IntegrityError
+        return ids
+
+    def recorded_answer(self, tenant_id: str, key: str) -> RecordedAnswer | None:
+        """The answer recorded with ``key``, if any."""
+        with self.datastore.get_connection() as conn, conn.cursor() as curs:
+            curs.execute(
+                "SELECT fingerprint, aggregate_id, version, position, outcome"
+                " FROM idempotency_keys WHERE tenant_id = %s AND key = %s",
+                (tenant_id, key),
+            )
+            row = curs.fetchone()
+        if row is None:
+            return None
+        return RecordedAnswer(
+            row["fingerprint"],
+            row["aggregate_id"],
+            row["version"],
+            row["position"],
+            row["outcome"],
+        )
+
+    def find(
+        self, tenant_id: str, kind: str, organization_id: UUID, standard_name: str
+    ) -> list[UUID]:
+        """Indexed aggregate ids, oldest first."""
+        with self.datastore.get_connection() as conn, conn.cursor() as curs:
+            curs.execute(
+                "SELECT aggregate_id FROM aggregate_index WHERE tenant_id = %s"
+                " AND kind = %s AND organization_id = %s AND standard_name = %s"
+                " ORDER BY recorded_at, aggregate_id",
+                (tenant_id, kind, organization_id, standard_name),
+            )
+            return [row["aggregate_id"] for row in curs.fetchall()]
+
+
+class InMemoryRecorder(POPOApplicationRecorder):
+    """The library's in-memory recorder with the same side records."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._answers: dict[tuple[str, str], RecordedAnswer] = {}
+        self._index: list[IndexEntry] = []
+
+    def _insert_events(
+        self, stored_events: Sequence[StoredEvent], **kwargs: Any
+    ) -> Sequence[int] | None:
+        side: SideWrites = kwargs.get("side") or SideWrites()
+        idempotency = side.idempotency
+        with self._database_lock:
+            if idempotency is not None and (
+                (idempotency.tenant_id, idempotency.key) in self._answers
+            ):
+                raise IntegrityError(IDEMPOTENCY_CONSTRAINT)
+            ids = super()._insert_events(stored_events, **kwargs)
+            if ids and idempotency is not None:
+                last = stored_events[-1]
+                self._answers[(idempotency.tenant_id, idempotency.key)] = (
+                    RecordedAnswer(
+                        idempotency.fingerprint,
+                        UUID(str(last.originator_id)),
+                        last.originator_version,
+                        max(ids),
+                        side.outcome,
+                    )
+                )
+            if ids:
+                self._index.extend(e for e in side.index if e not in self._index)
+            return ids
+
+    def recorded_answer(self, tenant_id: str, key: str) -> RecordedAnswer | None:
+        """The answer recorded with ``key``, if any."""
+        with self._database_lock:
+            return self._answers.get((tenant_id, key))
+
+    def find(
+        self, tenant_id: str, kind: str, organization_id: UUID, standard_name: str
+    ) -> list[UUID]:
+        """Indexed aggregate ids, oldest first."""
+        with self._database_lock:
+            return [
+                e.aggregate_id
+                for e in self._index
+                if (e.tenant_id, e.kind, e.organization_id, e.standard_name)
+                == (tenant_id, kind, organization_id, standard_name)
+            ]
