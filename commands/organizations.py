@@ -17,6 +17,7 @@ from domain.organization import Organization
 class RegisterOrganization:
     name: str
     country: str
+    registration_number: str | None = None
 
 
 @dataclass(frozen=True)
@@ -85,7 +86,9 @@ class OrganizationService:
         return self._handler.create(
             ctx,
             Permission.ORGANIZATION_REGISTER,
-            lambda: Organization.register(ctx.meta(), cmd.name, cmd.country),
+            lambda: Organization.register(
+                ctx.meta(), cmd.name, cmd.country, cmd.registration_number
+            ),
         )
 
     def rename_organization(

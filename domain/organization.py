@@ -45,11 +45,22 @@ class Organization(Aggregate):
         meta: EventMeta
 
     class Registered(Event, Aggregate.Created):
-        """The organization became a client of the tenant."""
+        """The organization became a client of the tenant.
+
+        Version 2 added ``registration_number``; stored version 1 events are
+        upcast on read with none.
+        """
 
         TYPE = "organization.registered"
+        class_version = 2
         name: str
         country: str
+        registration_number: str | None
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, object]) -> None:
+            """Version 1 had no registration number."""
+            state["registration_number"] = None
 
     class Renamed(Event):
         """The organization's legal or trading name changed."""
@@ -121,11 +132,17 @@ class Organization(Aggregate):
         def apply(self, aggregate: Organization) -> None:
             aggregate.archived = True
 
-    def __init__(self, meta: EventMeta, name: str, country: str) -> None:
+    def __init__(
+        self,
+        meta: EventMeta,
+        name: str,
+        country: str,
+        registration_number: str | None,
+    ) -> None:
         self.tenant_id = meta.tenant_id
         self.name = name
         self.country = country
-        self.registration_number: str | None = None
+        self.registration_number = registration_number
         self.sites: tuple[Site, ...] = ()
         self.archived = False
 
@@ -158,11 +175,18 @@ class Organization(Aggregate):
             )
 
     @classmethod
-    def register(cls, meta: EventMeta, name: str, country: str) -> Organization:
+    def register(
+        cls,
+        meta: EventMeta,
+        name: str,
+        country: str,
+        registration_number: str | None = None,
+    ) -> Organization:
         """Register a new client organization.
 
         Raises:
-            InvalidValueError: blank or over-long name, unknown country code.
+            InvalidValueError: blank or over-long name or registration number,
+                unknown country code.
         """
         return cls._create(
             cls.Registered,
@@ -170,6 +194,9 @@ class Organization(Aggregate):
             meta=meta,
             name=bounded_text(name, "name", NAME_MAX),
             country=country_code(country),
+            registration_number=optional_text(
+                registration_number, "registration_number", REGISTRATION_MAX
+            ),
         )
 
     def rename(self, meta: EventMeta, name: str) -> None:

@@ -11,7 +11,7 @@ from domain.principal import Principal
 from projections.envelope import EventEnvelope
 
 _PREFIX = "assurehub.organization."
-REGISTERED = f"{_PREFIX}registered.v1"
+REGISTERED = f"{_PREFIX}registered.v2"
 RENAMED = f"{_PREFIX}renamed.v1"
 DETAILS_CHANGED = f"{_PREFIX}details_changed.v1"
 SITE_ADDED = f"{_PREFIX}site_added.v1"
@@ -93,7 +93,9 @@ class OrganizationStore(Protocol):
     ``change.version``, so a repeated event changes nothing.
     """
 
-    def insert(self, change: Change, name: str, country: str) -> None:
+    def insert(
+        self, change: Change, name: str, country: str, registration_number: str | None
+    ) -> None:
         """Create the organization's row."""
         ...
 
@@ -142,7 +144,9 @@ class OrganizationProjection:
         data: dict[str, Any] = event.data
         change = Change.of(event)
         if event.type == REGISTERED:
-            store.insert(change, data["name"], data["country"])
+            store.insert(
+                change, data["name"], data["country"], data["registration_number"]
+            )
         elif event.type == RENAMED:
             store.update(change, {"name": data["name"]})
         elif event.type == DETAILS_CHANGED:

@@ -63,7 +63,7 @@ def register_organization(
 ) -> CommandAccepted:
     """Register a client organization."""
     accepted = svc.register_organization(
-        ctx, RegisterOrganization(body.name, body.country)
+        ctx, RegisterOrganization(body.name, body.country, body.registration_number)
     )
     return answer(accepted, response, location=f"/organizations/{accepted.id}")
 

@@ -22,6 +22,9 @@ class OrganizationCreate(_Strict):
     country: str = Field(
         min_length=2, max_length=2, description="ISO 3166-1 alpha-2", examples=["GB"]
     )
+    registration_number: str | None = Field(
+        default=None, max_length=REGISTRATION_MAX, examples=["SC123456"]
+    )
 
 
 class OrganizationRename(_Strict):

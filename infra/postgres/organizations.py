@@ -45,12 +45,14 @@ class PostgresOrganizationStore:
     def __init__(self, conn: Connection) -> None:
         self._conn = conn
 
-    def insert(self, change: Change, name: str, country: str) -> None:
+    def insert(
+        self, change: Change, name: str, country: str, registration_number: str | None
+    ) -> None:
         """Create the row (a repeated registration changes nothing)."""
         self._conn.execute(
             "INSERT INTO rm_organizations (tenant_id, id, name, name_key, country,"
-            " version, position, registered_at, updated_at)"
-            " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)"
+            " registration_number, version, position, registered_at, updated_at)"
+            " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
             " ON CONFLICT (tenant_id, id) DO NOTHING",
             (
                 change.tenant_id,
@@ -58,6 +60,7 @@ class PostgresOrganizationStore:
                 name,
                 name_key(name),
                 country,
+                registration_number,
                 change.version,
                 change.position,
                 change.at,

@@ -66,7 +66,7 @@ def test_every_event_on_the_topic_is_a_complete_cloudevent(http, pipeline):
 
     mine = [headers(r) for r in records if headers(r)["ce_subject"] == created["id"]]
     assert [h["ce_type"] for h in mine] == [
-        "assurehub.organization.registered.v1",
+        "assurehub.organization.registered.v2",
         "assurehub.organization.renamed.v1",
         "assurehub.organization.site_added.v1",
     ]

@@ -20,7 +20,7 @@ def insert(container, tenant_id: str, name: str, country: str = "GB") -> uuid.UU
     org_id = uuid.uuid4()
     with container.database.connection() as conn, conn.transaction():
         PostgresOrganizationStore(conn).insert(
-            Change(tenant_id, org_id, 1, 1, datetime.now(UTC)), name, country
+            Change(tenant_id, org_id, 1, 1, datetime.now(UTC)), name, country, None
         )
     return org_id
 

@@ -57,13 +57,17 @@ def test_events_are_published_keyed_by_aggregate_with_cloudevents_headers(
     h = headers(record)
     assert record.key == subject.encode()
     assert h["ce_specversion"] == "1.0"
-    assert h["ce_type"] == "assurehub.organization.registered.v1"
+    assert h["ce_type"] == "assurehub.organization.registered.v2"
     assert h["ce_tenantid"] == "tenant-relay"
     assert h["ce_position"] == str(position)
     assert h["ce_aggregateversion"] == "1"
     assert h["ce_correlationid"] == "req-Relay Ltd"
     assert h["content-type"] == "application/json"
-    assert json.loads(record.value) == {"name": "Relay Ltd", "country": "SE"}
+    assert json.loads(record.value) == {
+        "name": "Relay Ltd",
+        "country": "SE",
+        "registration_number": None,
+    }
 
 
 def test_a_relay_killed_between_publish_and_save_loses_nothing(
