@@ -1,4 +1,4 @@
-"""Enums and value objects of the :mod:`domain.audit` aggregate.
+"""Enums, value objects, limits and value checks of the :mod:`domain.audit` aggregate.
 
 Everything here is immutable and lives in the aggregate's state only: events
 carry plain ``str``/``UUID``/``date`` fields and ``apply`` builds these values.
@@ -6,7 +6,7 @@ carry plain ``str``/``UUID``/``date`` fields and ``apply`` builds these values.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
@@ -17,6 +17,11 @@ from domain.errors import InvalidValueError
 from domain.values import bounded_text
 
 ACTOR_MAX = 200
+NAME_MAX = 200
+EDITION_MAX = 50
+CLAUSE_MAX = 50
+TEXT_MAX = 4000
+REPORT_MAX = 20000
 
 E = TypeVar("E", bound=StrEnum)
 
@@ -121,6 +126,16 @@ ACTION_DUE = frozenset(
 )
 """Finding statuses in which the corrective action is still to be done."""
 
+WORK = (AuditStatus.IN_PROGRESS, AuditStatus.REPORT_DRAFTED)
+"""Statuses in which the audit work (team, clauses, findings) may change."""
+FOLLOW_UP = (
+    *WORK,
+    AuditStatus.UNDER_REVIEW,
+    AuditStatus.REVIEW_APPROVED,
+    AuditStatus.DECIDED,
+)
+"""Statuses in which responses and corrective-action steps may be recorded."""
+
 
 class DecisionOutcome(StrEnum):
     """The certification decision."""
@@ -136,6 +151,25 @@ def actor_id(value: str, field: str) -> str:
         InvalidValueError: blank or too long, naming ``field``.
     """
     return bounded_text(value, field, ACTOR_MAX)
+
+
+def audit_sites(site_ids: Iterable[UUID]) -> tuple[UUID, ...]:
+    """The sites an audit covers: at least one, none repeated.
+
+    Raises:
+        InvalidValueError: no site, or a site listed twice (``site_ids``).
+    """
+    sites = tuple(site_ids)
+    if not sites:
+        raise InvalidValueError("site_ids", "an audit covers at least one site")
+    if len(set(sites)) != len(sites):
+        raise InvalidValueError("site_ids", "site_ids must not repeat a site")
+    return sites
+
+
+def distinct_ids(values: Iterable[UUID]) -> tuple[UUID, ...]:
+    """``values`` without repeats, in first-seen order."""
+    return tuple(dict.fromkeys(values))
 
 
 @dataclass(frozen=True)
@@ -268,3 +302,8 @@ class Decision:
     reasons: str
     decided_by: str
     decided_on: date
+
+
+def finding_ids(findings: Sequence[Finding]) -> str:
+    """The findings' ids, comma-separated, for an error message."""
+    return ", ".join(str(f.id) for f in findings)
