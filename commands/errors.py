@@ -6,6 +6,7 @@ Exception tree::
     ├── ConcurrentWriteError      another writer appended to the aggregate first
     ├── DuplicateIdempotencyKeyError  a concurrent request recorded the key first
     ├── IdempotencyKeyReusedError the key was used with another request: 422
+    ├── FileTooLargeError         an upload over the size limit: 413
     ├── NotAuthenticatedError     (commands.http.edge) no acceptable caller: 401
     └── InvalidPreconditionError  (commands.http.edge) malformed If-Match: 400
 """
@@ -41,3 +42,11 @@ class IdempotencyKeyReusedError(CommandError):
             f"Idempotency-Key {key!r} was already used with a different request"
         )
         self.key = key
+
+
+class FileTooLargeError(CommandError):
+    """An uploaded file is larger than allowed."""
+
+    def __init__(self, max_bytes: int) -> None:
+        super().__init__(f"the file is larger than {max_bytes} bytes")
+        self.max_bytes = max_bytes

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Protocol, TypeVar
+from typing import BinaryIO, Protocol, TypeVar
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate
@@ -105,4 +105,31 @@ class CertificateNumbers(Protocol):
     def next_number(self, tenant_id: str, year: int) -> str:
         """A fresh number like ``ACME-2026-000123`` (tenant code, year,
         sequence). Numbers are never reused; a failed command leaves a gap."""
+        ...
+
+
+@dataclass(frozen=True)
+class StoredFile:
+    """A file in the content-addressed store."""
+
+    sha256: str
+    size: int
+    head: bytes
+    """The first bytes, for sniffing the media type."""
+
+
+class FileStore(Protocol):
+    """Content-addressed bytes of evidence and documents (an object store can
+    implement it later). The same bytes are stored once."""
+
+    def put(self, stream: BinaryIO, max_bytes: int) -> StoredFile:
+        """Store the stream's bytes under their SHA-256.
+
+        Raises:
+            FileTooLargeError: more than ``max_bytes`` (nothing is kept).
+        """
+        ...
+
+    def open(self, sha256: str) -> BinaryIO:
+        """The stored bytes (raises ``FileNotFoundError`` if absent)."""
         ...

@@ -30,6 +30,7 @@ class Permission(StrEnum):
     CERTIFICATE_ISSUE = "certificate:issue"
     CERTIFICATE_MANAGE = "certificate:manage"
     CERTIFICATE_READ = "certificate:read"
+    EVIDENCE_UPLOAD = "evidence:upload"
 
 
 _MANAGERS = frozenset({Role.TENANT_ADMIN, Role.PROGRAMME_MANAGER})
@@ -54,6 +55,7 @@ PERMISSIONS: dict[Permission, frozenset[Role]] = {
     Permission.CERTIFICATE_ISSUE: _DECIDERS,
     Permission.CERTIFICATE_MANAGE: _MANAGERS | _DECIDERS,
     Permission.CERTIFICATE_READ: _TENANT_READERS,
+    Permission.EVIDENCE_UPLOAD: _AUDITORS | _CLIENTS,
 }
 
 

@@ -4,7 +4,8 @@ Exception tree::
 
     DomainError
     ├── RuleViolationError       a business rule refused the command (409/422)
-    │   └── InvalidValueError    a value breaks an invariant of its type (422)
+    │   ├── InvalidValueError    a value breaks an invariant of its type (422)
+    │   └── UnsupportedMediaTypeError  a file of a refused type (415)
     ├── NotFoundError            no such aggregate in the caller's tenant (404)
     ├── VersionConflictError     the caller's expected version is stale (412)
     └── PermissionDeniedError    the caller's roles do not allow it (403)
@@ -42,6 +43,15 @@ class InvalidValueError(RuleViolationError):
     def __init__(self, field: str, detail: str) -> None:
         super().__init__(rule=f"invalid-{field}", detail=detail)
         self.field = field
+
+
+class UnsupportedMediaTypeError(RuleViolationError):
+    """A file whose bytes are not of an allowed type."""
+
+    def __init__(self, file_name: str, allowed: str) -> None:
+        super().__init__(
+            "evidence.media_type_refused", f"{file_name!r} is not {allowed}"
+        )
 
 
 class NotFoundError(DomainError):

@@ -12,6 +12,7 @@ from typing import Any
 from commands.audits import AuditService
 from commands.certificates import CertificateService
 from commands.document_templates import DocumentTemplateService
+from commands.evidence import EvidenceService
 from commands.http.edge import Authenticator
 from commands.organizations import OrganizationService
 from commands.standard_templates import StandardTemplateService
@@ -19,6 +20,7 @@ from infra import kafka
 from infra.auth import DevelopmentHeaderAuthenticator, NoAuthenticator
 from infra.certificate_numbers import PostgresCertificateNumbers
 from infra.eventstore import LibraryEventStore, postgres_env
+from infra.files import LocalFileStore
 from infra.health import HealthCheck
 from infra.postgres.organizations import (
     PostgresOrganizationStore,
@@ -40,6 +42,7 @@ class Services:
     standard_templates: StandardTemplateService
     document_templates: DocumentTemplateService
     audits: AuditService
+    evidence: EvidenceService
     certificates: CertificateService
 
 
@@ -105,6 +108,11 @@ def bootstrap(settings: Settings) -> Container:
             standard_templates=StandardTemplateService(event_store),
             document_templates=DocumentTemplateService(event_store),
             audits=AuditService(event_store),
+            evidence=EvidenceService(
+                event_store,
+                LocalFileStore(settings.media_dir),
+                settings.upload_max_bytes,
+            ),
             certificates=CertificateService(
                 event_store, PostgresCertificateNumbers(database)
             ),

@@ -20,6 +20,7 @@ from uuid import UUID
 from domain.audit import Audit
 from domain.certificate import Certificate
 from domain.document_template import DocumentTemplate
+from domain.evidence import Evidence
 from domain.organization import Organization
 from domain.standard_template import StandardTemplate
 from infra.public_events import INTERNAL_FIELDS, public_type
@@ -30,6 +31,7 @@ AGGREGATES: tuple[type[Any], ...] = (
     DocumentTemplate,
     Audit,
     Certificate,
+    Evidence,
 )
 """Every aggregate whose events are published on the topic."""
 

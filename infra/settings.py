@@ -7,6 +7,7 @@ import time: call :func:`load_settings` in an entry point.
 from __future__ import annotations
 
 from enum import StrEnum
+from pathlib import Path
 
 from pydantic import Field, PostgresDsn
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -44,6 +45,8 @@ class Settings(BaseSettings):
     event_source: str = "/assurehub"
     read_wait_seconds: float = Field(default=5.0, gt=0, le=60)
     max_body_bytes: int = Field(default=1_048_576, ge=1024)
+    upload_max_bytes: int = Field(default=26_214_400, ge=1024)
+    media_dir: Path = Path("var/media")
     relay_batch_size: int = Field(default=500, ge=1, le=10_000)
     relay_poll_seconds: float = Field(default=1.0, gt=0, le=60)
 

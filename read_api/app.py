@@ -7,6 +7,7 @@ from fastapi import FastAPI
 from commands.http import audits as audit_commands
 from commands.http import certificates as certificate_commands
 from commands.http import document_templates as document_template_commands
+from commands.http import evidence as evidence_commands
 from commands.http import organizations as organization_commands
 from commands.http import standard_templates as standard_template_commands
 from infra.bootstrap import Container
@@ -15,6 +16,9 @@ from read_api import organizations as organization_queries
 from read_api.docs import install_docs
 from read_api.middleware import BodyLimitMiddleware, RequestIdMiddleware
 from read_api.problems import install_problem_handlers
+
+_MULTIPART_OVERHEAD = 64 * 1024
+"""Room for the multipart framing and form fields around an upload."""
 
 
 def create_app(container: Container) -> FastAPI:
@@ -34,10 +38,15 @@ def create_app(container: Container) -> FastAPI:
     app.include_router(document_template_commands.router)
     app.include_router(audit_commands.router)
     app.include_router(certificate_commands.router)
+    app.include_router(evidence_commands.router)
     app.include_router(organization_queries.router)
     app.include_router(health.router)
     install_docs(app)
     install_problem_handlers(app)
-    app.add_middleware(BodyLimitMiddleware, max_bytes=container.settings.max_body_bytes)
+    app.add_middleware(
+        BodyLimitMiddleware,
+        max_bytes=container.settings.max_body_bytes,
+        upload_max_bytes=container.settings.upload_max_bytes + _MULTIPART_OVERHEAD,
+    )
     app.add_middleware(RequestIdMiddleware)
     return app

@@ -71,26 +71,32 @@ class RequestIdMiddleware:
             correlation_id.reset(token)
 
 
+UPLOAD_PATH_SUFFIX = "/evidence"
+"""Routes that take file uploads get the larger upload limit."""
+
+
 class BodyLimitMiddleware:
     """Answers 413 (problem+json) for bodies over ``max_bytes``, whether the
     client declares the length or streams it. The body is read before the app
     runs, so nothing is half-processed when the limit is hit."""
 
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+    def __init__(self, app: ASGIApp, max_bytes: int, upload_max_bytes: int) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.upload_max_bytes = upload_max_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["method"] in ("GET", "HEAD", "OPTIONS"):
             await self.app(scope, receive, send)
             return
+        limit = (
+            self.upload_max_bytes
+            if scope["path"].endswith(UPLOAD_PATH_SUFFIX)
+            else self.max_bytes
+        )
         declared = dict(scope["headers"]).get(b"content-length")
-        if (
-            declared is not None
-            and declared.isdigit()
-            and int(declared) > self.max_bytes
-        ):
-            await self._reject(send)
+        if declared is not None and declared.isdigit() and int(declared) > limit:
+            await self._reject(send, limit)
             return
         chunks: list[bytes] = []
         size = 0
@@ -100,8 +106,8 @@ class BodyLimitMiddleware:
                 return
             chunk = message.get("body", b"")
             size += len(chunk)
-            if size > self.max_bytes:
-                await self._reject(send)
+            if size > limit:
+                await self._reject(send, limit)
                 return
             chunks.append(chunk)
             if not message.get("more_body", False):
@@ -121,12 +127,12 @@ class BodyLimitMiddleware:
 
         await self.app(scope, replay, send)
 
-    async def _reject(self, send: Send) -> None:
+    async def _reject(self, send: Send, limit: int) -> None:
         body: dict[str, Any] = {
             "type": "/problems/payload-too-large",
             "title": "Payload too large",
             "status": 413,
-            "detail": f"request body exceeds {self.max_bytes} bytes",
+            "detail": f"request body exceeds {limit} bytes",
             "code": "payload-too-large",
         }
         payload = json.dumps(body).encode()

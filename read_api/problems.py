@@ -17,13 +17,18 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from commands.errors import ConcurrentWriteError, IdempotencyKeyReusedError
+from commands.errors import (
+    ConcurrentWriteError,
+    FileTooLargeError,
+    IdempotencyKeyReusedError,
+)
 from commands.http.edge import InvalidPreconditionError, NotAuthenticatedError
 from domain.errors import (
     InvalidValueError,
     NotFoundError,
     PermissionDeniedError,
     RuleViolationError,
+    UnsupportedMediaTypeError,
     VersionConflictError,
 )
 from infra.errors import DependencyUnavailableError
@@ -167,6 +172,15 @@ def _idempotency_key_reused(_: Request, exc: Exception) -> JSONResponse:
     )
 
 
+def _unsupported_media_type(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, UnsupportedMediaTypeError)
+    return problem(415, exc.rule, "Unsupported media type", exc.detail)
+
+
+def _file_too_large(_: Request, exc: Exception) -> JSONResponse:
+    return problem(413, "payload-too-large", "Payload too large", str(exc))
+
+
 def _invalid_cursor(_: Request, exc: Exception) -> JSONResponse:
     error = {"field": "cursor", "in": "query", "message": str(exc)}
     return problem(400, "invalid-cursor", "Bad request", str(exc), errors=[error])
@@ -227,6 +241,8 @@ _HANDLERS: dict[type[Exception], Callable[[Request, Exception], JSONResponse]] =
     NotAuthenticatedError: _not_authenticated,
     InvalidPreconditionError: _invalid_if_match,
     InvalidCursorError: _invalid_cursor,
+    UnsupportedMediaTypeError: _unsupported_media_type,
+    FileTooLargeError: _file_too_large,
     IdempotencyKeyReusedError: _idempotency_key_reused,
     ReadModelBehindError: _behind,
     DependencyUnavailableError: _unavailable,

@@ -13,6 +13,8 @@ import pytest
 import uvicorn
 from fastapi import FastAPI
 
+from infra.bootstrap import Container, bootstrap
+from infra.settings import Settings
 from read_api.app import create_app
 
 
@@ -60,3 +62,25 @@ def as_user(tenant: str, *roles: str, actor: str = "alice") -> dict[str, str]:
 def http(base_url) -> Iterator[httpx.Client]:
     with httpx.Client(base_url=base_url, timeout=30) as client:
         yield client
+
+
+def closed_port() -> int:
+    """A loopback port nothing listens on."""
+    return free_port()
+
+
+@contextmanager
+def api_with(
+    settings: Settings, **overrides
+) -> Iterator[tuple[httpx.Client, Container]]:
+    """A real server whose settings differ from the session's by ``overrides``."""
+    changed = Settings.model_validate({**settings.model_dump(mode="json"), **overrides})
+    container = bootstrap(changed)
+    try:
+        with (
+            serve(create_app(container)) as url,
+            httpx.Client(base_url=url, timeout=60) as client,
+        ):
+            yield client, container
+    finally:
+        container.close()

@@ -3,40 +3,12 @@
 from __future__ import annotations
 
 import logging
-import socket
 import uuid
-from contextlib import contextmanager
 
-import httpx
-
-from infra.bootstrap import bootstrap
 from infra.logs import CorrelationFilter
-from infra.settings import Settings
-from read_api.app import create_app
-from tests.e2e.conftest import as_user, serve
+from tests.e2e.conftest import api_with, as_user, closed_port
 
 PROBLEM = "application/problem+json"
-
-
-def closed_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-@contextmanager
-def api_with(settings: Settings, **overrides):
-    """A real server whose settings differ from the session's by ``overrides``."""
-    changed = Settings.model_validate({**settings.model_dump(mode="json"), **overrides})
-    container = bootstrap(changed)
-    try:
-        with (
-            serve(create_app(container)) as url,
-            httpx.Client(base_url=url, timeout=60) as client,
-        ):
-            yield client, container
-    finally:
-        container.close()
 
 
 def test_postgres_down_is_503_with_retry_after_and_a_clean_log_line(
@@ -120,7 +92,7 @@ def test_an_unexpected_error_is_a_bare_500_with_the_request_id(migrated, caplog)
     admin = as_user("e2e-broken")
     caplog.handler.addFilter(CorrelationFilter())  # as configure_logging does
     with api_with(migrated) as (client, container), caplog.at_level(logging.ERROR):
-        container.organization_view = BrokenView()
+        container.organization_view = BrokenView()  # type: ignore[assignment]
         r = client.get(
             f"/organizations/{uuid.uuid4()}",
             headers={**admin, "X-Request-ID": "req-broken-1"},

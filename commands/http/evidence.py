@@ -1,0 +1,81 @@
+"""Evidence upload routes (multipart)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Protocol
+from uuid import UUID
+
+from fastapi import (
+    APIRouter,
+    Depends,
+    File,
+    Form,
+    Request,
+    Response,
+    UploadFile,
+    status,
+)
+from pydantic import Field
+
+from commands.context import CommandContext
+from commands.evidence import EvidenceService, UploadEvidence
+from commands.http.edge import answer, context_for
+from commands.http.schemas import CommandAccepted
+from domain.access import Permission
+
+router = APIRouter(prefix="/audits", tags=["evidence"])
+
+
+class EvidenceUploaded(CommandAccepted):
+    sha256: str = Field(description="SHA-256 of the stored bytes")
+    size: int
+    media_type: str = Field(description="Sniffed from the bytes, not the header")
+
+
+class HasEvidenceService(Protocol):
+    evidence: EvidenceService
+
+
+def service(request: Request) -> EvidenceService:
+    services: HasEvidenceService = request.app.state.services
+    return services.evidence
+
+
+Service = Annotated[EvidenceService, Depends(service)]
+Uploader = Annotated[CommandContext, Depends(context_for(Permission.EVIDENCE_UPLOAD))]
+
+
+@router.post(
+    "/{audit_id}/evidence",
+    status_code=status.HTTP_201_CREATED,
+    response_model=EvidenceUploaded,
+    responses={
+        413: {"description": "Larger than ASSUREHUB_UPLOAD_MAX_BYTES"},
+        415: {"description": "Not a PDF, PNG, JPEG, Office or text file"},
+    },
+)
+def upload_evidence(
+    audit_id: UUID,
+    file: Annotated[UploadFile, File(description="The evidence file")],
+    ctx: Uploader,
+    svc: Service,
+    response: Response,
+    finding_id: Annotated[UUID | None, Form()] = None,
+) -> EvidenceUploaded:
+    """Upload a file as evidence for an audit, or for one of its findings."""
+    accepted = svc.upload(
+        ctx,
+        UploadEvidence(
+            audit_id=audit_id,
+            file_name=file.filename or "upload",
+            content=file.file,
+            finding_id=finding_id,
+        ),
+    )
+    base = answer(accepted, response, location=f"/evidence/{accepted.id}")
+    return EvidenceUploaded(
+        **base.model_dump(),
+        sha256=accepted.sha256,
+        size=accepted.size,
+        media_type=accepted.media_type,
+    )
