@@ -70,9 +70,14 @@ class Certificate(CertificateState, Aggregate):
         meta: EventMeta
 
     class Issued(Event, Aggregate.Created):
-        """A certificate, or a new revision of one, was issued."""
+        """A certificate, or a new revision of one, was issued.
+
+        The verification code is printed on the certificate and is a secret:
+        the published event carries only its SHA-256.
+        """
 
         TYPE = "certificate.issued"
+        DIGESTED: ClassVar[tuple[str, ...]] = ("verification_code",)
         number: str
         verification_code: str
         revision: int

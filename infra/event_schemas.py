@@ -76,6 +76,11 @@ def _schema_of(annotation: Any) -> dict[str, Any]:
     raise TypeError(f"no JSON Schema mapping for {annotation!r}")
 
 
+def _public_name(event_class: type[Any], field: str) -> str:
+    """A secret field is published as its SHA-256 under ``<field>_sha256``."""
+    return f"{field}_sha256" if field in getattr(event_class, "DIGESTED", ()) else field
+
+
 def schema(event_class: type[Any]) -> dict[str, Any]:
     """The JSON Schema of one event type's public body."""
     hints = typing.get_type_hints(event_class)
@@ -89,8 +94,15 @@ def schema(event_class: type[Any]) -> dict[str, Any]:
         "title": name,
         "description": inspect.cleandoc(event_class.__doc__ or ""),
         "type": "object",
-        "properties": {f.name: _schema_of(hints[f.name]) for f in fields},
-        "required": [f.name for f in fields],
+        "properties": {
+            _public_name(event_class, f.name): (
+                {"type": "string", "pattern": "^[0-9a-f]{64}$"}
+                if f.name in getattr(event_class, "DIGESTED", ())
+                else _schema_of(hints[f.name])
+            )
+            for f in fields
+        },
+        "required": [_public_name(event_class, f.name) for f in fields],
         "additionalProperties": False,
     }
 

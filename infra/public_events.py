@@ -8,6 +8,7 @@ and publish what :func:`to_envelope` makes of it.
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 from datetime import date, datetime
 from enum import Enum
 from typing import Any
@@ -67,11 +68,16 @@ def to_envelope(event: Any, position: int, source: str) -> EventEnvelope:
     meta = getattr(event, "meta", None)
     if not isinstance(meta, EventMeta):
         raise UnpublishableEventError(f"{type(event).__qualname__} has no meta")
-    data = {
-        f.name: to_json_value(getattr(event, f.name))
-        for f in dataclasses.fields(event)
-        if f.name not in INTERNAL_FIELDS
-    }
+    digested = getattr(type(event), "DIGESTED", ())
+    data: dict[str, Any] = {}
+    for f in dataclasses.fields(event):
+        if f.name in INTERNAL_FIELDS:
+            continue
+        value = to_json_value(getattr(event, f.name))
+        if f.name in digested:
+            data[f"{f.name}_sha256"] = hashlib.sha256(str(value).encode()).hexdigest()
+        else:
+            data[f.name] = value
     return EventEnvelope(
         id=event_id(event.originator_id, event.originator_version),
         type=public_type(type(event)),

@@ -25,6 +25,16 @@ from commands.ports import IndexEntry, RecordedAnswer, SideWrites
 IDEMPOTENCY_CONSTRAINT = "idempotency_keys_pkey"
 
 
+def primary(stored_events: Sequence[StoredEvent]) -> tuple[UUID, int]:
+    """The command's own aggregate (the first one saved) and its new version:
+    what an idempotent retry is answered with, whatever else was saved."""
+    first = stored_events[0].originator_id
+    version = max(
+        e.originator_version for e in stored_events if e.originator_id == first
+    )
+    return UUID(str(first)), version
+
+
 class FailFastRecorder(PostgresApplicationRecorder):
     """The library's Postgres recorder, without its blind retry loops, and
     writing the command's side records in the events' transaction.
@@ -50,7 +60,7 @@ class FailFastRecorder(PostgresApplicationRecorder):
             return ids
         with curs.connection.pipeline() as pipeline:
             if side.idempotency is not None:
-                last = stored_events[-1]
+                aggregate_id, version = primary(stored_events)
                 curs.execute(
                     "INSERT INTO idempotency_keys (tenant_id, key, fingerprint,"
                     " aggregate_id, version, position, outcome)"
@@ -59,8 +69,8 @@ class FailFastRecorder(PostgresApplicationRecorder):
                         side.idempotency.tenant_id,
                         side.idempotency.key,
                         side.idempotency.fingerprint,
-                        last.originator_id,
-                        last.originator_version,
+                        aggregate_id,
+                        version,
                         max(ids),
                         Jsonb(side.outcome),
                     ),
@@ -134,12 +144,12 @@ class InMemoryRecorder(POPOApplicationRecorder):
                 raise IntegrityError(IDEMPOTENCY_CONSTRAINT)
             ids = super()._insert_events(stored_events, **kwargs)
             if ids and idempotency is not None:
-                last = stored_events[-1]
+                aggregate_id, version = primary(stored_events)
                 self._answers[(idempotency.tenant_id, idempotency.key)] = (
                     RecordedAnswer(
                         idempotency.fingerprint,
-                        UUID(str(last.originator_id)),
-                        last.originator_version,
+                        aggregate_id,
+                        version,
                         max(ids),
                         side.outcome,
                     )
