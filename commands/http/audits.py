@@ -1,7 +1,372 @@
-"""Command routes for audits and their findings."""
+"""Command routes for audits; their findings' routes are in
+:mod:`commands.http.findings`, included here under ``/audits/{id}/findings``."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from datetime import date
+from typing import Annotated, Protocol
+from uuid import UUID
+
+from fastapi import APIRouter, Depends, Header, Request, Response, status
+from pydantic import BaseModel, ConfigDict, Field
+
+from commands.audits import (
+    ApproveReview,
+    AssessRequirement,
+    AssignTeam,
+    AuditAction,
+    AuditService,
+    CancelAudit,
+    ChangeAuditDetails,
+    DraftReport,
+    PlanAudit,
+    RecordDecision,
+    ReopenAudit,
+    ReturnForRework,
+    SubmitForReview,
+)
+from commands.context import CommandContext
+from commands.http import findings
+from commands.http.edge import answer, context_for, expected_version
+from commands.http.schemas import CommandAccepted
+from domain.access import Permission
+from domain.audit_values import (
+    ACTOR_MAX,
+    CLAUSE_MAX,
+    REPORT_MAX,
+    TEXT_MAX,
+    AuditType,
+    ClauseResult,
+    DecisionOutcome,
+)
 
 router = APIRouter(prefix="/audits", tags=["audits"])
+
+IfMatch = Annotated[
+    str | None, Header(description='The ETag you read (e.g. "3"); stale → 412')
+]
+MAX_SITES = 100
+MAX_TEAM = 50
+MAX_EVIDENCE = 100
+Actor = Annotated[str, Field(min_length=1, max_length=ACTOR_MAX)]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class AuditCreate(_Strict):
+    """Body of ``POST /audits``."""
+
+    organization_id: UUID
+    site_ids: list[UUID] = Field(min_length=1, max_length=MAX_SITES)
+    standard_template_id: UUID
+    standard_version: int = Field(ge=1, lt=2**31, examples=[1])
+    audit_type: AuditType = Field(examples=["stage_1"])
+    planned_start: date = Field(examples=["2026-03-02"])
+    planned_end: date = Field(examples=["2026-03-04"])
+    scope_statement: str = Field(
+        min_length=1,
+        max_length=TEXT_MAX,
+        examples=["Design and manufacture of industrial valves"],
+    )
+
+
+class AuditDetailsChange(_Strict):
+    """Body of ``PATCH /audits/{id}``: the fields to change; others keep
+    their value."""
+
+    planned_start: date | None = None
+    planned_end: date | None = None
+    scope_statement: str | None = Field(default=None, min_length=1, max_length=TEXT_MAX)
+    site_ids: list[UUID] | None = Field(
+        default=None, min_length=1, max_length=MAX_SITES
+    )
+
+
+class TeamAssignment(_Strict):
+    """Body of ``POST /audits/{id}/assign-team``: the whole team, by actor id."""
+
+    lead_auditor: Actor | None = Field(default=None, examples=["lena"])
+    auditors: list[Actor] = Field(default=[], max_length=MAX_TEAM, examples=[["ali"]])
+    technical_experts: list[Actor] = Field(default=[], max_length=MAX_TEAM)
+    observers: list[Actor] = Field(default=[], max_length=MAX_TEAM)
+
+
+class Reason(_Strict):
+    """Body of ``cancel`` and ``reopen``."""
+
+    reason: str = Field(min_length=1, max_length=TEXT_MAX)
+
+
+class RequirementAssessment(_Strict):
+    """Body of ``POST /audits/{id}/assess``."""
+
+    clause_id: str = Field(min_length=1, max_length=CLAUSE_MAX, examples=["8.5.1"])
+    result: ClauseResult = Field(examples=["conforming"])
+    notes: str | None = Field(default=None, max_length=TEXT_MAX)
+    evidence_ids: list[UUID] = Field(default=[], max_length=MAX_EVIDENCE)
+
+
+class ReportDraft(_Strict):
+    """Body of ``POST /audits/{id}/report``."""
+
+    summary: str = Field(min_length=1, max_length=REPORT_MAX)
+
+
+class ReviewSubmission(_Strict):
+    """Body of ``POST /audits/{id}/submit``."""
+
+    technical_reviewer: Actor = Field(examples=["rita"])
+
+
+class ReviewApproval(_Strict):
+    """Body of ``POST /audits/{id}/approve-review`` (optional)."""
+
+    comments: str | None = Field(default=None, max_length=TEXT_MAX)
+
+
+class ReworkRequest(_Strict):
+    """Body of ``POST /audits/{id}/return-for-rework``."""
+
+    comments: str = Field(min_length=1, max_length=TEXT_MAX)
+
+
+class DecisionCreate(_Strict):
+    """Body of ``POST /audits/{id}/decide``; the caller is the decider."""
+
+    outcome: DecisionOutcome = Field(examples=["grant"])
+    reasons: str = Field(min_length=1, max_length=TEXT_MAX)
+
+
+class HasAuditService(Protocol):
+    audits: AuditService
+
+
+def service(request: Request) -> AuditService:
+    services: HasAuditService = request.app.state.services
+    return services.audits
+
+
+Service = Annotated[AuditService, Depends(service)]
+Planner = Annotated[CommandContext, Depends(context_for(Permission.AUDIT_PLAN))]
+Conductor = Annotated[CommandContext, Depends(context_for(Permission.AUDIT_CONDUCT))]
+Reviewer = Annotated[CommandContext, Depends(context_for(Permission.AUDIT_REVIEW))]
+Decider = Annotated[CommandContext, Depends(context_for(Permission.AUDIT_DECIDE))]
+Reopener = Annotated[CommandContext, Depends(context_for(Permission.AUDIT_REOPEN))]
+
+
+@router.post("", status_code=status.HTTP_201_CREATED, response_model=CommandAccepted)
+def plan_audit(
+    body: AuditCreate, ctx: Planner, svc: Service, response: Response
+) -> CommandAccepted:
+    """Plan an audit of an organization's sites against a published standard
+    template version."""
+    command = PlanAudit(
+        body.organization_id,
+        tuple(body.site_ids),
+        body.standard_template_id,
+        body.standard_version,
+        body.audit_type.value,
+        body.planned_start,
+        body.planned_end,
+        body.scope_statement,
+    )
+    accepted = svc.plan(ctx, command)
+    return answer(accepted, response, location=f"/audits/{accepted.id}")
+
+
+@router.patch("/{audit_id}", response_model=CommandAccepted)
+def change_details(
+    audit_id: UUID,
+    body: AuditDetailsChange,
+    ctx: Planner,
+    svc: Service,
+    response: Response,
+    if_match: IfMatch = None,
+) -> CommandAccepted:
+    """Change a planned audit's dates, scope statement or sites."""
+    command = ChangeAuditDetails(
+        audit_id,
+        body.planned_start,
+        body.planned_end,
+        body.scope_statement,
+        None if body.site_ids is None else tuple(body.site_ids),
+        expected_version(if_match),
+    )
+    return answer(svc.change_details(ctx, command), response)
+
+
+@router.post("/{audit_id}/assign-team", response_model=CommandAccepted)
+def assign_team(
+    audit_id: UUID,
+    body: TeamAssignment,
+    ctx: Planner,
+    svc: Service,
+    response: Response,
+    if_match: IfMatch = None,
+) -> CommandAccepted:
+    """Assign the whole audit team, replacing the current one."""
+    command = AssignTeam(
+        audit_id,
+        body.lead_auditor,
+        tuple(body.auditors),
+        tuple(body.technical_experts),
+        tuple(body.observers),
+        expected_version(if_match),
+    )
+    return answer(svc.assign_team(ctx, command), response)
+
+
+@router.post("/{audit_id}/start", response_model=CommandAccepted)
+def start(
+    audit_id: UUID,
+    ctx: Conductor,
+    svc: Service,
+    response: Response,
+    if_match: IfMatch = None,
+) -> CommandAccepted:
+    """Start the planned audit today (it needs a lead auditor)."""
+    command = AuditAction(audit_id, expected_version(if_match))
+    return answer(svc.start(ctx, command), response)
+
+
+@router.post("/{audit_id}/cancel", response_model=CommandAccepted)
+def cancel(
+    audit_id: UUID,
+    body: Reason,
+    ctx: Planner,
+    svc: Service,
+    response: Response,
+    if_match: IfMatch = None,
+) -> CommandAccepted:
+    """Cancel an audit that has not started."""
+    command = CancelAudit(audit_id, body.reason, expected_version(if_match))
+    return answer(svc.cancel(ctx, command), response)
+
+
+@router.post("/{audit_id}/assess", response_model=CommandAccepted)
+def assess_requirement(
+    audit_id: UUID,
+    body: RequirementAssessment,
+    ctx: Conductor,
+    svc: Service,
+    response: Response,
+    if_match: IfMatch = None,
+) -> CommandAccepted:
+    """Record (or replace) the result for one clause of the standard."""
+    command = AssessRequirement(
+        audit_id,
+        body.clause_id,
+        body.result.value,
+        body.notes,
+        tuple(body.evidence_ids),
+        expected_version(if_match),
+    )
+    return answer(svc.assess_requirement(ctx, command), response)
+
+
+@router.post("/{audit_id}/report", response_model=CommandAccepted)
+def draft_report(
+    audit_id: UUID,
+    body: ReportDraft,
+    ctx: Conductor,
+    svc: Service,
+    response: Response,
+    if_match: IfMatch = None,
+) -> CommandAccepted:
+    """Draft (or redraft) the audit report."""
+    command = DraftReport(audit_id, body.summary, expected_version(if_match))
+    return answer(svc.draft_report(ctx, command), response)
+
+
+@router.post("/{audit_id}/submit", response_model=CommandAccepted)
+def submit_for_review(
+    audit_id: UUID,
+    body: ReviewSubmission,
+    ctx: Conductor,
+    svc: Service,
+    response: Response,
+    if_match: IfMatch = None,
+) -> CommandAccepted:
+    """Submit the drafted report to a technical reviewer (not on the team)."""
+    command = SubmitForReview(
+        audit_id, body.technical_reviewer, expected_version(if_match)
+    )
+    return answer(svc.submit_for_review(ctx, command), response)
+
+
+@router.post("/{audit_id}/approve-review", response_model=CommandAccepted)
+def approve_review(
+    audit_id: UUID,
+    ctx: Reviewer,
+    svc: Service,
+    response: Response,
+    body: ReviewApproval | None = None,
+    if_match: IfMatch = None,
+) -> CommandAccepted:
+    """Approve the audit under technical review."""
+    comments = None if body is None else body.comments
+    command = ApproveReview(audit_id, comments, expected_version(if_match))
+    return answer(svc.approve_review(ctx, command), response)
+
+
+@router.post("/{audit_id}/return-for-rework", response_model=CommandAccepted)
+def return_for_rework(
+    audit_id: UUID,
+    body: ReworkRequest,
+    ctx: Reviewer,
+    svc: Service,
+    response: Response,
+    if_match: IfMatch = None,
+) -> CommandAccepted:
+    """Send the audit under review back to its team."""
+    command = ReturnForRework(audit_id, body.comments, expected_version(if_match))
+    return answer(svc.return_for_rework(ctx, command), response)
+
+
+@router.post("/{audit_id}/decide", response_model=CommandAccepted)
+def record_decision(
+    audit_id: UUID,
+    body: DecisionCreate,
+    ctx: Decider,
+    svc: Service,
+    response: Response,
+    if_match: IfMatch = None,
+) -> CommandAccepted:
+    """Record the caller's certification decision (the caller must not have
+    taken part in the audit)."""
+    command = RecordDecision(
+        audit_id, body.outcome.value, body.reasons, expected_version(if_match)
+    )
+    return answer(svc.record_decision(ctx, command), response)
+
+
+@router.post("/{audit_id}/close", response_model=CommandAccepted)
+def close(
+    audit_id: UUID,
+    ctx: Conductor,
+    svc: Service,
+    response: Response,
+    if_match: IfMatch = None,
+) -> CommandAccepted:
+    """Close the decided audit (refused while a major is not verified)."""
+    command = AuditAction(audit_id, expected_version(if_match))
+    return answer(svc.close(ctx, command), response)
+
+
+@router.post("/{audit_id}/reopen", response_model=CommandAccepted)
+def reopen(
+    audit_id: UUID,
+    body: Reason,
+    ctx: Reopener,
+    svc: Service,
+    response: Response,
+    if_match: IfMatch = None,
+) -> CommandAccepted:
+    """Reopen a closed audit; review and decision are taken again."""
+    command = ReopenAudit(audit_id, body.reason, expected_version(if_match))
+    return answer(svc.reopen(ctx, command), response)
+
+
+router.include_router(findings.router)

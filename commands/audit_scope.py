@@ -1,0 +1,59 @@
+"""Which audits a command may act on, and the one way a command changes one.
+
+The caller sees an audit when its organization scope admits the audit's
+organization and its audit scope, if it has one, admits the audit; any other
+audit is answered as not found, like another tenant's.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Protocol
+from uuid import UUID
+
+from commands.context import Accepted, CommandContext
+from commands.handling import AggregateHandler
+from commands.ports import JSON
+from domain.access import Permission
+from domain.audit import Audit
+from domain.principal import Principal
+
+
+class AuditCommand(Protocol):
+    """What every command on an existing audit names."""
+
+    @property
+    def audit_id(self) -> UUID: ...
+
+    @property
+    def expected_version(self) -> int | None: ...
+
+
+def may_see_audit(principal: Principal, audit: Audit) -> bool:
+    """Whether the caller's organization and audit scopes admit ``audit``."""
+    return principal.may_see_organization(audit.organization_id) and (
+        principal.audit_ids is None or audit.id in principal.audit_ids
+    )
+
+
+def change_audit(
+    handler: AggregateHandler,
+    ctx: CommandContext,
+    permission: Permission,
+    cmd: AuditCommand,
+    decide: Callable[[Audit], object],
+) -> tuple[Accepted, JSON]:
+    """Run ``decide`` on the audit ``cmd`` names, within the caller's scopes.
+
+    Raises:
+        NotFoundError: no such audit in the caller's tenant and scopes.
+    """
+    return handler.change(
+        ctx,
+        permission,
+        Audit,
+        cmd.audit_id,
+        cmd.expected_version,
+        decide,
+        visible=lambda audit: may_see_audit(ctx.principal, audit),
+    )

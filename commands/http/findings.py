@@ -1,0 +1,250 @@
+"""Command routes for the findings of an audit and their corrective actions.
+
+The router is included by :mod:`commands.http.audits`, so its paths are
+``/audits/{audit_id}/findings/...``; the app includes only the audits router.
+Every answer names the audit (``id``, ``version``): findings live inside it.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Protocol
+from uuid import UUID
+
+from fastapi import APIRouter, Depends, Header, Request, Response, status
+from pydantic import BaseModel, ConfigDict, Field
+
+from commands.audits import AuditService
+from commands.context import CommandContext
+from commands.findings import (
+    DismissFinding,
+    FindingAction,
+    FindingService,
+    RaiseFinding,
+    RegradeFinding,
+    RejectResponse,
+    SubmitResponse,
+)
+from commands.http.edge import answer, context_for, expected_version
+from commands.http.schemas import CommandAccepted
+from domain.access import Permission
+from domain.audit_values import CLAUSE_MAX, TEXT_MAX, Grade
+
+router = APIRouter(prefix="/{audit_id}/findings")
+
+IfMatch = Annotated[
+    str | None, Header(description='The audit\'s ETag you read (e.g. "3"); stale → 412')
+]
+MAX_EVIDENCE = 100
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class FindingCreate(_Strict):
+    """Body of ``POST /audits/{id}/findings``."""
+
+    clause_id: str = Field(min_length=1, max_length=CLAUSE_MAX, examples=["8.5.1"])
+    grade: Grade = Field(examples=["minor_nonconformity"])
+    description: str = Field(min_length=1, max_length=TEXT_MAX)
+    objective_evidence: str = Field(min_length=1, max_length=TEXT_MAX)
+    evidence_ids: list[UUID] = Field(default=[], max_length=MAX_EVIDENCE)
+
+
+class FindingRegrade(_Strict):
+    """Body of ``POST .../findings/{finding_id}/regrade``."""
+
+    grade: Grade = Field(examples=["major_nonconformity"])
+    reason: str = Field(min_length=1, max_length=TEXT_MAX)
+
+
+class FindingReason(_Strict):
+    """Body of ``dismiss`` and ``reject-response``."""
+
+    reason: str = Field(min_length=1, max_length=TEXT_MAX)
+
+
+class ResponseCreate(_Strict):
+    """Body of ``POST .../findings/{finding_id}/respond``: the client's response."""
+
+    root_cause: str = Field(min_length=1, max_length=TEXT_MAX)
+    correction: str = Field(min_length=1, max_length=TEXT_MAX)
+    corrective_action: str = Field(min_length=1, max_length=TEXT_MAX)
+    due_date: date = Field(
+        description="When the corrective action will be implemented",
+        examples=["2026-06-30"],
+    )
+
+
+class FindingRaised(CommandAccepted):
+    finding_id: UUID = Field(description="The new finding's id")
+
+
+class HasAuditService(Protocol):
+    audits: AuditService
+
+
+def service(request: Request) -> FindingService:
+    services: HasAuditService = request.app.state.services
+    return services.audits.findings
+
+
+Service = Annotated[FindingService, Depends(service)]
+Conductor = Annotated[CommandContext, Depends(context_for(Permission.AUDIT_CONDUCT))]
+Client = Annotated[CommandContext, Depends(context_for(Permission.FINDING_RESPOND))]
+
+
+@router.post("", status_code=status.HTTP_201_CREATED, response_model=FindingRaised)
+def raise_finding(
+    audit_id: UUID,
+    body: FindingCreate,
+    ctx: Conductor,
+    svc: Service,
+    response: Response,
+    if_match: IfMatch = None,
+) -> FindingRaised:
+    """Raise a finding against a clause, dated today."""
+    command = RaiseFinding(
+        audit_id,
+        body.clause_id,
+        body.grade.value,
+        body.description,
+        body.objective_evidence,
+        tuple(body.evidence_ids),
+        expected_version(if_match),
+    )
+    accepted = svc.raise_finding(ctx, command)
+    location = f"/audits/{accepted.id}/findings/{accepted.finding_id}"
+    base = answer(accepted, response, location=location)
+    return FindingRaised(**base.model_dump(), finding_id=accepted.finding_id)
+
+
+@router.post("/{finding_id}/regrade", response_model=CommandAccepted)
+def regrade_finding(
+    audit_id: UUID,
+    finding_id: UUID,
+    body: FindingRegrade,
+    ctx: Conductor,
+    svc: Service,
+    response: Response,
+    if_match: IfMatch = None,
+) -> CommandAccepted:
+    """Change an open finding's grade, keeping the old one in its history."""
+    command = RegradeFinding(
+        audit_id, finding_id, body.grade.value, body.reason, expected_version(if_match)
+    )
+    return answer(svc.regrade_finding(ctx, command), response)
+
+
+@router.post("/{finding_id}/dismiss", response_model=CommandAccepted)
+def dismiss_finding(
+    audit_id: UUID,
+    finding_id: UUID,
+    body: FindingReason,
+    ctx: Conductor,
+    svc: Service,
+    response: Response,
+    if_match: IfMatch = None,
+) -> CommandAccepted:
+    """Dismiss an open finding raised in error."""
+    command = DismissFinding(
+        audit_id, finding_id, body.reason, expected_version(if_match)
+    )
+    return answer(svc.dismiss_finding(ctx, command), response)
+
+
+@router.post("/{finding_id}/respond", response_model=CommandAccepted)
+def submit_response(
+    audit_id: UUID,
+    finding_id: UUID,
+    body: ResponseCreate,
+    ctx: Client,
+    svc: Service,
+    response: Response,
+    if_match: IfMatch = None,
+) -> CommandAccepted:
+    """Record the client's response to a nonconformity."""
+    command = SubmitResponse(
+        audit_id,
+        finding_id,
+        body.root_cause,
+        body.correction,
+        body.corrective_action,
+        body.due_date,
+        expected_version(if_match),
+    )
+    return answer(svc.submit_response(ctx, command), response)
+
+
+@router.post("/{finding_id}/accept-response", response_model=CommandAccepted)
+def accept_response(
+    audit_id: UUID,
+    finding_id: UUID,
+    ctx: Conductor,
+    svc: Service,
+    response: Response,
+    if_match: IfMatch = None,
+) -> CommandAccepted:
+    """Accept the client's submitted response."""
+    command = FindingAction(audit_id, finding_id, expected_version(if_match))
+    return answer(svc.accept_response(ctx, command), response)
+
+
+@router.post("/{finding_id}/reject-response", response_model=CommandAccepted)
+def reject_response(
+    audit_id: UUID,
+    finding_id: UUID,
+    body: FindingReason,
+    ctx: Conductor,
+    svc: Service,
+    response: Response,
+    if_match: IfMatch = None,
+) -> CommandAccepted:
+    """Reject the client's submitted response; a new one is then awaited."""
+    command = RejectResponse(
+        audit_id, finding_id, body.reason, expected_version(if_match)
+    )
+    return answer(svc.reject_response(ctx, command), response)
+
+
+@router.post("/{finding_id}/implement", response_model=CommandAccepted)
+def implement_corrective_action(
+    audit_id: UUID,
+    finding_id: UUID,
+    ctx: Client,
+    svc: Service,
+    response: Response,
+    if_match: IfMatch = None,
+) -> CommandAccepted:
+    """Record that the accepted corrective action was implemented today."""
+    command = FindingAction(audit_id, finding_id, expected_version(if_match))
+    return answer(svc.implement_corrective_action(ctx, command), response)
+
+
+@router.post("/{finding_id}/verify", response_model=CommandAccepted)
+def verify_effectiveness(
+    audit_id: UUID,
+    finding_id: UUID,
+    ctx: Conductor,
+    svc: Service,
+    response: Response,
+    if_match: IfMatch = None,
+) -> CommandAccepted:
+    """Record that the caller verified the corrective action effective today."""
+    command = FindingAction(audit_id, finding_id, expected_version(if_match))
+    return answer(svc.verify_effectiveness(ctx, command), response)
+
+
+@router.post("/{finding_id}/close", response_model=CommandAccepted)
+def close_finding(
+    audit_id: UUID,
+    finding_id: UUID,
+    ctx: Conductor,
+    svc: Service,
+    response: Response,
+    if_match: IfMatch = None,
+) -> CommandAccepted:
+    """Close a finding (a nonconformity once verified effective)."""
+    command = FindingAction(audit_id, finding_id, expected_version(if_match))
+    return answer(svc.close_finding(ctx, command), response)
