@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# From planning an audit to issuing a certificate, as the frontend would.
+# Run against `make run` (development headers on):  bash docs/walkthrough.sh
+# Needs curl and python3; BASE defaults to the local API.
+set -euo pipefail
+BASE=${BASE:-http://127.0.0.1:8000}
+TENANT=${TENANT:-acme-cert-$RANDOM$RANDOM}
+as() { # as ACTOR ROLE: the development headers of a caller
+  printf -- '-H\nX-Dev-Tenant: %s\n-H\nX-Dev-Actor: %s\n-H\nX-Dev-Roles: %s\n' "$TENANT" "$1" "$2"
+}
+post() { # post ACTOR ROLE PATH [JSON]: prints the answer, fails on an error
+  local actor=$1 role=$2 path=$3 body=${4:-}
+  local args=()
+  while IFS= read -r line; do args+=("$line"); done < <(as "$actor" "$role")
+  curl -sS --fail-with-body -X POST "$BASE$path" "${args[@]}" \
+    -H 'Content-Type: application/json' ${body:+-d "$body"}
+}
+field() { python3 -c "import json,sys; print(json.load(sys.stdin)[sys.argv[1]])" "$1"; }
+
+# 1. The client organization and its site.
+ORG=$(post pm programme_manager /organizations \
+  '{"name": "Nordic Valves AB", "country": "SE"}' | field id)
+SITE=$(post pm programme_manager "/organizations/$ORG/sites" \
+  '{"name": "Gothenburg plant", "address": "Hamnvagen 1, Gothenburg"}' | field site_id)
+
+# 2. The checklist: a standard template with two clauses, published as version 1.
+TPL=$(post pm programme_manager /standard-templates \
+  '{"standard_name": "ISO 9001", "edition": "2015", "title": "Quality management systems"}' | field id)
+post pm programme_manager "/standard-templates/$TPL/clauses" \
+  '{"clause_id": "8", "title": "Operation", "text": "Operational planning and control"}' >/dev/null
+post pm programme_manager "/standard-templates/$TPL/clauses" \
+  '{"clause_id": "8.5", "title": "Production", "text": "Control of production", "parent_id": "8"}' >/dev/null
+post pm programme_manager "/standard-templates/$TPL/publish" >/dev/null
+
+# 3. Plan the stage 1 audit, assign the team, run it.
+AUDIT=$(post pm programme_manager /audits "{
+  \"organization_id\": \"$ORG\", \"site_ids\": [\"$SITE\"],
+  \"standard_template_id\": \"$TPL\", \"standard_version\": 1,
+  \"audit_type\": \"stage_1\", \"planned_start\": \"2026-12-01\",
+  \"planned_end\": \"2026-12-02\", \"scope_statement\": \"Design and manufacture of valves\"}" | field id)
+post pm programme_manager "/audits/$AUDIT/assign-team" \
+  '{"lead_auditor": "lena", "auditors": ["omar"]}' >/dev/null
+post lena auditor "/audits/$AUDIT/start" >/dev/null
+post lena auditor "/audits/$AUDIT/assess" '{"clause_id": "8.5", "result": "conforming"}' >/dev/null
+
+# 4. A minor nonconformity: the client responds, the lead auditor accepts.
+FINDING=$(post lena auditor "/audits/$AUDIT/findings" '{
+  "clause_id": "8.5", "grade": "minor_nonconformity",
+  "description": "Calibration record missing for torque wrench TW-7",
+  "objective_evidence": "Record TW-7 absent from the calibration log"}' | field finding_id)
+post lena auditor "/audits/$AUDIT/report" '{"summary": "Stage 1 readiness confirmed"}' >/dev/null
+post karin client_admin "/audits/$AUDIT/findings/$FINDING/respond" '{
+  "root_cause": "Tool added after the last calibration round",
+  "correction": "TW-7 calibrated", "corrective_action": "New tools enter the log on receipt",
+  "due_date": "2027-01-31"}' >/dev/null
+post lena auditor "/audits/$AUDIT/findings/$FINDING/accept-response" >/dev/null
+
+# 5. Technical review by someone outside the team, then the decision by another.
+post lena auditor "/audits/$AUDIT/submit" '{"technical_reviewer": "rita"}' >/dev/null
+post rita technical_reviewer "/audits/$AUDIT/approve-review" >/dev/null
+post dan decision_maker "/audits/$AUDIT/decide" \
+  '{"outcome": "grant", "reasons": "Requirements met; one minor with an accepted plan"}' >/dev/null
+
+# 6. Issue the certificate (its number and one-time verification code come back).
+CERT=$(post dan decision_maker /certificates "{
+  \"audit_id\": \"$AUDIT\",
+  \"site_scopes\": [{\"site_id\": \"$SITE\", \"scope\": \"Design and manufacture of valves\"}],
+  \"effective_date\": \"$(date -u +%F)\", \"expiry_date\": \"$(date -u -d '+3 years' +%F)\"}")
+echo "$CERT"
+post lena auditor "/audits/$AUDIT/close" >/dev/null
+echo "audit $AUDIT closed; certificate $(echo "$CERT" | field number) issued"
