@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fastapi import FastAPI
+from fastapi import APIRouter, FastAPI
 
 from commands.http import audits as audit_commands
 from commands.http import certificates as certificate_commands
@@ -15,10 +15,24 @@ from read_api import health
 from read_api import organizations as organization_queries
 from read_api.docs import install_docs
 from read_api.middleware import BodyLimitMiddleware, RequestIdMiddleware
+from read_api.permissions import declare_permissions
 from read_api.problems import install_problem_handlers
 
 _MULTIPART_OVERHEAD = 64 * 1024
 """Room for the multipart framing and form fields around an upload."""
+
+
+ROUTERS: tuple[APIRouter, ...] = (
+    organization_commands.router,
+    standard_template_commands.router,
+    document_template_commands.router,
+    audit_commands.router,
+    certificate_commands.router,
+    evidence_commands.router,
+    organization_queries.router,
+    health.router,
+)
+"""Every router the API serves, commands first."""
 
 
 def create_app(container: Container) -> FastAPI:
@@ -33,14 +47,9 @@ def create_app(container: Container) -> FastAPI:
     app.state.container = container
     app.state.services = container.services
     app.state.authenticator = container.authenticator
-    app.include_router(organization_commands.router)
-    app.include_router(standard_template_commands.router)
-    app.include_router(document_template_commands.router)
-    app.include_router(audit_commands.router)
-    app.include_router(certificate_commands.router)
-    app.include_router(evidence_commands.router)
-    app.include_router(organization_queries.router)
-    app.include_router(health.router)
+    declare_permissions(ROUTERS)
+    for router in ROUTERS:
+        app.include_router(router)
     install_docs(app)
     install_problem_handlers(app)
     app.add_middleware(
