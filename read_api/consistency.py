@@ -9,9 +9,11 @@ from typing import Annotated
 from fastapi import Header, Query, Request
 from starlette.concurrency import run_in_threadpool
 
+from domain.errors import InvalidValueError
 from infra.bootstrap import Container
 from read_api.problems import ReadModelBehindError
 
+MAX_POSITION = 2**63 - 1
 _FIRST_PAUSE = 0.002
 _MAX_PAUSE = 0.02
 """Longest pause between checks: bounds the added read latency."""
@@ -23,6 +25,7 @@ def min_position(
         Query(
             alias="min_position",
             ge=1,
+            le=MAX_POSITION,
             description="Answer only once the read model has reached this position "
             "(the `position` a command returned); 503 read-model-behind if it "
             "does not within the bounded wait",
@@ -30,7 +33,12 @@ def min_position(
     ] = None,
     header_value: Annotated[
         int | None,
-        Header(alias="X-Min-Position", ge=1, description="Same as min_position"),
+        Header(
+            alias="X-Min-Position",
+            ge=1,
+            le=MAX_POSITION,
+            description="Same as min_position",
+        ),
     ] = None,
 ) -> int | None:
     """The position the caller wants the answer to reflect, if any."""
@@ -49,6 +57,12 @@ async def wait_for_projection(
     if position is None:
         return
     container: Container = request.app.state.container
+    if position > await run_in_threadpool(container.event_store.head):
+        # Positions come from command answers, so one past the newest event
+        # was never handed out: the read model will never reach it.
+        raise InvalidValueError(
+            "min_position", f"min_position {position} is beyond the newest event"
+        )
     timeout = container.settings.read_wait_seconds
     deadline = time.monotonic() + timeout
     pause = _FIRST_PAUSE

@@ -112,17 +112,17 @@ class BodyLimitMiddleware:
             chunks.append(chunk)
             if not message.get("more_body", False):
                 break
+        body = b"".join(chunks)
+        # The raw body, for request fingerprints (idempotency keys): a parsed
+        # form no longer has it.
+        scope.setdefault("state", {})["raw_body"] = body
         replayed = False
 
         async def replay() -> Message:
             nonlocal replayed
             if not replayed:
                 replayed = True
-                return {
-                    "type": "http.request",
-                    "body": b"".join(chunks),
-                    "more_body": False,
-                }
+                return {"type": "http.request", "body": body, "more_body": False}
             return await receive()
 
         await self.app(scope, replay, send)

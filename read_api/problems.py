@@ -113,7 +113,7 @@ def _http(_: Request, exc: Exception) -> JSONResponse:
 
 def _invalid_value(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, InvalidValueError)
-    error = {"field": exc.field, "in": "body", "message": exc.detail, "type": exc.rule}
+    error = {"field": exc.field, "message": exc.detail, "type": exc.rule}
     return problem(
         422, "validation-error", "Invalid request", exc.detail, errors=[error]
     )

@@ -90,7 +90,9 @@ def context_for(
     ) -> CommandContext:
         idempotency = None
         if idempotency_key is not None:
-            body = await request.body()
+            body = getattr(request.state, "raw_body", None)
+            if body is None:
+                body = await request.body()
             digest = hashlib.sha256(
                 b"\n".join([request.method.encode(), request.url.path.encode(), body])
             ).hexdigest()

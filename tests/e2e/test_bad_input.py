@@ -6,7 +6,7 @@ import uuid
 
 import pytest
 
-from tests.e2e.conftest import as_user
+from tests.e2e.conftest import api_with, as_user
 
 PROBLEM = "application/problem+json"
 ADMIN = as_user("e2e-bad-input")
@@ -91,8 +91,19 @@ def test_no_caller_is_401_and_a_role_without_permission_is_403(http):
     assert r.json()["permission"] == "organization:register"
 
 
-def test_a_position_the_read_model_has_not_reached_is_503_with_retry_after(http):
+def test_a_position_beyond_the_newest_event_is_422_naming_it(http):
     r = http.get("/organizations", params={"min_position": 10**12}, headers=ADMIN)
+    assert r.status_code == 422
+    assert fields(r) == {"min_position"}
+
+
+def test_a_position_the_read_model_has_not_reached_is_503_with_retry_after(migrated):
+    # A server whose projections follow a topic nothing is relayed to.
+    with api_with(
+        migrated, kafka_topic=f"{migrated.kafka_topic}.idle", read_wait_seconds=0.5
+    ) as (client, container):
+        head = container.event_store.head()
+        r = client.get("/organizations", params={"min_position": head}, headers=ADMIN)
     assert r.status_code == 503
     assert r.headers["retry-after"] == "1"
     assert r.json()["code"] == "read-model-behind"
