@@ -20,7 +20,11 @@ from commands.ports import JSON, CertificateNumbers, EventStore, IndexEntry
 from domain.access import Permission, authorize
 from domain.audit import Audit
 from domain.certificate import DEFAULT_MAX_SUSPENSION_DAYS, Certificate
-from domain.certification import certification_basis, revision_basis
+from domain.certification import (
+    certification_basis,
+    check_audit_not_certified,
+    revision_basis,
+)
 from domain.errors import NotFoundError, VersionConflictError
 
 
@@ -115,6 +119,9 @@ class CertificateService:
             return self._issued(ctx, replay[0])
         audit = self._audit(ctx, cmd.audit_id)
         basis = certification_basis(audit, (s.site_id for s in cmd.site_scopes))
+        check_audit_not_certified(
+            audit.id, self._certificates_of(ctx, basis.organization_id, audit)
+        )
         number = self._numbers.next_number(ctx.principal.tenant_id, ctx.today.year)
         certificate = Certificate.issue(
             ctx.meta(),
@@ -207,6 +214,16 @@ class CertificateService:
             lambda c: c.expire(ctx.meta(), ctx.today),
         )
 
+    def _certificates_of(
+        self, ctx: CommandContext, organization_id: UUID, audit: Audit
+    ) -> list[Certificate]:
+        """Every certificate of the organization for the audit's standard."""
+        ids = self._handler.store.find(
+            ctx.principal.tenant_id, "certificate", organization_id, audit.standard_name
+        )
+        found = (self._handler.store.load(Certificate, i) for i in ids)
+        return [c for c in found if c is not None]
+
     def _next_revision(
         self, ctx: CommandContext, previous: Certificate, cmd: ReviseCertificate
     ) -> Certificate:
@@ -224,6 +241,9 @@ class CertificateService:
             issue_date=ctx.today,
             effective_date=cmd.effective_date,
             expiry_date=cmd.expiry_date,
+        )
+        check_audit_not_certified(
+            audit.id, self._certificates_of(ctx, basis.organization_id, audit)
         )
         previous.mark_superseded(ctx.meta(), new.id, ctx.today)
         return new

@@ -119,3 +119,21 @@ def revision_basis(
             f"{previous.standard_name!r}",
         )
     return basis
+
+
+def check_audit_not_certified(
+    audit_id: UUID, certificates: Iterable[CertificateState]
+) -> None:
+    """One audit's grant supports one certificate revision, not two.
+
+    Raises:
+        RuleViolationError: ``certificate.audit_already_certified`` when a
+            certificate (any revision, in any status) rests on ``audit_id``.
+    """
+    for certificate in certificates:
+        if certificate.audit_id == audit_id:
+            raise RuleViolationError(
+                "certificate.audit_already_certified",
+                f"audit {audit_id} already supports certificate "
+                f"{certificate.number} (revision {certificate.revision})",
+            )

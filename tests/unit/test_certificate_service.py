@@ -436,3 +436,27 @@ def test_a_retried_revise_answers_for_the_same_new_revision(
 def test_only_decision_makers_revise(service, issued, renewal_audit):
     with pytest.raises(PermissionDeniedError):
         service.revise(ctx(MANAGER, RENEWED), revise_of(issued.id, renewal_audit))
+
+
+def test_one_audit_supports_one_certificate(service, store):
+    audit = saved(store, granted_audit())
+    service.issue(ctx(), issue_of(audit))
+    head = store.head()
+    assert (
+        refused_rule(lambda: service.issue(ctx(), issue_of(audit)))
+        == "certificate.audit_already_certified"
+    )
+    assert store.head() == head
+
+
+def test_an_audit_that_supports_a_revision_supports_no_other_certificate(
+    service, store, issued, renewal_audit
+):
+    service.revise(ctx(today=RENEWED), revise_of(issued.id, renewal_audit))
+    head = store.head()
+    command = issue_of(renewal_audit, effective=RENEWED, expiry=date(2029, 6, 1))
+    assert (
+        refused_rule(lambda: service.issue(ctx(today=RENEWED), command))
+        == "certificate.audit_already_certified"
+    )
+    assert store.head() == head
