@@ -16,7 +16,9 @@ from commands.handling import AggregateHandler
 from commands.ports import JSON
 from domain.access import Permission
 from domain.audit import Audit
+from domain.audit_prerequisites import check_clause
 from domain.principal import Principal
+from domain.standard_template import StandardTemplate
 
 
 class AuditCommand(Protocol):
@@ -57,3 +59,20 @@ def change_audit(
         decide,
         visible=lambda audit: may_see_audit(ctx.principal, audit),
     )
+
+
+def with_clause_check(
+    handler: AggregateHandler,
+    ctx: CommandContext,
+    clause_id: str,
+    decide: Callable[[Audit], object],
+) -> Callable[[Audit], object]:
+    """``decide``, preceded by the check that ``clause_id`` belongs to the
+    standard-template version the audit works from."""
+
+    def checked(audit: Audit) -> object:
+        template = handler.load(ctx, StandardTemplate, audit.standard_template_id)
+        check_clause(audit, template, clause_id)
+        return decide(audit)
+
+    return checked

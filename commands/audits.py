@@ -17,7 +17,7 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate
 
-from commands.audit_scope import AuditCommand, change_audit
+from commands.audit_scope import AuditCommand, change_audit, with_clause_check
 from commands.context import Accepted, CommandContext
 from commands.findings import FindingService
 from commands.handling import AggregateHandler
@@ -224,8 +224,13 @@ class AuditService:
             ctx,
             Permission.AUDIT_CONDUCT,
             cmd,
-            lambda audit: audit.assess_requirement(
-                ctx.meta(), cmd.clause_id, cmd.result, cmd.notes, cmd.evidence_ids
+            with_clause_check(
+                self._handler,
+                ctx,
+                cmd.clause_id,
+                lambda audit: audit.assess_requirement(
+                    ctx.meta(), cmd.clause_id, cmd.result, cmd.notes, cmd.evidence_ids
+                ),
             ),
         )
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date
 from uuid import UUID
 
-from commands.audit_scope import AuditCommand, change_audit
+from commands.audit_scope import AuditCommand, change_audit, with_clause_check
 from commands.context import Accepted, CommandContext
 from commands.handling import AggregateHandler
 from domain.access import Permission
@@ -94,14 +94,19 @@ class FindingService:
             ctx,
             Permission.AUDIT_CONDUCT,
             cmd,
-            lambda audit: audit.raise_finding(
-                ctx.meta(),
+            with_clause_check(
+                self._handler,
+                ctx,
                 cmd.clause_id,
-                cmd.grade,
-                cmd.description,
-                cmd.objective_evidence,
-                ctx.today,
-                cmd.evidence_ids,
+                lambda audit: audit.raise_finding(
+                    ctx.meta(),
+                    cmd.clause_id,
+                    cmd.grade,
+                    cmd.description,
+                    cmd.objective_evidence,
+                    ctx.today,
+                    cmd.evidence_ids,
+                ),
             ),
         )
         return FindingAccepted(

@@ -208,3 +208,18 @@ def _same_cycle(audit: Audit, other: Audit | Certificate) -> bool:
         and other.standard_name == audit.standard_name
         and other.id != audit.id
     )
+
+
+def check_clause(audit: Audit, template: StandardTemplate, clause_id: str) -> None:
+    """The clause must be one of the template version the audit works from.
+
+    Raises:
+        InvalidValueError: ``clause_id`` names no clause of that version.
+    """
+    version = template.published_version(audit.standard_version)
+    if all(clause.clause_id != clause_id for clause in version.clauses):
+        raise InvalidValueError(
+            "clause_id",
+            f"clause {clause_id!r} is not in {audit.standard_name} "
+            f"(template {template.id} version {audit.standard_version})",
+        )

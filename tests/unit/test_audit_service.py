@@ -366,3 +366,21 @@ def test_the_audit_closes_once_its_major_is_verified_by_the_caller(
     assert finding.status is FindingStatus.VERIFIED
     assert (finding.verified_by, finding.implemented_on) == ("lena", TODAY)
     assert audit.status is AuditStatus.CLOSED
+
+
+def test_a_clause_outside_the_audited_template_version_is_refused(
+    audits, client, store
+):
+    audit_id = started(audits, client)
+    head = store.head()
+    with pytest.raises(InvalidValueError) as assessed:
+        audits.assess_requirement(
+            ctx(LEAD), AssessRequirement(audit_id, "99.9", "conforming", None)
+        )
+    with pytest.raises(InvalidValueError) as raised:
+        audits.findings.raise_finding(
+            ctx(LEAD),
+            RaiseFinding(audit_id, "99.9", "minor_nonconformity", "Gap", "Seen"),
+        )
+    assert assessed.value.field == raised.value.field == "clause_id"
+    assert store.head() == head
