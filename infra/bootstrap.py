@@ -22,6 +22,10 @@ from infra.certificate_numbers import PostgresCertificateNumbers
 from infra.eventstore import LibraryEventStore, postgres_env
 from infra.files import LocalFileStore
 from infra.health import HealthCheck
+from infra.postgres.certificate_expiry import (
+    PostgresDueCertificates,
+    PostgresExpiryStore,
+)
 from infra.postgres.organizations import (
     PostgresOrganizationStore,
     PostgresOrganizationView,
@@ -31,6 +35,7 @@ from infra.postgres.progress import ProjectionProgress
 from infra.projector import ProjectionRunner
 from infra.relay import Relay
 from infra.settings import Settings
+from projections.certificate_expiry import CertificateExpiryProjection
 from projections.organizations import OrganizationProjection
 
 
@@ -84,6 +89,23 @@ class Container:
             group=f"{group_prefix}.{projection.name}" if group_prefix else None,
         )
         return [runner]
+
+    def expiry_runner(
+        self, topic: str | None = None, group: str | None = None
+    ) -> ProjectionRunner[Any]:
+        """The expiry processor's own projection, on its own consumer group."""
+        name = topic or self.settings.kafka_topic
+        return ProjectionRunner(
+            CertificateExpiryProjection(),
+            PostgresExpiryStore,
+            self.database,
+            lambda group_id: kafka.consumer(self.settings, group_id, name),
+            name,
+            group=group,
+        )
+
+    def due_certificates(self) -> PostgresDueCertificates:
+        return PostgresDueCertificates(self.database)
 
     def close(self) -> None:
         if not self._closed:

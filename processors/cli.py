@@ -18,7 +18,7 @@ from infra.postgres.migrations import migrate
 from infra.postgres.pool import Database
 from infra.settings import load_settings
 from processors.supervisor import supervise
-from processors.workers import run_projectors, run_relay
+from processors.workers import run_processors, run_projectors, run_relay
 
 log = logging.getLogger("assurehub")
 
@@ -31,6 +31,7 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_parser("api", help="serve the HTTP API (uvicorn)")
     sub.add_parser("relay", help="publish stored events to Kafka")
     sub.add_parser("projectors", help="build the read models from Kafka")
+    sub.add_parser("processors", help="scheduled work: record certificate expiries")
     sub.add_parser("dev", help="API, relay and projectors together; Ctrl-C stops all")
     m = sub.add_parser("migrate", help="create or upgrade tables and the Kafka topic")
     m.add_argument("--skip-kafka", action="store_true", help="do not create the topic")
@@ -88,6 +89,9 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.command == "projectors":
         run_projectors(settings)
+        return 0
+    if args.command == "processors":
+        run_processors(settings)
         return 0
     return supervise()
 

@@ -15,7 +15,7 @@ from types import FrameType
 
 log = logging.getLogger(__name__)
 
-CHILDREN = ("api", "relay", "projectors")
+CHILDREN = ("api", "relay", "projectors", "processors")
 _GRACE_SECONDS = 15
 
 

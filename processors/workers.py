@@ -11,6 +11,7 @@ from infra import kafka
 from infra.bootstrap import bootstrap
 from infra.errors import DependencyUnavailableError
 from infra.settings import Settings
+from processors.expiry import run_expiry_checks
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +54,35 @@ def run_projectors(settings: Settings) -> None:
     threads = [
         threading.Thread(target=runner.run, args=(stop,), name=runner.projection.name)
         for runner in container.projectors()
+    ]
+    try:
+        for t in threads:
+            t.start()
+        while any(t.is_alive() for t in threads):
+            for t in threads:
+                t.join(timeout=0.5)
+    finally:
+        stop.set()
+        container.close()
+
+
+def run_processors(settings: Settings) -> None:
+    """Run the processors (certificate expiry) until SIGINT/SIGTERM."""
+    stop = _stop_on_signals()
+    container = bootstrap(settings)
+    runner = container.expiry_runner()
+    threads = [
+        threading.Thread(target=runner.run, args=(stop,), name="expiry-projection"),
+        threading.Thread(
+            target=run_expiry_checks,
+            args=(
+                stop,
+                container.due_certificates(),
+                container.services.certificates,
+                settings.expiry_check_seconds,
+            ),
+            name="expiry-checks",
+        ),
     ]
     try:
         for t in threads:

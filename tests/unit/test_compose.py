@@ -18,7 +18,7 @@ def compose() -> dict:
 def test_app_services_set_exactly_the_variables_the_settings_read():
     services = compose()["services"]
     read = {f"ASSUREHUB_{name.upper()}" for name in Settings.model_fields}
-    for name in ("migrate", "api", "relay", "projector"):
+    for name in ("migrate", "api", "relay", "projector", "processor"):
         assert set(services[name]["environment"]) == read, name
 
 
@@ -32,6 +32,7 @@ def test_stack_has_every_component_with_a_healthcheck():
     assert services["api"]["command"] == ["api"]
     assert services["relay"]["command"] == ["relay"]
     assert services["projector"]["command"] == ["projectors"]
+    assert services["processor"]["command"] == ["processors"]
 
 
 def test_no_secret_is_written_in_the_file():
