@@ -11,7 +11,7 @@ import os
 import platform
 from datetime import UTC, datetime
 
-from bench import lag, throughput
+from bench import lag, snapshots, throughput
 from bench.common import bench_settings, percentile, reset_database
 
 
@@ -21,6 +21,7 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=100.0)
     parser.add_argument("--seconds", type=float, default=30.0)
     parser.add_argument("--commands", type=int, default=3200)
+    parser.add_argument("--audit-events", type=int, default=10_000)
     args = parser.parse_args()
     seconds = 5.0 if args.quick else args.seconds
     commands = 320 if args.quick else args.commands
@@ -38,6 +39,18 @@ def main() -> None:
     print("|---|---|---|---|")
     for writers, store, raw in throughput.run(settings, commands):
         print(f"| {writers} | {store:,.0f} | {raw:,.0f} | {store / raw:.2f} |")
+    print()
+    repeats = 5 if args.quick else 20
+    print(
+        f"## Aggregate load time (an audit with {args.audit_events:,} events,"
+        f" {repeats} loads per row, ms)"
+    )
+    print("| loading | events replayed | median | max |")
+    print("|---|---|---|---|")
+    for how, replayed, median, slowest in snapshots.run(
+        settings, args.audit_events, repeats
+    ):
+        print(f"| {how} | {replayed:,} | {median:.1f} | {slowest:.1f} |")
     print()
     print(f"## End-to-end lag at {args.rate:g}/s for {seconds:g} s (ms)")
     print("| path | n | p50 | p95 | p99 | max |")

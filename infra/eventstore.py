@@ -7,14 +7,22 @@ and a reader of the global log never passes a gap that fills later.
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Mapping, Sequence
 from datetime import date
 from typing import Any, TypeVar, cast
 from uuid import UUID
 
-from eventsourcing.application import AggregateNotFoundError, Application
-from eventsourcing.domain import Aggregate, DomainEventProtocol
+from eventsourcing.application import (
+    AggregateNotFoundError,
+    Application,
+    ProcessingEvent,
+    ProjectorFunction,
+    Repository,
+    project_aggregate,
+)
+from eventsourcing.domain import Aggregate, BaseAggregate, DomainEventProtocol
 from eventsourcing.persistence import (
     ApplicationRecorder,
     IntegrityError,
@@ -33,6 +41,13 @@ from domain.events import EventMeta
 from infra.postgres.errors import raise_if_unreachable
 from infra.recorders import IDEMPOTENCY_CONSTRAINT, FailFastRecorder, InMemoryRecorder
 from infra.settings import Settings
+from infra.snapshots import (
+    SNAPSHOTTING_INTERVALS,
+    AggregateSnapshot,
+    SnapshotRepository,
+)
+
+log = logging.getLogger(__name__)
 
 A = TypeVar("A", bound=Aggregate)
 
@@ -75,9 +90,17 @@ class DateAsISO(Transcoding):
 
 
 class AssureHubApplication(Application[UUID]):
-    """The library's application object, configured only by our settings."""
+    """The library's application object, configured only by our settings.
+
+    With ``IS_SNAPSHOTTING_ENABLED`` it snapshots aggregates (see
+    :mod:`infra.snapshots`): the snapshots go to their own table, taking one
+    never fails the save whose events were stored, and loading falls back to
+    the events when a snapshot cannot be used.
+    """
 
     name = APPLICATION_NAME
+    snapshotting_intervals = SNAPSHOTTING_INTERVALS
+    snapshot_class = AggregateSnapshot
 
     def construct_env(
         self, name: str, env: Mapping[str, str] | None = None
@@ -95,6 +118,36 @@ class AssureHubApplication(Application[UUID]):
         transcoder.register(EventMetaAsDict())
         transcoder.register(DateAsISO())
 
+    def construct_repository(self) -> Repository[UUID]:
+        # The library's repository fails a load on a bad snapshot; ours replays.
+        return SnapshotRepository(
+            event_store=self.events, snapshot_store=self.snapshots
+        )
+
+    def take_snapshot(
+        self,
+        aggregate_id: UUID,
+        version: int | None = None,
+        projector_func: ProjectorFunction[Any, Any] = project_aggregate,
+    ) -> None:
+        # The library prefers the aggregate's nested ``Snapshot`` (the
+        # library's, which cannot encode our state) to ``snapshot_class``.
+        if self.snapshots is None:
+            msg = "snapshotting is not enabled (IS_SNAPSHOTTING_ENABLED)"
+            raise AssertionError(msg)
+        aggregate: BaseAggregate[UUID] = self.repository.get(
+            aggregate_id, version=version, projector_func=projector_func
+        )
+        self.snapshots.put([AggregateSnapshot.take(aggregate)])
+
+    def _take_snapshots(self, processing_event: ProcessingEvent[UUID]) -> None:
+        # Called after the events are stored: a snapshot that cannot be taken
+        # must not make the caller believe that the command failed.
+        try:
+            super()._take_snapshots(processing_event)
+        except Exception as e:  # derived data: log, never fail the save
+            log.warning("snapshot not taken", extra={"error": repr(e)})
+
 
 def _constraint(error: BaseException) -> str:
     """The violated constraint's name (or the message, in memory)."""
@@ -104,8 +157,14 @@ def _constraint(error: BaseException) -> str:
     return str(name) if name else str(error)
 
 
-def postgres_env(settings: Settings, *, create_table: bool = False) -> dict[str, str]:
-    """The library's environment for our Postgres database."""
+def postgres_env(
+    settings: Settings, *, create_table: bool = False, snapshots: bool = True
+) -> dict[str, str]:
+    """The library's environment for our Postgres database.
+
+    ``snapshots`` turns snapshotting on (the ``assurehub_snapshots`` table is
+    created by ``assurehub migrate``, which passes ``create_table``).
+    """
     dsn = settings.database_url
     host = dsn.hosts()[0]
     return {
@@ -122,12 +181,16 @@ def postgres_env(settings: Settings, *, create_table: bool = False) -> dict[str,
         "POSTGRES_PRE_PING": "y",
         "APPLICATION_RECORDER_TOPIC": "infra.recorders:FailFastRecorder",
         "CREATE_TABLE": "y" if create_table else "n",
+        "IS_SNAPSHOTTING_ENABLED": "y" if snapshots else "n",
     }
 
 
-def in_memory_env() -> dict[str, str]:
+def in_memory_env(*, snapshots: bool = True) -> dict[str, str]:
     """The library's in-memory persistence: the event store's test twin."""
-    return {"PERSISTENCE_MODULE": "eventsourcing.popo"}
+    return {
+        "PERSISTENCE_MODULE": "eventsourcing.popo",
+        "IS_SNAPSHOTTING_ENABLED": "y" if snapshots else "n",
+    }
 
 
 class LibraryEventStore:
