@@ -102,17 +102,19 @@ def command_lag(settings: Settings, rate: float, seconds: float) -> list[float]:
     failures: list[str] = []
     with (
         backend(settings) as url,
-        httpx.Client(base_url=url, headers=HEADERS) as client,
+        httpx.Client(base_url=url, headers=HEADERS, timeout=30) as client,
     ):
         # Warm up until the pipeline answers (consumer group joined).
         warm = client.post("/organizations", json={"name": "warm-up", "country": "SE"})
-        for _ in range(60):
+        for _ in range(12):  # each read waits up to the 5 s read bound
             r = client.get(
                 f"/organizations/{warm.json()['id']}",
                 params={"min_position": warm.json()["position"]},
             )
             if r.status_code == 200:
                 break
+        else:
+            raise RuntimeError("the pipeline did not answer within a minute")
         pool = ThreadPoolExecutor(max_workers=64)
         lock = threading.Lock()
         local = threading.local()

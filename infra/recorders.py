@@ -56,7 +56,7 @@ class FailFastRecorder(PostgresApplicationRecorder):
         """Write the side records once the events' positions are known."""
         ids = super()._fetch_ids_after_insert_events(curs, stored_events, **kwargs)
         side: SideWrites | None = kwargs.get("side")
-        if side is None or not ids:
+        if side is None or not ids or (side.idempotency is None and not side.index):
             return ids
         with curs.connection.pipeline() as pipeline:
             if side.idempotency is not None:
