@@ -22,7 +22,7 @@ def consume_until(
     settings: Settings,
     topic: str,
     done: Callable[[list], bool],
-    timeout: float = 30.0,
+    timeout: float = 90.0,
 ) -> list:
     """Every record of ``topic`` from the start until ``done(records)``."""
     consumer = KafkaConsumer(

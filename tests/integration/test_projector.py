@@ -32,7 +32,7 @@ def runner_for(container, settings, topic, group, projection=None):
     )
 
 
-def step_until(runner, done, *, commit_offsets=True, timeout=30.0):
+def step_until(runner, done, *, commit_offsets=True, timeout=90.0):
     totals = [0, 0]
     deadline = time.monotonic() + timeout
     while not done(totals):
