@@ -174,7 +174,9 @@ class ProjectionRunner(Generic[S]):
             consumer.commit(offsets)
         return result
 
-    def run(self, stop: threading.Event) -> None:
+    def run(
+        self, stop: threading.Event, beat: Callable[[], None] = lambda: None
+    ) -> None:
         """Consume until ``stop`` is set, surviving outages and failed batches."""
         log.info("projector started", extra={"projection": self.projection.name})
 
@@ -182,6 +184,7 @@ class ProjectionRunner(Generic[S]):
         def loop() -> None:
             try:
                 while not stop.is_set():
+                    beat()
                     self.step()
             except BaseException:
                 self.close()

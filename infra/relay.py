@@ -167,7 +167,9 @@ class Relay:
 
     # -- running ---------------------------------------------------------
 
-    def run(self, stop: threading.Event) -> None:
+    def run(
+        self, stop: threading.Event, beat: Callable[[], None] = lambda: None
+    ) -> None:
         """Relay until ``stop`` is set, surviving outages of Kafka and Postgres."""
         log.info("relay started", extra={"topic": self.topic})
 
@@ -175,6 +177,7 @@ class Relay:
         def loop() -> None:
             with self._listen() as listener:
                 while not stop.is_set():
+                    beat()
                     if self.step() is None:
                         self._wait_for_commit(listener)
 

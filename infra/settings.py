@@ -50,6 +50,7 @@ class Settings(BaseSettings):
     relay_batch_size: int = Field(default=500, ge=1, le=10_000)
     relay_poll_seconds: float = Field(default=1.0, gt=0, le=60)
     expiry_check_seconds: float = Field(default=60.0, gt=0, le=86_400)
+    heartbeat_dir: Path = Path("var/run")
 
     @property
     def dev_headers(self) -> bool:

@@ -13,10 +13,11 @@ import uvicorn
 from infra import kafka
 from infra.errors import DependencyUnavailableError
 from infra.event_schemas import write_all
+from infra.heartbeat import STALE_AFTER_SECONDS, Heartbeat
 from infra.logs import configure_logging
 from infra.postgres.migrations import migrate
 from infra.postgres.pool import Database
-from infra.settings import load_settings
+from infra.settings import Settings, load_settings
 from processors.supervisor import supervise
 from processors.workers import run_processors, run_projectors, run_relay
 
@@ -37,6 +38,8 @@ def _parser() -> argparse.ArgumentParser:
     m.add_argument("--skip-kafka", action="store_true", help="do not create the topic")
     e = sub.add_parser("event-schemas", help="write the events' JSON Schemas")
     e.add_argument("--write", metavar="DIR", default="docs/events")
+    h = sub.add_parser("health", help="exit 0 if a worker is looping (healthchecks)")
+    h.add_argument("worker", choices=list(HEALTH_PREFIXES))
     s = sub.add_parser("services", help="local Postgres, Kafka and Redis under var/")
     s.add_argument("action", choices=["up", "down", "status", "env"])
     return parser
@@ -61,6 +64,30 @@ def _migrate(skip_kafka: bool) -> int:
     return 0
 
 
+HEALTH_PREFIXES = {
+    "relay": "relay",
+    "projectors": "projector-",
+    "processors": "processor-",
+}
+
+
+def _worker_health(settings: Settings, worker: str) -> int:
+    """0 when every heartbeat of ``worker`` is fresh, else 1 (and say which)."""
+    prefix = HEALTH_PREFIXES[worker]
+    beats = sorted(settings.heartbeat_dir.glob(f"{prefix}*.heartbeat"))
+    max_age = max(STALE_AFTER_SECONDS, 3 * settings.expiry_check_seconds)
+    stale = [
+        p.name
+        for p in beats
+        if not Heartbeat(p.parent, p.name.removesuffix(".heartbeat")).is_fresh(max_age)
+    ]
+    if not beats or stale:
+        print(f"{worker}: not looping ({', '.join(stale) or 'no heartbeat yet'})")
+        return 1
+    print(f"{worker}: ok")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.command == "services":
@@ -73,6 +100,8 @@ def main(argv: list[str] | None = None) -> int:
     configure_logging(settings)
     if args.command == "migrate":
         return _migrate(args.skip_kafka)
+    if args.command == "health":
+        return _worker_health(settings, args.worker)
     if args.command == "api":
         uvicorn.run(
             "read_api.asgi:app_factory",

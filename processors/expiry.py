@@ -58,9 +58,11 @@ def run_expiry_checks(
     certificates: CertificateService,
     interval_seconds: float,
     today: Callable[[], date] = lambda: datetime.now(UTC).date(),
+    beat: Callable[[], None] = lambda: None,
 ) -> None:
     """Check once per interval until ``stop`` is set."""
     while not stop.is_set():
+        beat()
         try:
             expire_due(due, certificates, today())
         except Exception:

@@ -10,6 +10,7 @@ from types import FrameType
 from infra import kafka
 from infra.bootstrap import bootstrap
 from infra.errors import DependencyUnavailableError
+from infra.heartbeat import Heartbeat
 from infra.settings import Settings
 from processors.expiry import run_expiry_checks
 
@@ -42,7 +43,7 @@ def run_relay(settings: Settings) -> None:
                     "waiting for kafka to create the topic", extra={"error": e.detail}
                 )
                 stop.wait(2)
-        container.relay().run(stop)
+        container.relay().run(stop, Heartbeat(settings.heartbeat_dir, "relay").beat)
     finally:
         container.close()
 
@@ -52,7 +53,16 @@ def run_projectors(settings: Settings) -> None:
     stop = _stop_on_signals()
     container = bootstrap(settings)
     threads = [
-        threading.Thread(target=runner.run, args=(stop,), name=runner.projection.name)
+        threading.Thread(
+            target=runner.run,
+            args=(
+                stop,
+                Heartbeat(
+                    settings.heartbeat_dir, f"projector-{runner.projection.name}"
+                ).beat,
+            ),
+            name=runner.projection.name,
+        )
         for runner in container.projectors()
     ]
     try:
@@ -72,7 +82,14 @@ def run_processors(settings: Settings) -> None:
     container = bootstrap(settings)
     runner = container.expiry_runner()
     threads = [
-        threading.Thread(target=runner.run, args=(stop,), name="expiry-projection"),
+        threading.Thread(
+            target=runner.run,
+            args=(
+                stop,
+                Heartbeat(settings.heartbeat_dir, "processor-expiry-list").beat,
+            ),
+            name="expiry-projection",
+        ),
         threading.Thread(
             target=run_expiry_checks,
             args=(
@@ -81,6 +98,11 @@ def run_processors(settings: Settings) -> None:
                 container.services.certificates,
                 settings.expiry_check_seconds,
             ),
+            kwargs={
+                "beat": Heartbeat(
+                    settings.heartbeat_dir, "processor-expiry-checks"
+                ).beat
+            },
             name="expiry-checks",
         ),
     ]

@@ -23,6 +23,7 @@ def test_dev_serves_commands_end_to_end_and_stops_on_ctrl_c(migrated, tmp_path):
         "ASSUREHUB_KAFKA_TOPIC": f"{migrated.kafka_topic}.dev",
         "ASSUREHUB_API_PORT": str(port),
         "ASSUREHUB_LOG_FORMAT": "text",
+        "ASSUREHUB_HEARTBEAT_DIR": str(tmp_path / "beats"),
     }
     log_path = tmp_path / "dev.log"
     log_file = log_path.open("wb")
@@ -66,6 +67,15 @@ def test_dev_serves_commands_end_to_end_and_stops_on_ctrl_c(migrated, tmp_path):
                 break
             assert read.json()["code"] == "read-model-behind"
         assert read.status_code == 200, read.text
+        for worker in ("relay", "projectors", "processors"):
+            health = subprocess.run(
+                [sys.executable, "-m", "processors.cli", "health", worker],
+                env=env,
+                capture_output=True,
+                text=True,
+                check=False,
+            )
+            assert health.returncode == 0, health.stdout + health.stderr
     finally:
         os.killpg(proc.pid, signal.SIGINT)  # Ctrl-C reaches the whole group
         code = proc.wait(timeout=30)
