@@ -4,10 +4,10 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Protocol
+from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Header, Request, Response, status
+from fastapi import APIRouter, Depends, Response, status
 from pydantic import BaseModel, ConfigDict, Field
 
 from commands.audits import (
@@ -27,7 +27,13 @@ from commands.audits import (
 )
 from commands.context import CommandContext
 from commands.http import findings
-from commands.http.edge import answer, context_for, expected_version
+from commands.http.edge import (
+    IfMatch,
+    answer,
+    context_for,
+    expected_version,
+    service_of,
+)
 from commands.http.schemas import CommandAccepted
 from domain.access import Permission
 from domain.audit_values import (
@@ -42,9 +48,6 @@ from domain.audit_values import (
 
 router = APIRouter(prefix="/audits", tags=["audits"])
 
-IfMatch = Annotated[
-    str | None, Header(description='The ETag you read (e.g. "3"); stale → 412')
-]
 MAX_SITES = 100
 MAX_TEAM = 50
 MAX_EVIDENCE = 100
@@ -139,16 +142,7 @@ class DecisionCreate(_Strict):
     reasons: str = Field(min_length=1, max_length=TEXT_MAX)
 
 
-class HasAuditService(Protocol):
-    audits: AuditService
-
-
-def service(request: Request) -> AuditService:
-    services: HasAuditService = request.app.state.services
-    return services.audits
-
-
-Service = Annotated[AuditService, Depends(service)]
+Service = Annotated[AuditService, Depends(service_of("audits"))]
 Planner = Annotated[CommandContext, Depends(context_for(Permission.AUDIT_PLAN))]
 Conductor = Annotated[CommandContext, Depends(context_for(Permission.AUDIT_CONDUCT))]
 Reviewer = Annotated[CommandContext, Depends(context_for(Permission.AUDIT_REVIEW))]

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Protocol
+from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Header, Request, Response, status
+from fastapi import APIRouter, Depends, Response, status
 from pydantic import BaseModel, ConfigDict, Field
 
 from commands.certificates import (
@@ -20,7 +20,13 @@ from commands.certificates import (
     WithdrawCertificate,
 )
 from commands.context import CommandContext
-from commands.http.edge import answer, context_for, expected_version
+from commands.http.edge import (
+    IfMatch,
+    answer,
+    context_for,
+    expected_version,
+    service_of,
+)
 from commands.http.schemas import CommandAccepted
 from domain.access import Permission
 from domain.certificate import REASON_MAX, STANDARD_EDITION_MAX
@@ -28,10 +34,6 @@ from domain.certificate_values import MAX_VALIDITY_YEARS, SCOPE_MAX
 
 router = APIRouter(prefix="/certificates", tags=["certificates"])
 
-IfMatch = Annotated[
-    str | None,
-    Header(description='The ETag you read (e.g. "3"); stale → 412'),
-]
 SITES_MAX = 500
 LATEST_DATE = date(2999, 12, 31)
 MAX_SUSPENSION_DAYS = 366 * MAX_VALIDITY_YEARS
@@ -122,16 +124,7 @@ class CertificateIssued(CommandAccepted):
     )
 
 
-class HasCertificateService(Protocol):
-    certificates: CertificateService
-
-
-def service(request: Request) -> CertificateService:
-    services: HasCertificateService = request.app.state.services
-    return services.certificates
-
-
-Service = Annotated[CertificateService, Depends(service)]
+Service = Annotated[CertificateService, Depends(service_of("certificates"))]
 Issuer = Annotated[CommandContext, Depends(context_for(Permission.CERTIFICATE_ISSUE))]
 Manager = Annotated[CommandContext, Depends(context_for(Permission.CERTIFICATE_MANAGE))]
 

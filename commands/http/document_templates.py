@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal, Protocol
+from typing import Annotated, Literal
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Header, Request, Response, status
+from fastapi import APIRouter, Depends, Response, status
 from pydantic import BaseModel, ConfigDict, Field
 
 from commands.context import CommandContext
@@ -16,14 +16,18 @@ from commands.document_templates import (
     RetireDocumentTemplate,
     ReviseDocumentTemplate,
 )
-from commands.http.edge import answer, context_for, expected_version
+from commands.http.edge import (
+    IfMatch,
+    answer,
+    context_for,
+    expected_version,
+    service_of,
+)
 from commands.http.schemas import CommandAccepted
 from domain.access import Permission
 from domain.document_template import BRANDING_MAX, SIGNATURE_BLOCK_MAX, TITLE_MAX
 
 router = APIRouter(prefix="/document-templates", tags=["document templates"])
-
-IfMatch = Annotated[str | None, Header(description="The ETag you read; stale → 412")]
 
 
 class DocumentLayoutIn(BaseModel):
@@ -52,16 +56,7 @@ class DocumentTemplateCreate(DocumentLayoutIn):
     kind: Literal["audit_report", "certificate"]
 
 
-class HasDocumentTemplateService(Protocol):
-    document_templates: DocumentTemplateService
-
-
-def service(request: Request) -> DocumentTemplateService:
-    services: HasDocumentTemplateService = request.app.state.services
-    return services.document_templates
-
-
-Service = Annotated[DocumentTemplateService, Depends(service)]
+Service = Annotated[DocumentTemplateService, Depends(service_of("document_templates"))]
 Manager = Annotated[CommandContext, Depends(context_for(Permission.TEMPLATE_MANAGE))]
 
 

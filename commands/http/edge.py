@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Coroutine, Mapping
+from operator import attrgetter
 from typing import Annotated, Any, Protocol
 
 from fastapi import Depends, Header, Request, Response
@@ -42,12 +43,27 @@ def current_principal(request: Request) -> Principal:
     return authenticator.authenticate(request.headers)
 
 
+def service_of(path: str) -> Callable[[Request], Any]:
+    """Dependency: the command service at ``path`` (e.g. ``"audits.findings"``)
+    on the app's services; the route's annotation gives its type."""
+    get = attrgetter(path)
+
+    def service(request: Request) -> Any:
+        return get(request.app.state.services)
+
+    return service
+
+
 def request_id(request: Request) -> str:
     """The request's correlation id (set by the app's middleware)."""
     return str(getattr(request.state, "request_id", ""))
 
 
 CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
+IfMatch = Annotated[
+    str | None,
+    Header(description='The ETag you read (e.g. "3"); stale → 412'),
+]
 IdempotencyKey = Annotated[
     str | None,
     Header(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Protocol
+from typing import Annotated
 from uuid import UUID
 
 from fastapi import (
@@ -10,7 +10,6 @@ from fastapi import (
     Depends,
     File,
     Form,
-    Request,
     Response,
     UploadFile,
     status,
@@ -19,7 +18,7 @@ from pydantic import Field
 
 from commands.context import CommandContext
 from commands.evidence import EvidenceService, UploadEvidence
-from commands.http.edge import answer, context_for
+from commands.http.edge import answer, context_for, service_of
 from commands.http.schemas import CommandAccepted
 from domain.access import Permission
 
@@ -32,16 +31,7 @@ class EvidenceUploaded(CommandAccepted):
     media_type: str = Field(description="Sniffed from the bytes, not the header")
 
 
-class HasEvidenceService(Protocol):
-    evidence: EvidenceService
-
-
-def service(request: Request) -> EvidenceService:
-    services: HasEvidenceService = request.app.state.services
-    return services.evidence
-
-
-Service = Annotated[EvidenceService, Depends(service)]
+Service = Annotated[EvidenceService, Depends(service_of("evidence"))]
 Uploader = Annotated[CommandContext, Depends(context_for(Permission.EVIDENCE_UPLOAD))]
 
 

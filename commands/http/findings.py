@@ -8,13 +8,12 @@ Every answer names the audit (``id``, ``version``): findings live inside it.
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Protocol
+from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Header, Request, Response, status
+from fastapi import APIRouter, Depends, Response, status
 from pydantic import BaseModel, ConfigDict, Field
 
-from commands.audits import AuditService
 from commands.context import CommandContext
 from commands.findings import (
     DismissFinding,
@@ -25,16 +24,19 @@ from commands.findings import (
     RejectResponse,
     SubmitResponse,
 )
-from commands.http.edge import answer, context_for, expected_version
+from commands.http.edge import (
+    IfMatch,
+    answer,
+    context_for,
+    expected_version,
+    service_of,
+)
 from commands.http.schemas import CommandAccepted
 from domain.access import Permission
 from domain.audit_values import CLAUSE_MAX, TEXT_MAX, Grade
 
 router = APIRouter(prefix="/{audit_id}/findings")
 
-IfMatch = Annotated[
-    str | None, Header(description='The audit\'s ETag you read (e.g. "3"); stale → 412')
-]
 MAX_EVIDENCE = 100
 
 
@@ -81,16 +83,7 @@ class FindingRaised(CommandAccepted):
     finding_id: UUID = Field(description="The new finding's id")
 
 
-class HasAuditService(Protocol):
-    audits: AuditService
-
-
-def service(request: Request) -> FindingService:
-    services: HasAuditService = request.app.state.services
-    return services.audits.findings
-
-
-Service = Annotated[FindingService, Depends(service)]
+Service = Annotated[FindingService, Depends(service_of("audits.findings"))]
 Conductor = Annotated[CommandContext, Depends(context_for(Permission.AUDIT_CONDUCT))]
 Client = Annotated[CommandContext, Depends(context_for(Permission.FINDING_RESPOND))]
 

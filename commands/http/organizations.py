@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Protocol
+from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Header, Request, Response, status
+from fastapi import APIRouter, Depends, Response, status
 
 from commands.context import CommandContext
-from commands.http.edge import answer, context_for, expected_version
+from commands.http.edge import (
+    IfMatch,
+    answer,
+    context_for,
+    expected_version,
+    service_of,
+)
 from commands.http.schemas import (
     CommandAccepted,
     OrganizationArchive,
@@ -33,22 +39,8 @@ from domain.access import Permission
 
 router = APIRouter(prefix="/organizations", tags=["organizations"])
 
-IfMatch = Annotated[
-    str | None,
-    Header(description='The ETag you read (e.g. "3"); stale → 412'),
-]
 
-
-class HasOrganizationService(Protocol):
-    organizations: OrganizationService
-
-
-def service(request: Request) -> OrganizationService:
-    services: HasOrganizationService = request.app.state.services
-    return services.organizations
-
-
-Service = Annotated[OrganizationService, Depends(service)]
+Service = Annotated[OrganizationService, Depends(service_of("organizations"))]
 Registrar = Annotated[
     CommandContext, Depends(context_for(Permission.ORGANIZATION_REGISTER))
 ]

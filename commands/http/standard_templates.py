@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Protocol
+from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Header, Request, Response, status
+from fastapi import APIRouter, Depends, Response, status
 from pydantic import BaseModel, ConfigDict, Field
 
 from commands.context import CommandContext
-from commands.http.edge import answer, context_for, expected_version
+from commands.http.edge import (
+    IfMatch,
+    answer,
+    context_for,
+    expected_version,
+    service_of,
+)
 from commands.http.schemas import CommandAccepted
 from commands.standard_templates import (
     AddClause,
@@ -24,7 +30,6 @@ from domain.standard_template import EDITION_MAX, STANDARD_NAME_MAX, TEXT_MAX, T
 
 router = APIRouter(prefix="/standard-templates", tags=["standard templates"])
 
-IfMatch = Annotated[str | None, Header(description="The ETag you read; stale → 412")]
 CLAUSE_ID = r"^[A-Za-z0-9][A-Za-z0-9.\-]{0,31}$"
 
 
@@ -66,16 +71,7 @@ class TemplatePublished(CommandAccepted):
     template_version: int = Field(description="The published version's number")
 
 
-class HasStandardTemplateService(Protocol):
-    standard_templates: StandardTemplateService
-
-
-def service(request: Request) -> StandardTemplateService:
-    services: HasStandardTemplateService = request.app.state.services
-    return services.standard_templates
-
-
-Service = Annotated[StandardTemplateService, Depends(service)]
+Service = Annotated[StandardTemplateService, Depends(service_of("standard_templates"))]
 Manager = Annotated[CommandContext, Depends(context_for(Permission.TEMPLATE_MANAGE))]
 
 
