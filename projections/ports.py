@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import Protocol, TypeVar
 
 from projections.envelope import EventEnvelope
+from projections.rows import Rows, Table
 
 S_contra = TypeVar("S_contra", contravariant=True)
 
@@ -34,3 +35,16 @@ class Projection(Protocol[S_contra]):
         position is written, and the event is delivered again.
         """
         ...
+
+
+class TableProjection(Projection[Rows], Protocol):
+    """A projection that keeps rows in declared tables (see ``projections.rows``).
+
+    Its tables live in a schema of its own, so that a rebuild can fill fresh
+    tables while the current ones serve, then swap them in one transaction.
+
+    Attributes:
+        tables: The shape of every table it writes.
+    """
+
+    tables: tuple[Table, ...]
