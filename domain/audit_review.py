@@ -77,9 +77,12 @@ class ReviewCommands(AuditState):
         """Record the technical reviewer's approval.
 
         Raises:
-            RuleViolationError: the audit is not under review.
+            RuleViolationError: the audit is not under review; the caller is
+                not the reviewer it was submitted to
+                (``audit.not_the_technical_reviewer``).
         """
         self._require("approve_review", AuditStatus.UNDER_REVIEW)
+        self._check_reviewer(meta)
         text = optional_text(comments, "comments", TEXT_MAX)
         self.trigger_event(self.ReviewApproved, meta=meta, comments=text)
 
@@ -88,11 +91,23 @@ class ReviewCommands(AuditState):
 
         Raises:
             InvalidValueError: blank comments.
-            RuleViolationError: the audit is not under review.
+            RuleViolationError: the audit is not under review; the caller is
+                not the reviewer it was submitted to
+                (``audit.not_the_technical_reviewer``).
         """
         self._require("return_for_rework", AuditStatus.UNDER_REVIEW)
+        self._check_reviewer(meta)
         text = bounded_text(comments, "comments", TEXT_MAX)
         self.trigger_event(self.ReturnedForRework, meta=meta, comments=text)
+
+    def _check_reviewer(self, meta: EventMeta) -> None:
+        """Only the technical reviewer named at submission reviews the audit."""
+        if meta.actor_id != self.technical_reviewer:
+            raise RuleViolationError(
+                "audit.not_the_technical_reviewer",
+                f"audit {self.id} was submitted to {self.technical_reviewer} for "
+                f"technical review; {meta.actor_id} cannot review it",
+            )
 
     def record_decision(
         self,

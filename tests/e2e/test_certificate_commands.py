@@ -9,6 +9,7 @@ the certificate routes as a client would.
 from __future__ import annotations
 
 import uuid
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 
 from domain.audit import Audit
@@ -69,7 +70,7 @@ class Tenant:
         audit.assess_requirement(meta, "8", "conforming")
         audit.draft_report(meta, "No nonconformities")
         audit.submit_for_review(meta, "rita")
-        audit.approve_review(meta)
+        audit.approve_review(replace(meta, actor_id="rita"))
         audit.record_decision(meta, "dmitri", "grant", "Meets ISO 9001", decided_on)
         self.store.append(audit)
         return audit

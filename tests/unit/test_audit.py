@@ -33,6 +33,7 @@ MINOR = Grade.MINOR_NONCONFORMITY
 
 LEAD, AUDITOR, EXPERT, OBSERVER = "lena", "arun", "ezra", "olga"
 REVIEWER, DECIDER = "rita", "dmitri"
+AS_REVIEWER = EventMeta("tenant-a", REVIEWER, "req-1", "req-1")
 
 
 def plan(**changes):
@@ -73,7 +74,7 @@ def submitted(audit: Audit) -> Audit:
 
 def approved(audit: Audit | None = None) -> Audit:
     audit = submitted(audit or started())
-    audit.approve_review(META)
+    audit.approve_review(AS_REVIEWER)
     audit.collect_events()
     return audit
 
@@ -306,7 +307,7 @@ def test_a_started_audit_cannot_be_cancelled():
     [
         (plan, lambda a: a.draft_report(META, "x")),
         (started, lambda a: a.submit_for_review(META, REVIEWER)),
-        (started, lambda a: a.approve_review(META)),
+        (started, lambda a: a.approve_review(AS_REVIEWER)),
         (started, lambda a: a.close(META)),
         (started, lambda a: a.record_decision(META, DECIDER, "grant", "ok", END)),
         (approved, lambda a: a.raise_finding(META, "4.1", MINOR, "d", "e", END)),
@@ -623,9 +624,24 @@ def test_the_technical_reviewer_must_not_be_on_the_team():
     refused("audit.reviewer_not_independent", audit.submit_for_review, META, AUDITOR)
 
 
+@pytest.mark.parametrize("other", ["alice", "tom"])
+def test_only_the_reviewer_named_at_submission_reviews(other):
+    audit = submitted(started())
+    someone_else = EventMeta("tenant-a", other, "req-2", "req-2")
+    refused("audit.not_the_technical_reviewer", audit.approve_review, someone_else)
+    refused(
+        "audit.not_the_technical_reviewer",
+        audit.return_for_rework,
+        someone_else,
+        "Looks thin",
+    )
+    audit.approve_review(AS_REVIEWER)
+    assert audit.status is AuditStatus.REVIEW_APPROVED
+
+
 def test_returned_for_rework_goes_back_in_progress_with_the_comments():
     audit = submitted(started())
-    audit.return_for_rework(META, "Clause 7 evidence missing")
+    audit.return_for_rework(AS_REVIEWER, "Clause 7 evidence missing")
     assert (audit.status, audit.review_comments) == (
         AuditStatus.IN_PROGRESS,
         "Clause 7 evidence missing",
@@ -730,7 +746,7 @@ def test_a_clean_audit_goes_all_the_way_to_closed():
     audit.assess_requirement(META, "4.1", "conforming")
     audit.draft_report(META, "No findings")
     audit.submit_for_review(META, REVIEWER)
-    audit.approve_review(META, "Fine")
+    audit.approve_review(AS_REVIEWER, "Fine")
     audit.record_decision(META, DECIDER, DecisionOutcome.GRANT, "Conforms", END)
     audit.close(META)
 
@@ -779,10 +795,10 @@ def test_the_stored_events_rebuild_the_same_audit():
     resolve(audit, major)
     audit.draft_report(META, "Report")
     audit.submit_for_review(META, REVIEWER)
-    audit.return_for_rework(META, "Add evidence")
+    audit.return_for_rework(AS_REVIEWER, "Add evidence")
     audit.draft_report(META, "Report v2")
     audit.submit_for_review(META, REVIEWER)
-    audit.approve_review(META)
+    audit.approve_review(AS_REVIEWER)
     audit.record_decision(META, DECIDER, "grant", "Conforms", END)
     audit.close(META)
     audit.reopen(META, "Typo in report")

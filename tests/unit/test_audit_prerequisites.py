@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 from uuid import uuid4
 
@@ -57,7 +58,7 @@ def closed(audit: Audit) -> Audit:
     audit.start(META, TODAY)
     audit.draft_report(META, "All conforming")
     audit.submit_for_review(META, "rita")
-    audit.approve_review(META)
+    audit.approve_review(replace(META, actor_id="rita"))
     audit.record_decision(META, "dora", "grant", "Conforms", TODAY)
     audit.close(META)
     return audit

@@ -83,7 +83,7 @@ class AuditLifecycle(RuleBasedStateMachine):
         assert self._audit is not None, "planned by the initialize rule"
         return self._audit
 
-    def attempt(self, command, *args, **kwargs) -> bool:
+    def attempt(self, command, *args, actor: str | None = None, **kwargs) -> bool:
         """Run a command; a refusal must leave version, events and state as
         they were."""
         audit = self.audit
@@ -93,7 +93,8 @@ class AuditLifecycle(RuleBasedStateMachine):
             state_of(audit),
         )
         try:
-            command(META, *args, **kwargs)
+            meta = META if actor is None else EventMeta("tenant-a", actor, "r", "r")
+            command(meta, *args, **kwargs)
         except (RuleViolationError, InvalidValueError):
             assert (audit.version, len(audit.pending_events)) == (version, pending)
             assert state_of(audit) == state
@@ -211,12 +212,12 @@ class AuditLifecycle(RuleBasedStateMachine):
     def submit_for_review(self, reviewer):
         self.attempt(self.audit.submit_for_review, reviewer)
 
-    @rule(approve=st.booleans(), comments=texts)
-    def review(self, approve, comments):
+    @rule(approve=st.booleans(), comments=texts, by=people)
+    def review(self, approve, comments, by):
         if approve:
-            self.attempt(self.audit.approve_review, comments)
+            self.attempt(self.audit.approve_review, comments, actor=by)
         else:
-            self.attempt(self.audit.return_for_rework, comments)
+            self.attempt(self.audit.return_for_rework, comments, actor=by)
 
     @rule(by=deciders, outcome=st.sampled_from(DecisionOutcome), on=days)
     def record_decision(self, by, outcome, on):
@@ -264,7 +265,7 @@ class AuditLifecycle(RuleBasedStateMachine):
         elif status is AuditStatus.REPORT_DRAFTED:
             self.attempt(audit.submit_for_review, reviewer)
         elif status is AuditStatus.UNDER_REVIEW:
-            self.attempt(audit.approve_review, None)
+            self.attempt(audit.approve_review, None, actor=reviewer)
         elif status is AuditStatus.REVIEW_APPROVED:
             for result in (outcome, DecisionOutcome.REFUSE):  # refuse if grant fails
                 if self.attempt(audit.record_decision, decider, result, "Why", DAY0):
@@ -315,6 +316,15 @@ class AuditLifecycle(RuleBasedStateMachine):
             decided_by = self.audit.decision.decided_by
             assert decided_by not in self.audit.team_members()
             assert decided_by != self.audit.technical_reviewer
+
+    @invariant()
+    def only_the_named_reviewer_reviews(self):
+        reviewer = None
+        for event in self.recorded:
+            if isinstance(event, Audit.SubmittedForReview):
+                reviewer = event.technical_reviewer
+            elif isinstance(event, Audit.ReviewApproved | Audit.ReturnedForRework):
+                assert event.meta.actor_id == reviewer
 
     @invariant()
     def a_granted_audit_has_no_unverified_major(self):

@@ -3,6 +3,7 @@ rest on, and what it takes from them."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 from uuid import uuid4
 
@@ -52,7 +53,7 @@ def reviewed(audit: Audit, meta=META) -> Audit:
     """``audit`` with its report drafted, reviewed and approved."""
     audit.draft_report(meta, "Report")
     audit.submit_for_review(meta, REVIEWER)
-    audit.approve_review(meta)
+    audit.approve_review(replace(meta, actor_id=REVIEWER))
     return audit
 
 
