@@ -14,9 +14,9 @@ from uuid import UUID
 
 from commands.audit_scope import may_see_audit
 from commands.context import Accepted, CommandContext
-from commands.errors import ConcurrentWriteError
+from commands.errors import ClaimTakenError, ConcurrentWriteError
 from commands.handling import MAX_ATTEMPTS, AggregateHandler
-from commands.ports import JSON, CertificateNumbers, EventStore, IndexEntry
+from commands.ports import JSON, CertificateNumbers, Claim, EventStore, IndexEntry
 from domain.access import Permission, authorize
 from domain.audit import Audit
 from domain.certificate import DEFAULT_MAX_SUSPENSION_DAYS, Certificate
@@ -25,7 +25,7 @@ from domain.certification import (
     check_audit_not_certified,
     revision_basis,
 )
-from domain.errors import NotFoundError, VersionConflictError
+from domain.errors import NotFoundError, RuleViolationError, VersionConflictError
 
 
 @dataclass(frozen=True)
@@ -89,6 +89,10 @@ class Issued(Accepted):
     verification_code: str
 
 
+AUDIT_CLAIM = "certificate.audit"
+"""Each audit's grant supports one certificate revision (claimed by it)."""
+
+
 def _index(certificate: Certificate) -> IndexEntry:
     return IndexEntry(
         "certificate",
@@ -137,9 +141,7 @@ class CertificateService:
             effective_date=cmd.effective_date,
             expiry_date=cmd.expiry_date,
         )
-        accepted, _ = self._handler.commit(
-            ctx, certificate, index=[_index(certificate)]
-        )
+        accepted, _ = self._commit(ctx, certificate)
         return self._issued(ctx, accepted, certificate)
 
     def revise(self, ctx: CommandContext, cmd: ReviseCertificate) -> Issued:
@@ -158,9 +160,7 @@ class CertificateService:
             _check_version(previous, cmd.expected_version)
             new = self._next_revision(ctx, previous, cmd)
             try:
-                accepted, outcome = self._handler.commit(
-                    ctx, new, previous, outcome=str(new.id), index=[_index(new)]
-                )
+                accepted, outcome = self._commit(ctx, new, previous)
             except ConcurrentWriteError:
                 if cmd.expected_version is not None:
                     current = self._certificate(ctx, cmd.certificate_id).version
@@ -213,6 +213,32 @@ class CertificateService:
             cmd.expected_version,
             lambda c: c.expire(ctx.meta(), ctx.today),
         )
+
+    def _commit(
+        self, ctx: CommandContext, new: Certificate, *others: Certificate
+    ) -> tuple[Accepted, JSON]:
+        """Append a new revision (and ``others``), indexed, claiming its audit:
+        of two concurrent issues on one audit, the second is refused here.
+
+        Raises:
+            RuleViolationError: ``certificate.audit_already_certified``.
+        """
+        claim = Claim(new.tenant_id, AUDIT_CLAIM, str(new.audit_id))
+        try:
+            return self._handler.commit(
+                ctx,
+                new,
+                *others,
+                outcome=str(new.id) if others else None,
+                index=[_index(new)],
+                claims=[claim],
+            )
+        except ClaimTakenError as e:
+            raise RuleViolationError(
+                "certificate.audit_already_certified",
+                f"audit {new.audit_id} already supports a certificate "
+                "(issued concurrently)",
+            ) from e
 
     def _certificates_of(
         self, ctx: CommandContext, organization_id: UUID, audit: Audit

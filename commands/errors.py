@@ -5,6 +5,7 @@ Exception tree::
     CommandError
     ├── ConcurrentWriteError      another writer appended to the aggregate first
     ├── DuplicateIdempotencyKeyError  a concurrent request recorded the key first
+    ├── ClaimTakenError           another aggregate holds a unique claim already
     ├── IdempotencyKeyReusedError the key was used with another request: 422
     ├── FileTooLargeError         an upload over the size limit: 413
     ├── NotAuthenticatedError     (commands.http.edge) no acceptable caller: 401
@@ -31,6 +32,15 @@ class DuplicateIdempotencyKeyError(CommandError):
 
     def __init__(self, key: str) -> None:
         super().__init__(f"idempotency key {key!r} was recorded concurrently")
+        self.key = key
+
+
+class ClaimTakenError(CommandError):
+    """Another aggregate already holds the claim (scope, key) in the tenant."""
+
+    def __init__(self, scope: str, key: str) -> None:
+        super().__init__(f"{scope} {key!r} is claimed already")
+        self.scope = scope
         self.key = key
 
 

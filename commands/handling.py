@@ -22,7 +22,7 @@ from commands.errors import (
     DuplicateIdempotencyKeyError,
     IdempotencyKeyReusedError,
 )
-from commands.ports import JSON, EventStore, IndexEntry, SideWrites
+from commands.ports import JSON, Claim, EventStore, IndexEntry, SideWrites
 from domain.access import Permission, authorize
 from domain.errors import NotFoundError, VersionConflictError
 
@@ -133,14 +133,16 @@ class AggregateHandler:
         *aggregates: Aggregate,
         outcome: JSON = None,
         index: Sequence[IndexEntry] = (),
+        claims: Sequence[Claim] = (),
     ) -> tuple[Accepted, JSON]:
         """Append every aggregate's events with the command's side records in
         one transaction; answer for the first aggregate.
 
         Raises:
             ConcurrentWriteError: another writer appended to one of them first.
+            ClaimTakenError: another aggregate holds one of ``claims``.
         """
-        side = SideWrites(ctx.idempotency, outcome, tuple(index))
+        side = SideWrites(ctx.idempotency, outcome, tuple(index), tuple(claims))
         try:
             position = self.store.append(*aggregates, side=side)
         except DuplicateIdempotencyKeyError:

@@ -54,12 +54,25 @@ class IndexEntry:
 
 
 @dataclass(frozen=True)
+class Claim:
+    """A value only one aggregate of a tenant may ever hold (e.g. the audit a
+    certificate rests on), claimed in the same transaction as the events: of
+    two concurrent commands claiming it, one fails with
+    :class:`~commands.errors.ClaimTakenError` and writes nothing."""
+
+    tenant_id: str
+    scope: str
+    key: str
+
+
+@dataclass(frozen=True)
 class SideWrites:
     """What a command records atomically with its events, besides them."""
 
     idempotency: Idempotency | None = None
     outcome: JSON = None
     index: tuple[IndexEntry, ...] = ()
+    claims: tuple[Claim, ...] = ()
 
 
 class EventStore(Protocol):

@@ -35,11 +35,20 @@ from eventsourcing.persistence import (
 from eventsourcing.popo import POPOFactory
 from eventsourcing.utils import Environment
 
-from commands.errors import ConcurrentWriteError, DuplicateIdempotencyKeyError
-from commands.ports import RecordedAnswer, SideWrites
+from commands.errors import (
+    ClaimTakenError,
+    ConcurrentWriteError,
+    DuplicateIdempotencyKeyError,
+)
+from commands.ports import Claim, RecordedAnswer, SideWrites
 from domain.events import EventMeta
 from infra.postgres.errors import raise_if_unreachable
-from infra.recorders import IDEMPOTENCY_CONSTRAINT, FailFastRecorder, InMemoryRecorder
+from infra.recorders import (
+    CLAIMS_CONSTRAINT,
+    IDEMPOTENCY_CONSTRAINT,
+    FailFastRecorder,
+    InMemoryRecorder,
+)
 from infra.settings import Settings
 from infra.snapshots import (
     SNAPSHOTTING_INTERVALS,
@@ -157,6 +166,12 @@ def _constraint(error: BaseException) -> str:
     return str(name) if name else str(error)
 
 
+def _taken(error: BaseException, claims: tuple[Claim, ...]) -> Claim:
+    """The claim a unique violation names (the first one, in memory)."""
+    detail = str(getattr(getattr(error.__cause__, "diag", None), "message_detail", ""))
+    return next((c for c in claims if c.key in detail), claims[0])
+
+
 def postgres_env(
     settings: Settings, *, create_table: bool = False, snapshots: bool = True
 ) -> dict[str, str]:
@@ -249,6 +264,9 @@ class LibraryEventStore:
                 e
             ):
                 raise DuplicateIdempotencyKeyError(side.idempotency.key) from e
+            if side.claims and CLAIMS_CONSTRAINT in _constraint(e):
+                claim = _taken(e, side.claims)
+                raise ClaimTakenError(claim.scope, claim.key) from e
             raise ConcurrentWriteError(aggregates[0].id) from e
         except PersistenceError as e:
             raise_if_unreachable(e)

@@ -20,9 +20,10 @@ from psycopg import Cursor
 from psycopg.rows import DictRow
 from psycopg.types.json import Jsonb
 
-from commands.ports import IndexEntry, RecordedAnswer, SideWrites
+from commands.ports import Claim, IndexEntry, RecordedAnswer, SideWrites
 
 IDEMPOTENCY_CONSTRAINT = "idempotency_keys_pkey"
+CLAIMS_CONSTRAINT = "unique_claims_pkey"
 
 
 def primary(stored_events: Sequence[StoredEvent]) -> tuple[UUID, int]:
@@ -56,7 +57,7 @@ class FailFastRecorder(PostgresApplicationRecorder):
         """Write the side records once the events' positions are known."""
         ids = super()._fetch_ids_after_insert_events(curs, stored_events, **kwargs)
         side: SideWrites | None = kwargs.get("side")
-        if side is None or not ids or (side.idempotency is None and not side.index):
+        if side is None or not ids or side == SideWrites(outcome=side.outcome):
             return ids
         with curs.connection.pipeline() as pipeline:
             if side.idempotency is not None:
@@ -86,6 +87,17 @@ class FailFastRecorder(PostgresApplicationRecorder):
                         entry.organization_id,
                         entry.standard_name,
                         entry.aggregate_id,
+                    ),
+                )
+            for claim in side.claims:
+                curs.execute(
+                    "INSERT INTO unique_claims (tenant_id, scope, key, aggregate_id)"
+                    " VALUES (%s, %s, %s, %s)",
+                    (
+                        claim.tenant_id,
+                        claim.scope,
+                        claim.key,
+                        primary(stored_events)[0],
                     ),
                 )
             pipeline.sync()  # a duplicate key fails here, as IntegrityError
@@ -131,6 +143,7 @@ class InMemoryRecorder(POPOApplicationRecorder):
         super().__init__()
         self._answers: dict[tuple[str, str], RecordedAnswer] = {}
         self._index: list[IndexEntry] = []
+        self._claims: set[Claim] = set()
 
     def _insert_events(
         self, stored_events: Sequence[StoredEvent], **kwargs: Any
@@ -142,6 +155,8 @@ class InMemoryRecorder(POPOApplicationRecorder):
                 (idempotency.tenant_id, idempotency.key) in self._answers
             ):
                 raise IntegrityError(IDEMPOTENCY_CONSTRAINT)
+            if any(claim in self._claims for claim in side.claims):
+                raise IntegrityError(CLAIMS_CONSTRAINT)
             ids = super()._insert_events(stored_events, **kwargs)
             if ids and idempotency is not None:
                 aggregate_id, version = primary(stored_events)
@@ -156,6 +171,7 @@ class InMemoryRecorder(POPOApplicationRecorder):
                 )
             if ids:
                 self._index.extend(e for e in side.index if e not in self._index)
+                self._claims.update(side.claims)
             return ids
 
     def recorded_answer(self, tenant_id: str, key: str) -> RecordedAnswer | None:

@@ -449,6 +449,32 @@ def test_one_audit_supports_one_certificate(service, store):
     assert store.head() == head
 
 
+class RacingStore:
+    """The event store as a command sees it when another command issued on
+    the same audit after this one read the index: the index looks empty."""
+
+    def __init__(self, store):
+        self._store = store
+
+    def __getattr__(self, name):
+        return getattr(self._store, name)
+
+    def find(self, *args):
+        return []
+
+
+def test_two_racing_issues_on_one_audit_make_one_certificate(store, numbers):
+    audit = saved(store, granted_audit())
+    racing = CertificateService(RacingStore(store), numbers)
+    racing.issue(ctx(), issue_of(audit))
+    head = store.head()
+    assert (
+        refused_rule(lambda: racing.issue(ctx(), issue_of(audit)))
+        == "certificate.audit_already_certified"
+    )
+    assert store.head() == head
+
+
 def test_an_audit_that_supports_a_revision_supports_no_other_certificate(
     service, store, issued, renewal_audit
 ):
