@@ -32,36 +32,50 @@ post pm programme_manager "/standard-templates/$TPL/clauses" \
   '{"clause_id": "8.5", "title": "Production", "text": "Control of production", "parent_id": "8"}' >/dev/null
 post pm programme_manager "/standard-templates/$TPL/publish" >/dev/null
 
-# 3. Plan the stage 1 audit, assign the team, run it.
-AUDIT=$(post pm programme_manager /audits "{
-  \"organization_id\": \"$ORG\", \"site_ids\": [\"$SITE\"],
-  \"standard_template_id\": \"$TPL\", \"standard_version\": 1,
-  \"audit_type\": \"stage_1\", \"planned_start\": \"2026-12-01\",
-  \"planned_end\": \"2026-12-02\", \"scope_statement\": \"Design and manufacture of valves\"}" | field id)
-post pm programme_manager "/audits/$AUDIT/assign-team" \
-  '{"lead_auditor": "lena", "auditors": ["omar"]}' >/dev/null
-post lena auditor "/audits/$AUDIT/start" >/dev/null
-post lena auditor "/audits/$AUDIT/assess" '{"clause_id": "8.5", "result": "conforming"}' >/dev/null
+# 3. An audit of each stage: planned, team assigned, started, clause assessed.
+plan_and_start() { # plan_and_start TYPE START END: prints the audit id
+  local audit
+  audit=$(post pm programme_manager /audits "{
+    \"organization_id\": \"$ORG\", \"site_ids\": [\"$SITE\"],
+    \"standard_template_id\": \"$TPL\", \"standard_version\": 1,
+    \"audit_type\": \"$1\", \"planned_start\": \"$2\",
+    \"planned_end\": \"$3\", \"scope_statement\": \"Design and manufacture of valves\"}" | field id)
+  post pm programme_manager "/audits/$audit/assign-team" \
+    '{"lead_auditor": "lena", "auditors": ["omar"]}' >/dev/null
+  post lena auditor "/audits/$audit/start" >/dev/null
+  post lena auditor "/audits/$audit/assess" '{"clause_id": "8.5", "result": "conforming"}' >/dev/null
+  echo "$audit"
+}
+# Technical review by someone outside the team, then the decision by another.
+review_and_decide() { # review_and_decide AUDIT SUMMARY REASONS
+  post lena auditor "/audits/$1/report" "{\"summary\": \"$2\"}" >/dev/null
+  post lena auditor "/audits/$1/submit" '{"technical_reviewer": "rita"}' >/dev/null
+  post rita technical_reviewer "/audits/$1/approve-review" >/dev/null
+  post dan decision_maker "/audits/$1/decide" \
+    "{\"outcome\": \"grant\", \"reasons\": \"$3\"}" >/dev/null
+}
 
-# 4. A minor nonconformity: the client responds, the lead auditor accepts.
-FINDING=$(post lena auditor "/audits/$AUDIT/findings" '{
+# 4. Stage 1, with a minor nonconformity: the client responds, the lead
+#    auditor accepts the plan; stage 1 is decided and closed.
+STAGE1=$(plan_and_start stage_1 2026-12-01 2026-12-02)
+FINDING=$(post lena auditor "/audits/$STAGE1/findings" '{
   "clause_id": "8.5", "grade": "minor_nonconformity",
   "description": "Calibration record missing for torque wrench TW-7",
   "objective_evidence": "Record TW-7 absent from the calibration log"}' | field finding_id)
-post lena auditor "/audits/$AUDIT/report" '{"summary": "Stage 1 readiness confirmed"}' >/dev/null
-post karin client_admin "/audits/$AUDIT/findings/$FINDING/respond" '{
+post karin client_admin "/audits/$STAGE1/findings/$FINDING/respond" '{
   "root_cause": "Tool added after the last calibration round",
   "correction": "TW-7 calibrated", "corrective_action": "New tools enter the log on receipt",
   "due_date": "2027-01-31"}' >/dev/null
-post lena auditor "/audits/$AUDIT/findings/$FINDING/accept-response" >/dev/null
+post lena auditor "/audits/$STAGE1/findings/$FINDING/accept-response" >/dev/null
+review_and_decide "$STAGE1" "Stage 1 readiness confirmed" "Ready for stage 2; one minor with an accepted plan"
+post lena auditor "/audits/$STAGE1/close" >/dev/null
 
-# 5. Technical review by someone outside the team, then the decision by another.
-post lena auditor "/audits/$AUDIT/submit" '{"technical_reviewer": "rita"}' >/dev/null
-post rita technical_reviewer "/audits/$AUDIT/approve-review" >/dev/null
-post dan decision_maker "/audits/$AUDIT/decide" \
-  '{"outcome": "grant", "reasons": "Requirements met; one minor with an accepted plan"}' >/dev/null
+# 5. Stage 2 (it needs the closed stage 1): clean, reviewed, granted.
+AUDIT=$(plan_and_start stage_2 2027-01-10 2027-01-12)
+review_and_decide "$AUDIT" "Stage 2: requirements met" "Requirements of ISO 9001 met"
 
-# 6. Issue the certificate (its number and one-time verification code come back).
+# 6. Issue the certificate on the stage 2 grant (its number and one-time
+#    verification code come back), then close the audit.
 CERT=$(post dan decision_maker /certificates "{
   \"audit_id\": \"$AUDIT\",
   \"site_scopes\": [{\"site_id\": \"$SITE\", \"scope\": \"Design and manufacture of valves\"}],

@@ -19,9 +19,15 @@ from datetime import date
 from uuid import UUID
 
 from domain.audit import Audit
-from domain.audit_values import DecisionOutcome, finding_ids
+from domain.audit_values import AuditType, DecisionOutcome, finding_ids
 from domain.certificate_values import CertificateState
 from domain.errors import InvalidValueError, RuleViolationError
+
+
+FIRST_ISSUE_TYPES = frozenset({AuditType.STAGE_2})
+"""A first certificate rests on a stage 2 audit (stage 1 only readies it)."""
+REVISION_TYPES = frozenset({AuditType.RECERTIFICATION, AuditType.SPECIAL})
+"""A renewal rests on a recertification audit, a scope change on a special one."""
 
 
 @dataclass(frozen=True)
@@ -44,11 +50,16 @@ class CertificationBasis:
     decision_date: date
 
 
-def certification_basis(audit: Audit, site_ids: Iterable[UUID]) -> CertificationBasis:
+def certification_basis(
+    audit: Audit,
+    site_ids: Iterable[UUID],
+    types: frozenset[AuditType] = FIRST_ISSUE_TYPES,
+) -> CertificationBasis:
     """The basis for certifying ``site_ids`` on ``audit``'s grant decision.
 
     Raises:
-        RuleViolationError: ``certificate.no_grant_decision`` (no decision
+        RuleViolationError: ``certificate.audit_type_not_certifying`` (the
+            audit's type is not one of ``types``), ``certificate.no_grant_decision`` (no decision
             recorded, or a refusal), ``certificate.open_major_nonconformity``
             (a major nonconformity not verified effective, closed or
             dismissed) or ``certificate.minor_without_accepted_plan`` (a
@@ -56,6 +67,12 @@ def certification_basis(audit: Audit, site_ids: Iterable[UUID]) -> Certification
         InvalidValueError: ``site_scopes`` names a site the audit did not
             cover.
     """
+    if audit.audit_type not in types:
+        raise RuleViolationError(
+            "certificate.audit_type_not_certifying",
+            f"audit {audit.id} is a {audit.audit_type.value} audit; this "
+            f"certificate must rest on a {' or '.join(sorted(types))} audit",
+        )
     decision = audit.decision
     if decision is None or decision.outcome is not DecisionOutcome.GRANT:
         outcome = "no decision" if decision is None else decision.outcome.value
@@ -97,7 +114,8 @@ def revision_basis(
 ) -> CertificationBasis:
     """The basis for a new revision of ``previous`` on ``audit``'s grant.
 
-    The same checks as :func:`certification_basis`, and the audit must be of
+    The same checks as :func:`certification_basis` (on a recertification or
+    special audit), and the audit must be of
     the organization and standard that ``previous`` certifies (a revision
     keeps both).
 
@@ -106,7 +124,7 @@ def revision_basis(
         InvalidValueError: as for :func:`certification_basis`, or
             ``audit_id`` names an audit of another organization or standard.
     """
-    basis = certification_basis(audit, site_ids)
+    basis = certification_basis(audit, site_ids, REVISION_TYPES)
     if (basis.organization_id, basis.standard_name) != (
         previous.organization_id,
         previous.standard_name,

@@ -368,11 +368,18 @@ def test_a_suspended_certificate_is_revised_only_once_reinstated(
 
 
 def test_revise_checks_the_audit_as_issue_does(service, store, issued):
-    refusal = saved(store, decided(started_audit(), outcome="refuse"))
+    refusal = saved(
+        store, decided(started_audit(audit_type="recertification"), outcome="refuse")
+    )
     assert refused_rule(
         lambda: service.revise(ctx(today=RENEWED), revise_of(issued.id, refusal))
     ) == ("certificate.no_grant_decision")
-    elsewhere = saved(store, granted_audit(organization_id=uuid4(), on=RENEWED))
+    elsewhere = saved(
+        store,
+        granted_audit(
+            organization_id=uuid4(), on=RENEWED, audit_type="recertification"
+        ),
+    )
     with pytest.raises(InvalidValueError) as raised:
         service.revise(ctx(today=RENEWED), revise_of(issued.id, elsewhere))
     assert raised.value.field == "audit_id"
@@ -478,11 +485,11 @@ def test_two_racing_issues_on_one_audit_make_one_certificate(store, numbers):
 def test_an_audit_that_supports_a_revision_supports_no_other_certificate(
     service, store, issued, renewal_audit
 ):
-    service.revise(ctx(today=RENEWED), revise_of(issued.id, renewal_audit))
+    renewed = service.revise(ctx(today=RENEWED), revise_of(issued.id, renewal_audit))
     head = store.head()
-    command = issue_of(renewal_audit, effective=RENEWED, expiry=date(2029, 6, 1))
+    command = revise_of(renewed.id, renewal_audit)
     assert (
-        refused_rule(lambda: service.issue(ctx(today=RENEWED), command))
+        refused_rule(lambda: service.revise(ctx(today=RENEWED), command))
         == "certificate.audit_already_certified"
     )
     assert store.head() == head

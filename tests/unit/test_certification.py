@@ -187,8 +187,8 @@ def test_a_revision_rests_on_an_audit_of_the_same_organization_and_standard():
     assert revision_basis(renewal, previous, [SITE_A]).audit_id == renewal.id
 
     for other in (
-        granted_audit(organization_id=uuid4()),
-        granted_audit(standard_name="ISO 14001"),
+        granted_audit(organization_id=uuid4(), audit_type="recertification"),
+        granted_audit(standard_name="ISO 14001", audit_type="special"),
     ):
         with pytest.raises(InvalidValueError) as raised:
             revision_basis(other, previous, [SITE_A])
@@ -197,7 +197,26 @@ def test_a_revision_rests_on_an_audit_of_the_same_organization_and_standard():
 
 def test_a_revision_makes_the_same_checks_as_an_issue():
     previous = certificate_on(granted_audit())
-    refused = decided(started_audit(), outcome="refuse")
+    refused = decided(started_audit(audit_type="recertification"), outcome="refuse")
     assert rule_of(lambda: revision_basis(refused, previous, [SITE_A])) == (
         "certificate.no_grant_decision"
+    )
+
+
+@pytest.mark.parametrize(
+    "audit_type", ["stage_1", "surveillance", "recertification", "special"]
+)
+def test_a_first_certificate_rests_on_a_stage_2_audit(audit_type):
+    audit = granted_audit(audit_type=audit_type)
+    assert rule_of(lambda: certification_basis(audit, [SITE_A])) == (
+        "certificate.audit_type_not_certifying"
+    )
+
+
+@pytest.mark.parametrize("audit_type", ["stage_1", "stage_2", "surveillance"])
+def test_a_revision_rests_on_a_recertification_or_special_audit(audit_type):
+    previous = certificate_on(granted_audit())
+    audit = granted_audit(audit_type=audit_type)
+    assert rule_of(lambda: revision_basis(audit, previous, [SITE_A])) == (
+        "certificate.audit_type_not_certifying"
     )
