@@ -34,6 +34,19 @@ class Column:
     nullable: bool = True
 
 
+def columns(spec: str) -> tuple[Column, ...]:
+    """Columns from ``"name type, ..."``; a type ending in ``?`` is nullable.
+
+    ``columns("id uuid, note text?")`` declares ``id`` NOT NULL and ``note``
+    nullable.
+    """
+    declared = []
+    for part in spec.split(","):
+        name, kind = part.split(maxsplit=1)
+        declared.append(Column(name, kind.rstrip("?"), nullable=kind.endswith("?")))
+    return tuple(declared)
+
+
 @dataclass(frozen=True)
 class Table:
     """One read-model table.
