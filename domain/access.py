@@ -31,6 +31,8 @@ class Permission(StrEnum):
     CERTIFICATE_MANAGE = "certificate:manage"
     CERTIFICATE_READ = "certificate:read"
     EVIDENCE_UPLOAD = "evidence:upload"
+    TENANT_SETTINGS_MANAGE = "tenant_settings:manage"
+    TENANT_SETTINGS_READ = "tenant_settings:read"
 
 
 _MANAGERS = frozenset({Role.TENANT_ADMIN, Role.PROGRAMME_MANAGER})
@@ -56,6 +58,8 @@ PERMISSIONS: dict[Permission, frozenset[Role]] = {
     Permission.CERTIFICATE_MANAGE: _MANAGERS | _DECIDERS,
     Permission.CERTIFICATE_READ: _TENANT_READERS,
     Permission.EVIDENCE_UPLOAD: _AUDITORS | _CLIENTS,
+    Permission.TENANT_SETTINGS_MANAGE: frozenset({Role.TENANT_ADMIN}),
+    Permission.TENANT_SETTINGS_READ: _TENANT_READERS,
 }
 
 

@@ -23,7 +23,6 @@ from domain.audit_values import AuditType, DecisionOutcome, finding_ids
 from domain.certificate_values import CertificateState
 from domain.errors import InvalidValueError, RuleViolationError
 
-
 FIRST_ISSUE_TYPES = frozenset({AuditType.STAGE_2})
 """A first certificate rests on a stage 2 audit (stage 1 only readies it)."""
 REVISION_TYPES = frozenset({AuditType.RECERTIFICATION, AuditType.SPECIAL})
@@ -59,8 +58,9 @@ def certification_basis(
 
     Raises:
         RuleViolationError: ``certificate.audit_type_not_certifying`` (the
-            audit's type is not one of ``types``), ``certificate.no_grant_decision`` (no decision
-            recorded, or a refusal), ``certificate.open_major_nonconformity``
+            audit's type is not one of ``types``),
+            ``certificate.no_grant_decision`` (no decision recorded, or a
+            refusal), ``certificate.open_major_nonconformity``
             (a major nonconformity not verified effective, closed or
             dismissed) or ``certificate.minor_without_accepted_plan`` (a
             minor nonconformity whose corrective-action plan is not accepted).

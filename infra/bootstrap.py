@@ -16,6 +16,7 @@ from commands.evidence import EvidenceService
 from commands.http.edge import Authenticator
 from commands.organizations import OrganizationService
 from commands.standard_templates import StandardTemplateService
+from commands.tenant_settings import TenantCalendar, TenantSettingsService
 from infra import kafka
 from infra.auth import DevelopmentHeaderAuthenticator, NoAuthenticator
 from infra.certificate_numbers import PostgresCertificateNumbers
@@ -49,6 +50,8 @@ class Services:
     audits: AuditService
     evidence: EvidenceService
     certificates: CertificateService
+    tenant_settings: TenantSettingsService
+    calendar: TenantCalendar
 
 
 @dataclass
@@ -118,6 +121,7 @@ def bootstrap(settings: Settings) -> Container:
     """Wire the application for ``settings``."""
     database = Database.from_settings(settings)
     event_store = LibraryEventStore(postgres_env(settings))
+    calendar = TenantCalendar(event_store)
     authenticator: Authenticator = (
         DevelopmentHeaderAuthenticator() if settings.dev_headers else NoAuthenticator()
     )
@@ -138,6 +142,8 @@ def bootstrap(settings: Settings) -> Container:
             certificates=CertificateService(
                 event_store, PostgresCertificateNumbers(database)
             ),
+            tenant_settings=TenantSettingsService(event_store, calendar),
+            calendar=calendar,
         ),
         organization_view=PostgresOrganizationView(database),
         progress=ProjectionProgress(database, settings.kafka_topic),

@@ -23,6 +23,7 @@ from domain.document_template import DocumentTemplate
 from domain.evidence import Evidence
 from domain.organization import Organization
 from domain.standard_template import StandardTemplate
+from domain.tenant_settings import TenantSettings
 from infra.public_events import INTERNAL_FIELDS, public_type
 
 AGGREGATES: tuple[type[Any], ...] = (
@@ -32,6 +33,7 @@ AGGREGATES: tuple[type[Any], ...] = (
     Audit,
     Certificate,
     Evidence,
+    TenantSettings,
 )
 """Every aggregate whose events are published on the topic."""
 

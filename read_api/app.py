@@ -10,6 +10,7 @@ from commands.http import document_templates as document_template_commands
 from commands.http import evidence as evidence_commands
 from commands.http import organizations as organization_commands
 from commands.http import standard_templates as standard_template_commands
+from commands.http import tenant_settings as tenant_setting_commands
 from infra.bootstrap import Container
 from read_api import health
 from read_api import organizations as organization_queries
@@ -29,6 +30,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     audit_commands.router,
     certificate_commands.router,
     evidence_commands.router,
+    tenant_setting_commands.router,
     organization_queries.router,
     health.router,
 )

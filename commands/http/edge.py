@@ -8,17 +8,21 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Coroutine, Mapping
+from datetime import date
 from operator import attrgetter
 from typing import Annotated, Any, Protocol
 
 from fastapi import Depends, Header, Request, Response
+from starlette.concurrency import run_in_threadpool
 
 from commands.context import Accepted, CommandContext
 from commands.errors import CommandError
 from commands.http.schemas import CommandAccepted
 from commands.ports import Idempotency
+from commands.tenant_settings import TenantCalendar
 from domain.access import Permission, authorize
 from domain.principal import Principal
+from domain.tenant_settings import today_in
 
 
 class NotAuthenticatedError(CommandError):
@@ -79,6 +83,15 @@ IdempotencyKey = Annotated[
 RequestId = Annotated[str, Depends(request_id)]
 
 
+async def tenant_today(request: Request, tenant_id: str) -> date:
+    """Today in the tenant's time zone (read in a worker thread on a miss)."""
+    calendar: TenantCalendar = request.app.state.services.calendar
+    zone = calendar.cached_zone(tenant_id)
+    if zone is None:
+        zone = await run_in_threadpool(calendar.time_zone, tenant_id)
+    return today_in(zone)
+
+
 def requires(permission: Permission) -> Callable[[Principal], Principal]:
     """Dependency declaring and checking the permission a route needs."""
 
@@ -114,7 +127,10 @@ def context_for(
             ).hexdigest()
             idempotency = Idempotency(principal.tenant_id, idempotency_key, digest)
         return CommandContext(
-            principal=principal, correlation_id=rid, idempotency=idempotency
+            principal=principal,
+            correlation_id=rid,
+            today=await tenant_today(request, principal.tenant_id),
+            idempotency=idempotency,
         )
 
     build.required_permission = permission  # type: ignore[attr-defined]

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime, timedelta
+from uuid import UUID
 
+from domain.audit import Audit
 from tests.e2e.conftest import as_user
 
 PROBLEM = "application/problem+json"
@@ -183,3 +185,43 @@ def test_an_auditor_cannot_record_the_decision(http):
     )
     assert refused.json()["code"] == "forbidden"
     assert refused.json()["permission"] == "audit:decide"
+
+
+def test_commands_date_in_the_tenants_time_zone(http, container):
+    """Whatever the hour, one of two zones 25 hours apart has another date
+    than UTC now: the audit's start date must be that zone's date."""
+    people = Tenant()
+    now = datetime.now(UTC)
+    zone, offset = (
+        ("Pacific/Kiritimati", 14) if now.hour >= 10 else ("Pacific/Pago_Pago", -11)
+    )
+    expected = (now + timedelta(hours=offset)).date()
+    assert expected != now.date()
+
+    refused = http.post(
+        "/tenant/settings/time-zone", json={"time_zone": zone}, headers=people.lead
+    )
+    assert refused.status_code == 403, refused.text
+    bad = http.post(
+        "/tenant/settings/time-zone",
+        json={"time_zone": "Mars/Olympus"},
+        headers=people.admin,
+    )
+    assert bad.status_code == 422, bad.text
+    assert bad.json()["errors"][0]["field"] == "time_zone"
+    before = http.get("/tenant/settings", headers=people.lead).json()
+    assert (before["time_zone"], before["version"]) == ("UTC", 0)
+
+    set_zone = http.post(
+        "/tenant/settings/time-zone", json={"time_zone": zone}, headers=people.admin
+    )
+    assert set_zone.status_code == 200, set_zone.text
+    shown = http.get("/tenant/settings", headers=people.lead)
+    assert shown.headers["etag"] == '"1"'
+    assert shown.json()["time_zone"] == zone
+    assert shown.json()["today"] == expected.isoformat()
+
+    audit = planned_audit(http, people)
+    started(audit, people)
+    stored = container.event_store.load(Audit, UUID(audit.url.rsplit("/", 1)[1]))
+    assert stored.started_on == expected

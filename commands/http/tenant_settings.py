@@ -1,0 +1,84 @@
+"""Routes for the caller's tenant's settings (its calendar's time zone)."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Response
+from pydantic import BaseModel, ConfigDict, Field
+
+from commands.context import CommandContext
+from commands.http.edge import (
+    IfMatch,
+    answer,
+    context_for,
+    expected_version,
+    service_of,
+)
+from commands.http.schemas import CommandAccepted
+from commands.tenant_settings import SetTimeZone, TenantSettingsService
+from domain.access import Permission
+
+router = APIRouter(prefix="/tenant/settings", tags=["tenant settings"])
+
+
+class TimeZoneSet(BaseModel):
+    """Body of ``POST /tenant/settings/time-zone``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    time_zone: str = Field(
+        min_length=1,
+        max_length=64,
+        description="IANA time zone; calendar dates of commands are taken in it",
+        examples=["Europe/Berlin"],
+    )
+
+
+class TenantSettingsPublic(BaseModel):
+    """The caller's tenant's settings."""
+
+    tenant_id: str
+    time_zone: str = Field(examples=["Europe/Berlin"])
+    today: date = Field(description="Today's date in the tenant's time zone")
+    version: int = Field(description="0 until the settings are first set")
+
+
+Service = Annotated[TenantSettingsService, Depends(service_of("tenant_settings"))]
+Admin = Annotated[
+    CommandContext, Depends(context_for(Permission.TENANT_SETTINGS_MANAGE))
+]
+Reader = Annotated[
+    CommandContext, Depends(context_for(Permission.TENANT_SETTINGS_READ))
+]
+
+
+@router.get("", response_model=TenantSettingsPublic)
+def show_settings(
+    ctx: Reader, svc: Service, response: Response
+) -> TenantSettingsPublic:
+    """The tenant's settings; UTC until a time zone is set."""
+    view = svc.show(ctx)
+    if view.version:
+        response.headers["ETag"] = f'"{view.version}"'
+    return TenantSettingsPublic(
+        tenant_id=view.tenant_id,
+        time_zone=view.time_zone,
+        today=ctx.today,
+        version=view.version,
+    )
+
+
+@router.post("/time-zone", response_model=CommandAccepted)
+def set_time_zone(
+    body: TimeZoneSet,
+    ctx: Admin,
+    svc: Service,
+    response: Response,
+    if_match: IfMatch = None,
+) -> CommandAccepted:
+    """Date the tenant's commands (audit start, decisions, issue dates,
+    suspensions) in this time zone from now on."""
+    command = SetTimeZone(body.time_zone, expected_version(if_match))
+    return answer(svc.set_time_zone(ctx, command), response)
