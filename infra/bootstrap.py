@@ -5,9 +5,11 @@ Nothing connects at import time; pools open on first use.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from functools import partial
-from typing import Any
+
+from kafka.errors import KafkaError
 
 from commands.audits import AuditService
 from commands.certificates import CertificateService
@@ -20,24 +22,23 @@ from commands.tenant_settings import TenantCalendar, TenantSettingsService
 from infra import kafka
 from infra.auth import DevelopmentHeaderAuthenticator, NoAuthenticator
 from infra.certificate_numbers import PostgresCertificateNumbers
+from infra.errors import DependencyUnavailableError
 from infra.eventstore import LibraryEventStore, postgres_env
 from infra.files import LocalFileStore
 from infra.health import HealthCheck
-from infra.postgres.certificate_expiry import (
-    PostgresDueCertificates,
-    PostgresExpiryStore,
-)
-from infra.postgres.organizations import (
-    PostgresOrganizationStore,
-    PostgresOrganizationView,
-)
+from infra.postgres.certificate_expiry import PostgresDueCertificates
+from infra.postgres.organizations import PostgresOrganizationView
 from infra.postgres.pool import Database
 from infra.postgres.progress import ProjectionProgress
+from infra.postgres.projection_status import ProjectionStatus, projection_status
+from infra.projections_registry import PROCESSOR_MODELS, READ_MODELS, all_projections
 from infra.projector import ProjectionRunner
+from infra.rebuild import Rebuilder
 from infra.relay import Relay
 from infra.settings import Settings
-from projections.certificate_expiry import CertificateExpiryProjection
-from projections.organizations import OrganizationProjection
+from projections.ports import TableProjection
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -77,34 +78,79 @@ class Container:
             topic=topic,
         )
 
-    def projectors(
-        self, topic: str | None = None, group_prefix: str | None = None
-    ) -> list[ProjectionRunner[Any]]:
-        """One runner per projection, on ``topic`` (default: the events topic)."""
-        name = topic or self.settings.kafka_topic
-        projection = OrganizationProjection()
-        runner = ProjectionRunner(
-            projection,
-            PostgresOrganizationStore,
-            self.database,
-            lambda group: kafka.consumer(self.settings, group, name),
-            name,
-            group=f"{group_prefix}.{projection.name}" if group_prefix else None,
-        )
-        return [runner]
-
-    def expiry_runner(
-        self, topic: str | None = None, group: str | None = None
-    ) -> ProjectionRunner[Any]:
-        """The expiry processor's own projection, on its own consumer group."""
+    def runner(
+        self,
+        projection: TableProjection,
+        topic: str | None = None,
+        group: str | None = None,
+    ) -> ProjectionRunner:
+        """A runner of ``projection`` on ``topic`` (default: the events topic)
+        in ``group`` (default: the projection's own consumer group)."""
         name = topic or self.settings.kafka_topic
         return ProjectionRunner(
-            CertificateExpiryProjection(),
-            PostgresExpiryStore,
+            projection,
             self.database,
             lambda group_id: kafka.consumer(self.settings, group_id, name),
             name,
             group=group,
+        )
+
+    def projectors(
+        self, topic: str | None = None, group_prefix: str | None = None
+    ) -> list[ProjectionRunner]:
+        """One runner per read model of the registry."""
+        return [
+            self.runner(
+                projection,
+                topic,
+                f"{group_prefix}.{projection.name}" if group_prefix else None,
+            )
+            for projection in READ_MODELS
+        ]
+
+    def expiry_runner(
+        self, topic: str | None = None, group: str | None = None
+    ) -> ProjectionRunner:
+        """The expiry processor's own projection, on its own consumer group."""
+        (expiry,) = PROCESSOR_MODELS
+        return self.runner(expiry, topic, group)
+
+    def topic_partitions(self, topic: str | None = None) -> list[int]:
+        """Partitions of ``topic`` as Kafka describes it (the configured count
+        if Kafka cannot be asked)."""
+        name = topic or self.settings.kafka_topic
+        configured = list(range(self.settings.kafka_partitions))
+        try:
+            consumer = kafka.consumer(self.settings, "assurehub.metadata", name)
+            try:
+                found = consumer.partitions_for_topic(name)
+            finally:
+                consumer.close(autocommit=False)
+        except (DependencyUnavailableError, KafkaError) as e:
+            log.warning("partitions not described", extra={"error": str(e)})
+            return configured
+        return sorted(found) if found else configured
+
+    def rebuilder(self, topic: str | None = None, ask_kafka: bool = True) -> Rebuilder:
+        """Rebuilds projections from the event store (tracking on ``topic``,
+        whose partitions Kafka describes unless ``ask_kafka`` is false)."""
+        name = topic or self.settings.kafka_topic
+        configured = list(range(self.settings.kafka_partitions))
+        return Rebuilder(
+            self.database,
+            self.event_store,
+            self.settings.event_source,
+            name,
+            (lambda: self.topic_partitions(name)) if ask_kafka else lambda: configured,
+        )
+
+    def projection_status(self, topic: str | None = None) -> list[ProjectionStatus]:
+        """Progress, lag, dead letters and shape of every registered projection."""
+        return projection_status(
+            self.database,
+            self.event_store,
+            topic or self.settings.kafka_topic,
+            all_projections(),
         )
 
     def due_certificates(self) -> PostgresDueCertificates:

@@ -3,20 +3,28 @@
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import subprocess
 import sys
+import time
 from pathlib import Path
+from typing import Any
 
 import uvicorn
 
 from infra import kafka
+from infra.bootstrap import Container, bootstrap
 from infra.errors import DependencyUnavailableError
 from infra.event_schemas import write_all
 from infra.heartbeat import STALE_AFTER_SECONDS, Heartbeat
 from infra.logs import configure_logging
+from infra.postgres.dead_letters import ReplayRefusedError, replay
 from infra.postgres.migrations import migrate
-from infra.postgres.pool import Database
+from infra.postgres.projection_schemas import ShapeMismatchError, ensure_schemas
+from infra.postgres.projection_status import ProjectionStatus
+from infra.projections_registry import UnknownProjectionError, all_projections, by_name
+from infra.rebuild import RebuildError
 from infra.settings import Settings, load_settings
 from processors.supervisor import supervise
 from processors.workers import run_processors, run_projectors, run_relay
@@ -42,26 +50,149 @@ def _parser() -> argparse.ArgumentParser:
     h.add_argument("worker", choices=list(HEALTH_PREFIXES))
     s = sub.add_parser("services", help="local Postgres, Kafka and Redis under var/")
     s.add_argument("action", choices=["up", "down", "status", "env"])
+    _projection_parsers(sub)
     return parser
+
+
+def _projection_parsers(sub: Any) -> None:
+    p = sub.add_parser("projections", help="status, rebuild and replay of read models")
+    verbs = p.add_subparsers(dest="verb", required=True)
+    st = verbs.add_parser("status", help="progress, lag, dead letters, shape")
+    st.add_argument("--json", action="store_true", help="one JSON document")
+    rb = verbs.add_parser("rebuild", help="rebuild from the event store, online")
+    which = rb.add_mutually_exclusive_group(required=True)
+    which.add_argument("name", nargs="?", help="projection to rebuild")
+    which.add_argument("--all", action="store_true", help="every projection")
+    rp = verbs.add_parser("replay", help="apply parked (dead-lettered) events")
+    rp.add_argument("name", help="projection whose parked events to replay")
+    one = rp.add_mutually_exclusive_group()
+    one.add_argument("--all", action="store_true", help="every parked event (default)")
+    one.add_argument("--event", metavar="ID", help="only this event")
 
 
 def _migrate(skip_kafka: bool) -> int:
     settings = load_settings()
-    database = Database.from_settings(settings)
+    container = bootstrap(settings)
     try:
-        applied = migrate(settings, database)
+        applied = migrate(settings, container.database)
+        print(f"database: {len(applied)} migration(s) applied")
+        if not skip_kafka:
+            try:
+                created = kafka.ensure_topic(settings)
+            except DependencyUnavailableError as e:
+                print(f"kafka: topic not created: {e.detail}", file=sys.stderr)
+                return 1
+            state = "created" if created else "present"
+            print(f"kafka: topic {settings.kafka_topic} {state}")
+        return prepare_projections(container, ask_kafka=not skip_kafka)
     finally:
-        database.close()
-    print(f"database: {len(applied)} migration(s) applied")
-    if skip_kafka:
-        return 0
-    try:
-        created = kafka.ensure_topic(settings)
-    except DependencyUnavailableError as e:
-        print(f"kafka: topic not created: {e.detail}", file=sys.stderr)
-        return 1
-    print(f"kafka: topic {settings.kafka_topic} {'created' if created else 'present'}")
+        container.close()
+
+
+class ProgressBar:
+    """``label: done/total events (pct) rate ev/s ETA`` on one stderr line."""
+
+    def __init__(self, label: str) -> None:
+        self._label = label
+        self._started = time.monotonic()
+
+    def __call__(self, done: int, total: int) -> None:
+        elapsed = time.monotonic() - self._started
+        rate = done / elapsed if elapsed > 0 else 0.0
+        eta = (total - done) / rate if rate > 0 else 0.0
+        share = 100.0 * done / total if total else 100.0
+        sys.stderr.write(
+            f"\r{self._label}: {done}/{total} events ({share:5.1f}%)"
+            f" {rate:,.0f} ev/s ETA {eta:,.0f} s   "
+        )
+        sys.stderr.flush()
+
+    def close(self) -> None:
+        sys.stderr.write("\n")
+
+
+def _rebuild(container: Container, names: list[str], ask_kafka: bool = True) -> int:
+    rebuilder = container.rebuilder(ask_kafka=ask_kafka)
+    for name in names:
+        bar = ProgressBar(f"rebuild {name}")
+        try:
+            result = rebuilder.rebuild(by_name(name), bar)
+        except RebuildError as e:
+            bar.close()
+            print(f"{name}: not rebuilt: {e}", file=sys.stderr)
+            return 1
+        bar.close()
+        print(
+            f"{name}: rebuilt from {result.events} events up to position"
+            f" {result.built_up_to} in {result.seconds:.1f} s"
+            f" ({result.parked} parked)"
+        )
     return 0
+
+
+def prepare_projections(container: Container, ask_kafka: bool = True) -> int:
+    """Create missing projection schemas; build those the store has events
+    for; say which need a rebuild because their shape changed."""
+    empty = container.event_store.head() == 0
+    states = ensure_schemas(container.database, all_projections(), empty)
+    for state in states:
+        if state.state == "changed":
+            print(
+                f"projection {state.projection}: its tables have another shape;"
+                f" run `assurehub projections rebuild {state.projection}`"
+            )
+        elif state.state != "missing":
+            print(f"projection {state.projection}: {state.state}")
+    missing = [s.projection for s in states if s.state == "missing"]
+    return _rebuild(container, missing, ask_kafka) if missing else 0
+
+
+def _print_status(statuses: list[ProjectionStatus]) -> None:
+    print(
+        f"{'projection':<24} {'head':>9} {'reached':>9} {'lag':>7} {'lag s':>8}"
+        f" {'parked':>6} {'halted':>6}  shape"
+    )
+    for s in statuses:
+        shape = "REBUILD NEEDED" if s.needs_rebuild else "ok"
+        print(
+            f"{s.projection:<24} {s.head:>9} {s.reached:>9} {s.lag_events:>7}"
+            f" {s.lag_seconds:>8.1f} {s.parked:>6} {s.halted:>6}  {shape}"
+        )
+        parts = " ".join(f"{p}={pos}" for p, pos in sorted(s.positions.items()))
+        print(f"{'':<24} partitions: {parts or 'none tracked'}")
+
+
+def _replay(container: Container, name: str, event_id: str | None) -> int:
+    result = replay(container.database, by_name(name), event_id)
+    print(
+        f"{name}: {len(result.applied)} applied, {len(result.failed)} failed,"
+        f" {len(result.waiting)} still waiting behind a failure"
+    )
+    for failed, error in result.failed.items():
+        print(f"  {failed}: {error}")
+    return 1 if result.failed else 0
+
+
+def projections_command(settings: Settings, args: argparse.Namespace) -> int:
+    """``assurehub projections status|rebuild|replay``."""
+    container = bootstrap(settings)
+    try:
+        if args.verb == "status":
+            statuses = container.projection_status()
+            if args.json:
+                print(json.dumps([s.as_json() for s in statuses], indent=2))
+            else:
+                _print_status(statuses)
+            return 0
+        if args.verb == "rebuild":
+            names = [p.name for p in all_projections()] if args.all else [args.name]
+            return _rebuild(container, names)
+        return _replay(container, args.name, args.event)
+    except (UnknownProjectionError, ReplayRefusedError, ShapeMismatchError) as e:
+        print(str(e), file=sys.stderr)
+        return 2
+    finally:
+        container.close()
 
 
 HEALTH_PREFIXES = {
@@ -102,6 +233,8 @@ def main(argv: list[str] | None = None) -> int:
         return _migrate(args.skip_kafka)
     if args.command == "health":
         return _worker_health(settings, args.worker)
+    if args.command == "projections":
+        return projections_command(settings, args)
     if args.command == "api":
         uvicorn.run(
             "read_api.asgi:app_factory",

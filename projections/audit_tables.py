@@ -9,10 +9,15 @@ Four tables, all keyed by tenant first (the ``audits`` projection's schema):
 - ``evidence``: uploaded files, by their own id.
 
 Scope filters: every row carries ``tenant_id``; audits, findings and evidence
-rows also carry ``organization_id`` (the client organization) and ``team``
-(actor ids of everyone now on the audit team, lead included), so "a client
-user sees their organization" and "an auditor sees their audits" are a
+rows also carry ``organization_id`` (the client organization), and findings
+and evidence their ``audit_id``, so "a client user sees their organization"
+and "an auditor sees their audits" (a principal's ``audit_ids``) are a
 ``WHERE`` away. Assessments are read only through their audit.
+
+Only ``audits`` holds the ``team`` (actor ids of everyone now on the audit
+team, lead included), for the audit list's ``auditor`` filter and the team
+view. Findings and evidence carry no copy of it: a copy would make each team
+change rewrite every finding and file of the audit.
 
 Organization names are not copied here: the query side joins the
 organizations read model. Copying them would make these rows depend on the
@@ -141,6 +146,9 @@ AUDITS = Table(
     key=("tenant_id", "id"),
     indexes=(
         ("tenant_id", "planned_start", "id"),
+        ("tenant_id", "planned_end", "id"),
+        ("tenant_id", "started_on", "id"),
+        ("tenant_id", "status", "id"),
         ("tenant_id", "status", "planned_start", "id"),
         ("tenant_id", "organization_id", "planned_start", "id"),
         ("tenant_id", "lead_auditor", "planned_start", "id"),
@@ -172,7 +180,6 @@ FINDINGS = Table(
         _col("id", "uuid", False),
         _col("audit_id", "uuid", False),
         _col("organization_id", "uuid", False),
-        _col("team", "text[]", False),
         _col("clause_id", _C, False),
         _col("grade", "text", False),
         _col("status", "text", False),
@@ -214,7 +221,6 @@ EVIDENCE = Table(
         _col("audit_id", "uuid", False),
         _col("finding_id", "uuid"),
         _col("organization_id", "uuid"),
-        _col("team", "text[]", False),
         _col("file_name", "text", False),
         _col("size", "bigint", False),
         _col("media_type", "text", False),
@@ -228,4 +234,4 @@ EVIDENCE = Table(
     indexes=(("tenant_id", "audit_id"), ("tenant_id", "finding_id")),
 )
 
-TABLES = (AUDITS, ASSESSMENTS, FINDINGS, EVIDENCE)
+TABLES: tuple[Table, ...] = (AUDITS, ASSESSMENTS, FINDINGS, EVIDENCE)

@@ -8,10 +8,15 @@ rules: audit work done after the report was drafted sends the audit back to
 decision to ``past_decisions``.
 
 Order: one audit's events arrive in order, so finding events read what they
-lack (organization, team) from the audit row. Evidence is another aggregate
-and may arrive before or after its audit: its row is keyed by its own id, and
-the copies of the audit's organization and team on it are filled by whichever
-of the two arrives second, so both orders end with the same rows.
+lack (the organization) from the audit row. Evidence is another aggregate and
+may arrive before or after its audit: its row is keyed by its own id, and the
+copy of the audit's organization on it is filled by whichever of the two
+arrives second, so both orders end with the same rows.
+
+The audit team is kept on the audit row only. Findings and evidence are
+scoped to an audit by ``audit_id``; a copy of the team on them would make
+every team change rewrite every finding and file of the audit (quadratic in
+an audit with many findings and team changes).
 
 Versions: ``audits.version`` is the audit's version after its latest event,
 the ETag of the audit and of every command on it (findings included).
@@ -181,11 +186,6 @@ def _team_assigned(step: _Step) -> Row:
     roles = _roles(lead, d["auditors"], d["technical_experts"], d["observers"])
     others = (*roles["auditors"], *roles["technical_experts"], *roles["observers"])
     team = sorted({*([lead] if lead else []), *others})
-    tenant_id = step.event.tenant_id
-    where = {"tenant_id": tenant_id, "audit_id": step.audit["id"]}
-    for table in (FINDINGS.name, EVIDENCE.name):
-        for row in step.store.find(table, where):
-            step.store.update(table, (tenant_id, row["id"]), {"team": team})
     return {"lead_auditor": lead, "team": team, "team_roles": roles}
 
 
@@ -273,7 +273,6 @@ def _finding_raised(step: _Step) -> Row:
         "id": UUID(d["finding_id"]),
         "audit_id": audit["id"],
         "organization_id": audit["organization_id"],
-        "team": list(audit["team"]),
         "clause_id": d["clause_id"],
         "grade": d["grade"],
         "status": status,
@@ -345,7 +344,6 @@ def _evidence_uploaded(event: EventEnvelope, store: Rows) -> None:
         "audit_id": audit_id,
         "finding_id": None if finding_id is None else UUID(finding_id),
         "organization_id": None if audit is None else audit["organization_id"],
-        "team": [] if audit is None else list(audit["team"]),
         **{k: d[k] for k in ("file_name", "size", "media_type", "sha256")},
         "uploaded_by": event.actor_id,
         "uploaded_at": event.time,

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from typing import Protocol
 from uuid import UUID
 
 from projections.envelope import EventEnvelope
+from projections.rows import Column, Rows, Table
 
 _PREFIX = "assurehub.certificate."
 ISSUED = f"{_PREFIX}issued.v1"
@@ -26,28 +26,36 @@ class DueCertificate:
     expiry_date: date
 
 
-class ExpiryStore(Protocol):
-    """Write port of the expiry list, bound to the runner's transaction."""
-
-    def track(self, tenant_id: str, certificate_id: UUID, expiry_date: date) -> None:
-        """Remember a certificate in force and its expiry date."""
-        ...
-
-    def forget(self, tenant_id: str, certificate_id: UUID) -> None:
-        """Drop a certificate that is no longer in force."""
-        ...
+DUE = Table(
+    "certificates",
+    (
+        Column("tenant_id", "text", False),
+        Column("certificate_id", "uuid", False),
+        Column("expiry_date", "date", False),
+    ),
+    key=("tenant_id", "certificate_id"),
+    indexes=(("expiry_date",),),
+)
 
 
 class CertificateExpiryProjection:
     """Keeps the list of certificates in force with their expiry dates."""
 
     name = "certificate_expiry"
+    tables: tuple[Table, ...] = (DUE,)
 
-    def apply(self, event: EventEnvelope, store: ExpiryStore) -> None:
+    def apply(self, event: EventEnvelope, store: Rows) -> None:
         """Track issued certificates; forget ended ones."""
         certificate_id = UUID(event.subject)
         if event.type == ISSUED:
             expiry = date.fromisoformat(event.data["expiry_date"])
-            store.track(event.tenant_id, certificate_id, expiry)
+            store.insert(
+                DUE.name,
+                {
+                    "tenant_id": event.tenant_id,
+                    "certificate_id": certificate_id,
+                    "expiry_date": expiry,
+                },
+            )
         elif event.type in ENDED:
-            store.forget(event.tenant_id, certificate_id)
+            store.delete(DUE.name, (event.tenant_id, certificate_id))

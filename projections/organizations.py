@@ -9,6 +9,7 @@ from uuid import UUID
 
 from domain.principal import Principal
 from projections.envelope import EventEnvelope
+from projections.rows import Column, Rows, Table
 
 _PREFIX = "assurehub.organization."
 REGISTERED = f"{_PREFIX}registered.v2"
@@ -18,27 +19,6 @@ SITE_ADDED = f"{_PREFIX}site_added.v1"
 SITE_CHANGED = f"{_PREFIX}site_changed.v1"
 SITE_REMOVED = f"{_PREFIX}site_removed.v1"
 ARCHIVED = f"{_PREFIX}archived.v1"
-
-
-@dataclass(frozen=True)
-class Change:
-    """Where a change comes from: its aggregate, version, position and time."""
-
-    tenant_id: str
-    organization_id: UUID
-    version: int
-    position: int
-    at: datetime
-
-    @classmethod
-    def of(cls, event: EventEnvelope) -> Change:
-        return cls(
-            tenant_id=event.tenant_id,
-            organization_id=UUID(event.subject),
-            version=event.aggregate_version,
-            position=event.position,
-            at=event.time,
-        )
 
 
 @dataclass(frozen=True)
@@ -86,33 +66,6 @@ class OrganizationPage:
     next_cursor: str | None = None
 
 
-class OrganizationStore(Protocol):
-    """Write port of the organizations read model, bound to one transaction.
-
-    Every method applies its change only if the stored row is older than
-    ``change.version``, so a repeated event changes nothing.
-    """
-
-    def insert(
-        self, change: Change, name: str, country: str, registration_number: str | None
-    ) -> None:
-        """Create the organization's row."""
-        ...
-
-    def update(self, change: Change, fields: dict[str, str | bool | None]) -> bool:
-        """Set ``fields`` (name, country, registration_number, archived);
-        return whether the change was applied."""
-        ...
-
-    def put_site(self, change: Change, site: SiteRecord) -> None:
-        """Add the site, or replace it if it exists."""
-        ...
-
-    def remove_site(self, change: Change, site_id: UUID) -> None:
-        """Remove the site."""
-        ...
-
-
 class OrganizationView(Protocol):
     """Read port; every method needs the caller, so no query lacks a tenant."""
 
@@ -125,42 +78,129 @@ class OrganizationView(Protocol):
     ) -> OrganizationPage: ...
 
 
-def _site(data: dict[str, Any]) -> SiteRecord:
-    return SiteRecord(
-        id=UUID(data["site_id"]),
-        name=data["site_name"],
-        address=data["address"],
-        country=data["country"],
-    )
+def name_key(name: str) -> str:
+    """The sort and prefix-search key of a name (case-folded)."""
+    return name.casefold()
+
+
+ORGANIZATIONS = Table(
+    "organizations",
+    (
+        Column("tenant_id", "text", False),
+        Column("id", "uuid", False),
+        Column("name", "text", False),
+        Column("name_key", 'text COLLATE "C"', False),
+        Column("country", "text", False),
+        Column("registration_number", "text"),
+        Column("archived", "boolean", False),
+        Column("version", "integer", False),
+        Column("position", "bigint", False),
+        Column("registered_at", "timestamptz", False),
+        Column("updated_at", "timestamptz", False),
+    ),
+    key=("tenant_id", "id"),
+    indexes=(
+        ("tenant_id", "name_key", "id"),
+        ("tenant_id", "country", "name_key", "id"),
+    ),
+)
+SITES = Table(
+    "sites",
+    (
+        Column("tenant_id", "text", False),
+        Column("organization_id", "uuid", False),
+        Column("id", "uuid", False),
+        Column("name", "text", False),
+        Column("address", "text", False),
+        Column("country", "text", False),
+        Column("position", "bigint", False),
+    ),
+    key=("tenant_id", "organization_id", "id"),
+)
 
 
 class OrganizationProjection:
-    """Builds the organizations read model from organization events."""
+    """Builds the organizations read model from organization events.
+
+    Rows: one per organization, one per site (sites keep the position of the
+    event that added them, which orders them).
+    """
 
     name = "organizations"
+    tables: tuple[Table, ...] = (ORGANIZATIONS, SITES)
 
-    def apply(self, event: EventEnvelope, store: OrganizationStore) -> None:
+    def apply(self, event: EventEnvelope, store: Rows) -> None:
         """Apply one organization event; other types are ignored."""
         data: dict[str, Any] = event.data
-        change = Change.of(event)
         if event.type == REGISTERED:
-            store.insert(
-                change, data["name"], data["country"], data["registration_number"]
-            )
-        elif event.type == RENAMED:
-            store.update(change, {"name": data["name"]})
-        elif event.type == DETAILS_CHANGED:
-            store.update(
-                change,
-                {
-                    "country": data["country"],
-                    "registration_number": data["registration_number"],
-                },
-            )
-        elif event.type == ARCHIVED:
-            store.update(change, {"archived": True})
-        elif event.type in (SITE_ADDED, SITE_CHANGED):
-            if store.update(change, {}):
-                store.put_site(change, _site(data))
-        elif event.type == SITE_REMOVED and store.update(change, {}):
-            store.remove_site(change, UUID(data["site_id"]))
+            store.insert(ORGANIZATIONS.name, _registered(event))
+            return
+        changes = _changes(event.type, data)
+        if changes is None:
+            return
+        key = (event.tenant_id, UUID(event.subject))
+        stamp = {
+            "version": event.aggregate_version,
+            "position": event.position,
+            "updated_at": event.time,
+        }
+        if not store.update(ORGANIZATIONS.name, key, {**changes, **stamp}):
+            return  # its registration is not here: nothing to attach a site to
+        if event.type in (SITE_ADDED, SITE_CHANGED):
+            _put_site(store, event, data)
+        elif event.type == SITE_REMOVED:
+            store.delete(SITES.name, (*key, UUID(data["site_id"])))
+
+
+def _registered(event: EventEnvelope) -> dict[str, Any]:
+    data = event.data
+    return {
+        "tenant_id": event.tenant_id,
+        "id": UUID(event.subject),
+        "name": data["name"],
+        "name_key": name_key(data["name"]),
+        "country": data["country"],
+        "registration_number": data["registration_number"],
+        "archived": False,
+        "version": event.aggregate_version,
+        "position": event.position,
+        "registered_at": event.time,
+        "updated_at": event.time,
+    }
+
+
+def _changes(event_type: str, data: dict[str, Any]) -> dict[str, Any] | None:
+    """Columns of the organization row an event sets (``None``: not ours)."""
+    if event_type == RENAMED:
+        return {"name": data["name"], "name_key": name_key(data["name"])}
+    if event_type == DETAILS_CHANGED:
+        return {
+            "country": data["country"],
+            "registration_number": data["registration_number"],
+        }
+    if event_type == ARCHIVED:
+        return {"archived": True}
+    if event_type in (SITE_ADDED, SITE_CHANGED, SITE_REMOVED):
+        return {}
+    return None
+
+
+def _put_site(store: Rows, event: EventEnvelope, data: dict[str, Any]) -> None:
+    """Add the site, or change it in place (keeping its original position)."""
+    key = (event.tenant_id, UUID(event.subject), UUID(data["site_id"]))
+    fields = {
+        "name": data["site_name"],
+        "address": data["address"],
+        "country": data["country"],
+    }
+    if not store.update(SITES.name, key, fields):
+        store.insert(
+            SITES.name,
+            {
+                "tenant_id": key[0],
+                "organization_id": key[1],
+                "id": key[2],
+                **fields,
+                "position": event.position,
+            },
+        )

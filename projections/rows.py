@@ -15,7 +15,7 @@ columns. Every table's key starts with ``tenant_id``.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -123,12 +123,137 @@ class Rows(Protocol):
         ...
 
 
+Columns = tuple[str, ...]
+"""The column names of one :meth:`MemoryRows.find` index, sorted."""
+
+
+class _TableRows(dict[Key, Row]):
+    """One table's rows by key, and the indexes :meth:`MemoryRows.find` built.
+
+    An index maps the values of some columns (a tuple, in the order of its
+    sorted names) to the keys of the rows holding them. Setting or popping a
+    key keeps every index right, so code that writes this dict directly (the
+    rebuild's undo journal restores rows so) cannot leave one stale; other
+    dict mutators drop the indexes, which are rebuilt when next needed.
+    :class:`MemoryRows` itself wraps in-place changes of a row in
+    :meth:`unindex`/:meth:`index`. A value that cannot be hashed (a list or
+    dict, for ``jsonb`` or ``text[]``) drops the index of its columns, so
+    finds on them scan the table as before.
+
+    Attributes:
+        indexes: Column names to (values to keys).
+        order: Key to the order in which it entered the table, so a find
+            returns rows in table order whichever way it found them.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.indexes: dict[Columns, dict[Key, set[Key]]] = {}
+        self.order: dict[Key, int] = {}
+        self._entered = 0
+
+    def index(self, key: Key, row: Row, only: Columns | None = None) -> None:
+        """Add ``row`` to every index (or to the index on ``only``)."""
+        for cols in [only] if only is not None else list(self.indexes):
+            if cols not in self.indexes:
+                continue
+            try:
+                self.indexes[cols].setdefault(_values(row, cols), set()).add(key)
+            except TypeError:  # unhashable
+                del self.indexes[cols]
+
+    def unindex(self, key: Key, row: Row, only: Columns | None = None) -> None:
+        """Remove ``row`` from every index (or from the index on ``only``)."""
+        for cols in [only] if only is not None else list(self.indexes):
+            if cols not in self.indexes:
+                continue
+            values = _values(row, cols)
+            try:
+                bucket = self.indexes[cols].get(values)
+            except TypeError:  # changed in place to an unhashable value
+                del self.indexes[cols]
+                continue
+            if bucket is not None:
+                bucket.discard(key)
+                if not bucket:
+                    del self.indexes[cols][values]
+
+    def __setitem__(self, key: Key, row: Row) -> None:
+        old = self.get(key)
+        if old is None:
+            self.order[key] = self._entered
+            self._entered += 1
+        else:
+            self.unindex(key, old)
+        super().__setitem__(key, row)
+        self.index(key, row)
+
+    def __delitem__(self, key: Key) -> None:
+        self.unindex(key, self[key])
+        del self.order[key]
+        super().__delitem__(key)
+
+    def pop(self, key: Key, *default: Any) -> Any:
+        if key in self:
+            row = self[key]
+            del self[key]
+            return row
+        return super().pop(key, *default)
+
+    def _forget(self) -> None:
+        self.indexes.clear()
+        self.order = {key: i for i, key in enumerate(self)}
+        self._entered = len(self.order)
+
+    def popitem(self) -> tuple[Key, Row]:
+        item = super().popitem()
+        self._forget()
+        return item
+
+    def clear(self) -> None:
+        super().clear()
+        self._forget()
+
+    def update(self, *args: Any, **kwargs: Any) -> None:
+        super().update(*args, **kwargs)
+        self._forget()
+
+    def setdefault(self, key: Key, default: Row) -> Row:
+        if key not in self:
+            self[key] = default
+        return self[key]
+
+    def __ior__(self, other: Any) -> _TableRows:  # type: ignore[override,misc]
+        self.update(other)
+        return self
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Copies and pickles get their own indexes, rebuilt as items are set.
+        return (type(self), (), None, None, iter(self.items()))
+
+
+def _values(row: Row, cols: Columns) -> Key:
+    return tuple(row.get(name) for name in cols)
+
+
 class MemoryRows:
-    """:class:`Rows` over dicts: for unit tests and for folding a rebuild."""
+    """:class:`Rows` over dicts: for unit tests and for folding a rebuild.
+
+    :meth:`find` looks rows up in an index of the columns it is given,
+    built on the first find by those columns and kept up to date by every
+    write, so a projection that finds rows per event stays linear.
+
+    Attributes:
+        tables: Declared tables by name.
+        data: Each table's rows by key (a dict per table).
+        examined: Rows compared with a find's conditions so far, index builds
+            included: a measure of find's cost that tests can assert on.
+    """
 
     def __init__(self, tables: tuple[Table, ...]) -> None:
         self.tables = {t.name: t for t in tables}
-        self.data: dict[str, dict[Key, Row]] = {t.name: {} for t in tables}
+        self.data: dict[str, _TableRows] = {t.name: _TableRows() for t in tables}
+        self.examined = 0
 
     def _table(self, name: str) -> Table:
         try:
@@ -142,6 +267,16 @@ class MemoryRows:
             raise KeyError(f"table {table.name}: undeclared columns {sorted(unknown)}")
         return {name: row.get(name) for name in table.column_names}
 
+    def _change(self, table: str, key: Key, row: Row, changes: Row) -> None:
+        """Set ``changes`` on ``row`` (stored under ``key``) and reindex it."""
+        stored = self.data[table]
+        touched = [cols for cols in stored.indexes if not set(cols).isdisjoint(changes)]
+        for cols in touched:
+            stored.unindex(key, row, cols)
+        row.update(changes)
+        for cols in touched:
+            stored.index(key, row, cols)
+
     def get(self, table: str, key: Key) -> Row | None:
         self._table(table)
         row = self.data[table].get(tuple(key))
@@ -149,7 +284,9 @@ class MemoryRows:
 
     def insert(self, table: str, row: Row) -> None:
         t = self._table(table)
-        self.data[table].setdefault(t.key_of(row), self._full(t, row))
+        key = t.key_of(row)
+        if key not in self.data[table]:
+            self.data[table][key] = self._full(t, row)
 
     def upsert(self, table: str, row: Row) -> None:
         t = self._table(table)
@@ -159,7 +296,7 @@ class MemoryRows:
             self.data[table][key] = self._full(t, row)
         else:
             self._full(t, row)
-            existing.update(row)
+            self._change(table, key, existing, row)
 
     def update(self, table: str, key: Key, changes: Row) -> bool:
         t = self._table(table)
@@ -167,7 +304,7 @@ class MemoryRows:
         if row is None:
             return False
         self._full(t, changes)
-        row.update(changes)
+        self._change(table, tuple(key), row, changes)
         return True
 
     def delete(self, table: str, key: Key) -> None:
@@ -178,11 +315,39 @@ class MemoryRows:
         self._table(table)
         if "tenant_id" not in where:
             raise KeyError("find needs tenant_id")
-        return [
-            dict(row)
-            for row in self.data[table].values()
-            if all(row.get(k) == v for k, v in where.items())
-        ]
+        stored = self.data[table]
+        cols = tuple(sorted(where))
+        candidates: Iterable[Row] = stored.values()
+        index = self._index(stored, cols)
+        if index is not None:
+            try:
+                keys = index.get(_values(where, cols), set())
+            except TypeError:  # an unhashable value: scan
+                pass
+            else:
+                candidates = [
+                    stored[k] for k in sorted(keys, key=stored.order.__getitem__)
+                ]
+        found = []
+        for row in candidates:
+            self.examined += 1
+            # Rechecked so that a row changed in place (not through this
+            # class) is never returned for values it no longer has.
+            if all(row.get(k) == v for k, v in where.items()):
+                found.append(dict(row))
+        return found
+
+    def _index(self, stored: _TableRows, cols: Columns) -> dict[Key, set[Key]] | None:
+        """The index of ``stored`` on ``cols``, built if missing; ``None`` if
+        a row holds an unhashable value there."""
+        if cols not in stored.indexes:
+            stored.indexes[cols] = {}
+            for key, row in stored.items():
+                self.examined += 1
+                stored.index(key, row, cols)
+                if cols not in stored.indexes:
+                    return None
+        return stored.indexes[cols]
 
     def rows(self, table: str) -> Iterator[Row]:
         """Every row of ``table`` (for bulk loading)."""

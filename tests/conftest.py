@@ -15,6 +15,7 @@ from collections.abc import Iterator
 
 import psycopg
 import pytest
+from psycopg import sql
 
 from commands.context import CommandContext
 from commands.organizations import OrganizationService, RegisterOrganization
@@ -23,6 +24,8 @@ from infra import kafka
 from infra.bootstrap import Container, bootstrap
 from infra.postgres.migrations import migrate
 from infra.postgres.pool import Database
+from infra.postgres.projection_schemas import ensure_schemas
+from infra.projections_registry import READ_MODELS, all_projections
 from infra.settings import Settings
 
 
@@ -57,9 +60,17 @@ def migrated(settings: Settings) -> Settings:
     with psycopg.connect(str(settings.database_url), autocommit=True) as conn:
         conn.execute("DROP SCHEMA IF EXISTS public CASCADE")
         conn.execute("CREATE SCHEMA public")
+        read_models = conn.execute(
+            "SELECT nspname FROM pg_namespace WHERE nspname LIKE 'rm\\_%'"
+        ).fetchall()
+        for (schema,) in read_models:
+            conn.execute(
+                sql.SQL("DROP SCHEMA {} CASCADE").format(sql.Identifier(schema))
+            )
     database = Database.from_settings(settings)
     try:
         migrate(settings, database)
+        ensure_schemas(database, all_projections(), store_is_empty=True)
     finally:
         database.close()
     kafka.ensure_topic(settings)
@@ -107,7 +118,8 @@ def pipeline(container: Container) -> Iterator[Container]:
         RegisterOrganization("Pipeline probe", "GB"),
     )
     deadline = time.monotonic() + 90
-    while not container.progress.has_reached("organizations", probe.position):
+    names = [projection.name for projection in READ_MODELS]
+    while not all(container.progress.has_reached(n, probe.position) for n in names):
         assert time.monotonic() < deadline, (
             "the pipeline did not project a probe in 90 s"
         )

@@ -1,33 +1,26 @@
-"""Postgres adapters of the certificate expiry list."""
+"""Postgres read side of the certificate expiry list (``rm_certificate_expiry``).
+
+The projection writes it through :class:`infra.postgres.rows.PostgresRows`.
+"""
 
 from __future__ import annotations
 
 from datetime import date
-from uuid import UUID
 
-from infra.postgres.pool import Connection, Database
-from projections.certificate_expiry import DueCertificate
+from psycopg import sql
 
+from infra.postgres.pool import Database
+from infra.postgres.rows import qualified
+from projections.certificate_expiry import (
+    DUE,
+    CertificateExpiryProjection,
+    DueCertificate,
+)
 
-class PostgresExpiryStore:
-    """Write side, in the projection runner's transaction."""
-
-    def __init__(self, conn: Connection) -> None:
-        self._conn = conn
-
-    def track(self, tenant_id: str, certificate_id: UUID, expiry_date: date) -> None:
-        self._conn.execute(
-            "INSERT INTO rm_certificate_expiry (tenant_id, certificate_id, expiry_date)"
-            " VALUES (%s, %s, %s) ON CONFLICT DO NOTHING",
-            (tenant_id, certificate_id, expiry_date),
-        )
-
-    def forget(self, tenant_id: str, certificate_id: UUID) -> None:
-        self._conn.execute(
-            "DELETE FROM rm_certificate_expiry"
-            " WHERE tenant_id = %s AND certificate_id = %s",
-            (tenant_id, certificate_id),
-        )
+_DUE = sql.SQL(
+    "SELECT tenant_id, certificate_id, expiry_date FROM {} WHERE expiry_date <= %s"
+    " ORDER BY expiry_date, certificate_id LIMIT %s"
+).format(qualified(CertificateExpiryProjection.name, DUE.name))
 
 
 class PostgresDueCertificates:
@@ -39,10 +32,5 @@ class PostgresDueCertificates:
 
     def due(self, today: date, limit: int = 500) -> list[DueCertificate]:
         with self._db.connection() as conn:
-            rows = conn.execute(
-                "SELECT tenant_id, certificate_id, expiry_date"
-                " FROM rm_certificate_expiry WHERE expiry_date <= %s"
-                " ORDER BY expiry_date, certificate_id LIMIT %s",
-                (today, limit),
-            ).fetchall()
+            rows = conn.execute(_DUE, (today, limit)).fetchall()
         return [DueCertificate(r[0], r[1], r[2]) for r in rows]

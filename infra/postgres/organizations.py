@@ -1,4 +1,7 @@
-"""Postgres adapters of the organizations read model."""
+"""Postgres read side of the organizations read model (``rm_organizations``).
+
+The projection writes it through :class:`infra.postgres.rows.PostgresRows`.
+"""
 
 from __future__ import annotations
 
@@ -7,15 +10,21 @@ import json
 from typing import Any
 from uuid import UUID
 
+from psycopg import sql
+
 from domain.principal import Principal
 from infra.errors import InfrastructureError
 from infra.postgres.pool import Connection, Database
+from infra.postgres.rows import qualified
 from projections.organizations import (
-    Change,
+    ORGANIZATIONS,
+    SITES,
     OrganizationPage,
+    OrganizationProjection,
     OrganizationQuery,
     OrganizationRecord,
     SiteRecord,
+    name_key,
 )
 
 
@@ -23,111 +32,17 @@ class InvalidCursorError(InfrastructureError, ValueError):
     """A pagination cursor that this view did not issue."""
 
 
-def name_key(name: str) -> str:
-    return name.casefold()
-
-
-_UPDATABLE = {
-    "name": "name = %s, name_key = %s,",
-    "country": "country = %s,",
-    "registration_number": "registration_number = %s,",
-    "archived": "archived = %s,",
-}
-
-
-class PostgresOrganizationStore:
-    """Write side, bound to the projection runner's open transaction.
-
-    Every update is guarded by the version, so an event can never move a row
-    backwards even if it were delivered twice.
-    """
-
-    def __init__(self, conn: Connection) -> None:
-        self._conn = conn
-
-    def insert(
-        self, change: Change, name: str, country: str, registration_number: str | None
-    ) -> None:
-        """Create the row (a repeated registration changes nothing)."""
-        self._conn.execute(
-            "INSERT INTO rm_organizations (tenant_id, id, name, name_key, country,"
-            " registration_number, version, position, registered_at, updated_at)"
-            " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
-            " ON CONFLICT (tenant_id, id) DO NOTHING",
-            (
-                change.tenant_id,
-                change.organization_id,
-                name,
-                name_key(name),
-                country,
-                registration_number,
-                change.version,
-                change.position,
-                change.at,
-                change.at,
-            ),
-        )
-
-    def update(self, change: Change, fields: dict[str, str | bool | None]) -> bool:
-        """Set ``fields`` and the version if the row is older than the change."""
-        assignments = "".join(_UPDATABLE[name] for name in fields)
-        params: list[Any] = []
-        for name, value in fields.items():
-            params.append(value)
-            if name == "name":
-                params.append(name_key(str(value)))
-        cursor = self._conn.execute(
-            f"UPDATE rm_organizations SET {assignments}"  # noqa: S608 - allowlisted
-            " version = %s, position = %s, updated_at = %s"
-            " WHERE tenant_id = %s AND id = %s AND version < %s",
-            (
-                *params,
-                change.version,
-                change.position,
-                change.at,
-                change.tenant_id,
-                change.organization_id,
-                change.version,
-            ),
-        )
-        return cursor.rowcount == 1
-
-    def put_site(self, change: Change, site: SiteRecord) -> None:
-        """Insert or replace one site row."""
-        self._conn.execute(
-            "INSERT INTO rm_organization_sites (tenant_id, organization_id, id,"
-            " name, address, country, position)"
-            " VALUES (%s, %s, %s, %s, %s, %s, %s)"
-            " ON CONFLICT (tenant_id, organization_id, id) DO UPDATE SET"
-            " name = EXCLUDED.name, address = EXCLUDED.address,"
-            " country = EXCLUDED.country",
-            (
-                change.tenant_id,
-                change.organization_id,
-                site.id,
-                site.name,
-                site.address,
-                site.country,
-                change.position,
-            ),
-        )
-
-    def remove_site(self, change: Change, site_id: UUID) -> None:
-        """Delete one site row."""
-        self._conn.execute(
-            "DELETE FROM rm_organization_sites"
-            " WHERE tenant_id = %s AND organization_id = %s AND id = %s",
-            (change.tenant_id, change.organization_id, site_id),
-        )
-
-
-_COLUMNS = (
+_ORGANIZATIONS = qualified(OrganizationProjection.name, ORGANIZATIONS.name)
+_COLUMNS = sql.SQL(
     "tenant_id, id, name, country, version, registered_at, updated_at, name_key,"
     " registration_number, archived"
 )
-_SITES = (
-    "SELECT organization_id, id, name, address, country FROM rm_organization_sites"
+_SITES = sql.SQL(
+    "SELECT organization_id, id, name, address, country FROM {}"
     " WHERE tenant_id = %s AND organization_id = ANY(%s) ORDER BY position, id"
+).format(qualified(OrganizationProjection.name, SITES.name))
+_GET = sql.SQL("SELECT {} FROM {} WHERE tenant_id = %s AND id = %s").format(
+    _COLUMNS, _ORGANIZATIONS
 )
 
 
@@ -136,7 +51,7 @@ def _record(row: tuple[Any, ...], sites: list[SiteRecord]) -> OrganizationRecord
         tenant_id=row[0],
         id=row[1],
         name=row[2],
-        country=row[3].strip(),
+        country=row[3],
         registration_number=row[8],
         archived=row[9],
         sites=tuple(sites),
@@ -153,7 +68,7 @@ def _with_sites(
     sites: dict[UUID, list[SiteRecord]] = {row[1]: [] for row in rows}
     if rows:
         for org_id, *site in conn.execute(_SITES, (tenant_id, list(sites))):
-            sites[org_id].append(SiteRecord(site[0], site[1], site[2], site[3].strip()))
+            sites[org_id].append(SiteRecord(site[0], site[1], site[2], site[3]))
     return [_record(row, sites[row[1]]) for row in rows]
 
 
@@ -189,11 +104,7 @@ class PostgresOrganizationView:
         if not principal.may_see_organization(organization_id):
             return None
         with self._db.connection() as conn:
-            row = conn.execute(
-                f"SELECT {_COLUMNS} FROM rm_organizations"  # noqa: S608 - constant
-                " WHERE tenant_id = %s AND id = %s",
-                (principal.tenant_id, organization_id),
-            ).fetchone()
+            row = conn.execute(_GET, (principal.tenant_id, organization_id)).fetchone()
             if row is None:
                 return None
             return _with_sites(conn, principal.tenant_id, [row])[0]
@@ -215,12 +126,11 @@ class PostgresOrganizationView:
             where.append("(name_key, id) > (%s, %s)")
             params.extend([key, ident])
         params.append(query.limit + 1)
-        sql = (
-            f"SELECT {_COLUMNS} FROM rm_organizations"  # noqa: S608 - fixed fragments
-            f" WHERE {' AND '.join(where)} ORDER BY name_key, id LIMIT %s"
-        )
+        statement = sql.SQL(
+            "SELECT {} FROM {} WHERE {} ORDER BY name_key, id LIMIT %s"
+        ).format(_COLUMNS, _ORGANIZATIONS, sql.SQL(" AND ".join(where)))
         with self._db.connection() as conn:
-            rows = conn.execute(sql.encode(), params).fetchall()
+            rows = conn.execute(statement, params).fetchall()
             more = len(rows) > query.limit
             rows = rows[: query.limit]
             records = _with_sites(conn, principal.tenant_id, rows)

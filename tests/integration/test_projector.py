@@ -12,9 +12,8 @@ from commands.context import CommandContext
 from commands.organizations import AddSite, OrganizationService, RegisterOrganization
 from domain.principal import Principal, Role
 from infra import kafka
-from infra.postgres.organizations import PostgresOrganizationStore
 from infra.postgres.progress import ProjectionProgress
-from infra.projector import ProjectionRunner
+from infra.projector import ProjectionHaltedError, ProjectionRunner
 from projections.organizations import OrganizationProjection
 from tests.kafka_helpers import new_topic
 
@@ -24,7 +23,6 @@ ADMIN = Principal("tenant-proj", "alice", frozenset({Role.TENANT_ADMIN}))
 def runner_for(container, settings, topic, group, projection=None):
     return ProjectionRunner(
         projection or OrganizationProjection(),
-        PostgresOrganizationStore,
         container.database,
         lambda g: kafka.consumer(settings, g, topic),
         topic,
@@ -112,7 +110,9 @@ def tracked_positions(container, topic) -> dict[int, int]:
 
 
 class Exploding(OrganizationProjection):
-    """Fails on site events, as a projection with a bug would."""
+    """Fails on site events, as a projection with a bug would, and halts."""
+
+    on_error = "halt"
 
     def apply(self, event, store):
         if event.type.endswith("site_added.v1"):
@@ -129,13 +129,18 @@ def test_a_failing_batch_writes_nothing_and_is_delivered_again(
     progress = ProjectionProgress(container.database, topic)
 
     broken = runner_for(container, migrated, topic, group, Exploding())
-    with pytest.raises(RuntimeError):
+    with pytest.raises(ProjectionHaltedError, match="bug in projection"):
         step_until(broken, lambda _: False, timeout=30)
     broken.close()
     # The failed batch left no tracking behind (its writes were rolled back
-    # with it), so nothing counts as applied and the events come again.
+    # with it), so nothing counts as applied and the events come again; the
+    # event it halted at is on record until it applies.
     assert tracked_positions(container, topic) == {}
     assert not progress.has_reached("organizations", position)
+    # (The relay republishes the whole store to a new topic: the first site
+    # event of any test is where it halts.)
+    [halted] = halted_events(container, topic)
+    assert halted.endswith("site_added.v1")
 
     fixed = runner_for(container, migrated, topic, group)
     try:
@@ -148,6 +153,19 @@ def test_a_failing_batch_writes_nothing_and_is_delivered_again(
     record = container.organization_view.get(ADMIN, org_id)
     assert record is not None
     assert len(record.sites) == 1
+    assert halted_events(container, topic) == []
+
+
+def halted_events(container, topic) -> list[str]:
+    """Types of the events the organizations projection halted at on ``topic``."""
+    with container.database.connection() as conn:
+        rows = conn.execute(
+            "SELECT event_type FROM projection_dead_letters"
+            " WHERE projection = 'organizations' AND state = 'halted'"
+            " AND topic = %s",
+            (topic,),
+        ).fetchall()
+    return [r[0] for r in rows]
 
 
 def test_a_backlog_larger_than_one_megabyte_per_fetch_is_projected(

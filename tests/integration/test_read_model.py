@@ -8,8 +8,14 @@ from datetime import UTC, datetime
 import pytest
 
 from domain.principal import Principal, Role
-from infra.postgres.organizations import InvalidCursorError, PostgresOrganizationStore
-from projections.organizations import Change, OrganizationQuery
+from infra.postgres.organizations import InvalidCursorError
+from infra.postgres.rows import PostgresRows, schema_name
+from projections.envelope import EventEnvelope
+from projections.organizations import (
+    REGISTERED,
+    OrganizationProjection,
+    OrganizationQuery,
+)
 
 
 def tenant() -> str:
@@ -17,11 +23,26 @@ def tenant() -> str:
 
 
 def insert(container, tenant_id: str, name: str, country: str = "GB") -> uuid.UUID:
+    """Project a registration, as the runner would."""
     org_id = uuid.uuid4()
+    registered = EventEnvelope(
+        id=str(uuid.uuid4()),
+        type=REGISTERED,
+        source="/test",
+        subject=str(org_id),
+        time=datetime.now(UTC),
+        tenant_id=tenant_id,
+        position=1,
+        aggregate_version=1,
+        actor_id="test",
+        correlation_id="test",
+        causation_id="test",
+        data={"name": name, "country": country, "registration_number": None},
+    )
+    projection = OrganizationProjection()
     with container.database.connection() as conn, conn.transaction():
-        PostgresOrganizationStore(conn).insert(
-            Change(tenant_id, org_id, 1, 1, datetime.now(UTC)), name, country, None
-        )
+        rows = PostgresRows(conn, schema_name(projection.name), projection.tables)
+        projection.apply(registered, rows)
     return org_id
 
 

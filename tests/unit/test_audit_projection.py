@@ -132,7 +132,7 @@ def assert_mirrors(screen: Screen, audit: Audit) -> None:
     for finding in audit.findings.values():
         f = screen.get("findings", finding.id)
         assert (f["grade"], f["status"]) == (finding.grade, finding.status)
-        assert (f["team"], f["organization_id"]) == (team, ORG)
+        assert (f["audit_id"], f["organization_id"]) == (audit.id, ORG)
         promised = finding.response.due_date if finding.response else None
         assert f["due_date"] == promised
         for on in (DUE - timedelta(days=1), DUE, DUE + timedelta(days=1)):
@@ -261,15 +261,17 @@ def test_a_full_audit_lifecycle_shows_on_the_list_detail_and_register(feed):
     step(audit)
     assert screen.get("audits", audit.id)["status"] == "report_drafted"
 
-    # A team change after drafting: the draft is outdated, copies follow.
+    # A team change after drafting: the draft is outdated; the audit row
+    # holds the new team, findings and evidence keep their audit_id.
     audit.assign_team(META, LEAD, (AUDITOR, NINA), (EXPERT,), ())
     step(audit)
-    new_team = [AUDITOR, EXPERT, LEAD, NINA]
-    assert screen.get("audits", audit.id)["status"] == "in_progress"
+    row = screen.get("audits", audit.id)
+    assert row["status"] == "in_progress"
+    assert row["team"] == [AUDITOR, EXPERT, LEAD, NINA]
     for finding_id in (major, minor, obs, ofi, mistaken):
-        assert screen.get("findings", finding_id)["team"] == new_team
+        assert screen.get("findings", finding_id)["audit_id"] == audit.id
     for evidence_id in (evidence.id, finding_evidence.id):
-        assert screen.get("evidence", evidence_id)["team"] == new_team
+        assert screen.get("evidence", evidence_id)["audit_id"] == audit.id
 
     audit.submit_response(CLIENT, major, "No review", "Fixed", "Review monthly", DUE)
     step(audit)
@@ -464,8 +466,7 @@ def test_evidence_rows_are_the_same_whichever_aggregate_arrives_first(feed):
     evidence_rows = list(audit_first.rows.rows("evidence"))
     assert len(evidence_rows) == 3
     for row in evidence_rows:
-        assert row["organization_id"] == ORG
-        assert row["team"] == [AUDITOR, EXPERT, LEAD, NINA]
+        assert (row["organization_id"], row["audit_id"]) == (ORG, audit.id)
         assert (row["file_name"], row["size"], row["sha256"]) == (
             "plan.pdf",
             109,
@@ -488,12 +489,12 @@ def test_evidence_that_arrives_first_waits_for_its_audit_to_fill_the_scope(feed)
     screen = Screen()
     screen.deliver([early])
     row = screen.get("evidence", UUID(early.subject))
-    assert (row["organization_id"], row["team"]) == (None, [])
+    assert row["organization_id"] is None
     assert row["audit_id"] == audit.id
 
     screen.deliver(e for e in envelopes[1:] if e.subject == str(audit.id))
     row = screen.get("evidence", UUID(early.subject))
-    assert (row["organization_id"], row["team"]) == (ORG, [AUDITOR, EXPERT, LEAD, NINA])
+    assert (row["organization_id"], row["audit_id"]) == (ORG, audit.id)
 
 
 def test_evidence_takes_nothing_from_another_audit_or_tenant(feed):
@@ -511,7 +512,71 @@ def test_evidence_takes_nothing_from_another_audit_or_tenant(feed):
     ):
         row = screen.rows.get("evidence", (tenant, evidence.id))
         assert row is not None
-        assert (row["organization_id"], row["team"]) == (None, [])
+        assert row["organization_id"] is None
+
+
+class CountingRows:
+    """Rows over :class:`MemoryRows` that counts the writes and finds per table."""
+
+    def __init__(self, rows: MemoryRows) -> None:
+        self.rows = rows
+        self.writes: Counter[str] = Counter()
+        self.finds: Counter[str] = Counter()
+
+    def get(self, table, key):
+        return self.rows.get(table, key)
+
+    def find(self, table, where):
+        self.finds[table] += 1
+        return self.rows.find(table, where)
+
+    def insert(self, table, row):
+        self.writes[table] += 1
+        self.rows.insert(table, row)
+
+    def upsert(self, table, row):
+        self.writes[table] += 1
+        self.rows.upsert(table, row)
+
+    def update(self, table, key, changes):
+        self.writes[table] += 1
+        return self.rows.update(table, key, changes)
+
+    def delete(self, table, key):
+        self.writes[table] += 1
+        self.rows.delete(table, key)
+
+
+def test_a_team_change_writes_only_the_audit_row_however_many_findings(feed):
+    audit = plan_audit()
+    audit.assign_team(META, LEAD, (AUDITOR,))
+    audit.start(META, START)
+    findings = [
+        audit.raise_finding(META, f"7.{n}", Grade.OBSERVATION, "D", "E", START)
+        for n in range(40)
+    ]
+    screen = Screen()
+    screen.deliver(feed.publish(audit))
+    for finding_id in findings[:3]:
+        screen.deliver(feed.publish(upload(audit.id, finding_id)))
+    screen.deliver(feed.publish(upload(audit.id)))
+    before = {t: {k: dict(r) for k, r in screen.rows.data[t].items()} for t in
+              ("findings", "evidence", "assessments")}  # fmt: skip
+
+    counting = CountingRows(screen.rows)
+    for n in range(5):
+        audit.assign_team(META, LEAD, (AUDITOR, f"auditor-{n}"), (EXPERT,))
+        for envelope in feed.publish(audit):
+            screen.projection.apply(envelope, counting)
+
+    assert counting.writes == {"audits": 5}
+    assert counting.finds == {}
+    after = {t: dict(screen.rows.data[t]) for t in before}
+    assert after == before
+    row = screen.get("audits", audit.id)
+    assert row["team"] == [AUDITOR, "auditor-4", EXPERT, LEAD]
+    assert row["version"] == audit.version
+    assert_mirrors(screen, audit)
 
 
 def test_replaying_the_same_events_into_fresh_rows_gives_identical_rows(feed):

@@ -1,0 +1,299 @@
+"""Rebuild a table projection from the event store, online, then swap it in.
+
+1. **Fold** every stored event, in position order and in large pages, into
+   :class:`MemoryRows` (each decoded by the application's mapper and turned
+   into the public envelope by :func:`infra.public_events.to_envelope`, as
+   the relay does). No SQL per event.
+2. **Load** the rows with COPY into fresh tables in ``rm_<name>__rebuild``;
+   keys and indexes are created after loading. The old tables keep serving.
+3. **Catch up** through :class:`PostgresRows` on the fresh tables, page by
+   page, while the head moves, until it is within ``swap_lag`` events.
+4. **Swap**, in one transaction: take the projection's writers lock
+   exclusively (live batches take it shared, so none is in flight and none
+   starts), read the head H, apply the last events up to H, drop ``rm_<name>``
+   and rename the fresh schema to it, set every tracking position of the
+   projection to ``max(current, H)`` (inserting one per partition of the
+   topic), replace its dead letters with the rebuild's, record the shape.
+
+No gap: the fresh tables hold exactly the events up to H; live consumption
+resumes from Kafka and applies, per partition, every event past H. No double
+apply: any event up to H is skipped by the tracking check. The runner's
+batches can only have applied events up to H (they were in the store before
+the lock was granted), so ``max(current, H)`` is H.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+import psycopg
+from psycopg import sql
+
+from infra.errors import InfrastructureError
+from infra.eventstore import EVENTS_TABLE, LibraryEventStore
+from infra.memory_fold import FoldHaltedError, MemoryFold
+from infra.postgres import dead_letters
+from infra.postgres.pool import Connection, Database
+from infra.postgres.projection_schemas import (
+    create_keys,
+    create_tables,
+    lock_exclusive,
+    record_shape,
+)
+from infra.postgres.rows import PostgresRows, schema_name
+from infra.public_events import to_envelope
+from projections.envelope import EventEnvelope
+from projections.ports import TableProjection
+
+log = logging.getLogger(__name__)
+
+Progress = Callable[[int, int], None]
+"""Called with (events folded or applied so far, events to go through)."""
+
+_REBUILD_LOCK = 0x5242  # "RB": one rebuild per projection at a time
+
+
+class RebuildError(InfrastructureError):
+    """The rebuild stopped; the old tables still serve, unchanged."""
+
+
+@dataclass(frozen=True)
+class RebuildResult:
+    """What a rebuild did."""
+
+    projection: str
+    built_up_to: int
+    events: int
+    parked: int
+    seconds: float
+
+
+class Rebuilder:
+    """Rebuilds projections from the event store (see the module docstring).
+
+    Args:
+        database: Our pool (read models, tracking).
+        store: The event store, read in position order.
+        source: ``ce_source`` of the envelopes (the relay's setting).
+        topic: The events topic, whose tracking positions the swap sets.
+        partitions: Partition numbers of ``topic`` (asked at swap time).
+        page_size: Stored events read per page.
+        swap_lag: Events left to apply inside the swap transaction, at most.
+        lock_timeout: How long the swap may wait for readers of the old tables.
+    """
+
+    def __init__(
+        self,
+        database: Database,
+        store: LibraryEventStore,
+        source: str,
+        topic: str,
+        partitions: Callable[[], list[int]],
+        page_size: int = 5_000,
+        swap_lag: int = 500,
+        lock_timeout: str = "5s",
+    ) -> None:
+        self._db = database
+        self._store = store
+        self._source = source
+        self._topic = topic
+        self._partitions = partitions
+        self._page = page_size
+        self._swap_lag = swap_lag
+        self._lock_timeout = lock_timeout
+
+    def events(self, after: int, upto: int | None = None) -> Iterator[EventEnvelope]:
+        """Public envelopes of the stored events after ``after`` (up to ``upto``)."""
+        while True:
+            page = self._store.read_after(after, self._page)
+            for stored in page:
+                if upto is not None and stored.id > upto:
+                    return
+                yield to_envelope(self._store.decode(stored), stored.id, self._source)
+                after = stored.id
+            if len(page) < self._page:
+                return
+
+    def rebuild(
+        self, projection: TableProjection, progress: Progress = lambda _d, _t: None
+    ) -> RebuildResult:
+        """Rebuild ``projection`` into fresh tables and swap them in.
+
+        Raises:
+            RebuildError: another rebuild of it runs, a ``halt`` projection
+                failed on an event, or the swap could not get its locks.
+        """
+        started = time.monotonic()
+        fresh = f"{schema_name(projection.name)}__rebuild"
+        with self._db.connection() as guard:
+            got = guard.execute(
+                "SELECT pg_try_advisory_lock(%s, hashtext(%s))",
+                (_REBUILD_LOCK, projection.name),
+            ).fetchone()
+            if not (got and got[0]):
+                raise RebuildError(f"a rebuild of {projection.name} is running")
+            try:
+                fold = MemoryFold(projection)
+                total = self._store.head()
+                position = self._fold(fold, total, progress)
+                self._load(guard, fresh, fold)
+                position = self._catch_up(guard, fresh, fold, position, progress)
+                built = self._swap(guard, fresh, fold, position)
+            except FoldHaltedError as e:
+                _drop(guard, fresh)
+                raise RebuildError(str(e)) from e
+            except BaseException:
+                _drop(guard, fresh)
+                raise
+            finally:
+                guard.execute(
+                    "SELECT pg_advisory_unlock(%s, hashtext(%s))",
+                    (_REBUILD_LOCK, projection.name),
+                )
+        result = RebuildResult(
+            projection.name,
+            built,
+            fold.count,
+            len(fold.parked),
+            time.monotonic() - started,
+        )
+        log.info("projection rebuilt", extra=result.__dict__)
+        return result
+
+    def _fold(self, fold: MemoryFold, total: int, progress: Progress) -> int:
+        """Fold every stored event in memory; return the last position folded."""
+        position = 0
+        for envelope in self.events(0):
+            fold.apply(envelope)
+            position = envelope.position
+            if fold.count % self._page == 0:
+                progress(fold.count, max(total, position))
+        progress(fold.count, max(total, position))
+        return position
+
+    def _load(self, conn: Connection, fresh: str, fold: MemoryFold) -> None:
+        """COPY the folded rows into fresh tables, then add keys and indexes."""
+        tables = fold.projection.tables
+        with conn.transaction():
+            _drop(conn, fresh)
+            create_tables(conn, fresh, tables)
+            for table in tables:
+                columns = table.column_names
+                copy = sql.SQL("COPY {} ({}) FROM STDIN").format(
+                    sql.Identifier(fresh, table.name),
+                    sql.SQL(", ").join(map(sql.Identifier, columns)),
+                )
+                with conn.cursor() as cursor, cursor.copy(copy) as out:
+                    for row in fold.loadable(table):
+                        out.write_row(row)
+            create_keys(conn, fresh, tables)
+
+    def _apply(
+        self, conn: Connection, fresh: str, fold: MemoryFold, after: int, upto: int
+    ) -> int:
+        """Apply events in (after, upto] to the fresh tables; return the last."""
+        projection = fold.projection
+        rows = PostgresRows(conn, fresh, projection.tables)
+        for envelope in self.events(after, upto):
+            fold.count += 1
+            if envelope.subject in fold.waiting:
+                error: BaseException | str | None = fold.waits(envelope)
+            else:
+                error = dead_letters.apply_guarded(conn, projection, rows, envelope)
+            if error is not None:
+                fold.park(envelope, error)
+            after = envelope.position
+        return after
+
+    def _catch_up(
+        self,
+        conn: Connection,
+        fresh: str,
+        fold: MemoryFold,
+        position: int,
+        progress: Progress,
+    ) -> int:
+        """Apply what arrived meanwhile until the head is within ``swap_lag``."""
+        while (head := self._store.head()) - position > self._swap_lag:
+            upto = min(head, position + self._page)
+            with conn.transaction():
+                position = self._apply(conn, fresh, fold, position, upto)
+                position = max(position, upto)
+            progress(fold.count, fold.count + head - position)
+        return position
+
+    def _swap(
+        self, conn: Connection, fresh: str, fold: MemoryFold, position: int
+    ) -> int:
+        """The one transaction that hands the fresh tables over; return H."""
+        projection = fold.projection
+        live = schema_name(projection.name)
+        try:
+            with conn.transaction():
+                # Waits for the live batch in flight (later ones queue behind).
+                lock_exclusive(conn, projection.name)
+                head = _head(conn)
+                self._apply(conn, fresh, fold, position, head)
+                # Readers of the old tables wait from here to the commit.
+                conn.execute(
+                    sql.SQL("SET LOCAL lock_timeout = {}").format(
+                        sql.Literal(self._lock_timeout)
+                    )
+                )
+                conn.execute(
+                    sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(
+                        sql.Identifier(live)
+                    )
+                )
+                conn.execute(
+                    sql.SQL("ALTER SCHEMA {} RENAME TO {}").format(
+                        sql.Identifier(fresh), sql.Identifier(live)
+                    )
+                )
+                self._track(conn, projection.name, head)
+                dead_letters.replace_all(conn, projection.name, fold.parked)
+                record_shape(conn, projection, head)
+        except psycopg.errors.LockNotAvailable as e:
+            raise RebuildError(
+                f"{projection.name}: the swap waited over {self._lock_timeout}"
+                " for readers of the old tables; run the rebuild again"
+            ) from e
+        return head
+
+    def _track(self, conn: Connection, projection: str, head: int) -> None:
+        """Every partition of the projection has now applied everything up to H."""
+        conn.execute(
+            "UPDATE projection_tracking SET position = GREATEST(position, %s),"
+            " updated_at = now() WHERE projection = %s",
+            (head, projection),
+        )
+        known = conn.execute(
+            "SELECT partition FROM relay_partition_heads WHERE topic = %s",
+            (self._topic,),
+        ).fetchall()
+        partitions = sorted({*self._partitions(), *(int(r[0]) for r in known)})
+        conn.execute(
+            "INSERT INTO projection_tracking"
+            " (projection, topic, partition, position, kafka_offset)"
+            " SELECT %s, %s, p, %s, -1 FROM unnest(%s::integer[]) AS p"
+            " ON CONFLICT (projection, topic, partition) DO NOTHING",
+            (projection, self._topic, head, partitions),
+        )
+
+
+def _head(conn: Connection) -> int:
+    row = conn.execute(
+        sql.SQL("SELECT COALESCE(MAX(notification_id), 0) FROM {}").format(
+            sql.Identifier(EVENTS_TABLE)
+        )
+    ).fetchone()
+    return int(row[0]) if row else 0
+
+
+def _drop(conn: Connection, schema: str) -> None:
+    conn.execute(
+        sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(schema))
+    )
