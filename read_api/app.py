@@ -12,8 +12,12 @@ from commands.http import organizations as organization_commands
 from commands.http import standard_templates as standard_template_commands
 from commands.http import tenant_settings as tenant_setting_commands
 from infra.bootstrap import Container
-from read_api import health
+from infra.read_services import build_read_services
+from read_api import audits as audit_queries
+from read_api import certificates as certificate_queries
+from read_api import dashboard, health, verification
 from read_api import organizations as organization_queries
+from read_api import templates as template_queries
 from read_api.docs import install_docs
 from read_api.middleware import BodyLimitMiddleware, RequestIdMiddleware
 from read_api.permissions import declare_permissions
@@ -32,6 +36,11 @@ ROUTERS: tuple[APIRouter, ...] = (
     evidence_commands.router,
     tenant_setting_commands.router,
     organization_queries.router,
+    template_queries.router,
+    audit_queries.router,
+    certificate_queries.router,
+    dashboard.router,
+    verification.router,
     health.router,
 )
 """Every router the API serves, commands first."""
@@ -49,6 +58,9 @@ def create_app(container: Container) -> FastAPI:
     app.state.container = container
     app.state.services = container.services
     app.state.authenticator = container.authenticator
+    app.state.read_services = build_read_services(
+        container.settings, container.database
+    )
     declare_permissions(ROUTERS)
     for router in ROUTERS:
         app.include_router(router)

@@ -33,6 +33,7 @@ from domain.errors import (
 )
 from infra.errors import DependencyUnavailableError
 from infra.postgres.organizations import InvalidCursorError
+from projections.listing import QueryError
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +52,22 @@ class ReadModelBehindError(ReadApiError):
         self.projection = projection
         self.position = position
         self.waited = waited
+
+
+class RateLimitedError(ReadApiError):
+    """Too many attempts: the caller may try again in ``retry_after`` seconds."""
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(f"too many attempts; retry in {retry_after} s")
+        self.retry_after = retry_after
+
+
+class CertificateNotVerifiedError(ReadApiError):
+    """No certificate has this number and verification code (one error for
+    both, so an answer never tells which one was wrong)."""
+
+    def __init__(self) -> None:
+        super().__init__("no certificate matches this number and verification code")
 
 
 def problem(
@@ -186,6 +203,13 @@ def _invalid_cursor(_: Request, exc: Exception) -> JSONResponse:
     return problem(400, "invalid-cursor", "Bad request", str(exc), errors=[error])
 
 
+def _bad_query(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, QueryError)
+    error = {"field": exc.parameter, "in": "query", "message": exc.detail}
+    extra: dict[str, Any] = {"allowed": list(exc.allowed)} if exc.allowed else {}
+    return problem(400, exc.code, "Bad request", exc.detail, errors=[error], **extra)
+
+
 def _behind(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, ReadModelBehindError)
     return problem(
@@ -197,6 +221,28 @@ def _behind(_: Request, exc: Exception) -> JSONResponse:
         headers={"Retry-After": "1"},
         projection=exc.projection,
         min_position=exc.position,
+    )
+
+
+def _rate_limited(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RateLimitedError)
+    return problem(
+        429,
+        "rate-limited",
+        "Too many requests",
+        str(exc),
+        headers={"Retry-After": str(exc.retry_after), "Cache-Control": "no-store"},
+        retry_after=exc.retry_after,
+    )
+
+
+def _not_verified(_: Request, exc: Exception) -> JSONResponse:
+    return problem(
+        404,
+        "certificate-not-verified",
+        "Not found",
+        str(exc),
+        headers={"Cache-Control": "no-store"},
     )
 
 
@@ -241,10 +287,13 @@ _HANDLERS: dict[type[Exception], Callable[[Request, Exception], JSONResponse]] =
     NotAuthenticatedError: _not_authenticated,
     InvalidPreconditionError: _invalid_if_match,
     InvalidCursorError: _invalid_cursor,
+    QueryError: _bad_query,
     UnsupportedMediaTypeError: _unsupported_media_type,
     FileTooLargeError: _file_too_large,
     IdempotencyKeyReusedError: _idempotency_key_reused,
     ReadModelBehindError: _behind,
+    RateLimitedError: _rate_limited,
+    CertificateNotVerifiedError: _not_verified,
     DependencyUnavailableError: _unavailable,
 }
 

@@ -1,0 +1,108 @@
+"""Query routes for audits and the findings register."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+from uuid import UUID
+
+from fastapi import APIRouter, Depends, Request, Response
+from fastapi.responses import JSONResponse
+from pydantic_core import to_jsonable_python
+
+from commands.http.edge import requires, tenant_today
+from domain.access import Permission
+from domain.principal import Principal
+from projections.audit_tables import ASSESSMENTS, is_overdue
+from projections.audits import AuditProjection
+from projections.collections import AUDITS, EVIDENCE, FINDINGS
+from projections.rows import Row
+from read_api.consistency import min_position, wait_for_projection
+from read_api.listing import Derived, list_response, listing_openapi
+from read_api.resources import children, one, related, tag
+
+router = APIRouter(tags=["audits"])
+
+PROJECTION = AuditProjection.name
+
+Reader = Annotated[Principal, Depends(requires(Permission.AUDIT_READ))]
+MinPosition = Annotated[int | None, Depends(min_position)]
+DETAIL: dict[int | str, dict[str, Any]] = {
+    "200": {"description": "The detail, with its ETag (the audit version)"}
+}
+
+
+@router.get("/audits", openapi_extra=listing_openapi(AUDITS))
+async def list_audits(
+    request: Request, principal: Reader, position: MinPosition
+) -> Response:
+    """Audits of the caller's tenant and scopes, with finding counts by grade
+    and status, a page at a time (or all of them as CSV)."""
+    return await list_response(request, principal, AUDITS, position)
+
+
+@router.get("/audits/{audit_id}", responses=DETAIL)
+async def get_audit(
+    audit_id: UUID, request: Request, principal: Reader, position: MinPosition
+) -> Response:
+    """One audit: team, scope, clause-by-clause assessment, findings, evidence,
+    review and decision. Its ETag is the version to send as If-Match."""
+    await wait_for_projection(request, PROJECTION, position)
+    audit = await one(request, principal, AUDITS, audit_id, "audit")
+    today = await tenant_today(request, principal.tenant_id)
+    audit["assessments"] = await children(
+        request,
+        principal,
+        PROJECTION,
+        ASSESSMENTS,
+        {"audit_id": audit_id},
+        ("clause_id",),
+    )
+    findings = await related(request, principal, FINDINGS, "audit_id", audit_id)
+    audit["findings"] = [_with_overdue(f, today) for f in findings]
+    audit["evidence"] = await related(
+        request, principal, EVIDENCE, "audit_id", audit_id
+    )
+    response = JSONResponse(to_jsonable_python(audit))
+    tag(response, audit["version"])
+    return response
+
+
+@router.get("/audits/{audit_id}/findings/{finding_id}", responses=DETAIL)
+async def get_finding(
+    audit_id: UUID,
+    finding_id: UUID,
+    request: Request,
+    principal: Reader,
+    position: MinPosition,
+) -> Response:
+    """One finding. Its commands go to the audit, so its ETag is the audit's
+    version."""
+    await wait_for_projection(request, PROJECTION, position)
+    audit = await one(request, principal, AUDITS, audit_id, "audit")
+    finding = await one(request, principal, FINDINGS, finding_id, "finding")
+    if finding["audit_id"] != audit_id:
+        await one(request, principal, FINDINGS, UUID(int=0), "finding")  # 404
+    today = await tenant_today(request, principal.tenant_id)
+    finding["evidence"] = await related(
+        request, principal, EVIDENCE, "finding_id", finding_id
+    )
+    response = JSONResponse(to_jsonable_python(_with_overdue(finding, today)))
+    tag(response, audit["version"])
+    return response
+
+
+@router.get("/findings", openapi_extra=listing_openapi(FINDINGS))
+async def list_findings(
+    request: Request, principal: Reader, position: MinPosition
+) -> Response:
+    """The findings register across the caller's audits: grade, status,
+    clause, due date, organization, audit, and whether it is overdue today
+    (in the tenant's time zone). To list only overdue corrective actions,
+    filter ``action_due=true`` with ``due_date_to`` set to yesterday."""
+    today = await tenant_today(request, principal.tenant_id)
+    overdue = Derived(("overdue",), lambda row: {"overdue": is_overdue(row, today)})
+    return await list_response(request, principal, FINDINGS, position, derived=overdue)
+
+
+def _with_overdue(finding: Row, today: Any) -> Row:
+    return {**finding, "overdue": is_overdue(finding, today)}

@@ -1,0 +1,67 @@
+"""Query routes for the certificate registry."""
+
+from __future__ import annotations
+
+from typing import Annotated
+from uuid import UUID
+
+from fastapi import APIRouter, Depends, Request, Response
+from fastapi.responses import JSONResponse
+from pydantic_core import to_jsonable_python
+
+from commands.http.edge import requires
+from domain.access import Permission
+from domain.principal import Principal
+from projections.certificates import CertificateProjection
+from projections.collections import CERTIFICATES
+from projections.rows import Row
+from read_api.consistency import min_position, wait_for_projection
+from read_api.listing import list_response, listing_openapi
+from read_api.resources import one, related, tag
+
+router = APIRouter(prefix="/certificates", tags=["certificates"])
+
+PROJECTION = CertificateProjection.name
+
+Reader = Annotated[Principal, Depends(requires(Permission.CERTIFICATE_READ))]
+MinPosition = Annotated[int | None, Depends(min_position)]
+
+
+@router.get("", openapi_extra=listing_openapi(CERTIFICATES))
+async def list_certificates(
+    request: Request, principal: Reader, position: MinPosition
+) -> Response:
+    """The certificate registry of the caller's tenant and scopes, one row per
+    revision (``status=superseded`` for the replaced ones)."""
+    return await list_response(request, principal, CERTIFICATES, position)
+
+
+@router.get(
+    "/{certificate_id}",
+    responses={"200": {"description": "The revision, with its ETag"}},
+)
+async def get_certificate(
+    certificate_id: UUID, request: Request, principal: Reader, position: MinPosition
+) -> Response:
+    """One certificate revision and its revision chain (every revision of the
+    same number, oldest first). Its ETag is the version to send as If-Match."""
+    await wait_for_projection(request, PROJECTION, position)
+    certificate = await one(
+        request, principal, CERTIFICATES, certificate_id, "certificate"
+    )
+    chain = await related(
+        request, principal, CERTIFICATES, "number", certificate["number"]
+    )
+    certificate["revisions"] = [_link(r) for r in sorted(chain, key=_revision)]
+    response = JSONResponse(to_jsonable_python(certificate))
+    tag(response, certificate["version"])
+    return response
+
+
+def _revision(row: Row) -> int:
+    return int(row["revision"])
+
+
+def _link(row: Row) -> Row:
+    keep = ("id", "revision", "status", "effective_date", "expiry_date", "issue_date")
+    return {name: row[name] for name in keep}
