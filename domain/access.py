@@ -33,6 +33,7 @@ class Permission(StrEnum):
     EVIDENCE_UPLOAD = "evidence:upload"
     TENANT_SETTINGS_MANAGE = "tenant_settings:manage"
     TENANT_SETTINGS_READ = "tenant_settings:read"
+    DASHBOARD_READ = "dashboard:read"
 
 
 _MANAGERS = frozenset({Role.TENANT_ADMIN, Role.PROGRAMME_MANAGER})
@@ -40,6 +41,11 @@ _AUDITORS = _MANAGERS | {Role.AUDITOR}
 _CLIENTS = _MANAGERS | {Role.CLIENT_ADMIN, Role.CLIENT_USER}
 _DECIDERS = frozenset({Role.DECISION_MAKER})
 _TENANT_READERS = frozenset(Role) - {Role.PLATFORM_ADMIN}
+_OVERSEERS = _MANAGERS | {
+    Role.TECHNICAL_REVIEWER,
+    Role.DECISION_MAKER,
+    Role.COMPLIANCE_OFFICER,
+}
 
 PERMISSIONS: dict[Permission, frozenset[Role]] = {
     Permission.ORGANIZATION_REGISTER: _MANAGERS,
@@ -60,6 +66,7 @@ PERMISSIONS: dict[Permission, frozenset[Role]] = {
     Permission.EVIDENCE_UPLOAD: _AUDITORS | _CLIENTS,
     Permission.TENANT_SETTINGS_MANAGE: frozenset({Role.TENANT_ADMIN}),
     Permission.TENANT_SETTINGS_READ: _TENANT_READERS,
+    Permission.DASHBOARD_READ: _OVERSEERS,
 }
 
 

@@ -51,6 +51,11 @@ class Settings(BaseSettings):
     relay_poll_seconds: float = Field(default=1.0, gt=0, le=60)
     expiry_check_seconds: float = Field(default=60.0, gt=0, le=86_400)
     heartbeat_dir: Path = Path("var/run")
+    cache_ttl_seconds: int = Field(default=300, ge=1, le=86_400)
+    redis_timeout_seconds: float = Field(default=0.2, gt=0, le=10)
+    redis_pause_seconds: float = Field(default=5.0, ge=0, le=300)
+    verify_attempts_per_minute: int = Field(default=10, ge=1, le=100_000)
+    verify_attempts_per_number_hour: int = Field(default=20, ge=1, le=100_000)
 
     @property
     def dev_headers(self) -> bool:

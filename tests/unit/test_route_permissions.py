@@ -23,8 +23,24 @@ def test_the_openapi_document_shows_each_operations_permission():
     assert all(declared.values()), [k for k, v in declared.items() if not v]
     assert declared[("post", "/audits/{audit_id}/decide")] == "audit:decide"
     assert declared[("get", "/health/live")] == "public"
+    assert declared[("get", "/dashboard")] == "dashboard:read"
     known = {p.value for p in Permission} | {"public"}
     assert set(declared.values()) <= known
+
+
+def test_the_only_public_routes_are_health_and_certificate_verification():
+    spec = create_app(MagicMock()).openapi()
+    public = {
+        (method, path)
+        for path, ops in spec["paths"].items()
+        for method, op in ops.items()
+        if op.get("x-permission") == "public"
+    }
+    assert public == {
+        ("get", "/health/live"),
+        ("get", "/health/ready"),
+        ("post", "/public/certificate-verifications"),
+    }
 
 
 def test_every_permission_is_granted_to_some_role():

@@ -1,0 +1,120 @@
+"""Public certificate verification: the one public, cross-tenant endpoint.
+
+Anyone holding a certificate (a customer, a regulator) can check it with the
+number and the verification code printed on it; no login. It is the only
+route that reads across tenants, and it answers only what the certificate
+itself prints. The code travels in a POST body so that it never lands in
+URLs or access logs. Attempts are limited per client address and per
+certificate number; a wrong code and an unknown number get the same 404.
+Behind a proxy, the client address is the one uvicorn takes from
+``X-Forwarded-For`` of the addresses trusted by ``--forwarded-allow-ips``.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Request, Response
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from starlette.concurrency import run_in_threadpool
+
+from infra.postgres.verification import CertificateVerification
+from infra.read_services import ReadServices
+from read_api.permissions import PUBLIC
+from read_api.problems import CertificateNotVerifiedError, RateLimitedError
+
+router = APIRouter(prefix="/public", tags=["public"])
+
+Number = Annotated[
+    str,
+    StringConstraints(
+        strip_whitespace=True,
+        to_upper=True,
+        max_length=30,
+        pattern=r"^[A-Za-z0-9]{2,12}-[0-9]{4}-[0-9]{4,8}$",
+    ),
+]
+Code = Annotated[
+    str,
+    StringConstraints(min_length=16, max_length=40, pattern=r"^[A-Za-z0-9 -]+$"),
+]
+
+
+class CertificateVerificationCreate(BaseModel):
+    """What the certificate prints: its number and verification code."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [{"number": "ACME-2026-000123", "code": "7K3M-9QWX-..."}]
+        },
+    )
+
+    number: Number = Field(description="e.g. ACME-2026-000123")
+    code: Code = Field(description="As printed; spaces, hyphens and case ignored")
+
+
+class CertifiedScopePublic(BaseModel):
+    site: str | None = Field(description="The site's name (null if unknown)")
+    scope: str
+
+
+class CertificateVerificationPublic(BaseModel):
+    number: str
+    status: str = Field(
+        description="active, suspended, withdrawn, expired or superseded, today "
+        "(UTC); expired from the expiry date on"
+    )
+    holder: str | None = Field(description="The certified organization's name")
+    standard: str
+    edition: str
+    scopes: list[CertifiedScopePublic]
+    effective_date: date
+    expiry_date: date
+    revision: int
+    superseded: bool = Field(description="A later revision of this number exists")
+
+    @classmethod
+    def of(cls, found: CertificateVerification) -> CertificateVerificationPublic:
+        return cls(
+            number=found.number,
+            status=found.status,
+            holder=found.holder,
+            standard=found.standard,
+            edition=found.edition,
+            scopes=[
+                CertifiedScopePublic(site=s.site, scope=s.scope) for s in found.scopes
+            ],
+            effective_date=found.effective_date,
+            expiry_date=found.expiry_date,
+            revision=found.revision,
+            superseded=found.superseded,
+        )
+
+
+@router.post(
+    "/certificate-verifications",
+    response_model=CertificateVerificationPublic,
+    openapi_extra={"x-permission": PUBLIC},
+    responses={404: {"description": "No match"}, 429: {"description": "Too many"}},
+)
+async def verify_certificate(
+    body: CertificateVerificationCreate, request: Request, response: Response
+) -> CertificateVerificationPublic:
+    """Check a certificate by the number and verification code printed on it
+    (no login): its status, holder, standard, scope per site and validity."""
+    services: ReadServices = request.app.state.read_services
+    address = request.client.host if request.client else "unknown"
+    verdict = await run_in_threadpool(
+        services.verification_limits.check, address, body.number
+    )
+    if not verdict.allowed:
+        raise RateLimitedError(verdict.retry_after)
+    found = await run_in_threadpool(
+        services.verification.verify, body.number, body.code, datetime.now(UTC).date()
+    )
+    if found is None:
+        raise CertificateNotVerifiedError
+    response.headers["Cache-Control"] = "no-store"
+    return CertificateVerificationPublic.of(found)
