@@ -1,7 +1,9 @@
 """``make bench``: every benchmark with its same-run baseline.
 
 Uses, and resets, the test database of the local services. Options:
-``--quick`` for a short smoke run; ``--rate`` and ``--seconds`` for the lag run.
+``--quick`` for a short smoke run; ``--rate`` and ``--seconds`` for the lag run;
+``--list-audits``, ``--list-findings`` and ``--list-requests`` for the audit
+list query; ``--only list,lag`` to run some sections only.
 """
 
 from __future__ import annotations
@@ -11,8 +13,11 @@ import os
 import platform
 from datetime import UTC, datetime
 
-from bench import lag, snapshots, throughput
+from bench import lag, list_query, snapshots, throughput
 from bench.common import bench_settings, percentile, reset_database
+from infra.settings import Settings
+
+SECTIONS = ("throughput", "snapshots", "lag", "list")
 
 
 def main() -> None:
@@ -22,7 +27,18 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=30.0)
     parser.add_argument("--commands", type=int, default=3200)
     parser.add_argument("--audit-events", type=int, default=10_000)
+    parser.add_argument("--list-audits", type=int, default=100_000)
+    parser.add_argument("--list-findings", type=int, default=1_000_000)
+    parser.add_argument("--list-requests", type=int, default=3_000)
+    parser.add_argument(
+        "--only",
+        type=lambda v: set(v.split(",")),
+        default=set(SECTIONS),
+        help=f"comma-separated sections among {', '.join(SECTIONS)}",
+    )
     args = parser.parse_args()
+    if args.only - set(SECTIONS):
+        parser.error(f"--only: sections are {', '.join(SECTIONS)}")
     seconds = 5.0 if args.quick else args.seconds
     commands = 320 if args.quick else args.commands
 
@@ -33,36 +49,55 @@ def main() -> None:
         f"machine: {platform.machine()}, {os.cpu_count()} cores,"
         f" Python {platform.python_version()}"
     )
+    if "throughput" in args.only:
+        _throughput(settings, commands)
+    if "snapshots" in args.only:
+        _snapshots(settings, args.audit_events, 5 if args.quick else 20)
+    if "lag" in args.only:
+        _lag(settings, args.rate, seconds)
+    if "list" in args.only:
+        if args.quick:
+            audits, findings, requests = 10_000, 100_000, 400
+        else:
+            audits, findings = args.list_audits, args.list_findings
+            requests = args.list_requests
+        _list_query(list_query.run(settings, audits, findings, requests))
+
+
+def _throughput(settings: Settings, commands: int) -> None:
     print()
     print(f"## Command throughput ({commands} single-event commands per row)")
     print("| writers | event store commands/s | raw psycopg INSERT/s | ratio |")
     print("|---|---|---|---|")
     for writers, store, raw in throughput.run(settings, commands):
         print(f"| {writers} | {store:,.0f} | {raw:,.0f} | {store / raw:.2f} |")
+
+
+def _snapshots(settings: Settings, events: int, repeats: int) -> None:
     print()
-    repeats = 5 if args.quick else 20
     print(
-        f"## Aggregate load time (an audit with {args.audit_events:,} events,"
+        f"## Aggregate load time (an audit with {events:,} events,"
         f" {repeats} loads per row, ms)"
     )
     print("| loading | events replayed | median | max |")
     print("|---|---|---|---|")
-    for how, replayed, median, slowest in snapshots.run(
-        settings, args.audit_events, repeats
-    ):
+    for how, replayed, median, slowest in snapshots.run(settings, events, repeats):
         print(f"| {how} | {replayed:,} | {median:.1f} | {slowest:.1f} |")
+
+
+def _lag(settings: Settings, rate: float, seconds: float) -> None:
     print()
-    print(f"## End-to-end lag at {args.rate:g}/s for {seconds:g} s (ms)")
+    print(f"## End-to-end lag at {rate:g}/s for {seconds:g} s (ms)")
     print("| path | n | p50 | p95 | p99 | max |")
     print("|---|---|---|---|---|---|")
     for name, values in (
         (
             "command accepted → visible in query API",
-            lag.command_lag(settings, args.rate, seconds),
+            lag.command_lag(settings, rate, seconds),
         ),
         (
             "raw Kafka produce → consume (acks=all)",
-            lag.kafka_round_trip(settings, args.rate, seconds),
+            lag.kafka_round_trip(settings, rate, seconds),
         ),
     ):
         if not values:
@@ -73,6 +108,62 @@ def main() -> None:
             f"| {percentile(values, 95):.1f} | {percentile(values, 99):.1f} "
             f"| {max(values):.1f} |"
         )
+
+
+def _list_query(report: list_query.Report) -> None:
+    data = report.dataset
+    print()
+    print(
+        f"## Audit list query: {report.audits:,} audits and {report.findings:,}"
+        " findings in the tenant (ms)"
+    )
+    print(
+        f"Loaded with COPY in {data.load_seconds:.0f} s (audits {data.sizes['audits']},"
+        f" findings {data.sizes['findings']}, with indexes; a second tenant holds a"
+        " tenth as many)."
+    )
+    for note in report.notes:
+        print(f"Note: {note}.")
+    print()
+    print("| target | clients | n | p50 | p95 | p99 | max | requests/s |")
+    print("|---|---|---|---|---|---|---|---|")
+    for s in report.rows:
+        print(
+            f"| {s.target} | {s.clients} | {s.n:,} | {s.p50:.1f} | {s.p95:.1f}"
+            f" | {s.p99:.1f} | {s.max:.1f} | {s.per_second:,.0f} |"
+        )
+    levels = sorted(report.variants)
+    print()
+    print("### By request (first and next pages; p50/p99 ms by number of clients)")
+    print(
+        "| request | "
+        + " | ".join(f"API p50/p99 ({c}) | SQL p50/p99 ({c})" for c in levels)
+        + " |"
+    )
+    print("|---|" + "---|---|" * len(levels))
+    for i, (api, _) in enumerate(report.variants[levels[0]]):
+        cells = []
+        for c in levels:
+            a, q = report.variants[c][i]
+            cells.append(f"{a.p50:.1f} / {a.p99:.1f} | {q.p50:.1f} / {q.p99:.1f}")
+        print(f"| `{api.target}` | " + " | ".join(cells) + " |")
+    print()
+    print("### Where one page's time goes (in process, one at a time, median ms)")
+    print("| step | ms |")
+    print("|---|---|")
+    for step, ms in report.breakdown:
+        print(f"| {step} | {ms:.2f} |")
+    print()
+    print("### Outside the mix: SQL alone, one connection (ms)")
+    print("| query | median | max |")
+    print("|---|---|---|")
+    for name, median, slowest in report.probes:
+        print(f"| `{name}` | {median:.1f} | {slowest:.1f} |")
+    print()
+    print(f"### Plan of the slowest request of the mix: {report.plan_of}")
+    print("```")
+    print(report.plan)
+    print("```")
 
 
 if __name__ == "__main__":
