@@ -2,9 +2,11 @@
 ``expire`` command, issued in their own tenant by the system actor.
 
 It follows the stream with its own projection (``certificate_expiry``) and
-checks the list once per interval. A certificate the command refuses (already
-expired, withdrawn or superseded meanwhile) is left to the projection, which
-drops it when that event arrives.
+checks the list once per interval. "Has come" is judged by each tenant's
+calendar (its time zone), so a certificate expiring on the 1st is expired
+once the 1st has begun where its tenant works. A certificate the command
+refuses (already expired, withdrawn or superseded meanwhile) is left to the
+projection, which drops it when that event arrives.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 from commands.certificates import CertificateAction, CertificateService
 from commands.context import CommandContext
@@ -25,19 +27,30 @@ log = logging.getLogger(__name__)
 SYSTEM_ACTOR = "system:certificate-expiry"
 
 
+LATEST_ZONE_AHEAD = timedelta(days=1)
+"""No time zone is more than a day ahead of UTC (UTC+14 is the furthest)."""
+
+
 def expire_due(
-    due: PostgresDueCertificates, certificates: CertificateService, today: date
+    due: PostgresDueCertificates,
+    certificates: CertificateService,
+    today: Callable[[str], date],
+    now_utc: date | None = None,
 ) -> int:
-    """Issue ``expire`` for every certificate due on ``today``; return how
-    many were expired."""
+    """Issue ``expire`` for every certificate whose expiry date has come in
+    its tenant (``today(tenant_id)``); return how many were expired."""
+    utc = now_utc if now_utc is not None else datetime.now(UTC).date()
     expired = 0
-    for item in due.due(today):
+    for item in due.due(utc + LATEST_ZONE_AHEAD):
+        local = today(item.tenant_id)
+        if item.expiry_date > local:
+            continue
         ctx = CommandContext(
             principal=Principal(
                 item.tenant_id, SYSTEM_ACTOR, frozenset({Role.TENANT_ADMIN})
             ),
-            correlation_id=f"expiry-{today.isoformat()}-{item.certificate_id}",
-            today=today,
+            correlation_id=f"expiry-{local.isoformat()}-{item.certificate_id}",
+            today=local,
         )
         try:
             certificates.expire(ctx, CertificateAction(item.certificate_id))
@@ -48,7 +61,7 @@ def expire_due(
                 extra={"certificate_id": str(item.certificate_id), "reason": str(e)},
             )
     if expired:
-        log.info("certificates expired", extra={"count": expired, "on": str(today)})
+        log.info("certificates expired", extra={"count": expired, "utc_date": str(utc)})
     return expired
 
 
@@ -57,14 +70,15 @@ def run_expiry_checks(
     due: PostgresDueCertificates,
     certificates: CertificateService,
     interval_seconds: float,
-    today: Callable[[], date] = lambda: datetime.now(UTC).date(),
+    today: Callable[[str], date],
     beat: Callable[[], None] = lambda: None,
 ) -> None:
-    """Check once per interval until ``stop`` is set."""
+    """Check once per interval until ``stop`` is set; ``today(tenant_id)`` is
+    the tenant's calendar date."""
     while not stop.is_set():
         beat()
         try:
-            expire_due(due, certificates, today())
+            expire_due(due, certificates, today)
         except Exception:
             log.exception("expiry check failed; retrying next interval")
         stop.wait(interval_seconds)

@@ -97,6 +97,7 @@ def run_processors(settings: Settings) -> None:
                 container.due_certificates(),
                 container.services.certificates,
                 settings.expiry_check_seconds,
+                container.services.calendar.today,
             ),
             kwargs={
                 "beat": Heartbeat(
