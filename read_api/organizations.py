@@ -12,9 +12,17 @@ from commands.http.edge import requires
 from domain.access import Permission
 from domain.errors import NotFoundError
 from domain.principal import Principal
+from projections.collections import CERTIFICATES
+from projections.listing import UnknownFilterError
 from projections.organizations import OrganizationProjection, OrganizationQuery
 from read_api.consistency import min_position, wait_for_projection
-from read_api.schemas import OrganizationPage, OrganizationPublic
+from read_api.resources import related
+from read_api.schemas import (
+    CurrentCertificate,
+    OrganizationDetail,
+    OrganizationPage,
+    OrganizationPublic,
+)
 
 router = APIRouter(prefix="/organizations", tags=["organizations"])
 
@@ -23,9 +31,25 @@ MAX_PAGE = 200
 
 Reader = Annotated[Principal, Depends(requires(Permission.ORGANIZATION_READ))]
 MinPosition = Annotated[int | None, Depends(min_position)]
+LIST_PARAMETERS = ("name_prefix", "country", "cursor", "limit", "min_position")
+IN_FORCE = ("active", "suspended")
 
 
-@router.get("", response_model=OrganizationPage)
+def known_parameters(request: Request) -> None:
+    """Refuse a query parameter the list does not take (never ignore it)."""
+    for name in request.query_params:
+        if name not in LIST_PARAMETERS:
+            raise UnknownFilterError(
+                name,
+                f"unknown query parameter {name!r}; allowed: "
+                + ", ".join(LIST_PARAMETERS),
+                LIST_PARAMETERS,
+            )
+
+
+@router.get(
+    "", response_model=OrganizationPage, dependencies=[Depends(known_parameters)]
+)
 async def list_organizations(
     request: Request,
     principal: Reader,
@@ -56,19 +80,31 @@ async def list_organizations(
     )
 
 
-@router.get("/{organization_id}", response_model=OrganizationPublic)
+@router.get("/{organization_id}", response_model=OrganizationDetail)
 async def get_organization(
     organization_id: UUID,
     request: Request,
     response: Response,
     principal: Reader,
     position: MinPosition,
-) -> OrganizationPublic:
-    """One organization; its ETag is the version to send as If-Match."""
+) -> OrganizationDetail:
+    """One organization with its sites and its certificates in force; its
+    ETag is the version to send as If-Match."""
     await wait_for_projection(request, PROJECTION, position)
+    await wait_for_projection(request, CERTIFICATES.projection, position)
     view = request.app.state.container.organization_view
     record = await run_in_threadpool(view.get, principal, organization_id)
     if record is None:
         raise NotFoundError("organization", organization_id)
+    held = await related(
+        request, principal, CERTIFICATES, "organization_id", organization_id
+    )
     response.headers["ETag"] = f'"{record.version}"'
-    return OrganizationPublic.of(record)
+    return OrganizationDetail(
+        **OrganizationPublic.of(record).model_dump(),
+        certificates=[
+            CurrentCertificate.model_validate(c)
+            for c in held
+            if c["status"] in IN_FORCE and c["superseded_by_id"] is None
+        ],
+    )

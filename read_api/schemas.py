@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from uuid import UUID
 
 from pydantic import BaseModel, Field
@@ -50,4 +50,23 @@ class OrganizationPage(BaseModel):
     items: list[OrganizationPublic]
     next_cursor: str | None = Field(
         description="Pass as `cursor` for the next page; null on the last page"
+    )
+
+
+class CurrentCertificate(BaseModel):
+    """A certificate in force (active or suspended) held by an organization."""
+
+    id: UUID
+    number: str
+    revision: int
+    standard_name: str
+    standard_edition: str
+    status: str
+    effective_date: date
+    expiry_date: date
+
+
+class OrganizationDetail(OrganizationPublic):
+    certificates: list[CurrentCertificate] = Field(
+        description="Its certificates in force (latest revisions, active or suspended)"
     )

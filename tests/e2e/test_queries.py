@@ -226,3 +226,17 @@ def test_the_findings_register_filters_by_grade_and_shows_overdue(http, pipeline
     )
     assert detail.status_code == 200, detail.text
     assert detail.headers["etag"] == f'"{world.running.version}"'
+
+
+def test_an_organization_shows_its_certificates_in_force(http, pipeline):
+    world = World(http, pipeline)
+    path = f"/organizations/{world.tenant.organization.id}"
+    shown = read(http, path, world.reader, world.position)
+    assert shown.status_code == 200, shown.text
+    [held] = shown.json()["certificates"]
+    assert (held["number"], held["status"]) == (world.certificate["number"], "active")
+    assert len(shown.json()["sites"]) == 2
+
+    unknown = http.get("/organizations", params={"colour": "red"}, headers=world.reader)
+    assert unknown.status_code == 400
+    assert "name_prefix" in unknown.json()["detail"]
