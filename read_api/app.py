@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
 from fastapi import APIRouter, FastAPI
 
 from commands.http import audits as audit_commands
@@ -48,19 +51,27 @@ ROUTERS: tuple[APIRouter, ...] = (
 
 def create_app(container: Container) -> FastAPI:
     """Build the HTTP API around an already wired container."""
+    read_services = build_read_services(container.settings, container.database)
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        try:
+            yield
+        finally:
+            read_services.close()
+
     app = FastAPI(
         title="AssureHub",
         version="0.1.0",
         description="Audits and certificates: commands and queries.",
         docs_url=None,
         redoc_url=None,
+        lifespan=lifespan,
     )
     app.state.container = container
     app.state.services = container.services
     app.state.authenticator = container.authenticator
-    app.state.read_services = build_read_services(
-        container.settings, container.database
-    )
+    app.state.read_services = read_services
     declare_permissions(ROUTERS)
     for router in ROUTERS:
         app.include_router(router)
