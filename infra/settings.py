@@ -50,6 +50,7 @@ class Settings(BaseSettings):
     relay_batch_size: int = Field(default=500, ge=1, le=10_000)
     relay_poll_seconds: float = Field(default=1.0, gt=0, le=60)
     expiry_check_seconds: float = Field(default=60.0, gt=0, le=86_400)
+    idempotency_retention_hours: int = Field(default=48, ge=24, le=24 * 365)
     heartbeat_dir: Path = Path("var/run")
     cache_ttl_seconds: int = Field(default=300, ge=1, le=86_400)
     redis_timeout_seconds: float = Field(default=0.2, gt=0, le=10)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import signal
 import threading
+from datetime import timedelta
 from types import FrameType
 
 from infra import kafka
@@ -13,6 +14,7 @@ from infra.errors import DependencyUnavailableError
 from infra.heartbeat import Heartbeat
 from infra.settings import Settings
 from processors.expiry import run_expiry_checks
+from processors.housekeeping import run_housekeeping
 
 log = logging.getLogger(__name__)
 
@@ -105,6 +107,19 @@ def run_processors(settings: Settings) -> None:
                 ).beat
             },
             name="expiry-checks",
+        ),
+        threading.Thread(
+            target=run_housekeeping,
+            args=(
+                stop,
+                container.database,
+                timedelta(hours=settings.idempotency_retention_hours),
+                settings.expiry_check_seconds,
+            ),
+            kwargs={
+                "beat": Heartbeat(settings.heartbeat_dir, "processor-housekeeping").beat
+            },
+            name="housekeeping",
         ),
     ]
     try:
