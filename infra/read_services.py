@@ -17,7 +17,9 @@ import json
 from dataclasses import dataclass
 from datetime import date
 
+from commands.ports import FileStore
 from domain.principal import Principal
+from infra.files import LocalFileStore
 from infra.postgres import dashboard, verification
 from infra.postgres.dashboard import Dashboard, PostgresDashboardView
 from infra.postgres.pool import Database
@@ -92,6 +94,8 @@ class ReadServices:
     verification: CachedVerificationView
     verification_limits: VerificationLimits
     redis: RedisGuard
+    files: FileStore
+    """The evidence bytes (content-addressed), for downloads."""
 
     def close(self) -> None:
         """Close the Redis client."""
@@ -121,4 +125,5 @@ def build_read_services(settings: Settings, database: Database) -> ReadServices:
             per_number=settings.verify_attempts_per_number_hour,
         ),
         redis=guard,
+        files=LocalFileStore(settings.media_dir),
     )

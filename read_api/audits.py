@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from collections.abc import Iterator
+from typing import Annotated, Any, BinaryIO
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Request, Response
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic_core import to_jsonable_python
+from starlette.concurrency import iterate_in_threadpool, run_in_threadpool
 
 from commands.http.edge import requires, tenant_today
+from commands.ports import FileStore
 from domain.access import Permission
+from domain.errors import NotFoundError
 from domain.principal import Principal
 from projections.audit_tables import ASSESSMENTS, is_overdue
 from projections.audits import AuditProjection
@@ -81,7 +85,7 @@ async def get_finding(
     audit = await one(request, principal, AUDITS, audit_id, "audit")
     finding = await one(request, principal, FINDINGS, finding_id, "finding")
     if finding["audit_id"] != audit_id:
-        await one(request, principal, FINDINGS, UUID(int=0), "finding")  # 404
+        raise NotFoundError("finding", finding_id)
     today = await tenant_today(request, principal.tenant_id)
     finding["evidence"] = await related(
         request, principal, EVIDENCE, "finding_id", finding_id
@@ -89,6 +93,77 @@ async def get_finding(
     response = JSONResponse(to_jsonable_python(_with_overdue(finding, today)))
     tag(response, audit["version"])
     return response
+
+
+@router.get("/audits/{audit_id}/evidence/{evidence_id}", responses=DETAIL)
+async def get_evidence(
+    audit_id: UUID,
+    evidence_id: UUID,
+    request: Request,
+    principal: Reader,
+    position: MinPosition,
+) -> Response:
+    """One evidence file's record: name, size, type, SHA-256, who uploaded it
+    and when; its ETag is the content's SHA-256."""
+    await wait_for_projection(request, PROJECTION, position)
+    evidence = await _evidence(request, principal, audit_id, evidence_id)
+    response = JSONResponse(to_jsonable_python(evidence))
+    response.headers["ETag"] = f'"{evidence["sha256"]}"'
+    return response
+
+
+@router.get(
+    "/audits/{audit_id}/evidence/{evidence_id}/content",
+    responses={"200": {"description": "The file's bytes, as uploaded"}},
+)
+async def download_evidence(
+    audit_id: UUID,
+    evidence_id: UUID,
+    request: Request,
+    principal: Reader,
+    position: MinPosition,
+) -> Response:
+    """The evidence file itself, streamed, with the type sniffed at upload."""
+    await wait_for_projection(request, PROJECTION, position)
+    evidence = await _evidence(request, principal, audit_id, evidence_id)
+    files: FileStore = request.app.state.read_services.files
+    try:
+        stream = await run_in_threadpool(files.open, evidence["sha256"])
+    except FileNotFoundError as e:
+        raise NotFoundError("evidence content", evidence_id) from e
+    return StreamingResponse(
+        iterate_in_threadpool(_chunks(stream)),
+        media_type=evidence["media_type"],
+        headers={
+            "ETag": f'"{evidence["sha256"]}"',
+            "Content-Length": str(evidence["size"]),
+            "Content-Disposition": f'attachment; filename="{_ascii(evidence)}"',
+            "X-Content-Type-Options": "nosniff",
+        },
+    )
+
+
+async def _evidence(
+    request: Request, principal: Principal, audit_id: UUID, evidence_id: UUID
+) -> Row:
+    evidence = await one(request, principal, EVIDENCE, evidence_id, "evidence")
+    if evidence["audit_id"] != audit_id:
+        raise NotFoundError("evidence", evidence_id)
+    return evidence
+
+
+def _chunks(stream: BinaryIO, size: int = 64 * 1024) -> Iterator[bytes]:
+    with stream:
+        while chunk := stream.read(size):
+            yield chunk
+
+
+def _ascii(evidence: Row) -> str:
+    """The file name, safe inside a quoted header value."""
+    name = str(evidence["file_name"])
+    return "".join(
+        c if c.isascii() and c.isprintable() and c != '"' else "_" for c in name
+    )
 
 
 @router.get("/findings", openapi_extra=listing_openapi(FINDINGS))

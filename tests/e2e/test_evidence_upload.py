@@ -56,6 +56,42 @@ def test_an_upload_answers_its_hash_and_type_and_refuses_other_types(http, pipel
     assert other.status_code == 404
 
 
+def test_uploaded_evidence_is_listed_on_its_audit_and_downloads_as_uploaded(
+    http, pipeline
+):
+    tenant = f"e2e-ev-{uuid.uuid4().hex[:8]}"
+    audit = planned_audit(pipeline, tenant)
+    auditor = as_user(tenant, "auditor")
+    up = http.post(
+        f"/audits/{audit.id}/evidence",
+        files={"file": ("calibration log.pdf", PDF, "application/pdf")},
+        headers=auditor,
+    )
+    assert up.status_code == 201, up.text
+    body = up.json()
+    evidence_id, position = body["id"], body["position"]
+    path = f"/audits/{audit.id}/evidence/{evidence_id}"
+
+    record = http.get(path, params={"min_position": position}, headers=auditor)
+    assert record.status_code == 200, record.text
+    assert record.json()["file_name"] == "calibration log.pdf"
+    assert record.headers["etag"] == f'"{body["sha256"]}"'
+    detail = http.get(f"/audits/{audit.id}", headers=auditor).json()
+    assert [e["id"] for e in detail["evidence"]] == [evidence_id]
+
+    content = http.get(f"{path}/content", headers=auditor)
+    assert content.status_code == 200
+    assert content.content == PDF
+    assert content.headers["content-type"] == "application/pdf"
+    assert content.headers["x-content-type-options"] == "nosniff"
+    assert "calibration log.pdf" in content.headers["content-disposition"]
+
+    stranger = as_user(f"{tenant}-other", "auditor")
+    assert http.get(f"{path}/content", headers=stranger).status_code == 404
+    wrong_audit = f"/audits/{uuid.uuid4()}/evidence/{evidence_id}/content"
+    assert http.get(wrong_audit, headers=auditor).status_code == 404
+
+
 def test_an_upload_over_the_limit_is_413(migrated):
     tenant = f"e2e-ev-{uuid.uuid4().hex[:8]}"
     with api_with(migrated, upload_max_bytes=4096) as (client, container):
