@@ -23,6 +23,7 @@ from read_api import organizations as organization_queries
 from read_api import templates as template_queries
 from read_api.docs import install_docs
 from read_api.middleware import BodyLimitMiddleware, RequestIdMiddleware
+from read_api.openapi_errors import document_errors
 from read_api.permissions import declare_permissions
 from read_api.problems import install_problem_handlers
 
@@ -76,6 +77,7 @@ def create_app(container: Container) -> FastAPI:
     for router in ROUTERS:
         app.include_router(router)
     install_docs(app)
+    document_errors(app)
     install_problem_handlers(app)
     app.add_middleware(
         BodyLimitMiddleware,

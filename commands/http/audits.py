@@ -79,8 +79,8 @@ class AuditDetailsChange(_Strict):
     """Body of ``PATCH /audits/{id}``: the fields to change; others keep
     their value."""
 
-    planned_start: date | None = None
-    planned_end: date | None = None
+    planned_start: date | None = Field(default=None, examples=["2026-12-02"])
+    planned_end: date | None = Field(default=None, examples=["2026-12-04"])
     scope_statement: str | None = Field(default=None, min_length=1, max_length=TEXT_MAX)
     site_ids: list[UUID] | None = Field(
         default=None, min_length=1, max_length=MAX_SITES
@@ -99,7 +99,9 @@ class TeamAssignment(_Strict):
 class Reason(_Strict):
     """Body of ``cancel`` and ``reopen``."""
 
-    reason: str = Field(min_length=1, max_length=TEXT_MAX)
+    reason: str = Field(
+        min_length=1, max_length=TEXT_MAX, examples=["Client postponed the visit"]
+    )
 
 
 class RequirementAssessment(_Strict):
@@ -114,7 +116,11 @@ class RequirementAssessment(_Strict):
 class ReportDraft(_Strict):
     """Body of ``POST /audits/{id}/report``."""
 
-    summary: str = Field(min_length=1, max_length=REPORT_MAX)
+    summary: str = Field(
+        min_length=1,
+        max_length=REPORT_MAX,
+        examples=["The management system conforms; one minor nonconformity"],
+    )
 
 
 class ReviewSubmission(_Strict):
@@ -126,13 +132,19 @@ class ReviewSubmission(_Strict):
 class ReviewApproval(_Strict):
     """Body of ``POST /audits/{id}/approve-review`` (optional)."""
 
-    comments: str | None = Field(default=None, max_length=TEXT_MAX)
+    comments: str | None = Field(
+        default=None, max_length=TEXT_MAX, examples=["Well evidenced"]
+    )
 
 
 class ReworkRequest(_Strict):
     """Body of ``POST /audits/{id}/return-for-rework``."""
 
-    comments: str = Field(min_length=1, max_length=TEXT_MAX)
+    comments: str = Field(
+        min_length=1,
+        max_length=TEXT_MAX,
+        examples=["Clause 8.5: the sampled batch records are not referenced"],
+    )
 
 
 class DecisionCreate(_Strict):

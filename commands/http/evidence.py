@@ -46,11 +46,20 @@ Uploader = Annotated[CommandContext, Depends(context_for(Permission.EVIDENCE_UPL
 )
 def upload_evidence(
     audit_id: UUID,
-    file: Annotated[UploadFile, File(description="The evidence file")],
+    file: Annotated[
+        UploadFile,
+        File(description="The evidence file (PDF, PNG, JPEG, …; sniffed, not trusted)"),
+    ],
     ctx: Uploader,
     svc: Service,
     response: Response,
-    finding_id: Annotated[UUID | None, Form()] = None,
+    finding_id: Annotated[
+        UUID | None,
+        Form(
+            description="The finding it supports, if any",
+            examples=["3f0c6f1e-8a4b-4d6e-9b7a-2c1d5e8f9a01"],
+        ),
+    ] = None,
 ) -> EvidenceUploaded:
     """Upload a file as evidence for an audit, or for one of its findings."""
     accepted = svc.upload(

@@ -64,7 +64,11 @@ class FindingRegrade(_Strict):
 class FindingReason(_Strict):
     """Body of ``dismiss`` and ``reject-response``."""
 
-    reason: str = Field(min_length=1, max_length=TEXT_MAX)
+    reason: str = Field(
+        min_length=1,
+        max_length=TEXT_MAX,
+        examples=["The root cause names the symptom, not the cause"],
+    )
 
 
 class ResponseCreate(_Strict):

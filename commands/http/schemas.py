@@ -30,7 +30,7 @@ class OrganizationCreate(_Strict):
 class OrganizationRename(_Strict):
     """Body of ``POST /organizations/{id}/rename``."""
 
-    name: str = Field(min_length=1, max_length=NAME_MAX)
+    name: str = Field(min_length=1, max_length=NAME_MAX, examples=["Nordic Valves AB"])
 
 
 class SiteCreate(_Strict):
@@ -62,7 +62,9 @@ class SiteChange(SiteCreate):
 class OrganizationArchive(_Strict):
     """Body of ``POST /organizations/{id}/archive``."""
 
-    reason: str = Field(min_length=1, max_length=REASON_MAX)
+    reason: str = Field(
+        min_length=1, max_length=REASON_MAX, examples=["Client contract ended"]
+    )
 
 
 class CommandAccepted(BaseModel):

@@ -63,8 +63,12 @@ class ClauseCreate(_Strict):
 class ClauseChange(_Strict):
     """Body of ``PATCH /standard-templates/{id}/clauses/{clause_id}``."""
 
-    title: str = Field(min_length=1, max_length=TITLE_MAX)
-    text: str = Field(min_length=1, max_length=TEXT_MAX)
+    title: str = Field(min_length=1, max_length=TITLE_MAX, examples=["Production"])
+    text: str = Field(
+        min_length=1,
+        max_length=TEXT_MAX,
+        examples=["Production and service provision under controlled conditions"],
+    )
 
 
 class TemplatePublished(CommandAccepted):
