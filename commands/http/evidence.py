@@ -71,7 +71,8 @@ def upload_evidence(
             finding_id=finding_id,
         ),
     )
-    base = answer(accepted, response, location=f"/evidence/{accepted.id}")
+    location = f"/audits/{audit_id}/evidence/{accepted.id}"
+    base = answer(accepted, response, location=location)
     return EvidenceUploaded(
         **base.model_dump(),
         sha256=accepted.sha256,

@@ -71,6 +71,7 @@ def test_uploaded_evidence_is_listed_on_its_audit_and_downloads_as_uploaded(
     body = up.json()
     evidence_id, position = body["id"], body["position"]
     path = f"/audits/{audit.id}/evidence/{evidence_id}"
+    assert up.headers["location"] == path
 
     record = http.get(path, params={"min_position": position}, headers=auditor)
     assert record.status_code == 200, record.text
