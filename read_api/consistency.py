@@ -19,7 +19,7 @@ _MAX_PAUSE = 0.02
 """Longest pause between checks: bounds the added read latency."""
 
 
-def min_position(
+async def min_position(
     query_value: Annotated[
         int | None,
         Query(

@@ -34,15 +34,17 @@ class InvalidPreconditionError(CommandError, ValueError):
 
 
 class Authenticator(Protocol):
-    """Builds the caller from request headers."""
+    """Builds the caller from request headers. It runs on the event loop, so
+    it must not block: an authenticator that needs I/O has to await it."""
 
     def authenticate(self, headers: Mapping[str, str]) -> Principal:
         """The caller, or :class:`NotAuthenticatedError`."""
         ...
 
 
-def current_principal(request: Request) -> Principal:
-    """The caller of this request."""
+async def current_principal(request: Request) -> Principal:
+    """The caller of this request (on the event loop: the authenticator does
+    no I/O, so no worker thread is taken for it)."""
     authenticator: Authenticator = request.app.state.authenticator
     return authenticator.authenticate(request.headers)
 
@@ -52,13 +54,13 @@ def service_of(path: str) -> Callable[[Request], Any]:
     on the app's services; the route's annotation gives its type."""
     get = attrgetter(path)
 
-    def service(request: Request) -> Any:
+    async def service(request: Request) -> Any:
         return get(request.app.state.services)
 
     return service
 
 
-def request_id(request: Request) -> str:
+async def request_id(request: Request) -> str:
     """The request's correlation id (set by the app's middleware)."""
     return str(getattr(request.state, "request_id", ""))
 
@@ -92,10 +94,12 @@ async def tenant_today(request: Request, tenant_id: str) -> date:
     return today_in(zone)
 
 
-def requires(permission: Permission) -> Callable[[Principal], Principal]:
+def requires(
+    permission: Permission,
+) -> Callable[[Principal], Coroutine[Any, Any, Principal]]:
     """Dependency declaring and checking the permission a route needs."""
 
-    def check(principal: CurrentPrincipal) -> Principal:
+    async def check(principal: CurrentPrincipal) -> Principal:
         authorize(principal, permission)
         return principal
 
