@@ -7,7 +7,6 @@ Exception tree::
 
     InfrastructureError
     ├── DependencyUnavailableError   Postgres, Kafka or Redis cannot be reached
-    ├── InvalidCursorError           (infra.postgres.organizations) forged cursor
     ├── MalformedEventError          (infra.cloudevents) not our CloudEvent
     └── UnpublishableEventError      (infra.public_events) event lacks TYPE/meta
 """

@@ -3,8 +3,8 @@ sorted by, and which columns narrow it to the caller's scopes.
 
 Each :class:`~projections.listing.Listing` reads one table of a projection.
 Filters are the ones a compliance user needs: status and grade, organization,
-auditor (team member), standard, date ranges, and free text on names and
-numbers; sorts are allowlisted and always end with ``id``.
+auditor (team member), standard, date ranges, name prefixes, and free text
+on names and numbers; sorts are allowlisted and always end with ``id``.
 """
 
 from __future__ import annotations
@@ -17,6 +17,8 @@ from projections.audit_tables import FINDINGS as FINDINGS_TABLE
 from projections.audits import AuditProjection
 from projections.certificates import CERTIFICATES_TABLE, CertificateProjection
 from projections.listing import Filter, Listing, Sort
+from projections.organizations import ORGANIZATIONS as ORGANIZATIONS_TABLE
+from projections.organizations import OrganizationProjection
 from projections.templates import (
     DOCUMENTS,
     STANDARDS,
@@ -30,6 +32,41 @@ from projections.templates import (
 def _values(enum: type[object]) -> tuple[str, ...]:
     return tuple(str(member.value) for member in enum)  # type: ignore[attr-defined]
 
+
+ORGANIZATIONS = Listing(
+    name="organizations",
+    projection=OrganizationProjection.name,
+    table=ORGANIZATIONS_TABLE,
+    filters=(
+        Filter.prefix(
+            "name_prefix",
+            "name_key",
+            description="Start of the name, in any case, taken literally",
+        ),
+        Filter.exact(
+            "country", upper=True, description="ISO 3166-1 alpha-2 code, any case"
+        ),
+        Filter.flag("archived"),
+        Filter.exact("registration_number"),
+        Filter.text(
+            "q",
+            "name",
+            "registration_number",
+            description="Free text in the name or registration number",
+        ),
+        Filter.date_range("registered_at"),
+    ),
+    sorts=(Sort("name", "name_key"), "registered_at", "updated_at"),
+    default_sort="name",
+    columns=tuple(
+        c
+        for c in ORGANIZATIONS_TABLE.column_names
+        if c not in ("tenant_id", "name_key")
+    ),
+    organization_column="id",
+)
+"""``GET /organizations``: the client organizations (sites and certificates
+are on the detail)."""
 
 AUDITS = Listing(
     name="audits",

@@ -97,7 +97,8 @@ class FilterKind(StrEnum):
     ``date_range``: ``<name>_from`` / ``<name>_to``, inclusive ISO dates or
     datetimes. ``text``: every whitespace-separated term is a case-insensitive
     substring of one of the columns. ``bool``: ``true`` or ``false``.
-    ``member``: a ``text[]`` column holds one of the values.
+    ``member``: a ``text[]`` column holds one of the values. ``prefix``: a
+    case-folded key column starts with the case-folded value, taken literally.
     """
 
     EXACT = "exact"
@@ -105,6 +106,14 @@ class FilterKind(StrEnum):
     TEXT = "text"
     BOOL = "bool"
     MEMBER = "member"
+    PREFIX = "prefix"
+
+
+class Case(StrEnum):
+    """How a filter rewrites each value before it checks and compares it."""
+
+    UPPER = "upper"  # codes stored in upper case, e.g. ISO country codes
+    FOLDED = "casefold"  # keys stored case-folded (``str.casefold``)
 
 
 _KIND_TYPES = {
@@ -113,6 +122,7 @@ _KIND_TYPES = {
     FilterKind.TEXT: {"text"},
     FilterKind.BOOL: {"boolean"},
     FilterKind.MEMBER: {"text[]"},
+    FilterKind.PREFIX: {"text"},
 }
 
 
@@ -134,6 +144,7 @@ class Filter:
         columns: The columns it reads (several only for ``text``).
         allowed: The only values accepted (an enum's values), if limited.
         description: For the API docs.
+        case: How each value is rewritten first (text columns only), if at all.
     """
 
     name: str
@@ -141,6 +152,7 @@ class Filter:
     columns: tuple[str, ...]
     allowed: tuple[str, ...] | None = None
     description: str = ""
+    case: Case | None = None
 
     @classmethod
     def exact(
@@ -150,10 +162,14 @@ class Filter:
         *,
         allowed: Iterable[str] | None = None,
         description: str = "",
+        upper: bool = False,
     ) -> Filter:
-        """Equal to one value, or to any of a comma-separated or repeated list."""
+        """Equal to one value, or to any of a comma-separated or repeated list;
+        ``upper``: values are upper-cased first, for a column of upper-case
+        codes that callers may type in any case."""
         values = tuple(str(v) for v in allowed) if allowed is not None else None
-        return cls(name, FilterKind.EXACT, (column or name,), values, description)
+        case = Case.UPPER if upper else None
+        return cls(name, FilterKind.EXACT, (column or name,), values, description, case)
 
     @classmethod
     def date_range(
@@ -178,6 +194,21 @@ class Filter:
     def member(cls, name: str, column: str, *, description: str = "") -> Filter:
         """A ``text[]`` column (e.g. an audit team) holds one of the values."""
         return cls(name, FilterKind.MEMBER, (column,), None, description)
+
+    @classmethod
+    def prefix(cls, name: str, column: str, *, description: str = "") -> Filter:
+        """A case-insensitive, literal start of a case-folded key column (one
+        written with ``str.casefold``, ``text COLLATE "C"`` so that a btree
+        index serves the match)."""
+        return cls(name, FilterKind.PREFIX, (column,), None, description, Case.FOLDED)
+
+    def normalised(self, value: str) -> str:
+        """``value`` as the column stores it (see :attr:`case`)."""
+        if self.case is Case.UPPER:
+            return value.upper()
+        if self.case is Case.FOLDED:
+            return value.casefold()
+        return value
 
     @property
     def parameters(self) -> tuple[str, ...]:
@@ -218,6 +249,7 @@ class Op(StrEnum):
     LT = "lt"
     TEXT = "text"  # every value is a substring of one of the columns
     OVERLAPS = "overlaps"  # the array column holds one of the values
+    PREFIX = "prefix"  # the column starts with the value, taken literally
 
 
 @dataclass(frozen=True)
@@ -379,6 +411,8 @@ def _check(listing: Listing) -> None:
         for column in f.columns:
             if base_type(types[column]) not in _KIND_TYPES[f.kind]:
                 raise ValueError(f"listing {listing.name}: {f.kind} filter on {column}")
+            if f.case is not None and base_type(types[column]) != "text":
+                raise ValueError(f"listing {listing.name}: {f.case} on {column}")
     parameters = [p for f in listing.filters for p in f.parameters]
     clashes = set(parameters) & RESERVED
     if clashes or len(set(parameters)) != len(parameters):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 from uuid import UUID
@@ -43,39 +43,12 @@ class OrganizationRecord:
     updated_at: datetime
 
 
-@dataclass(frozen=True)
-class OrganizationQuery:
-    """Filters and page of ``GET /organizations``.
-
-    Attributes:
-        name_prefix: Case-insensitive prefix of the name.
-        country: ISO country code.
-        after: Opaque cursor from the previous page.
-        limit: Page size (the API caps it).
-    """
-
-    name_prefix: str | None = None
-    country: str | None = None
-    after: str | None = None
-    limit: int = 50
-
-
-@dataclass(frozen=True)
-class OrganizationPage:
-    items: list[OrganizationRecord] = field(default_factory=list)
-    next_cursor: str | None = None
-
-
 class OrganizationView(Protocol):
     """Read port; every method needs the caller, so no query lacks a tenant."""
 
     def get(
         self, principal: Principal, organization_id: UUID
     ) -> OrganizationRecord | None: ...
-
-    def list(
-        self, principal: Principal, query: OrganizationQuery
-    ) -> OrganizationPage: ...
 
 
 def name_key(name: str) -> str:
@@ -102,6 +75,8 @@ ORGANIZATIONS = Table(
     indexes=(
         ("tenant_id", "name_key", "id"),
         ("tenant_id", "country", "name_key", "id"),
+        ("tenant_id", "registered_at", "id"),
+        ("tenant_id", "updated_at", "id"),
     ),
 )
 SITES = Table(

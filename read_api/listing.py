@@ -158,9 +158,7 @@ def _conditions(
         if raw is None:
             continue
         if f.kind in (FilterKind.EXACT, FilterKind.MEMBER):
-            values = [
-                _value(parameter, kind, v, f.allowed) for r in raw for v in r.split(",")
-            ]
+            values = [_value(parameter, kind, v, f) for r in raw for v in r.split(",")]
             op = Op.ANY if f.kind is FilterKind.EXACT else Op.OVERLAPS
             found.append(
                 Condition(parameter, op, f.columns, _bounded(parameter, values))
@@ -170,14 +168,17 @@ def _conditions(
                 parameter, f"{parameter} given more than once"
             )
         elif f.kind is FilterKind.TEXT:
-            terms = [_value(parameter, "text", t, None) for t in raw[0].split()]
+            terms = [_value(parameter, "text", t) for t in raw[0].split()]
             if not terms:
                 raise InvalidFilterValueError(parameter, f"{parameter} is empty")
             found.append(
                 Condition(parameter, Op.TEXT, f.columns, _bounded(parameter, terms))
             )
+        elif f.kind is FilterKind.PREFIX:
+            value = _value(parameter, "text", raw[0], f)
+            found.append(Condition(parameter, Op.PREFIX, f.columns, (value,)))
         elif f.kind is FilterKind.BOOL:
-            value = _value(parameter, "boolean", raw[0], None)
+            value = _value(parameter, "boolean", raw[0])
             found.append(Condition(parameter, Op.ANY, f.columns, (value,)))
         else:
             found.append(_bound(parameter, kind, f.columns, raw[0]))
@@ -196,7 +197,7 @@ def _bound(parameter: str, kind: str, columns: tuple[str, ...], raw: str) -> Con
     """One end of a range, inclusive: a date bounds a timestamp column by the
     whole day (UTC)."""
     lower = parameter.endswith("_from")
-    value = _value(parameter, kind, raw, None)
+    value = _value(parameter, kind, raw)
     if kind == "timestamptz" and not isinstance(value, datetime):
         value = datetime.combine(value, time(), UTC)
         if not lower:
@@ -221,13 +222,16 @@ _TYPE_NAMES = {
 }
 
 
-def _value(parameter: str, kind: str, raw: str, allowed: tuple[str, ...] | None) -> Any:
-    """``raw`` as a value of the column type ``kind``."""
+def _value(parameter: str, kind: str, raw: str, f: Filter | None = None) -> Any:
+    """``raw`` as a value of the column type ``kind``, rewritten as ``f``'s
+    column stores it and checked against its allowed values."""
     value = raw.strip()
     if not value or len(value) > MAX_VALUE_LENGTH or "\x00" in value:
         raise InvalidFilterValueError(
             parameter, f"{parameter} needs 1 to {MAX_VALUE_LENGTH} characters"
         )
+    value = f.normalised(value) if f is not None else value
+    allowed = f.allowed if f is not None else None
     if allowed is not None and value not in allowed:
         raise InvalidFilterValueError(
             parameter,

@@ -32,7 +32,6 @@ from domain.errors import (
     VersionConflictError,
 )
 from infra.errors import DependencyUnavailableError
-from infra.postgres.organizations import InvalidCursorError
 from projections.listing import QueryError
 
 log = logging.getLogger(__name__)
@@ -198,11 +197,6 @@ def _file_too_large(_: Request, exc: Exception) -> JSONResponse:
     return problem(413, "payload-too-large", "Payload too large", str(exc))
 
 
-def _invalid_cursor(_: Request, exc: Exception) -> JSONResponse:
-    error = {"field": "cursor", "in": "query", "message": str(exc)}
-    return problem(400, "invalid-cursor", "Bad request", str(exc), errors=[error])
-
-
 def _bad_query(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, QueryError)
     error = {"field": exc.parameter, "in": "query", "message": exc.detail}
@@ -286,7 +280,6 @@ _HANDLERS: dict[type[Exception], Callable[[Request, Exception], JSONResponse]] =
     PermissionDeniedError: _forbidden,
     NotAuthenticatedError: _not_authenticated,
     InvalidPreconditionError: _invalid_if_match,
-    InvalidCursorError: _invalid_cursor,
     QueryError: _bad_query,
     UnsupportedMediaTypeError: _unsupported_media_type,
     FileTooLargeError: _file_too_large,

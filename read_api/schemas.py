@@ -46,13 +46,6 @@ class OrganizationPublic(BaseModel):
         )
 
 
-class OrganizationPage(BaseModel):
-    items: list[OrganizationPublic]
-    next_cursor: str | None = Field(
-        description="Pass as `cursor` for the next page; null on the last page"
-    )
-
-
 class CurrentCertificate(BaseModel):
     """A certificate in force (active or suspended) held by an organization."""
 

@@ -26,6 +26,9 @@ the :class:`Listing` declaration, every value is a named parameter.
 - **Free text** is ``ILIKE '%term%'`` with ``\\``, ``%`` and ``_`` escaped (the
   default escape character is the backslash), so input matches literally; a
   ``pg_trgm`` GIN index can back it later without changing the SQL.
+- **Prefixes** are ``LIKE 'value%'`` on a case-folded key column, escaped
+  the same way; on a ``COLLATE "C"`` column a btree index serves them as a
+  range scan.
 - **Exports** read through a server-side cursor inside a transaction, one
   ``FETCH`` of ``batch_size`` rows at a time, so no result is ever held in
   full. They stop with :class:`ExportTooLargeError` past ``max_rows``; the
@@ -149,6 +152,8 @@ def _condition(condition: Condition, p: _Params) -> sql.Composable:
             ]
             terms.append(sql.SQL("({})").format(sql.SQL(" OR ").join(matches)))
         return sql.SQL(" AND ").join(terms)
+    if condition.op is Op.PREFIX:
+        return sql.SQL("{} LIKE {}").format(column, p(f"{_escape_like(values[0])}%"))
     if condition.op is Op.OVERLAPS:
         return sql.SQL("{} && CAST({} AS text[])").format(column, p(list(values)))
     if condition.op is Op.ANY and len(values) > 1:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import uuid
 
 from tests.e2e.conftest import as_user
@@ -75,34 +77,83 @@ def test_register_rename_and_read_back_with_min_position(http):
 def test_list_filters_and_pages_within_the_tenant(http):
     tenant = new_tenant()
     admin = as_user(tenant)
-    last = 0
+    last, ids = 0, {}
     for name, country in [
         ("Alpha", "DE"),
-        ("Alpine", "AT"),
+        ("alpine", "AT"),
         ("Beta", "DE"),
-        ("Alps", "DE"),
+        ("ALPS", "DE"),
+        ("Alp_ha", "FR"),
     ]:
         r = http.post(
             "/organizations", json={"name": name, "country": country}, headers=admin
         )
-        last = r.json()["position"]
-    page1 = http.get(
+        assert r.status_code == 201, r.text
+        last, ids[name] = r.json()["position"], r.json()["id"]
+    first = http.get(
         "/organizations",
-        params={"name_prefix": "alp", "limit": 2, "min_position": last},
+        params={"name_prefix": "ALP", "limit": 2, "min_position": last},
         headers=admin,
-    ).json()
-    assert [o["name"] for o in page1["items"]] == ["Alpha", "Alpine"]
+    )
+    assert first.status_code == 200, first.text
+    page1 = first.json()
+    assert [o["name"] for o in page1["items"]] == ["Alp_ha", "Alpha"]
+    assert "sites" not in page1["items"][0]
     page2 = http.get(
         "/organizations",
-        params={"name_prefix": "alp", "limit": 2, "cursor": page1["next_cursor"]},
+        params={"name_prefix": "ALP", "limit": 2, "cursor": page1["next_cursor"]},
         headers=admin,
     ).json()
-    assert [o["name"] for o in page2["items"]] == ["Alps"]
+    assert [o["name"] for o in page2["items"]] == ["alpine", "ALPS"]
     assert page2["next_cursor"] is None
+    literal = http.get(
+        "/organizations", params={"name_prefix": "alp_"}, headers=admin
+    ).json()
+    assert [o["name"] for o in literal["items"]] == ["Alp_ha"]
     german = http.get("/organizations", params={"country": "de"}, headers=admin).json()
-    assert [o["name"] for o in german["items"]] == ["Alpha", "Alps", "Beta"]
+    assert [o["name"] for o in german["items"]] == ["Alpha", "ALPS", "Beta"]
+    client = {**admin, "X-Dev-Organizations": ids["Beta"]}
+    scoped = http.get("/organizations", headers=client).json()
+    assert [o["name"] for o in scoped["items"]] == ["Beta"]
     other = http.get("/organizations", headers=as_user(new_tenant())).json()
     assert other["items"] == []
+
+
+def test_the_filtered_list_exports_as_csv(http):
+    admin = as_user(new_tenant())
+    last = 0
+    for name, country in [
+        ("Nordic Steel AB", "SE"),
+        ("=Formula Ltd", "SE"),
+        ("Elsewhere", "NO"),
+    ]:
+        r = http.post(
+            "/organizations", json={"name": name, "country": country}, headers=admin
+        )
+        assert r.status_code == 201, r.text
+        last = r.json()["position"]
+    exported = http.get(
+        "/organizations",
+        params={"country": "se", "format": "csv", "min_position": last},
+        headers=admin,
+    )
+    assert exported.status_code == 200, exported.text
+    assert exported.headers["content-type"] == "text/csv; charset=utf-8"
+    assert 'filename="organizations.csv"' in exported.headers["content-disposition"]
+    rows = list(csv.DictReader(io.StringIO(exported.text, newline="")))
+    assert [(r["name"], r["country"]) for r in rows] == [
+        ("'=Formula Ltd", "SE"),
+        ("Nordic Steel AB", "SE"),
+    ]
+    assert not {"tenant_id", "name_key", "sites"} & set(rows[0])
+    by_accept = http.get(
+        "/organizations", headers={**admin, "Accept": "text/csv"}
+    ).text.splitlines()
+    assert len(by_accept) == 4  # the header and the three organizations
+    nothing = http.get(
+        "/organizations", params={"format": "csv"}, headers=as_user(new_tenant())
+    )
+    assert nothing.text.splitlines() == [exported.text.splitlines()[0]]
 
 
 def test_another_tenant_gets_404_for_reads_and_writes(http):

@@ -20,10 +20,11 @@ import httpx
 import psycopg
 import pytest
 from fastapi import FastAPI, Request, Response
+from psycopg import sql
 from starlette.requests import ClientDisconnect
 
 from domain.principal import Principal
-from infra.postgres.listing import PostgresListingView
+from infra.postgres.listing import PostgresListingView, statement
 from infra.postgres.pool import Database
 from projections.listing import (
     ExportTooLargeError,
@@ -47,6 +48,7 @@ TABLE = Table(
         Column("audit_id", "uuid"),
         Column("team", "text[]", nullable=False),
         Column("name", 'text COLLATE "C"', nullable=False),
+        Column("name_key", 'text COLLATE "C"', nullable=False),
         Column("number", 'text COLLATE "C"', nullable=False),
         Column("status", 'text COLLATE "C"', nullable=False),
         Column("grade", 'text COLLATE "C"'),
@@ -72,6 +74,7 @@ ITEMS = Listing(
         Filter.text("q", "name", "number"),
         Filter.flag("archived"),
         Filter.member("auditor", "team"),
+        Filter.prefix("name_prefix", "name_key"),
     ),
     sorts=SORTS,
     default_sort="-issued_at",
@@ -96,6 +99,9 @@ def database(settings) -> Iterator[Database]:
         conn.execute(f"CREATE SCHEMA {SCHEMA}")
         conn.execute(
             f"CREATE TABLE {SCHEMA}.items ({columns}, PRIMARY KEY (tenant_id, id))"
+        )
+        conn.execute(
+            f"CREATE INDEX items_name_key ON {SCHEMA}.items (tenant_id, name_key, id)"
         )
     yield db
     with db.connection() as conn:
@@ -130,6 +136,7 @@ def make_rows(
             "audit_id": audits[i % len(audits)] if i % 4 else None,
             "team": ["alice", "bob"][: i % 3],
             "name": f"{NAMES[i % 5]} {i:05}",
+            "name_key": f"{NAMES[i % 5]} {i:05}".casefold(),
             "number": f"A-{2024 + i % 2}-{i:05}",
             "status": STATUSES[i % 3],
             "grade": GRADES[i % 4],
@@ -370,6 +377,64 @@ def test_free_text_is_literal_and_case_insensitive(database, view):
     assert names("ACME") == {"acme_one", "AcmeXone"}
     assert names("k\\s") == {r"back\slash"}
     assert names("%") == {"100% Steel"}
+
+
+def named(rows: list[dict[str, Any]], *names: str) -> list[dict[str, Any]]:
+    """``rows`` renamed, their key case-folded as a projection writes it."""
+    for row, name in zip(rows, names, strict=True):
+        row["name"], row["name_key"] = name, name.casefold()
+    return rows
+
+
+def test_a_prefix_is_literal_and_case_insensitive(database, view):
+    t = tenant()
+    insert(
+        database,
+        named(
+            make_rows(t, 7),
+            "100% Steel",
+            "100 Percent",
+            "acme_one",
+            "AcmeXone",
+            r"back\slash",
+            "Straße Bau",
+            "Steel 100%",
+        ),
+    )
+
+    def names(prefix: str) -> set[str]:
+        q = query(("name_prefix", prefix))
+        return {r["name"] for r in view.page(caller(t), ITEMS, q).items}
+
+    assert names("100%") == {"100% Steel"}
+    assert names("ACME_") == {"acme_one"}
+    assert names("acme") == {"acme_one", "AcmeXone"}
+    assert names("BACK\\") == {r"back\slash"}
+    assert names("STRASSE") == {"Straße Bau"}
+    assert names("%") == set()
+    assert names("_") == set()
+    assert names("steel 1") == {"Steel 100%"}
+
+
+def test_a_prefix_pages_in_name_order_and_a_btree_index_serves_it(database, view):
+    t = tenant()
+    rows = named(make_rows(t, 5), "alpha", "Alpine", "beta", "ALPS", "Alp%")
+    insert(database, [*rows, *make_rows(t, 2000, start=5)])  # none start "alp"
+    with database.connection() as conn:
+        conn.execute(f"ANALYZE {SCHEMA}.items")
+    q = query(("name_prefix", "Alp"), ("sort", "name"), limit=2)
+    got = [[r["name"] for r in page] for page in pages(view, caller(t), q)]
+    assert got == [["ALPS", "Alp%"], ["Alpine", "alpha"]]
+    composed, params = statement(caller(t), ITEMS, q, limit=2)
+    with database.connection() as conn, conn.transaction():
+        conn.execute("SET LOCAL enable_seqscan = off")
+        plan = "\n".join(
+            row[0]
+            for row in conn.execute(sql.SQL("EXPLAIN {}").format(composed), params)
+        )
+    assert "items_name_key" in plan
+    assert "name_key >= 'alp'" in plan
+    assert "name_key < 'alq'" in plan
 
 
 # --- tenants and scopes ----------------------------------------------------------

@@ -54,6 +54,7 @@ TABLE = Table(
         Column("name", 'text COLLATE "C"', nullable=False),
         Column("name_key", 'text COLLATE "C"', nullable=False),
         Column("number", "text", nullable=False),
+        Column("country", "text", nullable=False),
         Column("status", "text", nullable=False),
         Column("grade", "text"),
         Column("due_date", "date"),
@@ -76,6 +77,8 @@ ITEMS = Listing(
         Filter.text("q", "name", "number"),
         Filter.flag("archived"),
         Filter.member("auditor", "team"),
+        Filter.prefix("name_prefix", "name_key"),
+        Filter.exact("country", upper=True),
     ),
     sorts=("number", "due_date", "issued_at", Sort("name", "name_key")),
     default_sort="-issued_at",
@@ -150,6 +153,8 @@ def test_a_value_outside_the_allowed_ones_names_them():
         ("q", "x" * 201),
         ("number", "1"),  # not a filter at all
         ("q", "nul\x00byte"),
+        ("name_prefix", "  "),
+        ("name_prefix", "x" * 201),
     ],
 )
 def test_a_bad_value_is_a_query_error_naming_the_parameter(name, value):
@@ -170,9 +175,11 @@ def test_a_reserved_parameter_given_twice_is_refused(name):
     assert caught.value.parameter == name
 
 
-def test_a_single_valued_filter_given_twice_is_refused():
-    with pytest.raises(InvalidFilterValueError):
-        parse(("q", "a"), ("q", "b"))
+@pytest.mark.parametrize("name", ["q", "name_prefix"])
+def test_a_single_valued_filter_given_twice_is_refused(name):
+    with pytest.raises(InvalidFilterValueError) as caught:
+        parse((name, "a"), (name, "b"))
+    assert caught.value.parameter == name
 
 
 # --- values are typed by their column ----------------------------------------
@@ -231,6 +238,35 @@ def test_free_text_is_split_into_terms_over_its_columns():
 
 def test_a_member_filter_overlaps_the_team():
     assert conditions(("auditor", "alice,bob"))["auditor"].op is Op.OVERLAPS
+
+
+def test_a_prefix_is_case_folded_and_taken_whole():
+    found = conditions(("name_prefix", " Straße Nord "))
+    assert found["name_prefix"] == Condition(
+        "name_prefix", Op.PREFIX, ("name_key",), ("strasse nord",)
+    )
+
+
+def test_an_upper_case_filter_takes_values_in_any_case():
+    assert conditions(("country", "de,Fr"), ("country", "GB"))["country"].values == (
+        "DE",
+        "FR",
+        "GB",
+    )
+
+
+def test_values_are_normalised_before_they_are_checked_against_the_allowed():
+    listing = Listing(
+        name="x",
+        projection="x",
+        table=TABLE,
+        filters=(Filter.exact("country", upper=True, allowed=("DE", "FR")),),
+    )
+    [found] = parse_request(listing, [("country", "fr")]).query.conditions
+    assert found.values == ("FR",)
+    with pytest.raises(InvalidFilterValueError) as caught:
+        parse_request(listing, [("country", "gb")])
+    assert "'GB'" in caught.value.detail
 
 
 # --- sort, limit, format --------------------------------------------------------
@@ -294,6 +330,9 @@ def test_an_export_has_no_pages():
         {"sorts": ("team",)},
         {"default_sort": "-status"},
         {"organization_column": "org"},
+        {"filters": (Filter.prefix("p", "score"),)},
+        {"filters": (Filter.prefix("p", "team"),)},
+        {"filters": (Filter.exact("score", upper=True),)},
     ],
 )
 def test_a_listing_naming_what_its_table_cannot_do_is_refused(changes):
@@ -336,6 +375,13 @@ def test_a_cursor_is_refused_with_other_filters_or_sort():
     assert len(decode_cursor(same_filters_reordered)) == 2
 
 
+def test_a_cursor_holds_for_the_same_prefix_in_another_case():
+    query = parse(("name_prefix", "ACME")).query
+    cursor = encode_cursor(query, {"issued_at": datetime.now(UTC), "id": uuid4()})
+    again = parse(("name_prefix", "acme"), ("cursor", cursor)).query
+    assert len(decode_cursor(again)) == 2
+
+
 @pytest.mark.parametrize("cursor", ["!!!", "eyJ9", "W10", "eyJmIjoiIiwiayI6W119"])
 def test_a_forged_cursor_is_refused(cursor):
     with pytest.raises(InvalidCursorError):
@@ -371,6 +417,13 @@ def test_the_tenant_is_the_first_condition_and_values_are_parameters():
 def test_like_wildcards_in_free_text_are_escaped():
     _, values = sql_of(ALICE, ("q", r"100%_a\b"))
     assert values["p1"] == r"%100\%\_a\\b%"
+
+
+def test_a_prefix_is_a_case_sensitive_like_on_the_folded_key_with_wildcards_escaped():
+    text, values = sql_of(ALICE, ("name_prefix", r"100%_A\b"))
+    assert '"name_key" LIKE %(p1)s' in text
+    assert "ILIKE" not in text
+    assert values["p1"] == r"100\%\_a\\b%"
 
 
 def test_a_scope_the_listing_cannot_express_denies():
@@ -495,6 +548,8 @@ def test_the_openapi_document_declares_every_filter_and_csv():
     assert set(ITEMS.parameters) | {"sort", "cursor", "limit", "format"} <= names
     status = next(p for p in operation["parameters"] if p["name"] == "status")
     assert status["schema"]["items"]["enum"] == ["open", "closed", "draft"]
+    prefix = next(p for p in operation["parameters"] if p["name"] == "name_prefix")
+    assert prefix["schema"]["type"] == "string"
     assert "text/csv" in operation["responses"]["200"]["content"]
     assert "400" in operation["responses"]
 
