@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import BinaryIO
 from uuid import UUID
 
+from commands.audit_scope import may_see_audit
 from commands.context import Accepted, CommandContext
 from commands.handling import AggregateHandler
 from commands.ports import EventStore, FileStore
@@ -43,12 +44,15 @@ class EvidenceService:
         findings). The same bytes are stored once; each upload is recorded.
 
         Raises:
-            NotFoundError: no such audit, or no such finding on it.
+            NotFoundError: no such audit (or outside the caller's
+                organization and audit scopes), or no such finding on it.
             FileTooLargeError: over the configured size.
             UnsupportedMediaTypeError: not an allowed type (nothing recorded).
         """
         authorize(ctx.principal, Permission.EVIDENCE_UPLOAD)
         audit = self._handler.load(ctx, Audit, cmd.audit_id)
+        if not may_see_audit(ctx.principal, audit):
+            raise NotFoundError("audit", cmd.audit_id)
         if cmd.finding_id is not None and cmd.finding_id not in audit.findings:
             raise NotFoundError("finding", cmd.finding_id)
         replay = self._handler.replay(ctx)

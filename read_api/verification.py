@@ -47,7 +47,7 @@ class CertificateVerificationCreate(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
         json_schema_extra={
-            "examples": [{"number": "ACME-2026-000123", "code": "7K3M-9QWX-..."}]
+            "examples": [{"number": "ACME-2026-000123", "code": "7K3M9QWX2HFD8TZA4BCE"}]
         },
     )
 

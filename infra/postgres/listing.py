@@ -270,7 +270,17 @@ def _typed(key: SortKey, value: Any) -> Any:
         json_type is int and isinstance(value, bool)
     ):
         raise TypeError(f"{key.column}: {value!r}")
+    if isinstance(value, str) and ("\x00" in value or not _encodable(value)):
+        raise ValueError(f"{key.column}: not a text Postgres can hold")
     return decode(value)
+
+
+def _encodable(text: str) -> bool:
+    try:
+        text.encode()
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 class PostgresListingView:

@@ -1,0 +1,529 @@
+"""Every operation of the OpenAPI document, called as every tenant role and
+from another tenant, answers as the permission table says.
+
+Expected answers come from ``domain.access.PERMISSIONS`` and each operation's
+``x-permission``, never from a list of routes:
+
+- a role without the permission → 403 problem naming the permission;
+- a role with it, in the tenant that owns the ids → not 401/403/404 (reads
+  answer 200; commands may also answer 409/412/422 to a rule or value of a
+  minimal body, but never reject the body's shape);
+- the other tenant, holding every role → 404 problem, identical (up to the
+  ids it sent) to the answer for ids that exist nowhere; where the request
+  names none of the owner's ids (lists, creations), a 2xx naming nothing of
+  the owner's.
+
+Reads run against one shared pair of worlds; refused commands write nothing,
+so they share them too; each admitted command runs against a fresh world.
+Further down: when the body is checked relative to the permission, the
+public routes, and callers limited to one organization or one audit
+(``X-Dev-Organizations``, ``X-Dev-Audits``), who get 404 outside their scope.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+import pytest
+
+from domain.access import PERMISSIONS, Permission
+from domain.principal import Role
+from tests.e2e.conftest import as_user
+from tests.e2e.world import CLAUSE, PDF, World, build_world, new_tenant, utc_today
+
+PROBLEM = "application/problem+json"
+PUBLIC = "public"
+TENANT_ROLES = tuple(r for r in Role if r is not Role.PLATFORM_ADMIN)
+WAIT_SECONDS = 90
+RULE_ANSWERS = frozenset({409, 412, 422})
+
+
+@dataclass(frozen=True)
+class Operation:
+    """One method on one path of the OpenAPI document."""
+
+    method: str
+    path: str
+    permission: str
+    request_body: dict[str, Any] | None
+
+    def __str__(self) -> str:
+        return f"{self.method.upper()} {self.path}"
+
+    @property
+    def granted(self) -> frozenset[Role]:
+        return PERMISSIONS[Permission(self.permission)]
+
+    @property
+    def path_names(self) -> list[str]:
+        return re.findall(r"{(\w+)}", self.path)
+
+    @property
+    def is_read(self) -> bool:
+        return self.method == "get"
+
+
+def operations(spec: dict[str, Any]) -> list[Operation]:
+    return [
+        Operation(method, path, op["x-permission"], op.get("requestBody"))
+        for path, methods in spec["paths"].items()
+        for method, op in methods.items()
+    ]
+
+
+def path_values(path: str, world: World) -> dict[str, str]:
+    """``world``'s id for each parameter of ``path``."""
+    template = (
+        world.document_template
+        if path.startswith("/document-templates")
+        else world.standard_template
+    )
+    known = {
+        "organization_id": world.organization,
+        "site_id": world.sites[0],
+        "template_id": template,
+        "clause_id": CLAUSE,
+        "audit_id": world.audit,
+        "finding_id": world.finding,
+        "evidence_id": world.evidence,
+        "certificate_id": world.certificate,
+    }
+    names = re.findall(r"{(\w+)}", path)
+    unknown = [n for n in names if n not in known]
+    assert not unknown, f"{path}: no id of the world fits {unknown}; add one"
+    return {n: str(known[n]) for n in names}
+
+
+def _body_ids(world: World) -> dict[str, Any]:
+    """Values for body fields that name a record of the world."""
+    return {
+        "organization_id": str(world.organization),
+        "standard_template_id": str(world.standard_template),
+        "audit_id": str(world.decided_audit),
+        "site_id": str(world.sites[0]),
+        "site_ids": [str(s) for s in world.sites],
+        "clause_id": CLAUSE,
+        "number": world.certificate_number,
+        "code": world.verification_code,
+    }
+
+
+def example(spec: dict[str, Any], schema: dict[str, Any], name: str, world: World):
+    """A value for ``schema``: the world's id for a field naming a record,
+    else the documented example, else the smallest value the schema admits."""
+    ids = _body_ids(world)
+    if name in ids:
+        return ids[name]
+    if "$ref" in schema and not schema.get("examples"):
+        return example(spec, resolve(spec, schema["$ref"]), name, world)
+    kind = schema.get("type")
+    if schema.get("examples") and kind != "object":
+        return schema["examples"][0]
+    if "enum" in schema:
+        return schema["enum"][0]
+    if "anyOf" in schema:
+        branch = next(s for s in schema["anyOf"] if s.get("type") != "null")
+        return example(spec, branch, name, world)
+    if kind == "object":  # field by field: a whole-object example names no world
+        required = schema.get("required", [])
+        props = schema.get("properties", {})
+        return {k: example(spec, props[k], k, world) for k in required}
+    if kind == "array":
+        item = example(spec, schema["items"], name, world)
+        return [item] * max(1, schema.get("minItems", 1))
+    if kind == "integer":
+        return int(schema.get("minimum", 1))
+    if kind == "boolean":
+        return True
+    if schema.get("format") == "date":
+        return utc_today().isoformat()
+    return "x" * max(1, schema.get("minLength", 1))
+
+
+def resolve(spec: dict[str, Any], ref: str) -> dict[str, Any]:
+    return spec["components"]["schemas"][ref.rsplit("/", 1)[1]]
+
+
+def body_of(spec: dict[str, Any], op: Operation, world: World) -> dict[str, Any]:
+    """httpx arguments for a minimal valid body (none if it is optional)."""
+    body = op.request_body
+    if body is None or not body.get("required"):
+        return {}
+    [(media_type, content)] = body["content"].items()
+    value = example(spec, content["schema"], "body", world)
+    if media_type == "application/json":
+        return {"json": value}
+    assert media_type == "multipart/form-data", (str(op), media_type)
+    schema = resolve(spec, content["schema"]["$ref"])
+    files = {
+        k: ("matrix.pdf", PDF, "application/pdf")
+        for k, s in schema["properties"].items()
+        if s.get("contentMediaType") or s.get("format") == "binary"
+    }
+    return {"files": files, "data": {k: v for k, v in value.items() if k not in files}}
+
+
+def call(
+    client: httpx.Client,
+    spec: dict[str, Any],
+    op: Operation,
+    world: World,
+    headers: dict[str, str],
+) -> httpx.Response:
+    """Send ``op`` with ``world``'s ids; a read waits (retrying 503) until its
+    read model holds the world, as a client reading its own writes would."""
+    url = op.path.format(**path_values(op.path, world))
+    params = {"min_position": world.position} if op.is_read else None
+    deadline = time.monotonic() + WAIT_SECONDS
+    while True:
+        r = client.request(
+            op.method.upper(),
+            url,
+            headers=headers,
+            params=params,
+            **body_of(spec, op, world),
+        )
+        if not (op.is_read and r.status_code == 503) or time.monotonic() > deadline:
+            return r
+        time.sleep(float(r.headers.get("retry-after", "1")))
+
+
+def sent(request: httpx.Request, world: World) -> set[str]:
+    """The markers of ``world`` a request carried (it may hear them back)."""
+    text = str(request.url) + request.read().decode("utf-8", "replace")
+    return set(world.leaked(text))
+
+
+def normalised(response: httpx.Response, world: World) -> str:
+    """The answer with ``world``'s ids and names replaced by what they name."""
+    text = response.text
+    for name, value in world.markers().items():
+        text = text.replace(value, f"<{name}>")
+    return text
+
+
+class Verdicts:
+    """Collects every unexpected answer, so that one run shows them all."""
+
+    def __init__(self) -> None:
+        self.wrong: list[str] = []
+
+    def expect(self, ok: bool, op: Operation, who: str, r: httpx.Response) -> None:
+        if not ok:
+            self.wrong.append(f"{op} as {who}: {r.status_code} {r.text[:300]}")
+
+    def refused(self, op: Operation, who: str, r: httpx.Response) -> None:
+        """403 problem naming the operation's permission."""
+        ok = (
+            r.status_code == 403
+            and r.headers["content-type"] == PROBLEM
+            and r.json().get("permission") == op.permission
+        )
+        self.expect(ok, op, who, r)
+
+    def admitted(self, op: Operation, who: str, r: httpx.Response) -> None:
+        """Reads answer 200; commands a 2xx or a rule/value answer, but never
+        a rejection of the body's shape (the minimal body must be valid)."""
+        if op.is_read:
+            self.expect(r.status_code == 200, op, who, r)
+            return
+        shape = r.status_code == 422 and any(
+            "in" in e for e in r.json().get("errors", ())
+        )
+        ok = (200 <= r.status_code < 300 or r.status_code in RULE_ANSWERS) and not shape
+        self.expect(ok, op, who, r)
+
+    def hidden(
+        self,
+        op: Operation,
+        who: str,
+        r: httpx.Response,
+        ghost_r: httpx.Response,
+        owner: World,
+        ghost: World,
+    ) -> None:
+        """404 problem, naming nothing of the owner's it was not sent, and
+        the same answer as for ids that exist nowhere."""
+        leaked = set(owner.leaked(r.text)) - sent(r.request, owner)
+        ok = (
+            r.status_code == 404
+            and r.headers["content-type"] == PROBLEM
+            and not leaked
+            and normalised(r, owner) == normalised(ghost_r, ghost)
+        )
+        self.expect(ok, op, f"{who} (leaked {sorted(leaked)})", r)
+
+    def own_only(self, op: Operation, who: str, r: httpx.Response, owner: World):
+        """2xx naming nothing of ``owner``'s."""
+        ok = 200 <= r.status_code < 300 and not owner.leaked(r.text)
+        self.expect(ok, op, f"{who} (leaked {owner.leaked(r.text)})", r)
+
+    def check(self) -> None:
+        assert not self.wrong, "\n".join(self.wrong)
+
+
+@pytest.fixture(scope="module")
+def client(base_url) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=base_url, timeout=30) as c:
+        yield c
+
+
+@pytest.fixture(scope="module")
+def spec(client) -> dict[str, Any]:
+    r = client.get("/openapi.json")
+    assert r.status_code == 200
+    return r.json()
+
+
+@pytest.fixture(scope="module")
+def worlds(client, pipeline) -> tuple[World, World]:
+    """Tenant A's world and tenant B's, each with a record of every kind."""
+    return (
+        build_world(client, pipeline, new_tenant("matrix-a")),
+        build_world(client, pipeline, new_tenant("matrix-b")),
+    )
+
+
+def everyone_in(world: World) -> dict[str, str]:
+    return as_user(world.tenant, *TENANT_ROLES, actor="bob")
+
+
+def guarded(spec: dict[str, Any]) -> list[Operation]:
+    return [op for op in operations(spec) if op.permission != PUBLIC]
+
+
+def test_every_operation_declares_a_permission_of_the_table(spec):
+    ops = operations(spec)
+    assert len(ops) > 50
+    for op in ops:
+        assert op.permission == PUBLIC or op.granted, str(op)
+
+
+def test_every_read_answers_each_role_and_tenant_as_the_table_says(
+    client, spec, worlds
+):
+    a, b = worlds
+    ghost = a.ghost()
+    verdicts = Verdicts()
+    reads = [op for op in guarded(spec) if op.is_read]
+    assert len(reads) >= 14
+    for op in reads:
+        for role in TENANT_ROLES:
+            r = call(client, spec, op, a, as_user(a.tenant, role))
+            if role in op.granted:
+                verdicts.admitted(op, role, r)
+            else:
+                verdicts.refused(op, role, r)
+        r = call(client, spec, op, a, everyone_in(b))
+        if op.path_names:
+            ghost_r = call(client, spec, op, ghost, everyone_in(b))
+            verdicts.hidden(op, "tenant B", r, ghost_r, a, ghost)
+        else:
+            verdicts.own_only(op, "tenant B", r, a)
+    verdicts.check()
+
+
+def test_a_command_refuses_every_role_without_its_permission_and_writes_nothing(
+    client, spec, worlds, pipeline
+):
+    a, _ = worlds
+    verdicts = Verdicts()
+    head = pipeline.event_store.head()
+    commands = [op for op in guarded(spec) if not op.is_read]
+    assert len(commands) >= 40
+    for op in commands:
+        for role in TENANT_ROLES:
+            if role not in op.granted:
+                verdicts.refused(
+                    op, role, call(client, spec, op, a, as_user(a.tenant, role))
+                )
+    verdicts.check()
+    assert pipeline.event_store.head() == head
+
+
+def test_a_command_on_another_tenants_records_is_404_and_writes_nothing(
+    client, spec, worlds, pipeline
+):
+    a, b = worlds
+    ghost = a.ghost()
+    verdicts = Verdicts()
+    for op in guarded(spec):
+        if op.is_read:
+            continue
+        head = pipeline.event_store.head()
+        r = call(client, spec, op, a, everyone_in(b))
+        if sent(r.request, a):
+            ghost_r = call(client, spec, op, ghost, everyone_in(b))
+            verdicts.hidden(op, "tenant B", r, ghost_r, a, ghost)
+            verdicts.expect(pipeline.event_store.head() == head, op, "wrote", r)
+        else:
+            verdicts.own_only(op, "tenant B (in its own tenant)", r, a)
+    verdicts.check()
+
+
+def test_a_command_admits_every_role_with_its_permission(client, spec, pipeline):
+    """Each role the table grants a command's permission sends it, each on a
+    fresh world of its own (the command may change what the next would see)."""
+    verdicts = Verdicts()
+    for op in guarded(spec):
+        if op.is_read:
+            continue
+        for role in sorted(op.granted):
+            world = build_world(client, pipeline, new_tenant("matrix-ok"))
+            r = call(client, spec, op, world, as_user(world.tenant, role))
+            verdicts.admitted(op, role, r)
+    verdicts.check()
+
+
+def test_the_permission_is_checked_before_the_body_unless_it_cannot_be_parsed(
+    client, spec, worlds, pipeline
+):
+    """FastAPI reads and parses the body before any dependency runs, and
+    validates its fields after them. So a body of the wrong shape gets 401
+    or 403 first; but malformed JSON (or malformed multipart) is answered
+    422 (400) to anyone, even a caller with no credentials. That answer is
+    the same whoever asks and whatever the ids: it reveals nothing."""
+    a, b = worlds
+    head = pipeline.event_store.head()
+    for op in guarded(spec):
+        if op.request_body is None:
+            continue
+        method, content = op.method.upper(), op.request_body["content"]
+        url = op.path.format(**path_values(op.path, a))
+        denied = next(r for r in TENANT_ROLES if r not in op.granted)
+        shape: dict[str, Any] = {"json": []}
+        malformed, media_type = b"{", "application/json"
+        if "multipart/form-data" in content:
+            shape = {"files": {"unexpected": ("a.pdf", PDF)}}
+            malformed, media_type = b"garbage", "multipart/form-data; boundary=x"
+        refused = client.request(
+            method, url, headers=as_user(a.tenant, denied), **shape
+        )
+        assert refused.status_code == 403, (str(op), refused.text)
+        anonymous = client.request(method, url, **shape)
+        assert anonymous.status_code == 401, (str(op), anonymous.text)
+
+        answers = set()
+        for headers in (
+            {},
+            as_user(a.tenant, denied),
+            everyone_in(b),
+            as_user(a.tenant, *op.granted),
+        ):
+            for world in (a, a.ghost()):
+                r = client.request(
+                    method,
+                    op.path.format(**path_values(op.path, world)),
+                    content=malformed,
+                    headers={**headers, "Content-Type": media_type},
+                )
+                assert r.status_code in (400, 422), (str(op), r.text)
+                assert r.headers["content-type"] == PROBLEM
+                assert not world.leaked(r.text), (str(op), r.text)
+                answers.add((r.status_code, r.text))
+        assert len(answers) == 1, (str(op), answers)
+    assert pipeline.event_store.head() == head
+
+
+def test_public_routes_answer_anyone_and_verification_reads_across_tenants(
+    client, spec, worlds
+):
+    a, b = worlds
+    public = [op for op in operations(spec) if op.permission == PUBLIC]
+    assert public
+    for op in public:
+        for headers in ({}, everyone_in(b)):
+            r = call(client, spec, op, a, headers)
+            # 429: verification attempts are counted per client address, which
+            # other tests on this machine share.
+            assert r.status_code in (200, 429), (str(op), r.text)
+            if op.method == "post" and r.status_code == 200:
+                assert r.json()["number"] == a.certificate_number
+
+
+@pytest.fixture(scope="module")
+def neighbours(client, pipeline) -> tuple[World, World]:
+    """Two client organizations of one tenant, each with every kind of record."""
+    tenant = new_tenant("matrix-scope")
+    return (
+        build_world(client, pipeline, tenant),
+        build_world(client, pipeline, tenant),
+    )
+
+
+def scoped(world: World, role: Role, header: str, *ids) -> dict[str, str]:
+    return {
+        **as_user(world.tenant, role, actor="carl"),
+        header: ",".join(str(i) for i in ids),
+    }
+
+
+SCOPED = {"organization_id", "audit_id", "certificate_id"}
+"""Path parameters naming a record an organization or audit scope limits."""
+
+
+def scoped_operations(spec: dict[str, Any], role: Role) -> list[Operation]:
+    return [
+        op for op in guarded(spec) if role in op.granted and SCOPED & set(op.path_names)
+    ]
+
+
+def check_scope(client, spec, pipeline, ops, me, mine: World, theirs: World):
+    """``me`` gets 404 for ``theirs`` (as for ids that exist nowhere), writing
+    nothing, and its normal answers for ``mine``."""
+    ghost = theirs.ghost()
+    verdicts = Verdicts()
+    head = pipeline.event_store.head()
+    for op in ops:
+        r = call(client, spec, op, theirs, me)
+        ghost_r = call(client, spec, op, ghost, me)
+        verdicts.hidden(op, "caller outside its scope", r, ghost_r, theirs, ghost)
+    verdicts.check()
+    assert pipeline.event_store.head() == head
+    for op in ops:
+        r = call(client, spec, op, mine, me)
+        verdicts.admitted(op, "caller within its scope", r)
+    verdicts.check()
+
+
+def listed(client, spec, path: str, world: World, headers) -> list[dict[str, Any]]:
+    r = call(client, spec, Operation("get", path, "", None), world, headers)
+    assert r.status_code == 200, (path, r.text)
+    return r.json()["items"]
+
+
+def test_a_client_scoped_to_its_organization_sees_and_changes_only_its_own(
+    client, spec, neighbours, pipeline
+):
+    mine, theirs = neighbours
+    me = scoped(mine, Role.CLIENT_USER, "X-Dev-Organizations", mine.organization)
+    for path in ("/organizations", "/audits", "/findings", "/certificates"):
+        rows = listed(client, spec, path, mine, me)
+        owners = {row.get("organization_id", row["id"]) for row in rows}
+        assert owners == {str(mine.organization)}, (path, rows)
+        assert not theirs.leaked(json.dumps(rows)), path
+    ops = scoped_operations(spec, Role.CLIENT_USER)
+    assert {op.is_read for op in ops} == {True, False}
+    check_scope(client, spec, pipeline, ops, me, mine, theirs)
+
+
+def test_an_auditor_scoped_to_one_audit_sees_and_changes_only_it(
+    client, spec, neighbours, pipeline
+):
+    mine, theirs = neighbours
+    me = scoped(mine, Role.AUDITOR, "X-Dev-Audits", mine.audit)
+    audits = listed(client, spec, "/audits", mine, me)
+    assert [row["id"] for row in audits] == [str(mine.audit)]
+    findings = listed(client, spec, "/findings", mine, me)
+    assert [row["id"] for row in findings] == [str(mine.finding)]
+    sibling = f"/audits/{mine.decided_audit}"
+    assert client.get(sibling, headers=me).status_code == 404
+    assert client.post(f"{sibling}/close", headers=me).status_code == 404
+    ops = [op for op in scoped_operations(spec, Role.AUDITOR) if "audit_id" in op.path]
+    check_scope(client, spec, pipeline, ops, me, mine, theirs)

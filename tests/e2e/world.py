@@ -1,0 +1,200 @@
+"""One organization with a record of every kind, for tests that call every
+route: its ids, names and numbers, and a ghost twin whose ids exist nowhere.
+
+The organization, its sites, a published standard template, a document
+template and two audits are recorded with the domain's own commands through
+the running container's event store (as the other e2e tests do); the
+certificate is issued and the evidence uploaded over HTTP, as a client would.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, replace
+from datetime import UTC, date, datetime, timedelta
+from uuid import UUID
+
+import httpx
+
+from domain.audit import Audit
+from domain.document_template import DocumentTemplate
+from domain.events import EventMeta
+from domain.organization import Organization
+from domain.standard_template import StandardTemplate
+from tests.e2e.conftest import as_user
+
+CLAUSE = "8"
+PDF = b"%PDF-1.7\n" + b"matrix evidence " * 64
+
+
+def utc_today() -> date:
+    return datetime.now(UTC).date()
+
+
+def new_tenant(label: str) -> str:
+    return f"e2e-{label}-{uuid.uuid4().hex[:10]}"
+
+
+@dataclass(frozen=True)
+class World:
+    """The ids of one organization's records, all in ``tenant``.
+
+    ``decided_audit`` is a clean audit walked to a grant, on which
+    ``certificate`` was issued; ``audit`` is under way, with ``finding`` (a
+    minor nonconformity whose response is submitted) and ``evidence``
+    uploaded for that finding.
+    """
+
+    tenant: str
+    organization: UUID
+    organization_name: str
+    sites: tuple[UUID, ...]
+    standard_template: UUID
+    document_template: UUID
+    decided_audit: UUID
+    audit: UUID
+    finding: UUID
+    evidence: UUID
+    certificate: UUID
+    certificate_number: str
+    verification_code: str
+    position: int
+
+    def markers(self) -> dict[str, str]:
+        """Every id, name and number of the world as text, by what it is."""
+        return {
+            "tenant": self.tenant,
+            "organization": str(self.organization),
+            "organization_name": self.organization_name,
+            **{f"site {i}": str(s) for i, s in enumerate(self.sites)},
+            "standard_template": str(self.standard_template),
+            "document_template": str(self.document_template),
+            "decided_audit": str(self.decided_audit),
+            "audit": str(self.audit),
+            "finding": str(self.finding),
+            "evidence": str(self.evidence),
+            "certificate": str(self.certificate),
+            "certificate_number": self.certificate_number,
+            "verification_code": self.verification_code,
+        }
+
+    def leaked(self, text: str) -> list[str]:
+        """The markers of this world that ``text`` contains."""
+        return [name for name, value in self.markers().items() if value in text]
+
+    def ghost(self) -> World:
+        """The same tenant and shape, with ids, names and numbers that exist
+        nowhere: what a caller gets for them is what "not found" looks like."""
+        return replace(
+            self,
+            organization=uuid.uuid4(),
+            organization_name=f"Ghost {uuid.uuid4().hex[:8]}",
+            sites=tuple(uuid.uuid4() for _ in self.sites),
+            standard_template=uuid.uuid4(),
+            document_template=uuid.uuid4(),
+            decided_audit=uuid.uuid4(),
+            audit=uuid.uuid4(),
+            finding=uuid.uuid4(),
+            evidence=uuid.uuid4(),
+            certificate=uuid.uuid4(),
+            certificate_number="GHOST-2026-000001",
+            verification_code="GHST-GHST-GHST-GHST-0000",
+        )
+
+
+def build_world(http: httpx.Client, pipeline, tenant: str) -> World:
+    """Record an organization with every kind of record in ``tenant``."""
+    store = pipeline.event_store
+    meta = EventMeta(tenant, "setup", "e2e-setup", "e2e-setup")
+    name = f"Matrix Pumps {uuid.uuid4().hex[:8]}"
+    organization = Organization.register(meta, name, "GB")
+    sites = tuple(
+        organization.add_site(meta, site, f"{site} Road 1")
+        for site in ("North", "South")
+    )
+    template = StandardTemplate.draft(meta, "ISO 9001", "2015", "QMS")
+    template.add_clause(meta, CLAUSE, "Operation", "Operational planning")
+    template.publish(meta, utc_today() - timedelta(days=60))
+    layout = DocumentTemplate.create(
+        meta, "certificate", "Certificate", "ACME", ("holder", "scope"), "Sig"
+    )
+    store.append(organization, template, layout)
+
+    decided_on = utc_today() - timedelta(days=3)
+    decided = _audit(meta, organization.id, sites, template.id, decided_on)
+    decided.assess_requirement(meta, CLAUSE, "conforming")
+    decided.draft_report(meta, "No nonconformities")
+    decided.submit_for_review(meta, "rita")
+    decided.approve_review(replace(meta, actor_id="rita"))
+    decided.record_decision(meta, "dmitri", "grant", "Meets ISO 9001", decided_on)
+    running = _audit(meta, organization.id, sites[:1], template.id, decided_on)
+    finding = running.raise_finding(
+        meta, CLAUSE, "minor_nonconformity", "Log gap", "Record missing", decided_on
+    )
+    running.submit_response(
+        meta, finding, "Oversight", "Logged", "Weekly log check", utc_today()
+    )
+    store.append(decided, running)
+
+    issued = http.post(
+        "/certificates",
+        json={
+            "audit_id": str(decided.id),
+            "site_scopes": [{"site_id": str(s), "scope": "Pumps"} for s in sites],
+            "effective_date": decided_on.isoformat(),
+            "expiry_date": (decided_on + timedelta(days=3 * 365)).isoformat(),
+        },
+        headers=as_user(tenant, "decision_maker", actor="dora"),
+    )
+    assert issued.status_code == 201, issued.text
+    uploaded = http.post(
+        f"/audits/{running.id}/evidence",
+        files={"file": ("log.pdf", PDF, "application/pdf")},
+        data={"finding_id": str(finding)},
+        headers=as_user(tenant, "auditor", actor="arun"),
+    )
+    assert uploaded.status_code == 201, uploaded.text
+    certificate = issued.json()
+    return World(
+        tenant=tenant,
+        organization=organization.id,
+        organization_name=name,
+        sites=sites,
+        standard_template=template.id,
+        document_template=layout.id,
+        decided_audit=decided.id,
+        audit=running.id,
+        finding=finding,
+        evidence=UUID(uploaded.json()["id"]),
+        certificate=UUID(certificate["id"]),
+        certificate_number=certificate["number"],
+        verification_code=certificate["verification_code"],
+        position=max(certificate["position"], uploaded.json()["position"]),
+    )
+
+
+def _audit(
+    meta: EventMeta,
+    organization: UUID,
+    sites: tuple[UUID, ...],
+    template: UUID,
+    decided_on: date,
+) -> Audit:
+    """An audit of ``sites`` planned, staffed and started before ``decided_on``."""
+    start = decided_on - timedelta(days=10)
+    audit = Audit.plan(
+        meta,
+        organization_id=organization,
+        site_ids=sites,
+        standard_template_id=template,
+        standard_version=1,
+        standard_name="ISO 9001",
+        standard_edition="2015",
+        audit_type="stage_2",
+        planned_start=start,
+        planned_end=start + timedelta(days=2),
+        scope_statement="Design and manufacture of pumps",
+    )
+    audit.assign_team(meta, "lena", ("arun",))
+    audit.start(meta, start)
+    return audit
