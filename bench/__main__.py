@@ -3,7 +3,8 @@
 Uses, and resets, the test database of the local services. Options:
 ``--quick`` for a short smoke run; ``--rate`` and ``--seconds`` for the lag run;
 ``--list-audits``, ``--list-findings`` and ``--list-requests`` for the audit
-list query; ``--only list,lag`` to run some sections only.
+list query; ``--rebuild-events`` for the rebuild of every read model;
+``--only list,lag`` to run some sections only.
 """
 
 from __future__ import annotations
@@ -13,11 +14,11 @@ import os
 import platform
 from datetime import UTC, datetime
 
-from bench import lag, list_query, snapshots, throughput
+from bench import lag, list_query, rebuild, snapshots, throughput
 from bench.common import bench_settings, percentile, reset_database
 from infra.settings import Settings
 
-SECTIONS = ("throughput", "snapshots", "lag", "list")
+SECTIONS = ("throughput", "snapshots", "lag", "list", "rebuild")
 
 
 def main() -> None:
@@ -30,6 +31,7 @@ def main() -> None:
     parser.add_argument("--list-audits", type=int, default=100_000)
     parser.add_argument("--list-findings", type=int, default=1_000_000)
     parser.add_argument("--list-requests", type=int, default=3_000)
+    parser.add_argument("--rebuild-events", type=int, default=1_000_000)
     parser.add_argument(
         "--only",
         type=lambda v: set(v.split(",")),
@@ -62,6 +64,11 @@ def main() -> None:
             audits, findings = args.list_audits, args.list_findings
             requests = args.list_requests
         _list_query(list_query.run(settings, audits, findings, requests))
+    if "rebuild" in args.only:
+        if "list" in args.only:
+            reset_database(settings)
+        events = 20_000 if args.quick else args.rebuild_events
+        _rebuild(rebuild.run(settings, events))
 
 
 def _throughput(settings: Settings, commands: int) -> None:
@@ -164,6 +171,24 @@ def _list_query(report: list_query.Report) -> None:
     print("```")
     print(report.plan)
     print("```")
+
+
+def _rebuild(report: rebuild.Report) -> None:
+    print()
+    print(f"## Rebuild of every read model from {report.events:,} stored events")
+    mix = ", ".join(
+        f"{name} {count / report.events:.0%}"
+        for name, count in sorted(report.by_type.items(), key=lambda kv: -kv[1])[:6]
+    )
+    print(
+        f"Stored in {report.load_seconds:.0f} s ({report.table_mb:,.0f} MB with"
+        f" indexes; {len(report.by_type)} event types, most common: {mix})."
+    )
+    print()
+    print("| pass over every stored event | events | seconds | events/s |")
+    print("|---|---|---|---|")
+    for t in [*report.timings, *report.one_by_one]:
+        print(f"| {t.name} | {t.events:,} | {t.seconds:.1f} | {t.per_second:,.0f} |")
 
 
 if __name__ == "__main__":

@@ -7,10 +7,13 @@ import statistics
 import uuid
 
 import psycopg
+from psycopg import sql
 
 from infra import kafka
 from infra.postgres.migrations import migrate
 from infra.postgres.pool import Database
+from infra.postgres.projection_schemas import ensure_schemas
+from infra.projections_registry import all_projections
 from infra.settings import Settings
 
 
@@ -29,13 +32,23 @@ def bench_settings() -> Settings:
 
 
 def reset_database(settings: Settings) -> None:
-    """Drop everything in the (test) database and migrate it afresh."""
+    """Drop everything in the (test) database, read models included, and
+    migrate it afresh with empty read-model tables (as ``assurehub migrate``
+    does on an empty store)."""
     with psycopg.connect(str(settings.database_url), autocommit=True) as conn:
         conn.execute("DROP SCHEMA IF EXISTS public CASCADE")
         conn.execute("CREATE SCHEMA public")
+        read_models = conn.execute(
+            "SELECT nspname FROM pg_namespace WHERE nspname LIKE 'rm\\_%'"
+        ).fetchall()
+        for (schema,) in read_models:
+            conn.execute(
+                sql.SQL("DROP SCHEMA {} CASCADE").format(sql.Identifier(schema))
+            )
     database = Database.from_settings(settings)
     try:
         migrate(settings, database)
+        ensure_schemas(database, all_projections(), store_is_empty=True)
     finally:
         database.close()
     kafka.ensure_topic(settings)

@@ -12,7 +12,7 @@ import hashlib
 from datetime import date, datetime
 from enum import Enum
 from typing import Any
-from uuid import UUID, uuid5
+from uuid import UUID
 
 from domain.events import EventMeta
 from infra.errors import InfrastructureError
@@ -40,11 +40,36 @@ def public_type(event_class: type[Any]) -> str:
 
 def event_id(aggregate_id: UUID, version: int) -> str:
     """Stable id of the event at ``version`` of ``aggregate_id``."""
-    return str(uuid5(_EVENT_ID_NAMESPACE, f"{aggregate_id}:{version}"))
+    return _event_id(str(aggregate_id), version)
+
+
+_NAMESPACE_BYTES = _EVENT_ID_NAMESPACE.bytes
+
+
+def _event_id(aggregate_id: str, version: int) -> str:
+    """``str(uuid5(namespace, f"{aggregate_id}:{version}"))``, without building
+    the UUID object (a rebuild makes a million of these)."""
+    digest = bytearray(
+        hashlib.sha1(
+            _NAMESPACE_BYTES + f"{aggregate_id}:{version}".encode(),
+            usedforsecurity=False,
+        ).digest()[:16]
+    )
+    digest[6] = (digest[6] & 0x0F) | 0x50  # version 5
+    digest[8] = (digest[8] & 0x3F) | 0x80  # RFC 4122 variant
+    h = digest.hex()
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+
+
+_PLAIN = frozenset({str, int, float, bool, type(None)})
+"""Types :func:`to_json_value` returns as they are (exact types, not subclasses:
+a ``StrEnum`` member still goes the ``Enum`` way)."""
 
 
 def to_json_value(value: Any) -> Any:
     """Plain JSON value of a domain value (UUID, datetime, dataclass, …)."""
+    if type(value) in _PLAIN:
+        return value
     if isinstance(value, UUID):
         return str(value)
     if isinstance(value, datetime | date):
@@ -63,26 +88,43 @@ def to_json_value(value: Any) -> Any:
     return value
 
 
+_CLASSES: dict[type[Any], tuple[str, tuple[tuple[str, bool], ...]]] = {}
+
+
+def _described(event_class: type[Any]) -> tuple[str, tuple[tuple[str, bool], ...]]:
+    """The public type of an event class and ``(name, digested)`` of each of
+    its public fields, in order; worked out once per class."""
+    described = _CLASSES.get(event_class)
+    if described is None:
+        digested = getattr(event_class, "DIGESTED", ())
+        fields = tuple(
+            (f.name, f.name in digested)
+            for f in dataclasses.fields(event_class)
+            if f.name not in INTERNAL_FIELDS
+        )
+        described = _CLASSES[event_class] = (public_type(event_class), fields)
+    return described
+
+
 def to_envelope(event: Any, position: int, source: str) -> EventEnvelope:
     """The public envelope of a decoded domain event at ``position``."""
     meta = getattr(event, "meta", None)
     if not isinstance(meta, EventMeta):
         raise UnpublishableEventError(f"{type(event).__qualname__} has no meta")
-    digested = getattr(type(event), "DIGESTED", ())
+    public, fields = _described(type(event))
     data: dict[str, Any] = {}
-    for f in dataclasses.fields(event):
-        if f.name in INTERNAL_FIELDS:
-            continue
-        value = to_json_value(getattr(event, f.name))
-        if f.name in digested:
-            data[f"{f.name}_sha256"] = hashlib.sha256(str(value).encode()).hexdigest()
+    for name, digested in fields:
+        value = to_json_value(getattr(event, name))
+        if digested:
+            data[f"{name}_sha256"] = hashlib.sha256(str(value).encode()).hexdigest()
         else:
-            data[f.name] = value
+            data[name] = value
+    subject = str(event.originator_id)
     return EventEnvelope(
-        id=event_id(event.originator_id, event.originator_version),
-        type=public_type(type(event)),
+        id=_event_id(subject, event.originator_version),
+        type=public,
         source=source,
-        subject=str(event.originator_id),
+        subject=subject,
         time=event.timestamp,
         tenant_id=meta.tenant_id,
         position=position,

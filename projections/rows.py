@@ -96,6 +96,11 @@ class Rows(Protocol):
     events arrive in order and exactly once (the runner skips redeliveries),
     so methods need no version guards; across aggregates there is no order,
     so a projection must tolerate a row it refers to not existing yet.
+
+    Rows returned by :meth:`get` and :meth:`find` are the caller's to read:
+    to change a ``jsonb`` or array value, write a new list or dict through
+    :meth:`update`, never change the returned one in place (Postgres would
+    not see that, and the rebuild's in-memory fold relies on it).
     """
 
     def get(self, table: str, key: Key) -> Row | None:
@@ -254,6 +259,8 @@ class MemoryRows:
         self.tables = {t.name: t for t in tables}
         self.data: dict[str, _TableRows] = {t.name: _TableRows() for t in tables}
         self.examined = 0
+        self._names = {t.name: t.column_names for t in tables}
+        self._known = {t.name: frozenset(t.column_names) for t in tables}
 
     def _table(self, name: str) -> Table:
         try:
@@ -261,16 +268,21 @@ class MemoryRows:
         except KeyError:
             raise KeyError(f"undeclared table {name!r}") from None
 
-    def _full(self, table: Table, row: Row) -> Row:
-        unknown = set(row) - set(table.column_names)
-        if unknown:
+    def _declared(self, table: Table, row: Row) -> None:
+        if not self._known[table.name].issuperset(row):
+            unknown = set(row) - self._known[table.name]
             raise KeyError(f"table {table.name}: undeclared columns {sorted(unknown)}")
-        return {name: row.get(name) for name in table.column_names}
+
+    def _full(self, table: Table, row: Row) -> Row:
+        self._declared(table, row)
+        return {name: row.get(name) for name in self._names[table.name]}
 
     def _change(self, table: str, key: Key, row: Row, changes: Row) -> None:
         """Set ``changes`` on ``row`` (stored under ``key``) and reindex it."""
         stored = self.data[table]
-        touched = [cols for cols in stored.indexes if not set(cols).isdisjoint(changes)]
+        touched = [
+            cols for cols in stored.indexes if not changes.keys().isdisjoint(cols)
+        ]
         for cols in touched:
             stored.unindex(key, row, cols)
         row.update(changes)
@@ -295,7 +307,7 @@ class MemoryRows:
         if existing is None:
             self.data[table][key] = self._full(t, row)
         else:
-            self._full(t, row)
+            self._declared(t, row)
             self._change(table, key, existing, row)
 
     def update(self, table: str, key: Key, changes: Row) -> bool:
@@ -303,7 +315,7 @@ class MemoryRows:
         row = self.data[table].get(tuple(key))
         if row is None:
             return False
-        self._full(t, changes)
+        self._declared(t, changes)
         self._change(table, tuple(key), row, changes)
         return True
 

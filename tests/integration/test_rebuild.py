@@ -11,6 +11,7 @@ import uuid
 from collections import Counter
 from uuid import UUID
 
+import pytest
 from psycopg import sql
 
 from commands.context import CommandContext
@@ -24,7 +25,7 @@ from infra.postgres.progress import ProjectionProgress
 from infra.postgres.projection_schemas import ShapeMismatchError, ensure_schema
 from infra.postgres.projection_status import projection_status
 from infra.postgres.rows import qualified
-from infra.rebuild import Rebuilder
+from infra.rebuild import Rebuilder, RebuildError
 from projections.envelope import EventEnvelope
 from projections.rows import Column, Rows, Table
 from tests.kafka_helpers import new_topic
@@ -237,3 +238,67 @@ def test_a_rebuild_swaps_in_a_new_shape_online_without_gap_or_double_apply(
     )
     assert not status.needs_rebuild
     assert status.parked == 0
+
+
+class HaltsOnRenames:
+    """A ``halt`` projection that cannot take a rename of its tenant."""
+
+    on_error = "halt"
+
+    def __init__(self, name: str, tenant_id: str) -> None:
+        self.name = name
+        self.tenant_id = tenant_id
+        self.tables: tuple[Table, ...] = (
+            Table("seen", V1[:2], key=("tenant_id", "id")),
+        )
+
+    def apply(self, event: EventEnvelope, store: Rows) -> None:
+        if event.tenant_id != self.tenant_id:
+            return
+        if event.type.split(".")[2] == "renamed":
+            raise ValueError("renames are not understood")
+        store.insert("seen", {"tenant_id": event.tenant_id, "id": UUID(event.subject)})
+
+
+def test_rebuilding_several_in_one_pass_swaps_each_that_folds_and_names_the_others(
+    container, migrated
+):
+    tenant = f"tenant-{uuid.uuid4().hex[:8]}"
+    counting = Counting(f"rb_{uuid.uuid4().hex[:8]}", tenant, V2)
+    halting = HaltsOnRenames(f"rb_{uuid.uuid4().hex[:8]}", tenant)
+    admin = Principal(tenant, "alice", frozenset({Role.TENANT_ADMIN}))
+    orgs = OrganizationService(container.event_store)
+    ctx = CommandContext(admin, "req-rebuild-all")
+    ids = [
+        orgs.register_organization(ctx, RegisterOrganization(f"Org {n}", "GB")).id
+        for n in range(5)
+    ]
+    orgs.rename_organization(ctx, RenameOrganization(ids[0], "Org 0 Ltd"))
+    with container.database.connection() as conn:
+        ensure_schema(conn, counting, store_is_empty=True)
+        ensure_schema(conn, halting, store_is_empty=True)
+    rebuilder = container.rebuilder(new_topic(migrated))
+
+    with pytest.raises(RebuildError, match=f"{halting.name} halts on event"):
+        rebuilder.rebuild_all((halting, counting))
+
+    with container.database.connection() as conn:
+        rows = conn.execute(
+            sql.SQL("SELECT id, events FROM {} WHERE tenant_id = %s").format(
+                qualified(counting.name, "orgs")
+            ),
+            (tenant,),
+        ).fetchall()
+        seen = conn.execute(
+            sql.SQL("SELECT count(*) FROM {}").format(qualified(halting.name, "seen"))
+        ).fetchone()
+        leftovers = conn.execute(
+            "SELECT nspname FROM pg_namespace WHERE nspname LIKE %s",
+            (f"%{halting.name}__rebuild",),
+        ).fetchall()
+    assert dict(rows) == dict(stored_counts(container, tenant))
+    assert dict(rows)[ids[0]] == 2
+    assert seen == (0,)  # the halted one's tables were left as they were
+    assert leftovers == []
+    # Both rebuild locks were released.
+    assert rebuilder.rebuild(counting).projection == counting.name
