@@ -112,19 +112,20 @@ class ProgressBar:
 
 
 def _rebuild(container: Container, names: list[str], ask_kafka: bool = True) -> int:
+    """Rebuild ``names`` from one pass over the event store, then swap each."""
     rebuilder = container.rebuilder(ask_kafka=ask_kafka)
-    for name in names:
-        bar = ProgressBar(f"rebuild {name}")
-        try:
-            result = rebuilder.rebuild(by_name(name), bar)
-        except RebuildError as e:
-            bar.close()
-            print(f"{name}: not rebuilt: {e}", file=sys.stderr)
-            return 1
+    bar = ProgressBar(f"rebuild {', '.join(names)}")
+    try:
+        results = rebuilder.rebuild_all([by_name(name) for name in names], bar)
+    except RebuildError as e:
         bar.close()
+        print(f"not rebuilt: {e}", file=sys.stderr)
+        return 1
+    bar.close()
+    for result in results:
         print(
-            f"{name}: rebuilt from {result.events} events up to position"
-            f" {result.built_up_to} in {result.seconds:.1f} s"
+            f"{result.projection}: rebuilt from {result.events} events up to"
+            f" position {result.built_up_to} in {result.seconds:.1f} s"
             f" ({result.parked} parked)"
         )
     return 0
