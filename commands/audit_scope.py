@@ -61,6 +61,17 @@ def change_audit(
     )
 
 
+def accept_audit(
+    handler: AggregateHandler,
+    ctx: CommandContext,
+    permission: Permission,
+    cmd: AuditCommand,
+    decide: Callable[[Audit], object],
+) -> Accepted:
+    """:func:`change_audit`, answered the way every command answers."""
+    return change_audit(handler, ctx, permission, cmd, decide)[0]
+
+
 def with_clause_check(
     handler: AggregateHandler,
     ctx: CommandContext,

@@ -9,7 +9,7 @@ changes one audit.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
 from typing import TypeVar
@@ -17,7 +17,10 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate
 
-from commands.audit_scope import AuditCommand, change_audit, with_clause_check
+from commands.audit_scope import (
+    accept_audit,
+    with_clause_check,
+)
 from commands.context import Accepted, CommandContext
 from commands.findings import FindingService
 from commands.handling import AggregateHandler
@@ -174,7 +177,8 @@ class AuditService:
 
     def change_details(self, ctx: CommandContext, cmd: ChangeAuditDetails) -> Accepted:
         """Change a planned audit's dates, scope statement or sites."""
-        return self._accept(
+        return accept_audit(
+            self._handler,
             ctx,
             Permission.AUDIT_PLAN,
             cmd,
@@ -183,7 +187,8 @@ class AuditService:
 
     def assign_team(self, ctx: CommandContext, cmd: AssignTeam) -> Accepted:
         """Assign the audit team, replacing the current one."""
-        return self._accept(
+        return accept_audit(
+            self._handler,
             ctx,
             Permission.AUDIT_PLAN,
             cmd,
@@ -198,7 +203,8 @@ class AuditService:
 
     def start(self, ctx: CommandContext, cmd: AuditAction) -> Accepted:
         """Start the audit today."""
-        return self._accept(
+        return accept_audit(
+            self._handler,
             ctx,
             Permission.AUDIT_CONDUCT,
             cmd,
@@ -207,7 +213,8 @@ class AuditService:
 
     def cancel(self, ctx: CommandContext, cmd: CancelAudit) -> Accepted:
         """Cancel an audit that has not started."""
-        return self._accept(
+        return accept_audit(
+            self._handler,
             ctx,
             Permission.AUDIT_PLAN,
             cmd,
@@ -220,7 +227,8 @@ class AuditService:
         self, ctx: CommandContext, cmd: AssessRequirement
     ) -> Accepted:
         """Record (or replace) the result for one clause of the standard."""
-        return self._accept(
+        return accept_audit(
+            self._handler,
             ctx,
             Permission.AUDIT_CONDUCT,
             cmd,
@@ -236,7 +244,8 @@ class AuditService:
 
     def draft_report(self, ctx: CommandContext, cmd: DraftReport) -> Accepted:
         """Draft (or redraft) the audit report."""
-        return self._accept(
+        return accept_audit(
+            self._handler,
             ctx,
             Permission.AUDIT_CONDUCT,
             cmd,
@@ -245,7 +254,8 @@ class AuditService:
 
     def submit_for_review(self, ctx: CommandContext, cmd: SubmitForReview) -> Accepted:
         """Submit the drafted report to a technical reviewer."""
-        return self._accept(
+        return accept_audit(
+            self._handler,
             ctx,
             Permission.AUDIT_CONDUCT,
             cmd,
@@ -254,7 +264,8 @@ class AuditService:
 
     def approve_review(self, ctx: CommandContext, cmd: ApproveReview) -> Accepted:
         """Approve the audit under technical review."""
-        return self._accept(
+        return accept_audit(
+            self._handler,
             ctx,
             Permission.AUDIT_REVIEW,
             cmd,
@@ -263,7 +274,8 @@ class AuditService:
 
     def return_for_rework(self, ctx: CommandContext, cmd: ReturnForRework) -> Accepted:
         """Return the audit under review to its team."""
-        return self._accept(
+        return accept_audit(
+            self._handler,
             ctx,
             Permission.AUDIT_REVIEW,
             cmd,
@@ -272,7 +284,8 @@ class AuditService:
 
     def record_decision(self, ctx: CommandContext, cmd: RecordDecision) -> Accepted:
         """Record the caller's certification decision, dated today."""
-        return self._accept(
+        return accept_audit(
+            self._handler,
             ctx,
             Permission.AUDIT_DECIDE,
             cmd,
@@ -283,13 +296,18 @@ class AuditService:
 
     def close(self, ctx: CommandContext, cmd: AuditAction) -> Accepted:
         """Close the decided audit."""
-        return self._accept(
-            ctx, Permission.AUDIT_CONDUCT, cmd, lambda audit: audit.close(ctx.meta())
+        return accept_audit(
+            self._handler,
+            ctx,
+            Permission.AUDIT_CONDUCT,
+            cmd,
+            lambda audit: audit.close(ctx.meta()),
         )
 
     def reopen(self, ctx: CommandContext, cmd: ReopenAudit) -> Accepted:
         """Reopen a closed audit; review and decision are taken again."""
-        return self._accept(
+        return accept_audit(
+            self._handler,
             ctx,
             Permission.AUDIT_REOPEN,
             cmd,
@@ -360,12 +378,3 @@ class AuditService:
             aggregate = self._store.load(kind, aggregate_id)
             if aggregate is not None:
                 yield aggregate
-
-    def _accept(
-        self,
-        ctx: CommandContext,
-        permission: Permission,
-        cmd: AuditCommand,
-        decide: Callable[[Audit], object],
-    ) -> Accepted:
-        return change_audit(self._handler, ctx, permission, cmd, decide)[0]

@@ -7,16 +7,18 @@ command changes the audit and answers with its id and version;
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from uuid import UUID
 
-from commands.audit_scope import AuditCommand, change_audit, with_clause_check
+from commands.audit_scope import (
+    accept_audit,
+    change_audit,
+    with_clause_check,
+)
 from commands.context import Accepted, CommandContext
 from commands.handling import AggregateHandler
 from domain.access import Permission
-from domain.audit import Audit
 
 
 @dataclass(frozen=True)
@@ -115,7 +117,8 @@ class FindingService:
 
     def regrade_finding(self, ctx: CommandContext, cmd: RegradeFinding) -> Accepted:
         """Change an open finding's grade."""
-        return self._accept(
+        return accept_audit(
+            self._handler,
             ctx,
             Permission.AUDIT_CONDUCT,
             cmd,
@@ -126,7 +129,8 @@ class FindingService:
 
     def dismiss_finding(self, ctx: CommandContext, cmd: DismissFinding) -> Accepted:
         """Dismiss an open finding raised in error."""
-        return self._accept(
+        return accept_audit(
+            self._handler,
             ctx,
             Permission.AUDIT_CONDUCT,
             cmd,
@@ -135,7 +139,8 @@ class FindingService:
 
     def submit_response(self, ctx: CommandContext, cmd: SubmitResponse) -> Accepted:
         """Record the client's response to a nonconformity."""
-        return self._accept(
+        return accept_audit(
+            self._handler,
             ctx,
             Permission.FINDING_RESPOND,
             cmd,
@@ -151,7 +156,8 @@ class FindingService:
 
     def accept_response(self, ctx: CommandContext, cmd: FindingAction) -> Accepted:
         """Accept the client's submitted response."""
-        return self._accept(
+        return accept_audit(
+            self._handler,
             ctx,
             Permission.AUDIT_CONDUCT,
             cmd,
@@ -160,7 +166,8 @@ class FindingService:
 
     def reject_response(self, ctx: CommandContext, cmd: RejectResponse) -> Accepted:
         """Reject the client's submitted response; a new one is awaited."""
-        return self._accept(
+        return accept_audit(
+            self._handler,
             ctx,
             Permission.AUDIT_CONDUCT,
             cmd,
@@ -171,7 +178,8 @@ class FindingService:
         self, ctx: CommandContext, cmd: FindingAction
     ) -> Accepted:
         """Record that the client implemented the corrective action today."""
-        return self._accept(
+        return accept_audit(
+            self._handler,
             ctx,
             Permission.FINDING_RESPOND,
             cmd,
@@ -182,7 +190,8 @@ class FindingService:
 
     def verify_effectiveness(self, ctx: CommandContext, cmd: FindingAction) -> Accepted:
         """Record that the caller verified the corrective action effective today."""
-        return self._accept(
+        return accept_audit(
+            self._handler,
             ctx,
             Permission.AUDIT_CONDUCT,
             cmd,
@@ -193,18 +202,10 @@ class FindingService:
 
     def close_finding(self, ctx: CommandContext, cmd: FindingAction) -> Accepted:
         """Close a finding (a nonconformity once verified effective)."""
-        return self._accept(
+        return accept_audit(
+            self._handler,
             ctx,
             Permission.AUDIT_CONDUCT,
             cmd,
             lambda audit: audit.close_finding(ctx.meta(), cmd.finding_id),
         )
-
-    def _accept(
-        self,
-        ctx: CommandContext,
-        permission: Permission,
-        cmd: AuditCommand,
-        decide: Callable[[Audit], object],
-    ) -> Accepted:
-        return change_audit(self._handler, ctx, permission, cmd, decide)[0]
