@@ -2,7 +2,8 @@
 
 Uses, and resets, the test database of the local services. Options:
 ``--quick`` for a short smoke run; ``--rate`` and ``--seconds`` for the lag run;
-``--list-audits``, ``--list-findings`` and ``--list-requests`` for the audit
+``--list-audits``, ``--list-findings``, ``--list-requests`` and
+``--list-connections`` (the pinned asyncio run; 0 skips it) for the audit
 list query; ``--rebuild-events`` for the rebuild of every read model;
 ``--only list,lag`` to run some sections only.
 """
@@ -31,6 +32,7 @@ def main() -> None:
     parser.add_argument("--list-audits", type=int, default=100_000)
     parser.add_argument("--list-findings", type=int, default=1_000_000)
     parser.add_argument("--list-requests", type=int, default=3_000)
+    parser.add_argument("--list-connections", type=int, default=50)
     parser.add_argument("--rebuild-events", type=int, default=1_000_000)
     parser.add_argument(
         "--only",
@@ -63,7 +65,15 @@ def main() -> None:
         else:
             audits, findings = args.list_audits, args.list_findings
             requests = args.list_requests
-        _list_query(list_query.run(settings, audits, findings, requests))
+        _list_query(
+            list_query.run(
+                settings,
+                audits,
+                findings,
+                requests,
+                connections=args.list_connections,
+            )
+        )
     if "rebuild" in args.only:
         if "list" in args.only:
             reset_database(settings)

@@ -59,3 +59,14 @@ def percentile(values: list[float], p: float) -> float:
     if len(values) == 1:
         return values[0]
     return statistics.quantiles(values, n=100, method="inclusive")[int(p) - 1]
+
+
+def pin(cpu: int | None) -> list[int]:
+    """Pin this process to ``cpu`` if it may run there and on another CPU too
+    (nothing to pin on a one-CPU machine); the CPUs it may use afterwards."""
+    if not hasattr(os, "sched_setaffinity"):
+        return []
+    allowed = os.sched_getaffinity(0)
+    if cpu is not None and cpu in allowed and len(allowed) > 1:
+        os.sched_setaffinity(0, {cpu})
+    return sorted(os.sched_getaffinity(0))

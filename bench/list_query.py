@@ -12,9 +12,11 @@ keep-alive) issue a fixed number of requests after a warm-up: a mix of
 filtered, sorted first pages, and next pages through the returned cursor.
 Baselines in the same run: the floor, and the SQL alone (the very requests
 the API answered, replayed through ``infra.postgres.listing.statement`` on
-psycopg connections).
+psycopg connections). Then the same three at 50 concurrent connections
+(issue 4's condition): fresh servers pinned to one CPU and one asyncio load
+generator pinned to the other (:mod:`bench.concurrent_load`).
 
-``python -m bench.list_query api|floor --port N`` serves one of the two apps
+``python -m bench.list_query api|floor --port N [--cpu C]`` serves one of the two apps
 (the benchmark starts them itself).
 """
 
@@ -46,7 +48,7 @@ import psycopg
 from psycopg import sql
 from psycopg.rows import dict_row
 
-from bench.common import percentile
+from bench.common import percentile, pin
 from domain.principal import Principal, Role
 from infra.postgres.listing import decode_cursor, encode_cursor, statement
 from infra.postgres.projection_schemas import create_keys, create_tables, record_shape
@@ -526,7 +528,10 @@ def _serve_main(argv: list[str]) -> None:
     parser.add_argument("kind", choices=("api", "floor"))
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--page", type=Path)
+    parser.add_argument("--cpu", type=int, help="pin the server to this CPU")
     args = parser.parse_args(argv)
+    if args.cpu is not None:
+        pin(args.cpu)
     app = _api_app() if args.kind == "api" else _floor_app(args.page)
     uvicorn.run(
         app, host="127.0.0.1", port=args.port, log_config=None, access_log=False
@@ -584,7 +589,8 @@ def _ms(samples: list[Sample]) -> list[float]:
     return [s.ms for s in samples]
 
 
-def _compiled(params: dict[str, str]) -> tuple[sql.Composed, dict[str, Any]]:
+def compiled(params: dict[str, str]) -> tuple[sql.Composed, dict[str, Any]]:
+    """The statement and values the API runs for ``params``."""
     query = parse_request(AUDITS, list(params.items())).query
     after = decode_cursor(query) if query.cursor else None
     return statement(PRINCIPAL, AUDITS, query, after=after, limit=query.limit + 1)
@@ -597,7 +603,7 @@ def _check_same_rows(url: str, dsn: str, draw: Draw) -> None:
         for template in MIX:
             params = draw(template, rng)
             got = httpx.get(f"{url}/audits", params=params, headers=HEADERS, timeout=30)
-            composed, values = _compiled(params)
+            composed, values = compiled(params)
             rows = conn.execute(composed, values).fetchall()
             ids = [str(r[0]) for r in rows[:50]]
             if [item["id"] for item in got.json()["items"]] != ids:
@@ -622,7 +628,7 @@ def _breakdown(settings: Settings, params: dict[str, str]) -> list[tuple[str, fl
 
     from infra.postgres.pool import Database
 
-    composed, values = _compiled(params)
+    composed, values = compiled(params)
     database = Database.from_settings(settings)
     try:
         with database.connection() as conn, conn.cursor(row_factory=dict_row) as cur:
@@ -665,7 +671,7 @@ def _probes(dsn: str, repeats: int) -> list[tuple[str, float, float]]:
 
         def deep(params: dict[str, str], pages: int) -> dict[str, str]:
             for _ in range(pages):
-                composed, values = _compiled(params)
+                composed, values = compiled(params)
                 with conn.cursor(row_factory=dict_row) as cur:
                     last = cur.execute(composed, values).fetchall()[49]
                 query = parse_request(AUDITS, list(params.items())).query
@@ -683,7 +689,7 @@ def _probes(dsn: str, repeats: int) -> list[tuple[str, float, float]]:
             ),
         }
         for name, params in probes.items():
-            composed, values = _compiled(params)
+            composed, values = compiled(params)
             times = _time(partial(_fetch, conn, composed, values), repeats)
             found.append((name, statistics.median(times), max(times)))
     return found
@@ -694,7 +700,7 @@ def _fetch(conn: psycopg.Connection[Any], composed: sql.Composed, values: Any) -
 
 
 def _explain(dsn: str, params: dict[str, str]) -> str:
-    composed, values = _compiled(params)
+    composed, values = compiled(params)
     with psycopg.connect(dsn, autocommit=True) as conn:
         text = composed.as_string(conn)
         plan = conn.execute(sql.SQL("EXPLAIN (ANALYZE, BUFFERS) ") + composed, values)
@@ -751,6 +757,7 @@ def run(
     findings: int = 1_000_000,
     requests: int = 3_000,
     concurrency: tuple[int, ...] = (1, 4),
+    connections: int = 50,
 ) -> Report:
     """Load the data, serve both apps, measure; see the module docstring."""
     dsn = str(settings.database_url)
@@ -767,9 +774,10 @@ def run(
     with serve(settings, "api") as api, tempfile.TemporaryDirectory() as tmp:
         _check_same_rows(api, dsn, draw)
         page = Path(tmp) / "page.json"
-        page.write_bytes(
-            httpx.get(f"{api}/audits", params=sample_page, headers=HEADERS).content
-        )
+        page_bytes = httpx.get(
+            f"{api}/audits", params=sample_page, headers=HEADERS
+        ).content
+        page.write_bytes(page_bytes)
         report.notes.append(f"floor page: {page.stat().st_size:,} bytes (50 audits)")
         with serve(settings, "floor", "--page", str(page)) as floor:
             for clients in concurrency:
@@ -786,6 +794,10 @@ def run(
                 )
                 if clients == concurrency[0]:
                     alone = sql_samples
+    if connections:
+        from bench.concurrent_load import measure_connections
+
+        measure_connections(settings, report, draw, page_bytes, connections, requests)
     slowest = max(report.variants[concurrency[0]], key=lambda pair: pair[1].p99)
     worst = max((s for s in alone if s.variant == slowest[1].target), key=_ms_of)
     report.plan_of = (

@@ -15,6 +15,7 @@ from commands.http import organizations as organization_commands
 from commands.http import standard_templates as standard_template_commands
 from commands.http import tenant_settings as tenant_setting_commands
 from infra.bootstrap import Container
+from infra.progress_watcher import ProgressWatcher
 from infra.read_services import build_read_services
 from read_api import audits as audit_queries
 from read_api import certificates as certificate_queries
@@ -53,12 +54,14 @@ ROUTERS: tuple[APIRouter, ...] = (
 def create_app(container: Container) -> FastAPI:
     """Build the HTTP API around an already wired container."""
     read_services = build_read_services(container.settings, container.database)
+    progress_watcher = ProgressWatcher(container.progress)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         try:
             yield
         finally:
+            await progress_watcher.close()
             read_services.close()
 
     app = FastAPI(
@@ -73,6 +76,7 @@ def create_app(container: Container) -> FastAPI:
     app.state.services = container.services
     app.state.authenticator = container.authenticator
     app.state.read_services = read_services
+    app.state.progress_watcher = progress_watcher
     declare_permissions(ROUTERS)
     for router in ROUTERS:
         app.include_router(router)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import time
 from typing import Annotated
 
 from fastapi import Header, Query, Request
@@ -11,12 +9,10 @@ from starlette.concurrency import run_in_threadpool
 
 from domain.errors import InvalidValueError
 from infra.bootstrap import Container
+from infra.progress_watcher import ProgressWatcher
 from read_api.problems import ReadModelBehindError
 
 MAX_POSITION = 2**63 - 1
-_FIRST_PAUSE = 0.002
-_MAX_PAUSE = 0.02
-"""Longest pause between checks: bounds the added read latency."""
 
 
 async def min_position(
@@ -51,26 +47,23 @@ async def wait_for_projection(
 ) -> None:
     """Wait (bounded) until ``projection`` reached ``position``, else 503.
 
-    Each check runs on a worker thread; between checks the request only
-    sleeps, so waiting readers hold no thread that other requests need.
+    The wait is on the app's one :class:`~infra.progress_watcher.ProgressWatcher`
+    (one progress query per tick for every waiting request, none per request);
+    a waiting request holds no thread.
     """
     if position is None:
         return
     container: Container = request.app.state.container
-    if position > await run_in_threadpool(container.event_store.head):
-        # Positions come from command answers, so one past the newest event
-        # was never handed out: the read model will never reach it.
+    watcher: ProgressWatcher = request.app.state.progress_watcher
+    # Positions come from command answers, so one past the newest event was
+    # never handed out: the read model will never reach it. Up to what the
+    # relay published, every position is a stored event: no need to ask.
+    if position > watcher.relayed and position > await run_in_threadpool(
+        container.event_store.head
+    ):
         raise InvalidValueError(
             "min_position", f"min_position {position} is beyond the newest event"
         )
     timeout = container.settings.read_wait_seconds
-    deadline = time.monotonic() + timeout
-    pause = _FIRST_PAUSE
-    while not await run_in_threadpool(
-        container.progress.has_reached, projection, position
-    ):
-        remaining = deadline - time.monotonic()
-        if remaining <= 0:
-            raise ReadModelBehindError(projection, position, timeout)
-        await asyncio.sleep(min(pause, remaining))
-        pause = min(pause * 2, _MAX_PAUSE)
+    if not await watcher.wait(projection, position, timeout):
+        raise ReadModelBehindError(projection, position, timeout)

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 
 from infra.postgres.progress import ProjectionProgress
+from infra.progress_watcher import ProgressWatcher
 
 
 def record(container, topic, *, relayed, heads, tracked):
@@ -60,3 +62,48 @@ def test_an_untracked_partition_counts_as_nothing_applied(container, migrated):
     t = topic()
     record(container, t, relayed=4, heads={0: 4, 1: 2}, tracked={0: 4})
     assert not reached(container, t, 2)
+
+
+def test_one_snapshot_answers_for_every_projection(container, migrated):
+    t = topic()
+    record(container, t, relayed=10, heads={0: 10, 1: 3}, tracked={0: 10, 1: 3})
+    with container.database.connection() as conn:
+        conn.execute(
+            "INSERT INTO projection_tracking"
+            " (projection, topic, partition, position, kafka_offset)"
+            " VALUES ('q', %s, 0, 4, 0), ('q', %s, 1, 2, 0)",
+            (t, t),
+        )
+    snapshot = ProjectionProgress(container.database, t).snapshot()
+    assert snapshot.reached("p", 10)
+    assert snapshot.reached("q", 2)
+    assert not snapshot.reached("q", 4)  # partition 1 may still owe 3
+
+
+def test_the_watcher_wakes_waiters_as_the_tracking_advances(container, migrated):
+    t = topic()
+    record(container, t, relayed=10, heads={0: 10, 1: 7}, tracked={0: 10, 1: 5})
+    watcher = ProgressWatcher(ProjectionProgress(container.database, t), 0.01)
+
+    def advance():
+        with container.database.connection() as conn:
+            conn.execute(
+                "UPDATE projection_tracking SET position = 7"
+                " WHERE topic = %s AND partition = 1",
+                (t,),
+            )
+
+    async def scenario():
+        early = [asyncio.ensure_future(watcher.wait("p", 5, 10)) for _ in range(5)]
+        late = [asyncio.ensure_future(watcher.wait("p", 7, 10)) for _ in range(5)]
+        assert all(await asyncio.gather(*early))
+        assert not any(w.done() for w in late)  # partition 1 still owes 6 or 7
+        await asyncio.to_thread(advance)
+        woken = await asyncio.gather(*late)
+        unpublished = await watcher.wait("p", 11, 0.2)
+        await watcher.close()
+        return woken, unpublished
+
+    woken, unpublished = asyncio.run(scenario())
+    assert woken == [True] * 5
+    assert unpublished is False
