@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from domain.errors import PermissionDeniedError
+from domain.errors import MfaEnrollmentRequiredError, PermissionDeniedError
 from domain.principal import Principal, Role
 
 
@@ -34,6 +34,12 @@ class Permission(StrEnum):
     TENANT_SETTINGS_MANAGE = "tenant_settings:manage"
     TENANT_SETTINGS_READ = "tenant_settings:read"
     DASHBOARD_READ = "dashboard:read"
+    TENANT_CREATE = "tenant:create"
+    USER_MANAGE = "user:manage"
+    USER_READ = "user:read"
+    API_TOKEN_MANAGE = "api_token:manage"  # noqa: S105 - a permission name
+    SECURITY_EVENT_READ = "security_event:read"
+    SELF_SERVICE = "self:manage"
 
 
 _MANAGERS = frozenset({Role.TENANT_ADMIN, Role.PROGRAMME_MANAGER})
@@ -67,17 +73,37 @@ PERMISSIONS: dict[Permission, frozenset[Role]] = {
     Permission.TENANT_SETTINGS_MANAGE: frozenset({Role.TENANT_ADMIN}),
     Permission.TENANT_SETTINGS_READ: _TENANT_READERS,
     Permission.DASHBOARD_READ: _OVERSEERS,
+    Permission.TENANT_CREATE: frozenset({Role.PLATFORM_ADMIN}),
+    Permission.USER_MANAGE: frozenset({Role.TENANT_ADMIN}),
+    Permission.USER_READ: frozenset({Role.TENANT_ADMIN, Role.COMPLIANCE_OFFICER}),
+    Permission.API_TOKEN_MANAGE: frozenset({Role.TENANT_ADMIN}),
+    Permission.SECURITY_EVENT_READ: frozenset(
+        {Role.TENANT_ADMIN, Role.COMPLIANCE_OFFICER}
+    ),
+    Permission.SELF_SERVICE: frozenset(Role),
 }
+
+SELF_SERVICE_ONLY = frozenset({Permission.SELF_SERVICE})
+"""What a caller whose enrollment in MFA is pending may do."""
 
 
 def is_allowed(principal: Principal, permission: Permission) -> bool:
-    """Whether ``principal`` holds a role that grants ``permission``."""
+    """Whether ``principal`` holds a role that grants ``permission``, within
+    its token's scopes if it has any, and is not held to MFA enrollment."""
+    if principal.scopes is not None and permission.value not in principal.scopes:
+        return False
+    if principal.mfa_enrollment_pending and permission not in SELF_SERVICE_ONLY:
+        return False
     return principal.has_any_role(PERMISSIONS[permission])
 
 
 def authorize(principal: Principal, permission: Permission) -> None:
     """Raise :class:`PermissionDeniedError` unless ``permission`` is granted."""
     if not is_allowed(principal, permission):
+        if principal.mfa_enrollment_pending and principal.has_any_role(
+            PERMISSIONS[permission]
+        ):
+            raise MfaEnrollmentRequiredError(permission.value, principal.actor_id)
         raise PermissionDeniedError(
             permission=permission.value, actor=principal.actor_id
         )

@@ -9,6 +9,7 @@ Exception tree::
     ├── NotFoundError            no such aggregate in the caller's tenant (404)
     ├── VersionConflictError     the caller's expected version is stale (412)
     └── PermissionDeniedError    the caller's roles do not allow it (403)
+        └── MfaEnrollmentRequiredError  enroll in MFA first (403)
 """
 
 from __future__ import annotations
@@ -82,3 +83,15 @@ class PermissionDeniedError(DomainError):
         super().__init__(f"{actor} lacks permission {permission}")
         self.permission = permission
         self.actor = actor
+
+
+class MfaEnrollmentRequiredError(PermissionDeniedError):
+    """The tenant requires MFA of the caller, who must enroll before anything
+    else."""
+
+    def __init__(self, permission: str, actor: str) -> None:
+        super().__init__(permission, actor)
+        self.args = (
+            f"{actor} must enroll in multi-factor authentication before "
+            f"anything else ({permission} refused)",
+        )

@@ -37,6 +37,12 @@ class Principal:
         organization_ids: Client organizations the caller is limited to;
             ``None`` means every organization of the tenant.
         audit_ids: Audits the caller is limited to; ``None`` means no limit.
+        scopes: Permissions an API token is limited to (values of
+            :class:`~domain.access.Permission`); ``None`` for people, whose
+            roles alone decide.
+        session_id: The login session (or API token) the call comes with.
+        mfa_enrollment_pending: The tenant requires MFA of this caller, who
+            has not enrolled yet: only enrollment is allowed until they do.
     """
 
     tenant_id: str
@@ -44,6 +50,9 @@ class Principal:
     roles: frozenset[Role] = field(default_factory=frozenset)
     organization_ids: frozenset[UUID] | None = None
     audit_ids: frozenset[UUID] | None = None
+    scopes: frozenset[str] | None = None
+    session_id: str | None = None
+    mfa_enrollment_pending: bool = False
 
     def has_any_role(self, roles: frozenset[Role]) -> bool:
         """Whether the caller holds at least one of ``roles``."""

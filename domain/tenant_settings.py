@@ -1,14 +1,19 @@
-"""A tenant's settings: for now, the time zone its calendar dates are in.
+"""A tenant's settings: the time zone its calendar dates are in, and its
+multi-factor authentication (MFA) policy.
 
 Dates in AssureHub (audit start, decision, issue, suspension, due dates) are
 calendar dates in the tenant's time zone; timestamps are UTC. A tenant that
 never set a time zone works in UTC. There is one settings aggregate per
 tenant, its id derived from the tenant id (:func:`settings_id`), so it can be
 found without an index and two first writers conflict instead of making two.
+
+The MFA policy requires a second factor of every account of the tenant or of
+accounts holding chosen roles; a tenant that never set one requires none.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import UTC, date, datetime
 from typing import ClassVar
 from uuid import NAMESPACE_URL, UUID, uuid5
@@ -18,6 +23,7 @@ from eventsourcing.domain import Aggregate
 
 from domain.errors import InvalidValueError
 from domain.events import EventMeta
+from domain.principal import Role
 
 DEFAULT_TIME_ZONE = "UTC"
 
@@ -75,9 +81,24 @@ class TenantSettings(Aggregate):
         def apply(self, aggregate: TenantSettings) -> None:
             aggregate.time_zone = self.time_zone
 
+    class MfaPolicyChanged(Event):
+        """The tenant changed whom it requires a second factor of."""
+
+        TYPE = "tenant_settings.mfa_policy_changed"
+        required_for_all: bool
+        required_roles: tuple[str, ...]
+
+        def apply(self, aggregate: TenantSettings) -> None:
+            aggregate.mfa_required_for_all = self.required_for_all
+            aggregate.mfa_required_roles = frozenset(
+                Role(r) for r in self.required_roles
+            )
+
     def __init__(self, meta: EventMeta, time_zone: str) -> None:
         self.tenant_id = meta.tenant_id
         self.time_zone = time_zone
+        self.mfa_required_for_all = False
+        self.mfa_required_roles: frozenset[Role] = frozenset()
 
     @classmethod
     def configure(cls, meta: EventMeta, time_zone: str) -> TenantSettings:
@@ -93,6 +114,26 @@ class TenantSettings(Aggregate):
             time_zone=valid_time_zone(time_zone),
         )
 
+    @classmethod
+    def with_mfa_policy(
+        cls,
+        meta: EventMeta,
+        required_for_all: bool,
+        required_roles: Iterable[str],
+        time_zone: str = DEFAULT_TIME_ZONE,
+    ) -> TenantSettings:
+        """First settings of ``meta``'s tenant, set with an MFA policy (and
+        ``time_zone``, UTC unless given).
+
+        Raises:
+            InvalidValueError: ``time_zone`` is not an IANA zone; an unknown
+                role.
+        """
+        roles = _valid_required_roles(required_roles)
+        settings = cls.configure(meta, time_zone)
+        settings.set_mfa_policy(meta, required_for_all, roles)
+        return settings
+
     def set_time_zone(self, meta: EventMeta, time_zone: str) -> None:
         """Move the tenant's calendar to ``time_zone`` (no event if unchanged).
 
@@ -102,3 +143,42 @@ class TenantSettings(Aggregate):
         time_zone = valid_time_zone(time_zone)
         if time_zone != self.time_zone:
             self.trigger_event(self.TimeZoneChanged, meta=meta, time_zone=time_zone)
+
+    def set_mfa_policy(
+        self, meta: EventMeta, required_for_all: bool, required_roles: Iterable[str]
+    ) -> None:
+        """Require MFA of every account (``required_for_all``) or of accounts
+        holding one of ``required_roles`` (no event if unchanged).
+
+        Raises:
+            InvalidValueError: an unknown role, naming ``required_roles``.
+        """
+        roles = _valid_required_roles(required_roles)
+        if (required_for_all, roles) != (
+            self.mfa_required_for_all,
+            self.mfa_required_roles,
+        ):
+            self.trigger_event(
+                self.MfaPolicyChanged,
+                meta=meta,
+                required_for_all=required_for_all,
+                required_roles=tuple(sorted(r.value for r in roles)),
+            )
+
+    def mfa_required(self, roles: frozenset[Role]) -> bool:
+        """Whether the policy requires MFA of an account holding ``roles``."""
+        return self.mfa_required_for_all or not self.mfa_required_roles.isdisjoint(
+            roles
+        )
+
+
+def _valid_required_roles(values: Iterable[str]) -> frozenset[Role]:
+    roles: set[Role] = set()
+    for value in values:
+        try:
+            roles.add(Role(value))
+        except ValueError:
+            raise InvalidValueError(
+                "required_roles", f"{value!r} is not a role"
+            ) from None
+    return frozenset(roles)

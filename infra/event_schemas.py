@@ -2,7 +2,9 @@
 
 Generated from the event classes, committed under ``docs/events/`` and
 checked by a test, so the documentation cannot drift from the code. A field
-annotated as personal data (a later issue) is marked ``"x-personal": true``.
+an event class names in its ``PERSONAL`` class variable (a
+``frozenset[str]`` of field names) is personal data and is marked
+``"x-personal": true``, so consumers know what to protect and erase.
 """
 
 from __future__ import annotations
@@ -17,12 +19,15 @@ from pathlib import Path
 from typing import Any
 from uuid import UUID
 
+from domain.account import Account
+from domain.api_token import ApiToken
 from domain.audit import Audit
 from domain.certificate import Certificate
 from domain.document_template import DocumentTemplate
 from domain.evidence import Evidence
 from domain.organization import Organization
 from domain.standard_template import StandardTemplate
+from domain.tenant import Tenant
 from domain.tenant_settings import TenantSettings
 from infra.public_events import INTERNAL_FIELDS, public_type
 
@@ -34,6 +39,9 @@ AGGREGATES: tuple[type[Any], ...] = (
     Certificate,
     Evidence,
     TenantSettings,
+    Tenant,
+    Account,
+    ApiToken,
 )
 """Every aggregate whose events are published on the topic."""
 
@@ -83,12 +91,30 @@ def _public_name(event_class: type[Any], field: str) -> str:
     return f"{field}_sha256" if field in getattr(event_class, "DIGESTED", ()) else field
 
 
+def _personal(event_class: type[Any], fields: list[str]) -> frozenset[str]:
+    """The fields ``event_class`` declares personal; each must be a field."""
+    personal = frozenset(getattr(event_class, "PERSONAL", ()))
+    unknown = personal - set(fields)
+    if unknown:
+        raise TypeError(
+            f"{event_class.__qualname__}.PERSONAL names no field {sorted(unknown)}"
+        )
+    return personal
+
+
+def _property(event_class: type[Any], field: str, hint: Any) -> dict[str, Any]:
+    if field in getattr(event_class, "DIGESTED", ()):
+        return {"type": "string", "pattern": "^[0-9a-f]{64}$"}
+    return _schema_of(hint)
+
+
 def schema(event_class: type[Any]) -> dict[str, Any]:
     """The JSON Schema of one event type's public body."""
     hints = typing.get_type_hints(event_class)
     fields = [
         f for f in dataclasses.fields(event_class) if f.name not in INTERNAL_FIELDS
     ]
+    personal = _personal(event_class, [f.name for f in fields])
     name = public_type(event_class)
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
@@ -98,9 +124,8 @@ def schema(event_class: type[Any]) -> dict[str, Any]:
         "type": "object",
         "properties": {
             _public_name(event_class, f.name): (
-                {"type": "string", "pattern": "^[0-9a-f]{64}$"}
-                if f.name in getattr(event_class, "DIGESTED", ())
-                else _schema_of(hints[f.name])
+                _property(event_class, f.name, hints[f.name])
+                | ({"x-personal": True} if f.name in personal else {})
             )
             for f in fields
         },
