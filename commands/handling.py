@@ -11,7 +11,7 @@ back and writes nothing, a retry with another request is refused.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate
@@ -25,6 +25,9 @@ from commands.errors import (
 from commands.ports import JSON, Claim, EventStore, IndexEntry, SideWrites
 from domain.access import Permission, authorize
 from domain.errors import NotFoundError, VersionConflictError
+
+if TYPE_CHECKING:  # the identity services import this module
+    from commands.identity.ports import IdentityRecord
 
 MAX_ATTEMPTS = 3
 
@@ -134,6 +137,7 @@ class AggregateHandler:
         outcome: JSON = None,
         index: Sequence[IndexEntry] = (),
         claims: Sequence[Claim] = (),
+        records: Sequence[IdentityRecord] = (),
     ) -> tuple[Accepted, JSON]:
         """Append every aggregate's events with the command's side records in
         one transaction; answer for the first aggregate.
@@ -141,8 +145,15 @@ class AggregateHandler:
         Raises:
             ConcurrentWriteError: another writer appended to one of them first.
             ClaimTakenError: another aggregate holds one of ``claims``.
+            SideRecordRefusedError: a conditional one of ``records`` was refused.
         """
-        side = SideWrites(ctx.idempotency, outcome, tuple(index), tuple(claims))
+        side = SideWrites(
+            idempotency=ctx.idempotency,
+            outcome=outcome,
+            index=tuple(index),
+            claims=tuple(claims),
+            records=tuple(records),
+        )
         try:
             position = self.store.append(*aggregates, side=side)
         except DuplicateIdempotencyKeyError:

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import BinaryIO, Protocol, TypeVar
+from typing import TYPE_CHECKING, BinaryIO, Protocol, TypeVar
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate
+
+if TYPE_CHECKING:  # the identity package's services import this module
+    from commands.identity.ports import IdentityRecord
 
 A = TypeVar("A", bound=Aggregate)
 
@@ -67,12 +70,19 @@ class Claim:
 
 @dataclass(frozen=True)
 class SideWrites:
-    """What a command records atomically with its events, besides them."""
+    """What a command records atomically with its events, besides them.
+
+    ``records`` are the identity side records
+    (:mod:`commands.identity.ports`), written in order; a conditional one that
+    finds its condition false fails the append with
+    :class:`~commands.identity.ports.SideRecordRefusedError`.
+    """
 
     idempotency: Idempotency | None = None
     outcome: JSON = None
     index: tuple[IndexEntry, ...] = ()
     claims: tuple[Claim, ...] = ()
+    records: tuple[IdentityRecord, ...] = ()
 
 
 class EventStore(Protocol):
@@ -98,6 +108,8 @@ class EventStore(Protocol):
         Raises:
             ConcurrentWriteError: another writer appended those versions first.
             DuplicateIdempotencyKeyError: the key was recorded meanwhile.
+            ClaimTakenError: another aggregate holds one of the claims.
+            SideRecordRefusedError: a conditional side record was refused.
         """
         ...
 

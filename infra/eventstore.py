@@ -40,8 +40,10 @@ from commands.errors import (
     ConcurrentWriteError,
     DuplicateIdempotencyKeyError,
 )
+from commands.identity.ports import SideRecordRefusedError
 from commands.ports import Claim, RecordedAnswer, SideWrites
 from domain.events import EventMeta
+from infra.memory_identity import InMemoryIdentity
 from infra.postgres.errors import raise_if_unreachable
 from infra.recorders import (
     CLAIMS_CONSTRAINT,
@@ -172,6 +174,17 @@ def _taken(error: BaseException, claims: tuple[Claim, ...]) -> Claim:
     return next((c for c in claims if c.key in detail), claims[0])
 
 
+def _refusal(error: BaseException) -> SideRecordRefusedError | None:
+    """The refused side record behind a persistence error, if that is what it
+    is (the library may wrap what the recorder raised)."""
+    seen: BaseException | None = error
+    while seen is not None:
+        if isinstance(seen, SideRecordRefusedError):
+            return seen
+        seen = seen.__cause__ or seen.__context__
+    return None
+
+
 def postgres_env(
     settings: Settings, *, create_table: bool = False, snapshots: bool = True
 ) -> dict[str, str]:
@@ -254,11 +267,22 @@ class LibraryEventStore:
         Raises:
             ConcurrentWriteError: another writer appended those versions first.
             DuplicateIdempotencyKeyError: the idempotency key was recorded meanwhile.
+            ClaimTakenError: another aggregate holds one of the claims.
+            SideRecordRefusedError: a conditional identity record was refused
+                (nothing was written).
             DependencyUnavailableError: Postgres cannot be reached.
         """
         side = side or SideWrites()
+        if not any(a.pending_events for a in aggregates):
+            if side != SideWrites(outcome=side.outcome):
+                # Side records are written in the events' transaction: with
+                # no event they would be silently dropped.
+                raise ValueError("side records need at least one event to carry them")
+            return self.head()
         try:
             recordings = self.app.save(*aggregates, side=side)
+        except SideRecordRefusedError:
+            raise
         except IntegrityError as e:
             if side.idempotency is not None and IDEMPOTENCY_CONSTRAINT in _constraint(
                 e
@@ -269,9 +293,25 @@ class LibraryEventStore:
                 raise ClaimTakenError(claim.scope, claim.key) from e
             raise ConcurrentWriteError(aggregates[0].id) from e
         except PersistenceError as e:
+            refusal = _refusal(e)
+            if refusal is not None:
+                raise SideRecordRefusedError(refusal.record) from e
             raise_if_unreachable(e)
             raise
         return max(r.notification.id for r in recordings)
+
+    @property
+    def identity(self) -> InMemoryIdentity:
+        """The identity side tables of the in-memory twin (the identity
+        directory of unit tests), holding the records appended with events.
+
+        Raises:
+            TypeError: this store is not the in-memory twin.
+        """
+        recorder = self.app.recorder
+        if not isinstance(recorder, InMemoryRecorder):
+            raise TypeError("only the in-memory event store keeps identity in memory")
+        return recorder.identity
 
     def recorded_answer(self, tenant_id: str, key: str) -> RecordedAnswer | None:
         """The answer recorded with an idempotency key, if any."""

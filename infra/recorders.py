@@ -1,10 +1,12 @@
 """The library's recorders, extended with the command side's own records.
 
-Besides the events, a command may record its idempotency key with its answer
-and index entries that make aggregates findable by organization and standard.
-Both are written in the transaction that inserts the events, so they exist
+Besides the events, a command may record its idempotency key with its answer,
+index entries that make aggregates findable by organization and standard,
+unique claims and identity side records (:mod:`commands.identity.ports`).
+All are written in the transaction that inserts the events, so they exist
 exactly when the events do. :class:`InMemoryRecorder` does the same in memory
-for the event store's test twin.
+for the event store's test twin (identity records go to its
+:class:`~infra.memory_identity.InMemoryIdentity`).
 """
 
 from __future__ import annotations
@@ -21,6 +23,8 @@ from psycopg.rows import DictRow
 from psycopg.types.json import Jsonb
 
 from commands.ports import Claim, IndexEntry, RecordedAnswer, SideWrites
+from infra.memory_identity import InMemoryIdentity
+from infra.postgres.identity_records import write_record
 
 IDEMPOTENCY_CONSTRAINT = "idempotency_keys_pkey"
 CLAIMS_CONSTRAINT = "unique_claims_pkey"
@@ -57,6 +61,7 @@ class FailFastRecorder(PostgresApplicationRecorder):
         """Write the side records once the events' positions are known."""
         ids = super()._fetch_ids_after_insert_events(curs, stored_events, **kwargs)
         side: SideWrites | None = kwargs.get("side")
+        # (equal only when there is nothing to write: no records either)
         if side is None or not ids or side == SideWrites(outcome=side.outcome):
             return ids
         with curs.connection.pipeline() as pipeline:
@@ -101,6 +106,9 @@ class FailFastRecorder(PostgresApplicationRecorder):
                     ),
                 )
             pipeline.sync()  # a duplicate key fails here, as IntegrityError
+            for record in side.records:
+                write_record(curs, record)  # a refusal aborts the transaction
+            pipeline.sync()
         return ids
 
     def recorded_answer(self, tenant_id: str, key: str) -> RecordedAnswer | None:
@@ -137,10 +145,12 @@ class FailFastRecorder(PostgresApplicationRecorder):
 
 
 class InMemoryRecorder(POPOApplicationRecorder):
-    """The library's in-memory recorder with the same side records."""
+    """The library's in-memory recorder with the same side records; the
+    identity records go to :attr:`identity`, all or nothing with the events."""
 
     def __init__(self) -> None:
         super().__init__()
+        self.identity = InMemoryIdentity()
         self._answers: dict[tuple[str, str], RecordedAnswer] = {}
         self._index: list[IndexEntry] = []
         self._claims: set[Claim] = set()
@@ -157,7 +167,10 @@ class InMemoryRecorder(POPOApplicationRecorder):
                 raise IntegrityError(IDEMPOTENCY_CONSTRAINT)
             if any(claim in self._claims for claim in side.claims):
                 raise IntegrityError(CLAIMS_CONSTRAINT)
-            ids = super()._insert_events(stored_events, **kwargs)
+            with self.identity.transaction():
+                for record in side.records:
+                    self.identity.write(record)
+                ids = super()._insert_events(stored_events, **kwargs)
             if ids and idempotency is not None:
                 aggregate_id, version = primary(stored_events)
                 self._answers[(idempotency.tenant_id, idempotency.key)] = (
