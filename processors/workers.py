@@ -12,9 +12,12 @@ from infra import kafka
 from infra.bootstrap import bootstrap
 from infra.errors import DependencyUnavailableError
 from infra.heartbeat import Heartbeat
+from infra.mail import sender_from_settings
+from infra.postgres.outbox import PostgresOutbox
 from infra.settings import Settings
 from processors.expiry import run_expiry_checks
 from processors.housekeeping import run_housekeeping
+from processors.mail import OutboxDispatcher, run_outbox
 
 log = logging.getLogger(__name__)
 
@@ -79,7 +82,8 @@ def run_projectors(settings: Settings) -> None:
 
 
 def run_processors(settings: Settings) -> None:
-    """Run the processors (certificate expiry) until SIGINT/SIGTERM."""
+    """Run the processors (certificate expiry, housekeeping, the mail
+    outbox) until SIGINT/SIGTERM."""
     stop = _stop_on_signals()
     container = bootstrap(settings)
     runner = container.expiry_runner()
@@ -120,6 +124,18 @@ def run_processors(settings: Settings) -> None:
                 "beat": Heartbeat(settings.heartbeat_dir, "processor-housekeeping").beat
             },
             name="housekeeping",
+        ),
+        threading.Thread(
+            target=run_outbox,
+            args=(
+                stop,
+                OutboxDispatcher(
+                    PostgresOutbox(container.database), sender_from_settings(settings)
+                ),
+                settings.outbox_poll_seconds,
+            ),
+            kwargs={"beat": Heartbeat(settings.heartbeat_dir, "processor-outbox").beat},
+            name="outbox",
         ),
     ]
     try:
