@@ -1,4 +1,5 @@
-"""Commands on a tenant's settings, and the tenant calendar commands date by.
+"""Commands on a tenant's settings (time zone, MFA policy), and the tenant
+calendar commands date by.
 
 Every command that records a calendar date (an audit's start, a decision, a
 certificate's issue, a suspension) dates it "today" in the tenant's time
@@ -12,7 +13,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import date
 
@@ -36,12 +37,24 @@ class SetTimeZone:
 
 
 @dataclass(frozen=True)
+class SetMfaPolicy:
+    """Require MFA of every account, or of accounts holding one of
+    ``required_roles`` (Role values)."""
+
+    required_for_all: bool
+    required_roles: Collection[str] = ()
+    expected_version: int | None = None
+
+
+@dataclass(frozen=True)
 class TenantSettingsView:
     """A tenant's settings as the API shows them (version 0: never set)."""
 
     tenant_id: str
     time_zone: str
     version: int
+    mfa_required_for_all: bool = False
+    mfa_required_roles: tuple[str, ...] = ()
 
 
 class TenantCalendar:
@@ -101,7 +114,13 @@ class TenantSettingsService:
         settings = self._store.load(TenantSettings, settings_id(tenant))
         if settings is None:
             return TenantSettingsView(tenant, DEFAULT_TIME_ZONE, 0)
-        return TenantSettingsView(tenant, settings.time_zone, settings.version)
+        return TenantSettingsView(
+            tenant,
+            settings.time_zone,
+            settings.version,
+            settings.mfa_required_for_all,
+            tuple(sorted(role.value for role in settings.mfa_required_roles)),
+        )
 
     def set_time_zone(self, ctx: CommandContext, cmd: SetTimeZone) -> Accepted:
         """Date the tenant's calendar in ``cmd.time_zone`` from now on."""
@@ -111,15 +130,47 @@ class TenantSettingsService:
         return accepted
 
     def _set(self, ctx: CommandContext, cmd: SetTimeZone) -> Accepted:
+        return self._configure(
+            ctx,
+            cmd.expected_version,
+            lambda: TenantSettings.configure(ctx.meta(), cmd.time_zone),
+            lambda s: s.set_time_zone(ctx.meta(), cmd.time_zone),
+        )
+
+    def set_mfa_policy(self, ctx: CommandContext, cmd: SetMfaPolicy) -> Accepted:
+        """Require MFA of the tenant's accounts (all, or those holding one of
+        the roles) from their next login; an unchanged policy records nothing.
+
+        Raises:
+            InvalidValueError: an unknown role.
+        """
+        return self._configure(
+            ctx,
+            cmd.expected_version,
+            lambda: TenantSettings.with_mfa_policy(
+                ctx.meta(), cmd.required_for_all, cmd.required_roles
+            ),
+            lambda s: s.set_mfa_policy(
+                ctx.meta(), cmd.required_for_all, cmd.required_roles
+            ),
+        )
+
+    def _configure(
+        self,
+        ctx: CommandContext,
+        expected_version: int | None,
+        create: Callable[[], TenantSettings],
+        change: Callable[[TenantSettings], None],
+    ) -> Accepted:
+        """Create the tenant's settings with ``create`` if there are none yet
+        (and no version is expected), else apply ``change`` to them."""
         tenant = ctx.principal.tenant_id
-        if cmd.expected_version in (None, 0) and (
+        if expected_version in (None, 0) and (
             self._store.load(TenantSettings, settings_id(tenant)) is None
         ):
             try:
                 return self._handler.create(
-                    ctx,
-                    Permission.TENANT_SETTINGS_MANAGE,
-                    lambda: TenantSettings.configure(ctx.meta(), cmd.time_zone),
+                    ctx, Permission.TENANT_SETTINGS_MANAGE, create
                 )
             except ConcurrentWriteError:
                 pass  # another first writer won: change what it made
@@ -128,6 +179,6 @@ class TenantSettingsService:
             Permission.TENANT_SETTINGS_MANAGE,
             TenantSettings,
             settings_id(tenant),
-            cmd.expected_version or None,
-            lambda s: s.set_time_zone(ctx.meta(), cmd.time_zone),
+            expected_version or None,
+            change,
         )
