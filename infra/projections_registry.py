@@ -14,11 +14,13 @@ To add a read model, import its projection and add one line to
 
 from __future__ import annotations
 
+from projections.accounts import AccountsProjection
 from projections.audits import AuditProjection
 from projections.certificate_expiry import CertificateExpiryProjection
 from projections.certificates import CertificateProjection
 from projections.organizations import OrganizationProjection
 from projections.ports import TableProjection
+from projections.security_events import SecurityEventsProjection
 from projections.templates import TemplateProjection
 
 READ_MODELS: tuple[TableProjection, ...] = (
@@ -26,6 +28,8 @@ READ_MODELS: tuple[TableProjection, ...] = (
     AuditProjection(),
     CertificateProjection(),
     TemplateProjection(),
+    AccountsProjection(),
+    SecurityEventsProjection(),
 )
 """Projections behind the query API, run by ``assurehub projectors``."""
 

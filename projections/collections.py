@@ -11,14 +11,25 @@ from __future__ import annotations
 
 from domain.audit_values import AuditStatus, AuditType, FindingStatus, Grade
 from domain.certificate_values import CertificateStatus
+from domain.principal import Role
+from projections.accounts import ACCOUNTS as ACCOUNTS_TABLE
+from projections.accounts import STATUSES as ACCOUNT_STATUSES
+from projections.accounts import AccountsProjection
 from projections.audit_tables import AUDITS as AUDITS_TABLE
 from projections.audit_tables import EVIDENCE as EVIDENCE_TABLE
 from projections.audit_tables import FINDINGS as FINDINGS_TABLE
 from projections.audits import AuditProjection
 from projections.certificates import CERTIFICATES_TABLE, CertificateProjection
-from projections.listing import Filter, Listing, Sort
+from projections.listing import Filter, FilterKind, Listing, Sort
 from projections.organizations import ORGANIZATIONS as ORGANIZATIONS_TABLE
 from projections.organizations import OrganizationProjection
+from projections.security_events import (
+    KINDS as SECURITY_EVENT_KINDS,
+)
+from projections.security_events import (
+    SECURITY_EVENTS as SECURITY_EVENTS_TABLE,
+)
+from projections.security_events import SecurityEventsProjection
 from projections.templates import (
     DOCUMENTS,
     STANDARDS,
@@ -208,3 +219,52 @@ DOCUMENT_TEMPLATES = Listing(
     ),
 )
 """``GET /document-templates``."""
+
+SECURITY_EVENTS = Listing(
+    name="security-events",
+    projection=SecurityEventsProjection.name,
+    table=SECURITY_EVENTS_TABLE,
+    filters=(
+        Filter.exact(
+            "kind",
+            allowed=SECURITY_EVENT_KINDS,
+            description="What happened, e.g. account.login_failed",
+        ),
+        Filter.exact(
+            "subject_id", description="The account, API token or tenant it concerns"
+        ),
+        Filter.exact("actor_id", description="Who did it"),
+        Filter.date_range("occurred_at", description="When it happened"),
+    ),
+    sorts=("occurred_at", "position"),
+    default_sort="-occurred_at",
+)
+"""``GET /security-events``: the tenant's security trail (logins, lockouts,
+sessions, MFA, roles, account lifecycle, API tokens, MFA policy), newest
+first; ``id`` is the event's id. Nothing in it is scoped below the tenant,
+so a caller limited to organizations or audits sees none of it."""
+
+USERS = Listing(
+    name="users",
+    projection=AccountsProjection.name,
+    table=ACCOUNTS_TABLE,
+    filters=(
+        Filter.exact("status", allowed=ACCOUNT_STATUSES),
+        Filter(
+            "role",
+            FilterKind.MEMBER,
+            ("roles",),
+            allowed=_values(Role),
+            description="Holds one of these roles",
+        ),
+        Filter.flag("mfa_enrolled", description="Enrolled a second factor"),
+        Filter.text("q", "email", "name", description="Free text in email or name"),
+    ),
+    sorts=("email", Sort("name", "name_key"), "invited_at", "last_login_at"),
+    default_sort="email",
+    columns=tuple(
+        c for c in ACCOUNTS_TABLE.column_names if c not in ("tenant_id", "name_key")
+    ),
+)
+"""``GET /users``: the tenant's accounts. Nothing in it is scoped below the
+tenant, so a caller limited to organizations or audits sees none of it."""
