@@ -16,24 +16,32 @@ from commands.certificates import CertificateService
 from commands.document_templates import DocumentTemplateService
 from commands.evidence import EvidenceService
 from commands.http.edge import Authenticator
+from commands.identity.accounts import AccountService
+from commands.identity.api_tokens import ApiTokenService
+from commands.identity.mfa import MfaService
+from commands.identity.sessions import SessionService
+from commands.identity.tenants import TenantService
 from commands.organizations import OrganizationService
 from commands.standard_templates import StandardTemplateService
 from commands.tenant_settings import TenantCalendar, TenantSettingsService
 from infra import kafka
-from infra.auth import DevelopmentHeaderAuthenticator, NoAuthenticator
 from infra.certificate_numbers import PostgresCertificateNumbers
 from infra.errors import DependencyUnavailableError
 from infra.eventstore import LibraryEventStore, postgres_env
 from infra.files import LocalFileStore
 from infra.health import HealthCheck
+from infra.identity_wiring import build_identity
 from infra.postgres.certificate_expiry import PostgresDueCertificates
+from infra.postgres.identity import PostgresIdentityDirectory
 from infra.postgres.organizations import PostgresOrganizationView
 from infra.postgres.pool import Database
 from infra.postgres.progress import ProjectionProgress
 from infra.postgres.projection_status import ProjectionStatus, projection_status
 from infra.projections_registry import PROCESSOR_MODELS, READ_MODELS, all_projections
 from infra.projector import ProjectionRunner
+from infra.rate_limit import AuthAttemptLimits
 from infra.rebuild import Rebuilder
+from infra.redis_cache import RedisGuard
 from infra.relay import Relay
 from infra.settings import Settings
 from projections.ports import TableProjection
@@ -53,6 +61,11 @@ class Services:
     certificates: CertificateService
     tenant_settings: TenantSettingsService
     calendar: TenantCalendar
+    tenants: TenantService
+    accounts: AccountService
+    sessions: SessionService
+    mfa: MfaService
+    api_tokens: ApiTokenService
 
 
 @dataclass
@@ -67,6 +80,9 @@ class Container:
     progress: ProjectionProgress
     authenticator: Authenticator
     health: HealthCheck
+    identity_directory: PostgresIdentityDirectory
+    attempt_limits: AuthAttemptLimits
+    redis: RedisGuard
     _closed: bool = field(default=False, repr=False)
 
     def relay(self, topic: str | None = None) -> Relay:
@@ -161,6 +177,7 @@ class Container:
             self._closed = True
             self.event_store.close()
             self.database.close()
+            self.redis.close()
 
 
 def bootstrap(settings: Settings) -> Container:
@@ -168,9 +185,7 @@ def bootstrap(settings: Settings) -> Container:
     database = Database.from_settings(settings)
     event_store = LibraryEventStore(postgres_env(settings))
     calendar = TenantCalendar(event_store)
-    authenticator: Authenticator = (
-        DevelopmentHeaderAuthenticator() if settings.dev_headers else NoAuthenticator()
-    )
+    identity = build_identity(settings, database, event_store)
     return Container(
         settings=settings,
         database=database,
@@ -190,9 +205,17 @@ def bootstrap(settings: Settings) -> Container:
             ),
             tenant_settings=TenantSettingsService(event_store, calendar),
             calendar=calendar,
+            tenants=identity.tenants,
+            accounts=identity.accounts,
+            sessions=identity.sessions,
+            mfa=identity.mfa,
+            api_tokens=identity.api_tokens,
         ),
         organization_view=PostgresOrganizationView(database),
         progress=ProjectionProgress(database, settings.kafka_topic),
-        authenticator=authenticator,
+        authenticator=identity.authenticator,
         health=HealthCheck(settings, database),
+        identity_directory=identity.directory,
+        attempt_limits=identity.attempt_limits,
+        redis=identity.redis,
     )

@@ -150,3 +150,23 @@ class VerificationLimits:
         if not verdict.allowed:
             return verdict
         return self._limiter.hit(self._number, number)
+
+
+class AuthAttemptLimits:
+    """Limits on the anonymous identity steps that take a secret or send
+    mail (invitation acceptance, password-reset request and confirmation):
+    ``per_minute`` attempts per client address and per subject (the e-mail or
+    the token's digest), each step counted on its own."""
+
+    def __init__(self, limiter: RateLimiter, per_minute: int) -> None:
+        self._limiter = limiter
+        self._per_minute = per_minute
+
+    def retry_after(self, step: str, address: str, subject: str) -> int | None:
+        """Count an attempt; the seconds to wait if it is over a limit."""
+        for scope, value in (("address", address), ("subject", subject)):
+            limit = Limit(f"auth-{step}-{scope}", self._per_minute, 60)
+            verdict = self._limiter.hit(limit, value)
+            if not verdict.allowed:
+                return verdict.retry_after
+        return None

@@ -9,7 +9,7 @@ from __future__ import annotations
 from enum import StrEnum
 from pathlib import Path
 
-from pydantic import Field, PostgresDsn
+from pydantic import Field, PostgresDsn, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -57,6 +57,67 @@ class Settings(BaseSettings):
     redis_pause_seconds: float = Field(default=5.0, ge=0, le=300)
     verify_attempts_per_minute: int = Field(default=10, ge=1, le=100_000)
     verify_attempts_per_number_hour: int = Field(default=20, ge=1, le=100_000)
+    # Identity and access. Keys are hex; generated under var/secrets locally.
+    jwt_signing_key: SecretStr | None = None
+    jwt_issuer: str = "assurehub"
+    jwt_audience: str = "assurehub-api"
+    access_token_ttl_seconds: int = Field(default=900, ge=60, le=3600)
+    refresh_token_ttl_days: int = Field(default=14, ge=1, le=90)
+    totp_encryption_keys: SecretStr | None = None
+    """``version:hexkey[,version:hexkey...]``; the first encrypts, all decrypt."""
+    totp_issuer: str = "AssureHub"
+    recovery_code_key: SecretStr | None = None
+    invitation_ttl_hours: int = Field(default=72, ge=1, le=24 * 30)
+    password_reset_ttl_minutes: int = Field(default=60, ge=5, le=24 * 60)
+    public_base_url: str = "http://127.0.0.1:8000"
+    login_failures_before_lockout: int = Field(default=5, ge=1, le=100)
+    address_failures_before_lockout: int = Field(default=50, ge=1, le=10_000)
+    lockout_base_seconds: int = Field(default=30, ge=1, le=3600)
+    lockout_max_seconds: int = Field(default=3600, ge=1, le=86_400)
+    auth_attempts_per_minute: int = Field(default=20, ge=1, le=100_000)
+    """Password resets and invitation acceptances, per address and account."""
+    api_requests_per_minute: int = Field(default=1200, ge=1, le=1_000_000)
+    """The general limit per access or API token."""
+    mail_dir: Path = Path("var/mail")
+    """Where the development mail sender writes ``.eml`` files."""
+    smtp_host: str | None = None
+    """When set, mail goes over SMTP instead of into ``mail_dir``."""
+    smtp_port: int = Field(default=587, ge=1, le=65535)
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_starttls: bool = True
+    mail_from: str = "AssureHub <no-reply@assurehub.invalid>"
+    outbox_poll_seconds: float = Field(default=1.0, gt=0, le=300)
+
+    @field_validator(
+        "jwt_signing_key", "recovery_code_key", mode="after", check_fields=False
+    )
+    @classmethod
+    def _hex_key(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None:
+            raw = value.get_secret_value()
+            try:
+                key = bytes.fromhex(raw)
+            except ValueError as e:
+                raise ValueError("must be hex") from e
+            if len(key) < 32:
+                raise ValueError("must be at least 32 bytes (64 hex characters)")
+        return value
+
+    def totp_keys(self) -> list[tuple[int, bytes]]:
+        """The TOTP encryption keys by version, the current one first."""
+        if self.totp_encryption_keys is None:
+            return []
+        keys = []
+        for part in self.totp_encryption_keys.get_secret_value().split(","):
+            version, _, hexkey = part.strip().partition(":")
+            key = bytes.fromhex(hexkey)
+            if not version.isdigit() or len(key) != 32:
+                raise ValueError(
+                    "ASSUREHUB_TOTP_ENCRYPTION_KEYS: version:64 hex characters, ..."
+                )
+            keys.append((int(version), key))
+        return keys
 
     @property
     def dev_headers(self) -> bool:

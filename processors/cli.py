@@ -8,11 +8,13 @@ import logging
 import subprocess
 import sys
 import time
+import uuid
 from pathlib import Path
 from typing import Any
 
 import uvicorn
 
+from domain.errors import InvalidValueError, RuleViolationError
 from infra import kafka
 from infra.bootstrap import Container, bootstrap
 from infra.errors import DependencyUnavailableError
@@ -40,7 +42,10 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_parser("api", help="serve the HTTP API (uvicorn)")
     sub.add_parser("relay", help="publish stored events to Kafka")
     sub.add_parser("projectors", help="build the read models from Kafka")
-    sub.add_parser("processors", help="scheduled work: record certificate expiries")
+    sub.add_parser(
+        "processors",
+        help="scheduled work: certificate expiries, outgoing mail, housekeeping",
+    )
     sub.add_parser("dev", help="API, relay and projectors together; Ctrl-C stops all")
     m = sub.add_parser("migrate", help="create or upgrade tables and the Kafka topic")
     m.add_argument("--skip-kafka", action="store_true", help="do not create the topic")
@@ -50,8 +55,31 @@ def _parser() -> argparse.ArgumentParser:
     h.add_argument("worker", choices=list(HEALTH_PREFIXES))
     s = sub.add_parser("services", help="local Postgres, Kafka and Redis under var/")
     s.add_argument("action", choices=["up", "down", "status", "env"])
+    a = sub.add_parser(
+        "invite-platform-admin",
+        help="invite a platform administrator by e-mail (the first way in)",
+    )
+    a.add_argument("--email", required=True)
+    a.add_argument("--name", required=True)
     _projection_parsers(sub)
     return parser
+
+
+def _invite_platform_admin(email: str, name: str) -> int:
+    """Invite a platform administrator; the e-mail goes through the outbox
+    (``var/mail/`` in development, SMTP when configured)."""
+    container = bootstrap(load_settings())
+    try:
+        accepted = container.services.tenants.invite_platform_admin(
+            email, name, f"cli-{uuid.uuid4()}"
+        )
+    except (RuleViolationError, InvalidValueError) as e:
+        print(f"refused: {e}", file=sys.stderr)
+        return 2
+    finally:
+        container.close()
+    print(f"invited platform administrator {accepted.id}; the e-mail carries the link")
+    return 0
 
 
 def _projection_parsers(sub: Any) -> None:
@@ -232,6 +260,8 @@ def main(argv: list[str] | None = None) -> int:
     configure_logging(settings)
     if args.command == "migrate":
         return _migrate(args.skip_kafka)
+    if args.command == "invite-platform-admin":
+        return _invite_platform_admin(args.email, args.name)
     if args.command == "health":
         return _worker_health(settings, args.worker)
     if args.command == "projections":

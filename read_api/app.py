@@ -7,7 +7,10 @@ from contextlib import asynccontextmanager
 
 from fastapi import APIRouter, FastAPI
 
+from commands.http import accounts as account_commands
+from commands.http import api_tokens as api_token_commands
 from commands.http import audits as audit_commands
+from commands.http import auth, me, platform
 from commands.http import certificates as certificate_commands
 from commands.http import document_templates as document_template_commands
 from commands.http import evidence as evidence_commands
@@ -19,7 +22,7 @@ from infra.progress_watcher import ProgressWatcher
 from infra.read_services import build_read_services
 from read_api import audits as audit_queries
 from read_api import certificates as certificate_queries
-from read_api import dashboard, health, verification
+from read_api import dashboard, health, security_events, users, verification
 from read_api import organizations as organization_queries
 from read_api import templates as template_queries
 from read_api.docs import install_docs
@@ -33,6 +36,11 @@ _MULTIPART_OVERHEAD = 64 * 1024
 
 
 ROUTERS: tuple[APIRouter, ...] = (
+    auth.router,
+    me.router,
+    platform.router,
+    account_commands.router,
+    api_token_commands.router,
     organization_commands.router,
     standard_template_commands.router,
     document_template_commands.router,
@@ -44,6 +52,8 @@ ROUTERS: tuple[APIRouter, ...] = (
     template_queries.router,
     audit_queries.router,
     certificate_queries.router,
+    users.router,
+    security_events.router,
     dashboard.router,
     verification.router,
     health.router,
@@ -75,6 +85,7 @@ def create_app(container: Container) -> FastAPI:
     app.state.container = container
     app.state.services = container.services
     app.state.authenticator = container.authenticator
+    app.state.attempt_limits = container.attempt_limits
     app.state.read_services = read_services
     app.state.progress_watcher = progress_watcher
     declare_permissions(ROUTERS)

@@ -60,10 +60,64 @@ RULE_MODULES: dict[str, tuple[str, ...]] = {
         "audit_prerequisites",
     ),
     "/certificates": ("certificate", "certification"),
+    "/tenant/settings": ("tenant_settings",),
+    "/users": (
+        "account",
+        "account_values",
+        "commands.identity.accounts",
+        "commands.identity.account_writer",
+    ),
+    "/platform/tenants": (
+        "tenant",
+        "account",
+        "account_values",
+        "commands.identity.tenants",
+        "commands.identity.account_writer",
+    ),
+    "/api-tokens": ("api_token",),
+    "/me": ("account", "commands.identity.mfa"),
+    "/auth/invitations": ("account",),
 }
-"""Path prefix → the domain modules whose rules its commands enforce."""
+"""Path prefix → the modules (``domain.`` unless dotted) whose rules its
+commands enforce."""
 
-_RULE = re.compile(r'RuleViolationError\(\s*"([a-z_]+\.[a-z_]+)"')
+_RULE = re.compile(r'(?:RuleViolationError|_refuse)\(\s*"([a-z_]+\.[a-z_]+)"')
+_AUTH_ANSWERS: dict[str, dict[str, str]] = {
+    "/auth/login": {
+        "401": "Refused: one answer for any wrong tenant, e-mail or "
+        "password (`auth.login_refused`)"
+    },
+    "/auth/login/mfa": {
+        "400": "The code is not valid (`auth.invalid_otp`)",
+        "401": "The MFA token is unknown, used or expired (`auth.login_refused`)",
+    },
+    "/auth/refresh": {
+        "401": "The refresh token is unknown, used (the session is then ended), "
+        "revoked or expired (`auth.refresh_refused`)"
+    },
+    "/auth/invitations/accept": {
+        "400": "The token is invalid, used or expired (`auth.invalid_token`)"
+    },
+    "/auth/password-resets/confirm": {
+        "400": "The token is invalid, used or expired (`auth.invalid_token`)"
+    },
+    "/auth/logout": {"404": "The caller has no login session (an API token)"},
+    "/me": {"404": "The caller is not a person's account (an API token)"},
+    "/me/password": {
+        "400": "The current password is wrong (`auth.wrong_password`)",
+        "404": "The caller is not a person's account (an API token)",
+    },
+    "/me/mfa/totp": {"404": "The caller is not a person's account (an API token)"},
+    "/me/mfa/totp/confirm": {
+        "400": "The code is not valid (`auth.invalid_otp`)",
+        "404": "The caller is not a person's account (an API token)",
+    },
+    "/me/mfa/recovery-codes": {
+        "400": "The code is not valid (`auth.invalid_otp`)",
+        "404": "The caller is not a person's account (an API token)",
+    },
+}
+"""Answers of the identity routes beyond the shared ones."""
 _COMMANDS = {"post", "patch", "put", "delete"}
 
 
@@ -76,7 +130,8 @@ def rule_codes(path: str) -> tuple[str, ...]:
     modules = RULE_MODULES[max(prefixes, key=len)]
     codes: set[str] = set()
     for name in modules:
-        source = inspect.getsource(importlib.import_module(f"domain.{name}"))
+        module = name if "." in name else f"domain.{name}"
+        source = inspect.getsource(importlib.import_module(module))
         codes.update(_RULE.findall(source))
     return tuple(sorted(codes))
 
@@ -100,6 +155,13 @@ def _errors(path: str, method: str, operation: dict[str, Any]) -> dict[str, str]
     if not public and not path.startswith("/health"):
         errors["401"] = "No acceptable credentials"
         errors["403"] = f"The caller lacks `{operation.get('x-permission')}`"
+        errors["429"] = "The token spent its requests of this minute (Retry-After)"
+    if path.startswith("/auth/") and public:
+        errors["429"] = (
+            "Too many attempts, or a lockout after repeated failures "
+            "(`auth.locked_out`; Retry-After)"
+        )
+    errors.update(_AUTH_ANSWERS.get(path, {}))
     if "{" in path:
         errors["404"] = "Unknown id, or not visible to the caller"
     if "if-match" in headers:
@@ -121,19 +183,41 @@ def _errors(path: str, method: str, operation: dict[str, Any]) -> dict[str, str]
     return errors
 
 
+SECURITY_SCHEMES: dict[str, Any] = {
+    "accessToken": {
+        "type": "http",
+        "scheme": "bearer",
+        "bearerFormat": "JWT",
+        "description": "The access token `POST /auth/login` (or `/auth/refresh`) "
+        "returned; valid while its login session is.",
+    },
+    "apiToken": {
+        "type": "http",
+        "scheme": "bearer",
+        "description": "A service account's API token (`ah_live_...`), "
+        "limited to its roles and scopes.",
+    },
+}
+
+
 def document_errors(app: FastAPI) -> None:
-    """Make ``app.openapi()`` list every error of every operation."""
+    """Make ``app.openapi()`` list every error of every operation, and the
+    security schemes each protected operation accepts."""
     generate: Callable[[], dict[str, Any]] = app.openapi
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is not None:
             return app.openapi_schema
         schema = generate()
-        schema.setdefault("components", {}).setdefault("schemas", {})["Problem"] = (
-            PROBLEM_SCHEMA
-        )
+        components = schema.setdefault("components", {})
+        components.setdefault("schemas", {})["Problem"] = PROBLEM_SCHEMA
+        components["securitySchemes"] = SECURITY_SCHEMES
         for path, operations in schema.get("paths", {}).items():
             for method, operation in operations.items():
+                if operation.get("x-permission") != PUBLIC and not path.startswith(
+                    "/health"
+                ):
+                    operation["security"] = [{"accessToken": []}, {"apiToken": []}]
                 responses = operation.setdefault("responses", {})
                 for status, description in _errors(path, method, operation).items():
                     responses.setdefault(status, _problem(description))

@@ -22,9 +22,22 @@ from commands.errors import (
     FileTooLargeError,
     IdempotencyKeyReusedError,
 )
-from commands.http.edge import InvalidPreconditionError, NotAuthenticatedError
+from commands.http.edge import (
+    InvalidPreconditionError,
+    NotAuthenticatedError,
+    TooManyRequestsError,
+)
+from commands.identity.errors import (
+    InvalidOneTimeTokenError,
+    InvalidOtpError,
+    LockedOutError,
+    LoginRefusedError,
+    RefreshRefusedError,
+    WrongPasswordError,
+)
 from domain.errors import (
     InvalidValueError,
+    MfaEnrollmentRequiredError,
     NotFoundError,
     PermissionDeniedError,
     RuleViolationError,
@@ -164,6 +177,14 @@ def _concurrent_write(_: Request, __: Exception) -> JSONResponse:
 
 def _forbidden(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, PermissionDeniedError)
+    if isinstance(exc, MfaEnrollmentRequiredError):
+        return problem(
+            403,
+            "auth.mfa_enrollment_required",
+            "Enroll a second factor first",
+            f"{exc} — start at POST /me/mfa/totp",
+            permission=exc.permission,
+        )
     return problem(403, "forbidden", "Forbidden", str(exc), permission=exc.permission)
 
 
@@ -219,15 +240,31 @@ def _behind(_: Request, exc: Exception) -> JSONResponse:
 
 
 def _rate_limited(_: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, RateLimitedError)
+    assert isinstance(exc, RateLimitedError | TooManyRequestsError | LockedOutError)
+    wait = (
+        exc.retry_after_seconds if isinstance(exc, LockedOutError) else exc.retry_after
+    )
+    code = "auth.locked_out" if isinstance(exc, LockedOutError) else "rate-limited"
     return problem(
         429,
-        "rate-limited",
+        code,
         "Too many requests",
         str(exc),
-        headers={"Retry-After": str(exc.retry_after), "Cache-Control": "no-store"},
-        retry_after=exc.retry_after,
+        headers={"Retry-After": str(wait), "Cache-Control": "no-store"},
+        retry_after=wait,
     )
+
+
+def _auth_refusal(
+    status: int, code: str, title: str
+) -> Callable[[Request, Exception], JSONResponse]:
+    def handle(_: Request, exc: Exception) -> JSONResponse:
+        headers = {"Cache-Control": "no-store"}
+        if status == 401:
+            headers["WWW-Authenticate"] = 'Bearer realm="assurehub"'
+        return problem(status, code, title, str(exc), headers=headers)
+
+    return handle
 
 
 def _not_verified(_: Request, exc: Exception) -> JSONResponse:
@@ -286,6 +323,15 @@ _HANDLERS: dict[type[Exception], Callable[[Request, Exception], JSONResponse]] =
     IdempotencyKeyReusedError: _idempotency_key_reused,
     ReadModelBehindError: _behind,
     RateLimitedError: _rate_limited,
+    TooManyRequestsError: _rate_limited,
+    LockedOutError: _rate_limited,
+    LoginRefusedError: _auth_refusal(401, "auth.login_refused", "Login refused"),
+    RefreshRefusedError: _auth_refusal(401, "auth.refresh_refused", "Refresh refused"),
+    InvalidOneTimeTokenError: _auth_refusal(
+        400, "auth.invalid_token", "Invalid or expired link"
+    ),
+    InvalidOtpError: _auth_refusal(400, "auth.invalid_otp", "Invalid code"),
+    WrongPasswordError: _auth_refusal(400, "auth.wrong_password", "Wrong password"),
     CertificateNotVerifiedError: _not_verified,
     DependencyUnavailableError: _unavailable,
 }

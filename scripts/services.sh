@@ -721,6 +721,17 @@ redis_status() {
 
 # ---------------------------------------------------------------------------- env
 
+# A random key of $2 bytes, as hex, kept under var/secrets (created once), for the
+# local stack only.
+app_secret() {
+  local file=$SECRETS_DIR/$1
+  if [ ! -s "$file" ]; then
+    mkdir -p "$SECRETS_DIR"
+    (umask 077 && od -An -N"$2" -tx1 /dev/urandom | tr -d ' \n' >"$file.tmp" && mv -f "$file.tmp" "$file")
+  fi
+  cat "$file"
+}
+
 env_lines() {
   [ -s "$PG_PASSWORD_FILE" ] || die "no PostgreSQL password yet ($PG_PASSWORD_FILE); run: $0 up"
   local pw
@@ -730,6 +741,9 @@ ASSUREHUB_DATABASE_URL=postgresql://$DB_ROLE:$pw@$HOST:$PG_PORT/$DB_NAME
 ASSUREHUB_TEST_DATABASE_URL=postgresql://$DB_ROLE:$pw@$HOST:$PG_PORT/$DB_TEST_NAME
 ASSUREHUB_KAFKA_BOOTSTRAP_SERVERS=$HOST:$KAFKA_PORT
 ASSUREHUB_REDIS_URL=redis://$HOST:$REDIS_PORT/0
+ASSUREHUB_JWT_SIGNING_KEY=$(app_secret jwt.key 32)
+ASSUREHUB_TOTP_ENCRYPTION_KEYS=1:$(app_secret totp.key 32)
+ASSUREHUB_RECOVERY_CODE_KEY=$(app_secret recovery.key 32)
 EOF
 }
 

@@ -29,24 +29,40 @@ class NotAuthenticatedError(CommandError):
     """The request carries no acceptable credentials (401)."""
 
 
+class TooManyRequestsError(CommandError):
+    """The caller's token spent its request budget (429 with Retry-After)."""
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(f"too many requests; retry in {retry_after} s")
+        self.retry_after = retry_after
+
+
 class InvalidPreconditionError(CommandError, ValueError):
     """An ``If-Match`` header that is not an ETag this API issued (400)."""
 
 
 class Authenticator(Protocol):
     """Builds the caller from request headers. It runs on the event loop, so
-    it must not block: an authenticator that needs I/O has to await it."""
+    it must not block: blocking I/O goes to a worker thread."""
 
-    def authenticate(self, headers: Mapping[str, str]) -> Principal:
-        """The caller, or :class:`NotAuthenticatedError`."""
+    async def authenticate(self, headers: Mapping[str, str]) -> Principal:
+        """The caller, or :class:`NotAuthenticatedError`.
+
+        May also raise :class:`~domain.errors.PermissionDeniedError` or a
+        rate-limit error the HTTP layer maps.
+        """
         ...
 
 
 async def current_principal(request: Request) -> Principal:
-    """The caller of this request (on the event loop: the authenticator does
-    no I/O, so no worker thread is taken for it)."""
+    """The caller of this request (built once per request)."""
+    cached = getattr(request.state, "principal", None)
+    if isinstance(cached, Principal):
+        return cached
     authenticator: Authenticator = request.app.state.authenticator
-    return authenticator.authenticate(request.headers)
+    principal = await authenticator.authenticate(request.headers)
+    request.state.principal = principal
+    return principal
 
 
 def service_of(path: str) -> Callable[[Request], Any]:

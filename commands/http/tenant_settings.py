@@ -16,8 +16,9 @@ from commands.http.edge import (
     expected_version,
     service_of,
 )
+from commands.http.identity_schemas import MfaPolicySet
 from commands.http.schemas import CommandAccepted
-from commands.tenant_settings import SetTimeZone, TenantSettingsService
+from commands.tenant_settings import SetMfaPolicy, SetTimeZone, TenantSettingsService
 from domain.access import Permission
 
 router = APIRouter(prefix="/tenant/settings", tags=["tenant settings"])
@@ -42,6 +43,12 @@ class TenantSettingsPublic(BaseModel):
     tenant_id: str
     time_zone: str = Field(examples=["Europe/Berlin"])
     today: date = Field(description="Today's date in the tenant's time zone")
+    mfa_required_for_all: bool = Field(
+        description="Every user must use a second factor"
+    )
+    mfa_required_roles: list[str] = Field(
+        description="Users holding one of these roles must use a second factor"
+    )
     version: int = Field(description="0 until the settings are first set")
 
 
@@ -66,6 +73,8 @@ def show_settings(
         tenant_id=view.tenant_id,
         time_zone=view.time_zone,
         today=ctx.today,
+        mfa_required_for_all=view.mfa_required_for_all,
+        mfa_required_roles=list(view.mfa_required_roles),
         version=view.version,
     )
 
@@ -82,3 +91,22 @@ def set_time_zone(
     suspensions) in this time zone from now on."""
     command = SetTimeZone(body.time_zone, expected_version(if_match))
     return answer(svc.set_time_zone(ctx, command), response)
+
+
+@router.post("/mfa-policy", response_model=CommandAccepted)
+def set_mfa_policy(
+    body: MfaPolicySet,
+    ctx: Admin,
+    svc: Service,
+    response: Response,
+    if_match: IfMatch = None,
+) -> CommandAccepted:
+    """Require a second factor of every user, or of the users holding the
+    listed roles. Those not enrolled are taken through enrollment at their
+    next login, before anything else."""
+    command = SetMfaPolicy(
+        body.required_for_all,
+        tuple(r.value for r in body.required_roles),
+        expected_version(if_match),
+    )
+    return answer(svc.set_mfa_policy(ctx, command), response)

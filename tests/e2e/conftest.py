@@ -74,7 +74,7 @@ def api_with(
     settings: Settings, **overrides
 ) -> Iterator[tuple[httpx.Client, Container]]:
     """A real server whose settings differ from the session's by ``overrides``."""
-    changed = Settings.model_validate({**settings.model_dump(mode="json"), **overrides})
+    changed = Settings.model_validate({**settings.model_dump(), **overrides})
     container = bootstrap(changed)
     try:
         with (

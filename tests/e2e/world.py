@@ -5,6 +5,9 @@ The organization, its sites, a published standard template, a document
 template and two audits are recorded with the domain's own commands through
 the running container's event store (as the other e2e tests do); the
 certificate is issued and the evidence uploaded over HTTP, as a client would.
+An invited account and an API token are recorded with the container's own
+command services, as a tenant administrator would make them; their events
+also give the tenant's security trail its rows.
 """
 
 from __future__ import annotations
@@ -16,10 +19,14 @@ from uuid import UUID
 
 import httpx
 
+from commands.context import CommandContext
+from commands.identity.accounts import Invite
+from commands.identity.api_tokens import IssueApiToken
 from domain.audit import Audit
 from domain.document_template import DocumentTemplate
 from domain.events import EventMeta
 from domain.organization import Organization
+from domain.principal import Principal, Role
 from domain.standard_template import StandardTemplate
 from tests.e2e.conftest import as_user
 
@@ -35,6 +42,12 @@ def new_tenant(label: str) -> str:
     return f"e2e-{label}-{uuid.uuid4().hex[:10]}"
 
 
+def unique_email(label: str) -> str:
+    """An e-mail address no other test uses (no ``_`` or ``%``, which a
+    listing's free-text filter must match literally)."""
+    return f"{label}.{uuid.uuid4().hex[:12]}@example.test"
+
+
 @dataclass(frozen=True)
 class World:
     """The ids of one organization's records, all in ``tenant``.
@@ -42,7 +55,9 @@ class World:
     ``decided_audit`` is a clean audit walked to a grant, on which
     ``certificate`` was issued; ``audit`` is under way, with ``finding`` (a
     minor nonconformity whose response is submitted) and ``evidence``
-    uploaded for that finding.
+    uploaded for that finding. ``account`` is a person invited (not yet
+    active, so without a password) with ``account_email``; ``api_token`` is
+    an API token whose secret, shown once, is ``api_token_secret``.
     """
 
     tenant: str
@@ -58,6 +73,10 @@ class World:
     certificate: UUID
     certificate_number: str
     verification_code: str
+    account: UUID
+    account_email: str
+    api_token: UUID
+    api_token_secret: str
     position: int
 
     def markers(self) -> dict[str, str]:
@@ -76,6 +95,10 @@ class World:
             "certificate": str(self.certificate),
             "certificate_number": self.certificate_number,
             "verification_code": self.verification_code,
+            "account": str(self.account),
+            "account_email": self.account_email,
+            "api_token": str(self.api_token),
+            "api_token_secret": self.api_token_secret,
         }
 
     def leaked(self, text: str) -> list[str]:
@@ -99,6 +122,10 @@ class World:
             certificate=uuid.uuid4(),
             certificate_number="GHOST-2026-000001",
             verification_code="GHST-GHST-GHST-GHST-0000",
+            account=uuid.uuid4(),
+            account_email=unique_email("ghost"),
+            api_token=uuid.uuid4(),
+            api_token_secret=f"ah_live_ghost{uuid.uuid4().hex}",
         )
 
 
@@ -155,6 +182,17 @@ def build_world(http: httpx.Client, pipeline, tenant: str) -> World:
     )
     assert uploaded.status_code == 201, uploaded.text
     certificate = issued.json()
+    admin = CommandContext(
+        Principal(tenant, "e2e-setup", frozenset({Role.TENANT_ADMIN})),
+        f"e2e-setup-{uuid.uuid4().hex}",
+    )
+    email = unique_email("matrix")
+    invited = pipeline.services.accounts.invite(
+        admin, Invite(email, f"Ina Matrix {uuid.uuid4().hex[:8]}", ("auditor",))
+    )
+    token = pipeline.services.api_tokens.issue(
+        admin, IssueApiToken("Matrix sync", ("compliance_officer",), (), 30)
+    )
     return World(
         tenant=tenant,
         organization=organization.id,
@@ -169,7 +207,16 @@ def build_world(http: httpx.Client, pipeline, tenant: str) -> World:
         certificate=UUID(certificate["id"]),
         certificate_number=certificate["number"],
         verification_code=certificate["verification_code"],
-        position=max(certificate["position"], uploaded.json()["position"]),
+        account=invited.id,
+        account_email=email,
+        api_token=token.id,
+        api_token_secret=token.token,
+        position=max(
+            certificate["position"],
+            uploaded.json()["position"],
+            invited.position,
+            token.position,
+        ),
     )
 
 

@@ -74,3 +74,22 @@ def test_every_command_request_has_an_example(spec):
             "examples" in f or any("examples" in a for a in f.get("anyOf", []))
             for f in fields
         ), (method, path, name)
+
+
+def test_protected_operations_name_the_security_schemes_and_public_ones_none(spec):
+    schemes = spec["components"]["securitySchemes"]
+    assert schemes["accessToken"]["scheme"] == "bearer"
+    assert schemes["accessToken"]["bearerFormat"] == "JWT"
+    assert schemes["apiToken"]["scheme"] == "bearer"
+    for path, method, op in operations(spec):
+        public = op.get("x-permission") == "public" or path.startswith("/health")
+        if public:
+            assert "security" not in op, (method, path)
+        else:
+            assert op["security"] == [{"accessToken": []}, {"apiToken": []}], (
+                method,
+                path,
+            )
+    login = spec["paths"]["/auth/login"]["post"]
+    assert login["x-permission"] == "public"
+    assert spec["paths"]["/users/invitations"]["post"]["x-permission"] == "user:manage"

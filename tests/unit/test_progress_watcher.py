@@ -124,7 +124,7 @@ def test_a_query_whose_projection_stays_behind_gets_read_model_behind():
 
     async def scenario():
         try:
-            await wait_for_projection(request, "audits", 50)
+            await wait_for_projection(request, "audits", 50)  # type: ignore[arg-type]
         finally:
             await watcher.close()
 

@@ -28,7 +28,7 @@ def test_the_openapi_document_shows_each_operations_permission():
     assert set(declared.values()) <= known
 
 
-def test_the_only_public_routes_are_health_and_certificate_verification():
+def test_the_only_public_routes_are_health_verification_and_the_ways_in():
     spec = create_app(MagicMock()).openapi()
     public = {
         (method, path)
@@ -40,6 +40,12 @@ def test_the_only_public_routes_are_health_and_certificate_verification():
         ("get", "/health/live"),
         ("get", "/health/ready"),
         ("post", "/public/certificate-verifications"),
+        ("post", "/auth/login"),
+        ("post", "/auth/login/mfa"),
+        ("post", "/auth/refresh"),
+        ("post", "/auth/invitations/accept"),
+        ("post", "/auth/password-resets"),
+        ("post", "/auth/password-resets/confirm"),
     }
 
 

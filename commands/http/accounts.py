@@ -1,0 +1,121 @@
+"""Routes a tenant administrator manages the tenant's people with."""
+
+from __future__ import annotations
+
+from typing import Annotated
+from uuid import UUID
+
+from fastapi import APIRouter, Depends, Response, status
+
+from commands.context import CommandContext
+from commands.http.edge import (
+    IfMatch,
+    answer,
+    context_for,
+    expected_version,
+    service_of,
+)
+from commands.http.identity_schemas import InvitationCreate, RolesChange
+from commands.http.schemas import CommandAccepted
+from commands.identity.accounts import AccountService, Invite
+from domain.access import Permission
+
+router = APIRouter(prefix="/users", tags=["users"])
+
+Admin = Annotated[CommandContext, Depends(context_for(Permission.USER_MANAGE))]
+Accounts = Annotated[AccountService, Depends(service_of("accounts"))]
+
+
+@router.post(
+    "/invitations",
+    status_code=status.HTTP_201_CREATED,
+    response_model=CommandAccepted,
+)
+def invite(
+    body: InvitationCreate, ctx: Admin, svc: Accounts, response: Response
+) -> CommandAccepted:
+    """Invite a person by e-mail with their roles (client roles need the
+    organizations they belong to). The e-mail carries a single-use link that
+    expires."""
+    accepted = svc.invite(
+        ctx,
+        Invite(
+            body.email,
+            body.name,
+            [r.value for r in body.roles],
+            tuple(body.organization_ids),
+        ),
+    )
+    return answer(accepted, response, location=f"/users/{accepted.id}")
+
+
+@router.post("/{account_id}/invitation", response_model=CommandAccepted)
+def reissue_invitation(
+    account_id: UUID,
+    ctx: Admin,
+    svc: Accounts,
+    response: Response,
+    if_match: IfMatch = None,
+) -> CommandAccepted:
+    """Send a new invitation e-mail; earlier links stop working."""
+    accepted = svc.reissue_invitation(ctx, account_id, expected_version(if_match))
+    return answer(accepted, response)
+
+
+@router.post("/{account_id}/roles", response_model=CommandAccepted)
+def set_roles(
+    account_id: UUID,
+    body: RolesChange,
+    ctx: Admin,
+    svc: Accounts,
+    response: Response,
+    if_match: IfMatch = None,
+) -> CommandAccepted:
+    """Set the account's roles (and, for client roles, organizations); takes
+    effect on the person's next request."""
+    accepted = svc.set_roles(
+        ctx,
+        account_id,
+        [r.value for r in body.roles],
+        tuple(body.organization_ids),
+        expected_version(if_match),
+    )
+    return answer(accepted, response)
+
+
+@router.post("/{account_id}/deactivate", response_model=CommandAccepted)
+def deactivate(
+    account_id: UUID,
+    ctx: Admin,
+    svc: Accounts,
+    response: Response,
+    if_match: IfMatch = None,
+) -> CommandAccepted:
+    """Deactivate the account: its sessions end now and it cannot log in."""
+    return answer(svc.deactivate(ctx, account_id, expected_version(if_match)), response)
+
+
+@router.post("/{account_id}/reactivate", response_model=CommandAccepted)
+def reactivate(
+    account_id: UUID,
+    ctx: Admin,
+    svc: Accounts,
+    response: Response,
+    if_match: IfMatch = None,
+) -> CommandAccepted:
+    """Let a deactivated account log in again."""
+    return answer(svc.reactivate(ctx, account_id, expected_version(if_match)), response)
+
+
+@router.post("/{account_id}/mfa/reset", response_model=CommandAccepted)
+def reset_mfa(
+    account_id: UUID,
+    ctx: Admin,
+    svc: Accounts,
+    response: Response,
+    if_match: IfMatch = None,
+) -> CommandAccepted:
+    """Remove the account's second factor (a lost phone): its sessions end
+    and it enrolls again (before anything else, where the tenant requires
+    MFA)."""
+    return answer(svc.reset_mfa(ctx, account_id, expected_version(if_match)), response)

@@ -1,0 +1,94 @@
+"""Routes for service accounts' API tokens (tenant administrators)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+from uuid import UUID
+
+from fastapi import APIRouter, Depends, Response, status
+
+from commands.context import CommandContext
+from commands.http.edge import (
+    IfMatch,
+    answer,
+    context_for,
+    expected_version,
+    service_of,
+)
+from commands.http.identity_schemas import (
+    ApiTokenCreate,
+    ApiTokenIssued,
+    ApiTokenPublic,
+)
+from commands.http.schemas import CommandAccepted
+from commands.identity.api_tokens import ApiTokenService, IssueApiToken
+from commands.identity.ports import ApiTokenRecord
+from domain.access import Permission
+
+router = APIRouter(prefix="/api-tokens", tags=["API tokens"])
+
+Admin = Annotated[CommandContext, Depends(context_for(Permission.API_TOKEN_MANAGE))]
+Tokens = Annotated[ApiTokenService, Depends(service_of("api_tokens"))]
+
+
+def _public(record: ApiTokenRecord) -> ApiTokenPublic:
+    return ApiTokenPublic(
+        id=record.token_id,
+        name=record.name,
+        prefix=record.prefix,
+        roles=list(record.roles),
+        scopes=list(record.scopes),
+        created_at=record.created_at,
+        expires_at=record.expires_at,
+        revoked_at=record.revoked_at,
+        last_used_at=record.last_used_at,
+    )
+
+
+@router.post("", status_code=status.HTTP_201_CREATED, response_model=ApiTokenIssued)
+def issue_token(
+    body: ApiTokenCreate, ctx: Admin, svc: Tokens, response: Response
+) -> ApiTokenIssued:
+    """Issue an API token for a downstream system. The token is in this answer
+    only: it is stored as a digest. Send it as ``Authorization: Bearer``."""
+    issued = svc.issue(
+        ctx,
+        IssueApiToken(
+            body.name,
+            [r.value for r in body.roles],
+            tuple(body.scopes),
+            body.expires_in_days,
+        ),
+    )
+    response.headers["Location"] = f"/api-tokens/{issued.id}"
+    response.headers["Cache-Control"] = "no-store"
+    return ApiTokenIssued(
+        id=issued.id,
+        token=issued.token,
+        version=issued.version,
+        position=issued.position,
+    )
+
+
+@router.get("", response_model=list[ApiTokenPublic])
+def list_tokens(ctx: Admin, svc: Tokens) -> list[ApiTokenPublic]:
+    """The tenant's API tokens, newest first (never the tokens themselves)."""
+    return [_public(record) for record in svc.tokens(ctx)]
+
+
+@router.get("/{token_id}", response_model=ApiTokenPublic)
+def show_token(token_id: UUID, ctx: Admin, svc: Tokens) -> ApiTokenPublic:
+    """One API token: name, roles, scopes, expiry, revocation, last use."""
+    return _public(svc.token(ctx, token_id))
+
+
+@router.post("/{token_id}/revoke", response_model=CommandAccepted)
+def revoke_token(
+    token_id: UUID,
+    ctx: Admin,
+    svc: Tokens,
+    response: Response,
+    if_match: IfMatch = None,
+) -> CommandAccepted:
+    """Revoke the token: its next request is refused."""
+    return answer(svc.revoke(ctx, token_id, expected_version(if_match)), response)

@@ -1,0 +1,259 @@
+"""Wire models of the identity API (login, accounts, MFA, API tokens)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+from uuid import UUID
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from domain.principal import Role
+
+_TENANT = r"^[a-z0-9][a-z0-9-]{2,39}$"
+_EMAIL_MAX = 254
+_SECRET_MAX = 512
+_CODE = Field(
+    min_length=6,
+    max_length=16,
+    description="The six digits your authenticator app shows",
+    examples=["492039"],
+)
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class _Secret(BaseModel):
+    """Secrets are taken as typed (no whitespace stripping)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class LoginCreate(_Secret):
+    """Body of ``POST /auth/login``."""
+
+    tenant: str = Field(pattern=_TENANT, examples=["acme-cert"])
+    email: str = Field(min_length=3, max_length=_EMAIL_MAX, examples=["ada@acme.test"])
+    password: str = Field(min_length=1, max_length=_SECRET_MAX)
+
+
+class MfaLoginCreate(_Secret):
+    """Body of ``POST /auth/login/mfa``: the second step, with a TOTP code or
+    one of the recovery codes (exactly one of the two)."""
+
+    mfa_token: str = Field(
+        min_length=10, max_length=_SECRET_MAX, examples=["ah_mfa_Jd8w...q1"]
+    )
+    code: str | None = Field(
+        default=None, min_length=6, max_length=16, examples=["492039"]
+    )
+    recovery_code: str | None = Field(
+        default=None, min_length=16, max_length=32, examples=["7K3M-Q9TX-2B8D-WJ4P"]
+    )
+
+    @model_validator(mode="after")
+    def _one_factor(self) -> MfaLoginCreate:
+        if (self.code is None) == (self.recovery_code is None):
+            raise ValueError("send exactly one of code and recovery_code")
+        return self
+
+
+class RefreshCreate(_Secret):
+    """Body of ``POST /auth/refresh``."""
+
+    refresh_token: str = Field(
+        min_length=10, max_length=_SECRET_MAX, examples=["ah_rt_5q0V...Xk"]
+    )
+
+
+class TokenPairPublic(BaseModel):
+    """A login session's tokens. The refresh token is single-use: each refresh
+    returns a new one, and presenting a used one ends the session."""
+
+    status: Literal["authenticated"] = "authenticated"
+    access_token: str
+    token_type: Literal["Bearer"] = "Bearer"  # noqa: S105 - the scheme name
+    expires_in: int = Field(description="Seconds the access token is valid")
+    refresh_token: str
+    refresh_expires_in: int
+    mfa_enrollment_required: bool = Field(
+        description="The tenant requires MFA: enroll (POST /me/mfa/totp) before "
+        "anything else"
+    )
+
+
+class MfaChallengePublic(BaseModel):
+    """The password was right and the account has MFA: send a code with this
+    token to ``POST /auth/login/mfa``."""
+
+    status: Literal["mfa_required"] = "mfa_required"
+    mfa_token: str
+    expires_in: int
+
+
+class InvitationAccept(_Secret):
+    """Body of ``POST /auth/invitations/accept``."""
+
+    token: str = Field(
+        min_length=10,
+        max_length=_SECRET_MAX,
+        description="The token from the invitation e-mail",
+        examples=["ah_inv_Wm3...Q"],
+    )
+    password: str = Field(
+        min_length=1,
+        max_length=_SECRET_MAX,
+        description="At least 12 characters; common passwords are refused",
+    )
+
+
+class PasswordResetCreate(_Strict):
+    """Body of ``POST /auth/password-resets``."""
+
+    tenant: str = Field(pattern=_TENANT, examples=["acme-cert"])
+    email: str = Field(min_length=3, max_length=_EMAIL_MAX, examples=["ada@acme.test"])
+
+
+class PasswordResetConfirm(_Secret):
+    """Body of ``POST /auth/password-resets/confirm``."""
+
+    token: str = Field(
+        min_length=10,
+        max_length=_SECRET_MAX,
+        description="The token from the reset e-mail",
+        examples=["ah_reset_c2V...Z"],
+    )
+    new_password: str = Field(
+        min_length=1, max_length=_SECRET_MAX, examples=["correct horse battery staple"]
+    )
+
+
+class PasswordChange(_Secret):
+    """Body of ``POST /me/password``."""
+
+    current_password: str = Field(min_length=1, max_length=_SECRET_MAX)
+    new_password: str = Field(
+        min_length=1, max_length=_SECRET_MAX, examples=["correct horse battery staple"]
+    )
+
+
+class CodeConfirm(_Secret):
+    """A TOTP code (``POST /me/mfa/totp/confirm``, ``/me/mfa/recovery-codes``)."""
+
+    code: str = _CODE
+
+
+class EnrollmentPublic(BaseModel):
+    """A TOTP secret to add to an authenticator app: scan ``qr_svg`` (or the
+    PNG) or type ``secret``, then confirm with the first code it shows."""
+
+    secret: str
+    provisioning_uri: str
+    qr_svg: str
+    qr_png_base64: str
+
+
+class RecoveryCodesPublic(BaseModel):
+    """Shown once: each code logs in once instead of a TOTP code."""
+
+    recovery_codes: list[str]
+
+
+class MePublic(BaseModel):
+    account_id: UUID
+    tenant: str
+    email: str
+    name: str
+    roles: list[Role]
+    organization_ids: list[UUID]
+    mfa_enrolled: bool
+    mfa_enrollment_required: bool
+
+
+class AdministratorCreate(_Strict):
+    email: str = Field(min_length=3, max_length=_EMAIL_MAX, examples=["ada@acme.test"])
+    name: str = Field(min_length=1, max_length=200, examples=["Ada Admin"])
+
+
+class TenantCreate(_Strict):
+    """Body of ``POST /platform/tenants``."""
+
+    tenant_id: str = Field(pattern=_TENANT, examples=["acme-cert"])
+    name: str = Field(min_length=1, max_length=200, examples=["Acme Certification"])
+    administrator: AdministratorCreate
+
+
+class TenantCreated(BaseModel):
+    tenant_id: str
+    administrator_id: UUID
+    position: int
+
+
+class InvitationCreate(_Strict):
+    """Body of ``POST /users/invitations``."""
+
+    email: str = Field(min_length=3, max_length=_EMAIL_MAX, examples=["rui@acme.test"])
+    name: str = Field(min_length=1, max_length=200, examples=["Rui Reviewer"])
+    roles: list[Role] = Field(min_length=1, max_length=10, examples=[["auditor"]])
+    organization_ids: list[UUID] = Field(
+        default_factory=list,
+        max_length=100,
+        description="Client roles only: the organizations the user belongs to",
+    )
+
+
+class RolesChange(_Strict):
+    """Body of ``POST /users/{id}/roles``: the account's roles from now on."""
+
+    roles: list[Role] = Field(
+        min_length=1, max_length=10, examples=[["auditor", "technical_reviewer"]]
+    )
+    organization_ids: list[UUID] = Field(default_factory=list, max_length=100)
+
+
+class MfaPolicySet(_Strict):
+    """Body of ``POST /tenant/settings/mfa-policy``."""
+
+    required_for_all: bool = Field(examples=[False])
+    required_roles: list[Role] = Field(
+        default_factory=list, max_length=10, examples=[["tenant_admin"]]
+    )
+
+
+class ApiTokenCreate(_Strict):
+    """Body of ``POST /api-tokens``."""
+
+    name: str = Field(min_length=1, max_length=100, examples=["ERP certificate sync"])
+    roles: list[Role] = Field(
+        min_length=1, max_length=10, examples=[["compliance_officer"]]
+    )
+    scopes: list[str] = Field(
+        default_factory=list,
+        max_length=50,
+        description="Permissions the token is limited to (empty: all its roles allow)",
+        examples=[["certificate:read"]],
+    )
+    expires_in_days: int | None = Field(default=90, ge=1, le=730)
+
+
+class ApiTokenIssued(BaseModel):
+    """Shown once: store ``token`` now; only its digest is kept."""
+
+    id: UUID
+    token: str
+    version: int
+    position: int
+
+
+class ApiTokenPublic(BaseModel):
+    id: UUID
+    name: str
+    prefix: str = Field(description="The token's first characters, to recognise it")
+    roles: list[str]
+    scopes: list[str]
+    created_at: datetime | None
+    expires_at: datetime | None
+    revoked_at: datetime | None
+    last_used_at: datetime | None

@@ -1,0 +1,92 @@
+"""Routes of the caller's own account: who am I, password, second factor."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Response, status
+
+from commands.context import CommandContext
+from commands.http.edge import context_for, service_of
+from commands.http.identity_schemas import (
+    CodeConfirm,
+    EnrollmentPublic,
+    MePublic,
+    PasswordChange,
+    RecoveryCodesPublic,
+)
+from commands.identity.accounts import AccountService, ChangePassword
+from commands.identity.mfa import MfaService
+from domain.access import Permission
+from domain.principal import Role
+
+router = APIRouter(prefix="/me", tags=["my account"])
+
+Self = Annotated[CommandContext, Depends(context_for(Permission.SELF_SERVICE))]
+Accounts = Annotated[AccountService, Depends(service_of("accounts"))]
+Mfa = Annotated[MfaService, Depends(service_of("mfa"))]
+NO_STORE = "no-store"
+
+
+@router.get("", response_model=MePublic)
+def me(ctx: Self, svc: Accounts) -> MePublic:
+    """The caller's account: e-mail, name, roles, scope and MFA state."""
+    record = svc.me(ctx)
+    return MePublic(
+        account_id=record.account_id,
+        tenant=record.tenant_id,
+        email=record.email,
+        name=record.name,
+        roles=[Role(r) for r in record.roles],
+        organization_ids=list(record.organization_ids),
+        mfa_enrolled=record.mfa_enrolled,
+        mfa_enrollment_required=ctx.principal.mfa_enrollment_pending,
+    )
+
+
+@router.post(
+    "/password",
+    status_code=status.HTTP_204_NO_CONTENT,
+    response_class=Response,
+)
+def change_password(body: PasswordChange, ctx: Self, svc: Accounts) -> Response:
+    """Change your password. Every session ends, this one too: log in again."""
+    svc.change_password(ctx, ChangePassword(body.current_password, body.new_password))
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.post("/mfa/totp", response_model=EnrollmentPublic)
+def start_enrollment(ctx: Self, svc: Mfa, response: Response) -> EnrollmentPublic:
+    """Start enrolling an authenticator app: a new secret, its provisioning
+    URI and QR code. Nothing changes until ``/me/mfa/totp/confirm`` gets a
+    valid first code; starting again replaces the secret."""
+    enrollment = svc.start_enrollment(ctx)
+    response.headers["Cache-Control"] = NO_STORE
+    return EnrollmentPublic(
+        secret=enrollment.secret,
+        provisioning_uri=enrollment.provisioning_uri,
+        qr_svg=enrollment.qr_svg,
+        qr_png_base64=enrollment.qr_png_base64,
+    )
+
+
+@router.post("/mfa/totp/confirm", response_model=RecoveryCodesPublic)
+def confirm_enrollment(
+    body: CodeConfirm, ctx: Self, svc: Mfa, response: Response
+) -> RecoveryCodesPublic:
+    """Confirm the enrollment with the app's first code. Answers ten
+    recovery codes, shown this once; from now on login asks for a code."""
+    issued = svc.confirm_enrollment(ctx, body.code)
+    response.headers["Cache-Control"] = NO_STORE
+    return RecoveryCodesPublic(recovery_codes=list(issued.recovery_codes))
+
+
+@router.post("/mfa/recovery-codes", response_model=RecoveryCodesPublic)
+def regenerate_recovery_codes(
+    body: CodeConfirm, ctx: Self, svc: Mfa, response: Response
+) -> RecoveryCodesPublic:
+    """Replace the recovery codes (a current TOTP code is required); the old
+    ones stop working."""
+    issued = svc.regenerate_recovery_codes(ctx, body.code)
+    response.headers["Cache-Control"] = NO_STORE
+    return RecoveryCodesPublic(recovery_codes=list(issued.recovery_codes))

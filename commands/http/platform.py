@@ -1,0 +1,42 @@
+"""Routes of the platform administrators: creating tenants."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Response, status
+
+from commands.context import CommandContext
+from commands.http.edge import context_for, service_of
+from commands.http.identity_schemas import TenantCreate, TenantCreated
+from commands.identity.tenants import CreateTenant, TenantService
+from domain.access import Permission
+
+router = APIRouter(prefix="/platform", tags=["platform"])
+
+Operator = Annotated[CommandContext, Depends(context_for(Permission.TENANT_CREATE))]
+Tenants = Annotated[TenantService, Depends(service_of("tenants"))]
+
+
+@router.post(
+    "/tenants", status_code=status.HTTP_201_CREATED, response_model=TenantCreated
+)
+def create_tenant(
+    body: TenantCreate, ctx: Operator, svc: Tenants, response: Response
+) -> TenantCreated:
+    """Create a tenant and invite its first tenant administrator by e-mail."""
+    created = svc.create_tenant(
+        ctx,
+        CreateTenant(
+            body.tenant_id,
+            body.name,
+            body.administrator.email,
+            body.administrator.name,
+        ),
+    )
+    response.headers["Location"] = f"/users/{created.account.id}"
+    return TenantCreated(
+        tenant_id=created.tenant_id,
+        administrator_id=created.account.id,
+        position=created.account.position,
+    )

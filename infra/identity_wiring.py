@@ -1,0 +1,160 @@
+"""Wires identity and access from the settings: keys, crypto, stores,
+services and the authenticator (called by :func:`infra.bootstrap.bootstrap`).
+
+Keys come from the environment. Outside development a missing key stops the
+process at start-up; in development a missing key is replaced by a random one
+for this process (sessions then end when it stops), with a warning.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+
+from commands.http.edge import Authenticator
+from commands.identity.accounts import AccountService
+from commands.identity.api_tokens import ApiTokenService
+from commands.identity.mfa import MfaService
+from commands.identity.sessions import SessionService
+from commands.identity.tenants import TenantService
+from commands.ports import EventStore
+from infra.auth import (
+    AuditTeams,
+    DevelopmentAuthenticator,
+    TokenAuthenticator,
+    TokenThrottle,
+)
+from infra.errors import InfrastructureError
+from infra.identity_crypto import (
+    HmacRecoveryCodes,
+    JwtIssuer,
+    OpaqueSecrets,
+    SecurityPasswords,
+    SecurityTotp,
+    SystemClock,
+)
+from infra.login_guard import LockoutPolicy, LoginGuard
+from infra.postgres.audit_teams import PostgresAuditTeams
+from infra.postgres.identity import PostgresIdentityDirectory
+from infra.postgres.pool import Database
+from infra.rate_limit import AuthAttemptLimits, RateLimiter
+from infra.redis_cache import RedisGuard
+from infra.security.passwords import PasswordHasher, PasswordPolicy
+from infra.security.tokens import AccessTokens
+from infra.security.totp import RecoveryCodes, Totp, TotpSecrets
+from infra.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+class MissingKeyError(InfrastructureError):
+    """A key identity needs is not configured (outside development)."""
+
+
+@dataclass
+class Identity:
+    """The identity services, the directory and the authenticator."""
+
+    tenants: TenantService
+    accounts: AccountService
+    sessions: SessionService
+    mfa: MfaService
+    api_tokens: ApiTokenService
+    directory: PostgresIdentityDirectory
+    authenticator: Authenticator
+    attempt_limits: AuthAttemptLimits
+    redis: RedisGuard
+
+
+def _key(settings: Settings, name: str) -> bytes:
+    value = getattr(settings, name)
+    if value is not None:
+        return bytes.fromhex(value.get_secret_value())
+    variable = f"ASSUREHUB_{name.upper()}"
+    if not settings.dev_headers:
+        raise MissingKeyError(f"{variable} is required outside development")
+    log.warning(
+        "no key configured: a random one is used until this process stops",
+        extra={"setting": variable},
+    )
+    return secrets.token_bytes(32)
+
+
+def _totp(settings: Settings) -> TotpSecrets:
+    keys = settings.totp_keys()
+    if not keys:
+        return TotpSecrets(_key(settings, "totp_encryption_keys"))
+    (version, current), *older = keys
+    return TotpSecrets(current, key_version=version, previous_keys=dict(older))
+
+
+def build_identity(
+    settings: Settings, database: Database, store: EventStore
+) -> Identity:
+    """Wire identity for ``settings``."""
+    clock = SystemClock()
+    opaque = OpaqueSecrets()
+    redis = RedisGuard(
+        settings.redis_url,
+        timeout=settings.redis_timeout_seconds,
+        pause=settings.redis_pause_seconds,
+    )
+    guard = LoginGuard(redis, LockoutPolicy.from_settings(settings))
+    directory = PostgresIdentityDirectory(database)
+    access = AccessTokens(
+        _key(settings, "jwt_signing_key"),
+        settings.jwt_issuer,
+        settings.jwt_audience,
+        settings.access_token_ttl_seconds,
+    )
+    totp = SecurityTotp(_totp(settings), Totp())
+    recovery = HmacRecoveryCodes(RecoveryCodes(_key(settings, "recovery_code_key")))
+    passwords = SecurityPasswords(PasswordHasher(), PasswordPolicy())
+    base = settings.public_base_url
+    invitation_ttl = timedelta(hours=settings.invitation_ttl_hours)
+    tokens = TokenAuthenticator(
+        access,
+        directory,
+        AuditTeams(PostgresAuditTeams(database).audits_of),
+        TokenThrottle(RateLimiter(redis), settings.api_requests_per_minute),
+    )
+    authenticator: Authenticator = (
+        DevelopmentAuthenticator(tokens) if settings.dev_headers else tokens
+    )
+    return Identity(
+        tenants=TenantService(store, opaque, clock, base, invitation_ttl),
+        accounts=AccountService(
+            store,
+            directory,
+            passwords,
+            opaque,
+            clock,
+            base,
+            invitation_ttl,
+            timedelta(minutes=settings.password_reset_ttl_minutes),
+        ),
+        sessions=SessionService(
+            store,
+            directory,
+            passwords,
+            opaque,
+            JwtIssuer(access),
+            totp,
+            recovery,
+            guard,
+            clock,
+            refresh_ttl=timedelta(days=settings.refresh_token_ttl_days),
+        ),
+        mfa=MfaService(
+            store, directory, totp, recovery, guard, clock, settings.totp_issuer
+        ),
+        api_tokens=ApiTokenService(store, directory, opaque, clock),
+        directory=directory,
+        authenticator=authenticator,
+        attempt_limits=AuthAttemptLimits(
+            RateLimiter(redis), settings.auth_attempts_per_minute
+        ),
+        redis=redis,
+    )
