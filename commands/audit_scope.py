@@ -3,6 +3,12 @@
 The caller sees an audit when its organization scope admits the audit's
 organization and its audit scope, if it has one, admits the audit; any other
 audit is answered as not found, like another tenant's.
+
+The audit team's roles give rights on that audit: an observer follows the
+audit (reads it) but does not conduct it, even when their tenant role would
+let them conduct audits; lead auditor, auditors and technical experts
+conduct it (only the lead and auditors verify corrective actions, a rule of
+the audit itself).
 """
 
 from __future__ import annotations
@@ -17,7 +23,8 @@ from commands.ports import JSON
 from domain.access import Permission
 from domain.audit import Audit
 from domain.audit_prerequisites import check_clause
-from domain.principal import Principal
+from domain.errors import PermissionDeniedError
+from domain.principal import Principal, Role
 from domain.standard_template import StandardTemplate
 
 
@@ -35,6 +42,17 @@ def may_see_audit(principal: Principal, audit: Audit) -> bool:
     """Whether the caller's organization and audit scopes admit ``audit``."""
     return principal.may_see_organization(audit.organization_id) and (
         principal.audit_ids is None or audit.id in principal.audit_ids
+    )
+
+
+_CONDUCTORS_BY_ROLE = frozenset({Role.TENANT_ADMIN, Role.PROGRAMME_MANAGER})
+
+
+def may_conduct(principal: Principal, audit: Audit) -> bool:
+    """Whether the caller may conduct ``audit`` (an observer on its team may
+    not, unless a manager role lets them act on every audit)."""
+    return principal.actor_id not in audit.team.observers or principal.has_any_role(
+        _CONDUCTORS_BY_ROLE
     )
 
 
@@ -56,9 +74,29 @@ def change_audit(
         Audit,
         cmd.audit_id,
         cmd.expected_version,
-        decide,
+        _conducting(ctx, permission, decide),
         visible=lambda audit: may_see_audit(ctx.principal, audit),
     )
+
+
+def _conducting(
+    ctx: CommandContext, permission: Permission, decide: Callable[[Audit], object]
+) -> Callable[[Audit], object]:
+    """``decide``, refused to an observer of the audit when the command
+    conducts it."""
+    if permission is not Permission.AUDIT_CONDUCT:
+        return decide
+
+    def checked(audit: Audit) -> object:
+        if not may_conduct(ctx.principal, audit):
+            raise PermissionDeniedError(
+                permission=f"{permission.value} (observers of audit {audit.id} "
+                "follow it but do not conduct it)",
+                actor=ctx.principal.actor_id,
+            )
+        return decide(audit)
+
+    return checked
 
 
 def accept_audit(

@@ -384,3 +384,42 @@ def test_a_clause_outside_the_audited_template_version_is_refused(
         )
     assert assessed.value.field == raised.value.field == "clause_id"
     assert store.head() == head
+
+
+# -- audit team roles ------------------------------------------------------------
+
+OBSERVER = Principal("tenant-a", "otto", frozenset({Role.AUDITOR}))
+EXPERT = Principal("tenant-a", "tess", frozenset({Role.AUDITOR}))
+
+
+def with_observer(audits: AuditService, client: Client):
+    audit_id = audits.plan(ctx(), client.plan()).id
+    audits.assign_team(
+        ctx(), AssignTeam(audit_id, "lena", ("arun",), ("tess",), ("otto",))
+    )
+    audits.start(ctx(LEAD), AuditAction(audit_id))
+    return audit_id
+
+
+def test_an_observer_follows_the_audit_but_does_not_conduct_it(audits, client, store):
+    audit_id = with_observer(audits, client)
+    version = store.load(Audit, audit_id).version
+    with pytest.raises(PermissionDeniedError):
+        audits.findings.raise_finding(ctx(OBSERVER), major(audit_id))
+    with pytest.raises(PermissionDeniedError):
+        audits.draft_report(ctx(OBSERVER), DraftReport(audit_id, "Summary"))
+    assert store.load(Audit, audit_id).version == version
+
+
+def test_a_technical_expert_on_the_team_conducts_the_audit(audits, client, store):
+    audit_id = with_observer(audits, client)
+    accepted = audits.findings.raise_finding(ctx(EXPERT), major(audit_id))
+    assert accepted.finding_id in store.load(Audit, audit_id).findings
+
+
+def test_a_manager_who_observes_still_acts_as_a_manager(audits, client, store):
+    audit_id = audits.plan(ctx(), client.plan()).id
+    audits.assign_team(ctx(), AssignTeam(audit_id, "lena", (), (), ("alice",)))
+    audits.start(ctx(LEAD), AuditAction(audit_id))
+    accepted = audits.findings.raise_finding(ctx(ADMIN), major(audit_id))
+    assert accepted.finding_id in store.load(Audit, audit_id).findings
