@@ -7,7 +7,9 @@ In production the caller presents ``Authorization: Bearer <token>``:
   account must be active; the Principal is built from the account's *current*
   row (roles, organization scope), so logging out, changing a password,
   deactivating an account or revoking a role takes effect on the next request,
-  not when the token expires. An account whose only staff role is ``auditor``
+  not when the token expires. A tenant policy requiring MFA covers open
+  sessions too: an account it covers that has not enrolled may only enroll.
+  An account whose only staff role is ``auditor``
   is limited to the audits whose team names it (read from the audits read
   model, cached for a few seconds).
 * an **API token** (``ah_live_...``) of a service account: looked up by its
@@ -139,6 +141,38 @@ class Throttle(Protocol):
     def spend(self, token_key: str) -> None: ...
 
 
+class MfaPolicies:
+    """Whether a tenant's MFA policy covers a set of roles, from the tenant's
+    settings, remembered for ``ttl`` seconds per tenant (a policy change
+    reaches every API process within that time)."""
+
+    def __init__(
+        self,
+        requires: Callable[[str, frozenset[Role]], bool],
+        ttl: float = 30.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._requires = requires
+        self._ttl = ttl
+        self._clock = clock
+        self._cache: dict[tuple[str, frozenset[Role]], tuple[float, bool]] = {}
+        self._lock = threading.Lock()
+
+    def covers(self, tenant_id: str, roles: frozenset[Role]) -> bool:
+        key = (tenant_id, roles)
+        now = self._clock()
+        with self._lock:
+            hit = self._cache.get(key)
+        if hit is not None and now - hit[0] < self._ttl:
+            return hit[1]
+        required = self._requires(tenant_id, roles)
+        with self._lock:
+            if len(self._cache) > 10_000:
+                self._cache.clear()
+            self._cache[key] = (now, required)
+        return required
+
+
 class TokenThrottle:
     """The general request budget of one token per minute."""
 
@@ -174,11 +208,13 @@ class TokenAuthenticator:
         directory: IdentityDirectory,
         teams: AuditTeams,
         throttle: Throttle,
+        mfa: MfaPolicies,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self._tokens = tokens
         self._directory = directory
         self._teams = teams
+        self._mfa = mfa
         self._throttle = throttle
         self._clock = clock
 
@@ -214,7 +250,11 @@ class TokenAuthenticator:
         if account is None or account.status != "active":
             raise refused
         self._throttle.spend(f"session:{sid}")
-        return self._principal(account, str(sid), session.mfa_enrollment_pending)
+        enrolling = session.mfa_enrollment_pending or (
+            not account.mfa_enrolled
+            and self._mfa.covers(account.tenant_id, _roles(account.roles))
+        )
+        return self._principal(account, str(sid), enrolling)
 
     def _principal(
         self, account: AccountRecord, session_id: str, enrolling: bool

@@ -7,6 +7,7 @@ which reads them from the settings.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from uuid import UUID
@@ -25,20 +26,31 @@ from infra.security.totp import (
 
 class SecurityPasswords:
     """:class:`~commands.identity.crypto.Passwords` over argon2id and the
-    strength policy."""
+    strength policy.
 
-    def __init__(self, hasher: PasswordHasher, policy: PasswordPolicy) -> None:
+    At most ``concurrent`` hashes run at once in this process (each takes the
+    hasher's memory, 64 MiB by default): a flood of logins queues instead of
+    exhausting memory.
+    """
+
+    def __init__(
+        self, hasher: PasswordHasher, policy: PasswordPolicy, concurrent: int = 4
+    ) -> None:
         self._hasher = hasher
         self._policy = policy
+        self._slots = threading.BoundedSemaphore(concurrent)
 
     def hash(self, password: str) -> str:
-        return self._hasher.hash(password)
+        with self._slots:
+            return self._hasher.hash(password)
 
     def verify(self, password_hash: str, password: str) -> bool:
-        return self._hasher.verify(password_hash, password)
+        with self._slots:
+            return self._hasher.verify(password_hash, password)
 
     def verify_absent(self, password: str) -> bool:
-        return self._hasher.verify_absent(password)
+        with self._slots:
+            return self._hasher.verify_absent(password)
 
     def weakness(self, password: str, email: str, name: str) -> str | None:
         try:

@@ -12,6 +12,7 @@ import logging
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import partial
 
 from commands.http.edge import Authenticator
 from commands.identity.accounts import AccountService
@@ -20,9 +21,12 @@ from commands.identity.mfa import MfaService
 from commands.identity.sessions import SessionService
 from commands.identity.tenants import TenantService
 from commands.ports import EventStore
+from domain.principal import Role
+from domain.tenant_settings import TenantSettings, settings_id
 from infra.auth import (
     AuditTeams,
     DevelopmentAuthenticator,
+    MfaPolicies,
     TokenAuthenticator,
     TokenThrottle,
 )
@@ -90,6 +94,11 @@ def _totp(settings: Settings) -> TotpSecrets:
     return TotpSecrets(current, key_version=version, previous_keys=dict(older))
 
 
+def _mfa_required(store: EventStore, tenant_id: str, roles: frozenset[Role]) -> bool:
+    settings = store.load(TenantSettings, settings_id(tenant_id))
+    return settings is not None and settings.mfa_required(roles)
+
+
 def build_identity(
     settings: Settings, database: Database, store: EventStore
 ) -> Identity:
@@ -119,6 +128,7 @@ def build_identity(
         directory,
         AuditTeams(PostgresAuditTeams(database).audits_of),
         TokenThrottle(RateLimiter(redis), settings.api_requests_per_minute),
+        MfaPolicies(partial(_mfa_required, store)),
     )
     authenticator: Authenticator = (
         DevelopmentAuthenticator(tokens) if settings.dev_headers else tokens
@@ -134,6 +144,7 @@ def build_identity(
             base,
             invitation_ttl,
             timedelta(minutes=settings.password_reset_ttl_minutes),
+            guard=guard,
         ),
         sessions=SessionService(
             store,

@@ -77,6 +77,11 @@ return started
 """
 
 
+IN_FLIGHT_SECONDS = 10
+"""Longest time one attempt may hold its key (a password check takes well
+under a second; a crashed request frees the key after this)."""
+
+
 @dataclass(frozen=True)
 class LockoutPolicy:
     """Thresholds and lockout durations, in seconds.
@@ -161,6 +166,7 @@ class LocalLoginGuard:
         self._clock = clock
         self._max_keys = max_keys
         self._keys: dict[str, _Key] = {}
+        self._in_flight: dict[str, float] = {}
         self._lock = threading.Lock()
 
     def blocked(self, keys: Sequence[str]) -> float | None:
@@ -185,6 +191,23 @@ class LocalLoginGuard:
             for key in keys:
                 if key in self._keys:
                     self._keys[key].failures = 0
+
+    def begin(self, key: str) -> bool:
+        """Mark an attempt on ``key`` in progress (for ``IN_FLIGHT_SECONDS`` at
+        most); ``False`` if one already is."""
+        now = self._clock()
+        with self._lock:
+            if self._in_flight.get(key, 0.0) > now:
+                return False
+            if len(self._in_flight) > self._max_keys:
+                self._in_flight = {k: t for k, t in self._in_flight.items() if t > now}
+            self._in_flight[key] = now + IN_FLIGHT_SECONDS
+            return True
+
+    def end(self, key: str) -> None:
+        """The attempt on ``key`` is over."""
+        with self._lock:
+            self._in_flight.pop(key, None)
 
     def _fail(self, key: str, now: float) -> float:
         entry = self._keys.get(key)
@@ -302,6 +325,31 @@ class LoginGuard:
             self._fell_back("succeeded", keys, e)
             return
         self._recovered()
+
+    def begin(self, key: str) -> bool:
+        """Mark an attempt on ``key`` in progress, shared by every process
+        through Redis (in this process when Redis is unreachable); ``False``
+        if one already is."""
+        marker = self._redis_key(key, "a")
+        try:
+            taken = self._guard.run(
+                "login guard begin",
+                lambda r: r.set(marker, b"1", nx=True, px=IN_FLIGHT_SECONDS * 1000),
+            )
+        except DependencyUnavailableError as e:
+            self._fell_back("begin", [key], e)
+            return self._local.begin(key)
+        self._recovered()
+        return bool(taken)
+
+    def end(self, key: str) -> None:
+        """The attempt on ``key`` is over."""
+        self._local.end(key)
+        marker = self._redis_key(key, "a")
+        try:
+            self._guard.run("login guard end", lambda r: r.delete(marker))
+        except DependencyUnavailableError as e:
+            self._fell_back("end", [key], e)
 
     def _redis_key(self, key: str, part: str) -> str:
         kind = self._policy.kind(key)

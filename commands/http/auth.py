@@ -46,7 +46,9 @@ NO_STORE = "no-store"
 
 Sessions = Annotated[SessionService, Depends(service_of("sessions"))]
 Accounts = Annotated[AccountService, Depends(service_of("accounts"))]
-Self = Annotated[CommandContext, Depends(context_for(Permission.SELF_SERVICE))]
+Self = Annotated[
+    CommandContext, Depends(context_for(Permission.SELF_SERVICE, idempotent=False))
+]
 
 
 class AttemptLimits(Protocol):

@@ -124,10 +124,18 @@ def requires(
 
 
 def context_for(
-    permission: Permission,
+    permission: Permission, *, idempotent: bool = True
 ) -> Callable[..., Coroutine[Any, Any, CommandContext]]:
-    """Dependency: the command's context, once the caller holds ``permission``."""
+    """Dependency: the command's context, once the caller holds ``permission``.
+
+    ``idempotent=False`` for commands on the caller's own credentials and
+    session (``/me``, logout): their requests carry secrets that must not be
+    fingerprinted into the idempotency table, and replaying another request's
+    answer there would be wrong, so they take no ``Idempotency-Key``.
+    """
     check = requires(permission)
+    if not idempotent:
+        return _plain_context(permission, check)
 
     # A default-value dependency: the annotation form would name the local
     # ``check``, which FastAPI cannot resolve from postponed annotations.
@@ -142,8 +150,9 @@ def context_for(
             body = getattr(request.state, "raw_body", None)
             if body is None:
                 body = await request.body()
+            parts = [request.method, request.url.path, principal.actor_id]
             digest = hashlib.sha256(
-                b"\n".join([request.method.encode(), request.url.path.encode(), body])
+                b"\n".join([*(p.encode() for p in parts), body])
             ).hexdigest()
             idempotency = Idempotency(principal.tenant_id, idempotency_key, digest)
         return CommandContext(
@@ -151,6 +160,24 @@ def context_for(
             correlation_id=rid,
             today=await tenant_today(request, principal.tenant_id),
             idempotency=idempotency,
+        )
+
+    build.required_permission = permission  # type: ignore[attr-defined]
+    return build
+
+
+def _plain_context(
+    permission: Permission, check: Callable[[Principal], Coroutine[Any, Any, Principal]]
+) -> Callable[..., Coroutine[Any, Any, CommandContext]]:
+    async def build(
+        request: Request,
+        rid: RequestId,
+        principal: Principal = Depends(check),  # noqa: B008
+    ) -> CommandContext:
+        return CommandContext(
+            principal=principal,
+            correlation_id=rid,
+            today=await tenant_today(request, principal.tenant_id),
         )
 
     build.required_permission = permission  # type: ignore[attr-defined]

@@ -22,7 +22,9 @@ from domain.principal import Role
 
 router = APIRouter(prefix="/me", tags=["my account"])
 
-Self = Annotated[CommandContext, Depends(context_for(Permission.SELF_SERVICE))]
+Self = Annotated[
+    CommandContext, Depends(context_for(Permission.SELF_SERVICE, idempotent=False))
+]
 Accounts = Annotated[AccountService, Depends(service_of("accounts"))]
 Mfa = Annotated[MfaService, Depends(service_of("mfa"))]
 NO_STORE = "no-store"

@@ -27,8 +27,13 @@ from commands.identity.account_writer import (
     recipient,
     tenant_name,
 )
-from commands.identity.crypto import BearerSecrets, Clock, Passwords
-from commands.identity.errors import InvalidOneTimeTokenError, WrongPasswordError
+from commands.identity.attempts import one_attempt
+from commands.identity.crypto import BearerSecrets, Clock, LoginGuard, Passwords
+from commands.identity.errors import (
+    InvalidOneTimeTokenError,
+    LockedOutError,
+    WrongPasswordError,
+)
 from commands.identity.mail import INVITATION, PASSWORD_RESET, OneTimeLinks
 from commands.identity.ports import (
     AccountRecord,
@@ -103,8 +108,11 @@ class AccountService:
         public_base_url: str,
         invitation_ttl: timedelta = INVITATION_TTL,
         reset_ttl: timedelta = RESET_TTL,
+        *,
+        guard: LoginGuard,
     ) -> None:
         self._store = store
+        self._guard = guard
         self._writer = AccountWriter(store)
         self._directory = directory
         self._passwords = passwords
@@ -246,9 +254,7 @@ class AccountService:
         record = self._directory.account(account_id)
         if record is None or record.tenant_id != ctx.principal.tenant_id:
             raise NotFoundError("account", account_id)
-        current = record.password_hash
-        if current is None or not self._passwords.verify(current, cmd.current_password):
-            raise WrongPasswordError()
+        self._check_current(record, cmd.current_password)
 
         def decide(account: Account) -> Sequence[IdentityRecord]:
             self._check_strength(cmd.new_password, account)
@@ -359,13 +365,33 @@ class AccountService:
         if reason is not None:
             raise InvalidValueError("password", reason)
 
+    def _check_current(self, record: AccountRecord, password: str) -> None:
+        """Check the caller's current password like a login: one attempt at
+        a time, counted toward the account's login lockout.
+
+        Raises:
+            LockedOutError: the account's logins are locked (or being tried).
+            WrongPasswordError: the password is not correct.
+        """
+        keys = [f"login:acct:{record.tenant_id}:{record.email}"]
+        with one_attempt(self._guard, keys[0]):
+            wait = self._guard.blocked(keys)
+            if wait is not None:
+                raise LockedOutError(wait)
+            current = record.password_hash
+            if current is None or not self._passwords.verify(current, password):
+                lock = self._guard.failed(keys)
+                raise LockedOutError(lock) if lock is not None else WrongPasswordError()
+            self._guard.succeeded(keys)
+
     def _password_records(
         self, account: Account, password: str
     ) -> tuple[IdentityRecord, ...]:
         return (
             PasswordHashSet(account.id, self._passwords.hash(password)),
             SessionsRevoked(account.id),
-            OneTimeTokensRevoked(account.id, PASSWORD_RESET),
+            # reset links, and a login's pending second step, stop working
+            OneTimeTokensRevoked(account.id, None),
         )
 
 

@@ -140,6 +140,16 @@ class LoginGuard(Protocol):
         successful attempt)."""
         ...
 
+    def begin(self, key: str) -> bool:
+        """Mark an attempt on ``key`` as in progress; ``False`` if one already
+        is (so parallel guesses cannot all pass the lock check before any of
+        their failures is counted)."""
+        ...
+
+    def end(self, key: str) -> None:
+        """The attempt on ``key`` is over (counted or succeeded)."""
+        ...
+
 
 class Clock(Protocol):
     """The present, as an aware UTC datetime."""

@@ -14,11 +14,11 @@ from __future__ import annotations
 import base64
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import NoReturn
 from uuid import UUID
 
 from commands.context import Accepted, CommandContext
 from commands.identity.account_writer import AccountWriter
+from commands.identity.attempts import one_attempt
 from commands.identity.crypto import Clock, LoginGuard, RecoveryCodeBook, TotpEngine
 from commands.identity.errors import InvalidOtpError, LockedOutError
 from commands.identity.ports import (
@@ -131,12 +131,7 @@ class MfaService:
                 "account.mfa_enrollment_not_started",
                 f"account {record.account_id} has no enrollment to confirm",
             )
-        keys = self._checked_keys(record)
-        secret = self._totp.decrypt(pending, record.account_id)
-        step = self._totp.verify(secret, code, self._clock.now().timestamp(), None)
-        if step is None:
-            self._failed(keys)
-        self._guard.succeeded(keys)
+        step = self._checked_code(record, pending, code, None)
         codes, hashes = self._recovery.generate(self._count)
 
         def decide(account: Account) -> Sequence[IdentityRecord]:
@@ -166,15 +161,9 @@ class MfaService:
                 "account.mfa_not_enrolled",
                 f"account {record.account_id} has no second factor to renew codes of",
             )
-        keys = self._checked_keys(record)
-        step = None
-        if record.totp_secret is not None:
-            secret = self._totp.decrypt(record.totp_secret, record.account_id)
-            now = self._clock.now().timestamp()
-            step = self._totp.verify(secret, code, now, record.totp_last_step)
-        if step is None:
-            self._failed(keys)
-        self._guard.succeeded(keys)
+        step = self._checked_code(
+            record, record.totp_secret, code, record.totp_last_step
+        )
         codes, hashes = self._recovery.generate(self._count)
 
         def decide(account: Account) -> Sequence[IdentityRecord]:
@@ -192,18 +181,35 @@ class MfaService:
             accepted.id, accepted.version, accepted.position, tuple(codes)
         )
 
-    def _checked_keys(self, record: AccountRecord) -> list[str]:
-        """The account's code-failure keys, once no lock holds them."""
-        keys = [f"otp:acct:{record.account_id}"]
-        wait = self._guard.blocked(keys)
-        if wait is not None:
-            raise LockedOutError(wait)
-        return keys
+    def _checked_code(
+        self,
+        record: AccountRecord,
+        secret: bytes | None,
+        code: str,
+        last_step: int | None,
+    ) -> int:
+        """The time step of ``code`` for the encrypted ``secret``, checked one
+        attempt at a time per account and counted toward its code lockout.
 
-    def _failed(self, keys: list[str]) -> NoReturn:
-        """Count a wrong code; refuse it (locked out if it started a lock)."""
-        lock = self._guard.failed(keys)
-        raise LockedOutError(lock) if lock is not None else InvalidOtpError()
+        Raises:
+            LockedOutError: the account's codes are locked (or being tried).
+            InvalidOtpError: the code is wrong or already used.
+        """
+        keys = [f"otp:acct:{record.account_id}"]
+        with one_attempt(self._guard, keys[0]):
+            wait = self._guard.blocked(keys)
+            if wait is not None:
+                raise LockedOutError(wait)
+            step = None
+            if secret is not None:
+                plain = self._totp.decrypt(secret, record.account_id)
+                now = self._clock.now().timestamp()
+                step = self._totp.verify(plain, code, now, last_step)
+            if step is None:
+                lock = self._guard.failed(keys)
+                raise LockedOutError(lock) if lock is not None else InvalidOtpError()
+            self._guard.succeeded(keys)
+            return step
 
     def _own_account(self, ctx: CommandContext) -> AccountRecord:
         authorize(ctx.principal, Permission.SELF_SERVICE)

@@ -30,6 +30,7 @@ from commands.identity.account_writer import (
     AccountWriter,
     anonymous_context,
 )
+from commands.identity.attempts import one_attempt
 from commands.identity.crypto import (
     AccessTokenIssuer,
     BearerSecrets,
@@ -185,6 +186,16 @@ class SessionService:
         """
         email = attempt.email.strip().lower()
         keys = _keys("login", f"{attempt.tenant_id}:{email}", attempt.address)
+        with one_attempt(self._guard, keys[0]):
+            return self._login(attempt, email, keys, correlation_id)
+
+    def _login(
+        self,
+        attempt: LoginAttempt,
+        email: str,
+        keys: list[str],
+        correlation_id: str,
+    ) -> TokenPair | MfaChallenge:
         wait = self._guard.blocked(keys)
         if wait is not None:
             raise LockedOutError(wait)
@@ -227,6 +238,18 @@ class SessionService:
         if record is None or record.status != "active" or not record.mfa_enrolled:
             raise LoginRefusedError()
         keys = _keys("otp", str(record.account_id), attempt.address)
+        with one_attempt(self._guard, keys[0]):
+            return self._second_step(attempt, record, keys, digest, correlation_id)
+
+    def _second_step(
+        self,
+        attempt: MfaAttempt,
+        record: AccountRecord,
+        keys: list[str],
+        digest: str,
+        correlation_id: str,
+    ) -> TokenPair:
+        now = self._clock.now()
         wait = self._guard.blocked(keys)
         if wait is not None:
             raise LockedOutError(wait)
@@ -274,9 +297,10 @@ class SessionService:
         ):
             raise RefreshRefusedError()
         left = int((session.expires_at - now).total_seconds())
-        return self._pair(
-            record, session.session_id, token, left, session.mfa_enrollment_pending
+        pending = session.mfa_enrollment_pending or (
+            not record.mfa_enrolled and self._mfa_required(record)
         )
+        return self._pair(record, session.session_id, token, left, pending)
 
     def logout(self, ctx: CommandContext) -> Accepted:
         """End the caller's session now (``account.logged_out``).

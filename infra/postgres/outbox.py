@@ -13,6 +13,10 @@ at least once).
 A failed attempt is retried after ``retry_base_seconds * 2**(attempts - 1)``
 (capped at ``retry_max_seconds``); after ``max_attempts`` attempts the message
 is given up (``next_attempt_at`` NULL) and an ERROR is logged.
+
+A sent message's body is blanked: invitation and reset e-mails carry
+single-use tokens that are otherwise stored only as digests, so the copy in
+the outbox lives only until the e-mail is handed over.
 """
 
 from __future__ import annotations
@@ -43,7 +47,7 @@ RETURNING o.message_id, o.tenant_id, o.recipient, o.subject, o.body,
 
 _SENT = """
 UPDATE notification_outbox
-SET sent_at = now(), next_attempt_at = NULL, last_error = NULL
+SET sent_at = now(), next_attempt_at = NULL, last_error = NULL, body = ''
 WHERE message_id = %s AND sent_at IS NULL
 """
 

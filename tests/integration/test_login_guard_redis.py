@@ -174,3 +174,22 @@ def test_when_redis_comes_back_counts_are_shared_again(settings, proxy, caplog):
     assert len(messages) == 2
     assert "redis unavailable" in messages[0]
     assert "redis again" in messages[1]
+
+
+def test_an_attempt_in_progress_holds_the_key_for_every_process(settings):
+    prefix, key = f"test:lg:{uuid.uuid4().hex}", acct()
+    one = make_guard(settings.redis_url, prefix)
+    two = make_guard(settings.redis_url, prefix)
+    assert one.begin(key)
+    assert not two.begin(key)
+    one.end(key)
+    assert two.begin(key)
+    two.end(key)
+
+
+def test_with_redis_unreachable_attempts_are_still_one_at_a_time():
+    guard, key = make_guard(f"redis://127.0.0.1:{closed_port()}/0"), acct()
+    assert guard.begin(key)
+    assert not guard.begin(key)
+    guard.end(key)
+    assert guard.begin(key)

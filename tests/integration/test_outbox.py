@@ -105,6 +105,12 @@ def test_due_messages_become_eml_files_and_are_marked_sent(container, tenant, tm
         len([f for f in tmp_path.glob("*.eml") if uuid.UUID(f.stem[-36:]) in ids]) == 3
     )
     assert all(rows(db, tenant)[i][1] == 1 for i in ids)
+    with db.connection() as conn:  # the tokens a body may carry are gone
+        bodies = conn.execute(
+            "SELECT body FROM notification_outbox WHERE message_id = ANY(%s)",
+            (list(ids),),
+        ).fetchall()
+    assert [b for (b,) in bodies] == ["", "", ""]
 
 
 def test_a_failing_message_backs_off_and_does_not_hold_up_others(

@@ -12,6 +12,7 @@ from commands.identity.accounts import (
 )
 from commands.identity.errors import (
     InvalidOneTimeTokenError,
+    LockedOutError,
     LoginRefusedError,
     RefreshRefusedError,
     WrongPasswordError,
@@ -152,6 +153,22 @@ def test_changing_the_password_needs_the_current_one(world, admin):
         world.accounts.change_password(
             world.ctx_of(rita), ChangePassword("not my password", NEW_PASSWORD)
         )
+
+
+def test_guessing_the_current_password_locks_the_accounts_logins(world, admin):
+    """A stolen access token does not give unlimited guesses at the current
+    password: wrong ones count toward the account's login lockout."""
+    rita = world.active_user(admin)
+    outcomes = []
+    for _ in range(world.guard.limit):
+        with pytest.raises((WrongPasswordError, LockedOutError)) as refused:
+            world.accounts.change_password(
+                world.ctx_of(rita), ChangePassword("not my password", NEW_PASSWORD)
+            )
+        outcomes.append(type(refused.value))
+    assert outcomes[-1] is LockedOutError
+    with pytest.raises(LockedOutError):
+        world.login()  # the right password, but the account is locked
 
 
 def test_a_reset_link_sets_a_new_password_once(world, admin):

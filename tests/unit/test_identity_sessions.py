@@ -97,6 +97,23 @@ def test_while_locked_out_the_password_is_not_even_checked(world, rita):
     assert world.passwords.verifications == checked
 
 
+def test_a_guess_arriving_while_another_is_checked_is_refused_unchecked(world, rita):
+    """Parallel guesses cannot all pass the lock check before any failure is
+    counted: while one attempt on the account is being checked, the next is
+    refused without its password being looked at."""
+    account_key = f"login:acct:{TENANT}:rita@example.com"
+    assert world.guard.begin(account_key)  # an attempt in progress elsewhere
+    checked = world.passwords.verifications
+
+    with pytest.raises(LockedOutError) as refused:
+        world.login()  # even the right password
+    assert refused.value.retry_after_seconds == 1
+    assert world.passwords.verifications == checked
+
+    world.guard.end(account_key)
+    assert isinstance(world.login(), TokenPair)
+
+
 def test_unknown_accounts_lock_out_like_known_ones(world, rita):
     for _ in range(2):
         with pytest.raises(LoginRefusedError):
@@ -167,3 +184,14 @@ def test_policy_requiring_mfa_gives_tokens_for_enrollment_only(world, rita):
     assert world.directory.session(pair.session_id).mfa_enrollment_pending
     assert world.sessions.refresh(pair.refresh_token, "r").mfa_enrollment_required
     assert not world.login(f"admin@{TENANT}.test", PASSWORD).mfa_enrollment_required
+
+
+def test_a_policy_set_after_login_covers_the_session_at_its_next_refresh(world, rita):
+    pair = world.logged_in()
+    assert not pair.mfa_enrollment_required
+    admin = world.directory.account_by_email(TENANT, f"admin@{TENANT}.test")
+    world.settings.set_mfa_policy(
+        world.ctx_of(admin.account_id), SetMfaPolicy(False, frozenset({"auditor"}))
+    )
+
+    assert world.sessions.refresh(pair.refresh_token, "r").mfa_enrollment_required

@@ -69,6 +69,7 @@ class CountingGuard:
         self.limit = limit
         self.failures: Counter[str] = Counter()
         self.locked: set[str] = set()
+        self.in_flight: set[str] = set()
 
     def blocked(self, keys):
         return 60.0 if any(k in self.locked for k in keys) else None
@@ -85,6 +86,15 @@ class CountingGuard:
     def succeeded(self, keys):
         for key in keys:
             self.failures.pop(key, None)
+
+    def begin(self, key):
+        if key in self.in_flight:
+            return False
+        self.in_flight.add(key)
+        return True
+
+    def end(self, key):
+        self.in_flight.discard(key)
 
 
 class FixedClock:
@@ -122,7 +132,13 @@ class World:
         base = "https://app.test"
         self.tenants = TenantService(self.store, secrets, self.clock, base)
         self.accounts = AccountService(
-            self.store, self.directory, self.passwords, secrets, self.clock, base
+            self.store,
+            self.directory,
+            self.passwords,
+            secrets,
+            self.clock,
+            base,
+            guard=self.guard,
         )
         self.sessions = SessionService(
             self.store,

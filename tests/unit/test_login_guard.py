@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from infra.login_guard import LocalLoginGuard, LockoutPolicy
+from infra.login_guard import IN_FLIGHT_SECONDS, LocalLoginGuard, LockoutPolicy
 from infra.settings import Settings
 
 ACCT = "login:acct:acme-cert:ann@example.com"
@@ -151,3 +151,13 @@ def test_the_policy_comes_from_the_settings():
     policy = LockoutPolicy.from_settings(settings)
     assert (policy.threshold(ACCT), policy.threshold(ADDR)) == (4, 40)
     assert [policy.lockout_seconds(n) for n in (0, 1, 6, 60)] == [10, 20, 600, 600]
+
+
+def test_one_attempt_at_a_time_per_key_until_it_ends_or_its_hold_expires(guard, clock):
+    assert guard.begin(ACCT)
+    assert not guard.begin(ACCT)
+    assert guard.begin("login:acct:t:other@example.com")
+    guard.end(ACCT)
+    assert guard.begin(ACCT)
+    clock.now += IN_FLIGHT_SECONDS + 0.1  # a crashed request frees its key
+    assert guard.begin(ACCT)

@@ -24,7 +24,12 @@ from commands.identity.ports import (
     SessionStarted,
 )
 from domain.principal import Role
-from infra.auth import AuditTeams, DevelopmentAuthenticator, TokenAuthenticator
+from infra.auth import (
+    AuditTeams,
+    DevelopmentAuthenticator,
+    MfaPolicies,
+    TokenAuthenticator,
+)
 from infra.memory_identity import InMemoryIdentity
 from infra.security.tokens import AccessTokens, digest
 
@@ -51,11 +56,13 @@ class World:
         self.tokens = AccessTokens(KEY, "assurehub", "assurehub-api", 900)
         self.throttle = throttle or CountingThrottle()
         self.team_lookups: list[tuple[str, str]] = []
+        self.mfa_roles: frozenset[Role] = frozenset()
         self.auth = TokenAuthenticator(
             self.tokens,
             self.identity,
             AuditTeams(self._team),
             self.throttle,
+            MfaPolicies(lambda _tenant, roles: bool(roles & self.mfa_roles), ttl=0),
             clock=lambda: NOW,
         )
 
@@ -199,6 +206,15 @@ def test_only_auditor_only_accounts_are_limited_to_their_teams_audits():
     assert auditor.audit_ids == {AUDIT}
     manager = world.call(world.session(world.account(("auditor", "programme_manager"))))
     assert manager.audit_ids is None
+
+
+def test_a_policy_set_after_login_holds_an_open_session_to_enrollment():
+    world = World()
+    account = world.account(("tenant_admin",))
+    token = world.session(account)
+    assert not world.call(token).mfa_enrollment_pending
+    world.mfa_roles = frozenset({Role.TENANT_ADMIN})
+    assert world.call(token).mfa_enrollment_pending
 
 
 def test_a_pending_mfa_enrollment_travels_with_the_session():
