@@ -370,6 +370,17 @@ class InMemoryIdentity:
             token_id = self._state.api_digests.get(digest)
             return self._state.api_tokens.get(token_id) if token_id else None
 
+    def tenant_admins(self, tenant_id: str) -> frozenset[UUID]:
+        """The tenant's active accounts holding the tenant-administrator role."""
+        with self._lock:
+            return frozenset(
+                a.account_id
+                for a in self._state.accounts.values()
+                if a.tenant_id == tenant_id
+                and a.status == "active"
+                and "tenant_admin" in a.roles
+            )
+
     def api_tokens(self, tenant_id: str) -> Sequence[ApiTokenRecord]:
         """The tenant's API tokens, newest first."""
         with self._lock:

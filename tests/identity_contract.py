@@ -126,6 +126,20 @@ class IdentityContract:
         assert directory.account_by_email(tenant(), "ann@example.com") is None
         assert store.load(Organization, carrier.id) is not None
 
+    def test_tenant_admins_are_the_active_accounts_holding_the_role(
+        self, store, directory
+    ):
+        t = tenant()
+        admin = saved(t, "a@example.com", roles=("tenant_admin", "auditor"))
+        invited = saved(t, "i@example.com", roles=("tenant_admin",), status="invited")
+        gone = saved(t, "g@example.com", roles=("tenant_admin",), status="deactivated")
+        staff = saved(t, "s@example.com", roles=("programme_manager",))
+        elsewhere = saved(tenant(), "a@example.com", roles=("tenant_admin",))
+        self.write(store, admin, invited, gone, staff, elsewhere)
+
+        assert directory.tenant_admins(t) == {admin.account_id}
+        assert directory.tenant_admins(tenant()) == frozenset()
+
     def test_saving_again_keeps_the_credentials(self, store, directory):
         account = saved(tenant(), status="invited")
         self.write(store, account, PasswordHashSet(account.account_id, "hash-1"))

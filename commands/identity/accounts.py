@@ -51,7 +51,7 @@ from commands.ports import EventStore
 from domain.access import Permission, authorize
 from domain.account import Account
 from domain.errors import InvalidValueError, NotFoundError, RuleViolationError
-from domain.principal import Principal
+from domain.principal import Principal, Role
 
 INVITATION_TTL = timedelta(hours=72)
 RESET_TTL = timedelta(hours=1)
@@ -170,6 +170,8 @@ class AccountService:
         the change applies from the account's next request."""
 
         def decide(account: Account) -> Sequence[IdentityRecord]:
+            if Role.TENANT_ADMIN.value not in roles:
+                self._keep_an_administrator(account)
             account.set_roles(ctx.meta(), roles, organization_ids)
             return ()
 
@@ -181,6 +183,7 @@ class AccountService:
         """Stop the account: its sessions and unused links end at once."""
 
         def decide(account: Account) -> Sequence[IdentityRecord]:
+            self._keep_an_administrator(account)
             account.deactivate(ctx.meta())
             account.record_sessions_revoked(ctx.meta(), "deactivated")
             return (SessionsRevoked(account.id), OneTimeTokensRevoked(account.id))
@@ -210,6 +213,21 @@ class AccountService:
             return (TotpCleared(account.id), SessionsRevoked(account.id))
 
         return self._manage(ctx, account_id, expected_version, decide)
+
+    def _keep_an_administrator(self, account: Account) -> None:
+        """Refuse to leave the tenant without an active tenant administrator
+        (nobody could then manage its people).
+
+        Raises:
+            RuleViolationError: ``account.last_tenant_admin``.
+        """
+        admins = self._directory.tenant_admins(account.tenant_id)
+        if admins == {account.id}:
+            raise RuleViolationError(
+                "account.last_tenant_admin",
+                f"account {account.id} is the last active tenant administrator "
+                f"of {account.tenant_id}; make someone else one first",
+            )
 
     def _manage(
         self,

@@ -168,6 +168,16 @@ class PostgresIdentityDirectory:
             ).fetchone()
         return None if found is None else _api_token(found)
 
+    def tenant_admins(self, tenant_id: str) -> frozenset[UUID]:
+        """The tenant's active accounts holding the tenant-administrator role."""
+        with self._database.connection() as conn:
+            rows = conn.execute(
+                "SELECT account_id FROM identity_accounts WHERE tenant_id = %s"
+                " AND status = 'active' AND 'tenant_admin' = ANY(roles)",
+                (tenant_id,),
+            ).fetchall()
+        return frozenset(row[0] for row in rows)
+
     def api_tokens(self, tenant_id: str) -> Sequence[ApiTokenRecord]:
         """The tenant's API tokens, newest first."""
         with self._database.connection() as conn:

@@ -264,3 +264,19 @@ def test_the_real_argon2_adapter_protects_the_password():
     with pytest.raises(LoginRefusedError):
         world.login(password="not the password at all")
     assert passwords.weakness("password1234", "r@example.com", "R") is not None
+
+
+def test_the_last_tenant_administrator_cannot_be_demoted_or_deactivated(world, admin):
+    with pytest.raises(RuleViolationError) as demoted:
+        world.accounts.set_roles(world.ctx_of(admin), admin, {"auditor"})
+    assert demoted.value.rule == "account.last_tenant_admin"
+    second = world.active_user(admin, "sam@example.com", frozenset({Role.TENANT_ADMIN}))
+
+    world.accounts.set_roles(world.ctx_of(admin), admin, {"auditor"})  # two: fine
+    assert world.directory.tenant_admins(TENANT) == {second}
+    with pytest.raises(RuleViolationError) as last:
+        world.accounts.set_roles(world.ctx_of(second), second, {"auditor"})
+    assert last.value.rule == "account.last_tenant_admin"
+    with pytest.raises(RuleViolationError) as deactivated:
+        world.accounts.deactivate(world.ctx_of(second), second)
+    assert deactivated.value.rule == "account.last_tenant_admin"
