@@ -183,7 +183,6 @@ class AccountService:
         """Stop the account: its sessions and unused links end at once."""
 
         def decide(account: Account) -> Sequence[IdentityRecord]:
-            self._keep_an_administrator(account)
             account.deactivate(ctx.meta())
             account.record_sessions_revoked(ctx.meta(), "deactivated")
             return (SessionsRevoked(account.id), OneTimeTokensRevoked(account.id))

@@ -354,6 +354,7 @@ def test_role_revocation_and_deactivation_apply_on_the_next_request(
     mine = me(client, admin)["account_id"]
     self_off = client.post(f"/users/{mine}/deactivate", headers=admin.headers)
     assert self_off.status_code == 409, self_off.text
+    assert self_off.json()["code"] == "account.cannot_deactivate_self"
 
 
 def test_api_tokens_are_shown_once_scoped_and_revocable(client, operator, mailbox):

@@ -266,7 +266,9 @@ def test_the_real_argon2_adapter_protects_the_password():
     assert passwords.weakness("password1234", "r@example.com", "R") is not None
 
 
-def test_the_last_tenant_administrator_cannot_be_demoted_or_deactivated(world, admin):
+def test_the_last_tenant_administrator_cannot_be_demoted(world, admin):
+    """(Nor deactivated: only an active administrator deactivates, never
+    themself, so another one always remains.)"""
     with pytest.raises(RuleViolationError) as demoted:
         world.accounts.set_roles(world.ctx_of(admin), admin, {"auditor"})
     assert demoted.value.rule == "account.last_tenant_admin"
@@ -279,4 +281,4 @@ def test_the_last_tenant_administrator_cannot_be_demoted_or_deactivated(world, a
     assert last.value.rule == "account.last_tenant_admin"
     with pytest.raises(RuleViolationError) as deactivated:
         world.accounts.deactivate(world.ctx_of(second), second)
-    assert deactivated.value.rule == "account.last_tenant_admin"
+    assert deactivated.value.rule == "account.cannot_deactivate_self"
