@@ -40,13 +40,13 @@ def public_type(event_class: type[Any]) -> str:
 
 def event_id(aggregate_id: UUID, version: int) -> str:
     """Stable id of the event at ``version`` of ``aggregate_id``."""
-    return _event_id(str(aggregate_id), version)
+    return event_id_of(str(aggregate_id), version)
 
 
 _NAMESPACE_BYTES = _EVENT_ID_NAMESPACE.bytes
 
 
-def _event_id(aggregate_id: str, version: int) -> str:
+def event_id_of(aggregate_id: str, version: int) -> str:
     """``str(uuid5(namespace, f"{aggregate_id}:{version}"))``, without building
     the UUID object (a rebuild makes a million of these)."""
     digest = bytearray(
@@ -91,7 +91,9 @@ def to_json_value(value: Any) -> Any:
 _CLASSES: dict[type[Any], tuple[str, tuple[tuple[str, bool], ...]]] = {}
 
 
-def _described(event_class: type[Any]) -> tuple[str, tuple[tuple[str, bool], ...]]:
+def described_fields(
+    event_class: type[Any],
+) -> tuple[str, tuple[tuple[str, bool], ...]]:
     """The public type of an event class and ``(name, digested)`` of each of
     its public fields, in order; worked out once per class."""
     described = _CLASSES.get(event_class)
@@ -111,7 +113,7 @@ def to_envelope(event: Any, position: int, source: str) -> EventEnvelope:
     meta = getattr(event, "meta", None)
     if not isinstance(meta, EventMeta):
         raise UnpublishableEventError(f"{type(event).__qualname__} has no meta")
-    public, fields = _described(type(event))
+    public, fields = described_fields(type(event))
     data: dict[str, Any] = {}
     for name, digested in fields:
         value = to_json_value(getattr(event, name))
@@ -121,7 +123,7 @@ def to_envelope(event: Any, position: int, source: str) -> EventEnvelope:
             data[name] = value
     subject = str(event.originator_id)
     return EventEnvelope(
-        id=_event_id(subject, event.originator_version),
+        id=event_id_of(subject, event.originator_version),
         type=public,
         source=source,
         subject=subject,

@@ -1,11 +1,12 @@
 """Rebuild a table projection from the event store, online, then swap it in.
 
 1. **Fold** every stored event, in position order and in large pages, into
-   :class:`MemoryRows` (each decoded by the application's mapper and turned
-   into the public envelope by :func:`infra.public_events.to_envelope`, as
-   the relay does). No SQL per event. :meth:`Rebuilder.rebuild_all` folds
-   several projections from one such pass (decoding costs more than most
-   folds), then does steps 2-4 for each in turn.
+   :class:`MemoryRows` (each row turned into the public envelope the relay
+   publishes, by :class:`infra.stored_envelopes.StoredEnvelopes`, which skips
+   building the domain event where it can). No SQL per event.
+   :meth:`Rebuilder.rebuild_all` folds several projections from one such
+   pass (decoding costs more than most folds), then does steps 2-4 for each
+   in turn.
 2. **Load** the rows with COPY into fresh tables in ``rm_<name>__rebuild``;
    keys and indexes are created after loading. The old tables keep serving.
 3. **Catch up** through :class:`PostgresRows` on the fresh tables, page by
@@ -48,7 +49,7 @@ from infra.postgres.projection_schemas import (
     record_shape,
 )
 from infra.postgres.rows import PostgresRows, schema_name
-from infra.public_events import to_envelope
+from infra.stored_envelopes import StoredEnvelopes
 from projections.envelope import EventEnvelope
 from projections.ports import TableProjection
 
@@ -108,15 +109,17 @@ class Rebuilder:
         self._page = page_size
         self._swap_lag = swap_lag
         self._lock_timeout = lock_timeout
+        self._envelopes = StoredEnvelopes(store, source)
 
     def events(self, after: int, upto: int | None = None) -> Iterator[EventEnvelope]:
         """Public envelopes of the stored events after ``after`` (up to ``upto``)."""
+        envelopes = self._envelopes
         while True:
             page = self._store.read_after(after, self._page)
             for stored in page:
                 if upto is not None and stored.id > upto:
                     return
-                yield to_envelope(self._store.decode(stored), stored.id, self._source)
+                yield envelopes.envelope(stored, stored.id)
                 after = stored.id
             if len(page) < self._page:
                 return

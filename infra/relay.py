@@ -27,8 +27,8 @@ from infra.backoff import until_stopped
 from infra.errors import DependencyUnavailableError
 from infra.eventstore import EVENTS_CHANNEL, LibraryEventStore
 from infra.postgres.pool import Database
-from infra.public_events import to_envelope
 from infra.settings import Settings
+from infra.stored_envelopes import StoredEnvelopes
 
 log = logging.getLogger(__name__)
 
@@ -74,6 +74,7 @@ class Relay:
     ) -> None:
         self._settings = settings
         self._store = store
+        self._envelopes = StoredEnvelopes(store, settings.event_source)
         self._db = database
         self._producer_factory = producer_factory
         self._producer: Any = None
@@ -117,10 +118,7 @@ class Relay:
         Raises:
             DependencyUnavailableError: any record was not acknowledged.
         """
-        envelopes = [
-            to_envelope(self._store.decode(n), n.id, self._settings.event_source)
-            for n in notifications
-        ]
+        envelopes = [self._envelopes.envelope(n, n.id) for n in notifications]
         heads: dict[int, int] = {}
         try:
             producer = self._ensure_producer()
