@@ -11,8 +11,10 @@ from __future__ import annotations
 from typing import Annotated, Protocol
 
 from fastapi import APIRouter, Depends, Request, Response, status
+from starlette.concurrency import run_in_threadpool
 
 from commands.context import CommandContext
+from commands.http.answer_floor import with_floor
 from commands.http.edge import (
     RequestId,
     TooManyRequestsError,
@@ -31,6 +33,7 @@ from commands.http.identity_schemas import (
 )
 from commands.http.schemas import CommandAccepted
 from commands.identity.accounts import AcceptInvitation, AccountService, ResetPassword
+from commands.identity.errors import LoginRefusedError
 from commands.identity.sessions import (
     LoginAttempt,
     MfaAttempt,
@@ -87,7 +90,7 @@ def _pair(pair: TokenPair, response: Response) -> TokenPairPublic:
     response_model=TokenPairPublic | MfaChallengePublic,
     openapi_extra=PUBLIC,
 )
-def login(
+async def login(
     body: LoginCreate,
     request: Request,
     response: Response,
@@ -97,11 +100,16 @@ def login(
     """Log in with the tenant, e-mail and password. Answers the session's
     tokens, or, for an account with MFA, a challenge to answer at
     ``POST /auth/login/mfa``. Any wrong detail is the same 401; repeated
-    failures lock the account (and the address) for a growing time (429)."""
+    failures lock the account (and the address) for a growing time (429).
+    A refusal takes at least half a second, whether or not the e-mail has an
+    account."""
     attempt = LoginAttempt(
         body.tenant, body.email, body.password, client_address(request)
     )
-    outcome = svc.login(attempt, rid)
+    outcome = await with_floor(
+        lambda: svc.login(attempt, rid),
+        pad=lambda error: isinstance(error, LoginRefusedError),
+    )
     if isinstance(outcome, TokenPair):
         return _pair(outcome, response)
     response.headers["Cache-Control"] = NO_STORE
@@ -168,13 +176,17 @@ def accept_invitation(
     response_class=Response,
     openapi_extra=PUBLIC,
 )
-def request_password_reset(
+async def request_password_reset(
     body: PasswordResetCreate, request: Request, svc: Accounts, rid: RequestId
 ) -> Response:
-    """Ask for a password-reset e-mail. Always 202, whether or not the
-    e-mail has an account."""
-    limit_attempt(request, "reset", f"{body.tenant}:{body.email.lower()}")
-    svc.request_password_reset(body.tenant, body.email, rid)
+    """Ask for a password-reset e-mail. Always 202, after at least half a
+    second, whether or not the e-mail has an account."""
+    subject = f"{body.tenant}:{body.email.lower()}"
+    await run_in_threadpool(limit_attempt, request, "reset", subject)
+    await with_floor(
+        lambda: svc.request_password_reset(body.tenant, body.email, rid),
+        pad=lambda error: error is None,
+    )
     return Response(status_code=status.HTTP_202_ACCEPTED)
 
 
