@@ -32,8 +32,6 @@ Development headers (``X-Dev-*``) fill the whole Principal only when
 from __future__ import annotations
 
 import re
-import threading
-import time
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Protocol
@@ -104,73 +102,16 @@ class NoAuthenticator:
         raise NotAuthenticatedError("authentication is required")
 
 
-class AuditTeams:
-    """The audits whose team names an actor, from the audits read model,
-    remembered for ``ttl`` seconds per actor."""
-
-    def __init__(
-        self,
-        lookup: Callable[[str, str], frozenset[UUID]],
-        ttl: float = 5.0,
-        clock: Callable[[], float] = time.monotonic,
-    ) -> None:
-        self._lookup = lookup
-        self._ttl = ttl
-        self._clock = clock
-        self._cache: dict[tuple[str, str], tuple[float, frozenset[UUID]]] = {}
-        self._lock = threading.Lock()
-
-    def of(self, tenant_id: str, actor_id: str) -> frozenset[UUID]:
-        key = (tenant_id, actor_id)
-        now = self._clock()
-        with self._lock:
-            hit = self._cache.get(key)
-        if hit is not None and now - hit[0] < self._ttl:
-            return hit[1]
-        audits = self._lookup(tenant_id, actor_id)
-        with self._lock:
-            if len(self._cache) > 10_000:
-                self._cache.clear()
-            self._cache[key] = (now, audits)
-        return audits
-
-
 class Throttle(Protocol):
     """Spends one request of a token's budget."""
 
     def spend(self, token_key: str) -> None: ...
 
 
-class MfaPolicies:
-    """Whether a tenant's MFA policy covers a set of roles, from the tenant's
-    settings, remembered for ``ttl`` seconds per tenant (a policy change
-    reaches every API process within that time)."""
-
-    def __init__(
-        self,
-        requires: Callable[[str, frozenset[Role]], bool],
-        ttl: float = 30.0,
-        clock: Callable[[], float] = time.monotonic,
-    ) -> None:
-        self._requires = requires
-        self._ttl = ttl
-        self._clock = clock
-        self._cache: dict[tuple[str, frozenset[Role]], tuple[float, bool]] = {}
-        self._lock = threading.Lock()
-
-    def covers(self, tenant_id: str, roles: frozenset[Role]) -> bool:
-        key = (tenant_id, roles)
-        now = self._clock()
-        with self._lock:
-            hit = self._cache.get(key)
-        if hit is not None and now - hit[0] < self._ttl:
-            return hit[1]
-        required = self._requires(tenant_id, roles)
-        with self._lock:
-            if len(self._cache) > 10_000:
-                self._cache.clear()
-            self._cache[key] = (now, required)
-        return required
+TeamAudits = Callable[[tuple[str, str]], frozenset[UUID]]
+"""``(tenant, actor)`` → the audits whose team names the actor."""
+MfaRequired = Callable[[tuple[str, frozenset[Role]]], bool]
+"""``(tenant, roles)`` → whether the tenant's MFA policy covers the roles."""
 
 
 class TokenThrottle:
@@ -206,9 +147,9 @@ class TokenAuthenticator:
         self,
         tokens: AccessTokens,
         directory: IdentityDirectory,
-        teams: AuditTeams,
+        teams: TeamAudits,
         throttle: Throttle,
-        mfa: MfaPolicies,
+        mfa: MfaRequired,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self._tokens = tokens
@@ -252,7 +193,7 @@ class TokenAuthenticator:
         self._throttle.spend(f"session:{sid}")
         enrolling = session.mfa_enrollment_pending or (
             not account.mfa_enrolled
-            and self._mfa.covers(account.tenant_id, _roles(account.roles))
+            and self._mfa((account.tenant_id, _roles(account.roles)))
         )
         return self._principal(account, str(sid), enrolling)
 
@@ -265,7 +206,7 @@ class TokenAuthenticator:
             frozenset(account.organization_ids) if roles & _CLIENT_ROLES else None
         )
         audits = (
-            self._teams.of(account.tenant_id, actor)
+            self._teams((account.tenant_id, actor))
             if roles and roles <= _TEAM_SCOPED
             else None
         )

@@ -24,9 +24,7 @@ from commands.ports import EventStore
 from domain.principal import Role
 from domain.tenant_settings import TenantSettings, settings_id
 from infra.auth import (
-    AuditTeams,
     DevelopmentAuthenticator,
-    MfaPolicies,
     TokenAuthenticator,
     TokenThrottle,
 )
@@ -49,8 +47,14 @@ from infra.security.passwords import PasswordHasher, PasswordPolicy
 from infra.security.tokens import AccessTokens
 from infra.security.totp import RecoveryCodes, Totp, TotpSecrets
 from infra.settings import Settings
+from infra.ttl_cache import TtlCache
 
 log = logging.getLogger(__name__)
+
+TEAM_TTL_SECONDS = 5.0
+"""How late an auditor may see a change of the audit teams naming them."""
+MFA_POLICY_TTL_SECONDS = 30.0
+"""How late an API process may apply a change of a tenant's MFA policy."""
 
 
 class MissingKeyError(InfrastructureError):
@@ -94,7 +98,8 @@ def _totp(settings: Settings) -> TotpSecrets:
     return TotpSecrets(current, key_version=version, previous_keys=dict(older))
 
 
-def _mfa_required(store: EventStore, tenant_id: str, roles: frozenset[Role]) -> bool:
+def _mfa_required(store: EventStore, key: tuple[str, frozenset[Role]]) -> bool:
+    tenant_id, roles = key
     settings = store.load(TenantSettings, settings_id(tenant_id))
     return settings is not None and settings.mfa_required(roles)
 
@@ -126,9 +131,9 @@ def build_identity(
     tokens = TokenAuthenticator(
         access,
         directory,
-        AuditTeams(PostgresAuditTeams(database).audits_of),
+        TtlCache(PostgresAuditTeams(database).audits_of, ttl=TEAM_TTL_SECONDS),
         TokenThrottle(RateLimiter(redis), settings.api_requests_per_minute),
-        MfaPolicies(partial(_mfa_required, store)),
+        TtlCache(partial(_mfa_required, store), ttl=MFA_POLICY_TTL_SECONDS),
     )
     authenticator: Authenticator = (
         DevelopmentAuthenticator(tokens) if settings.dev_headers else tokens

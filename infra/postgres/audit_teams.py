@@ -26,8 +26,10 @@ class PostgresAuditTeams:
     def __init__(self, database: Database) -> None:
         self._db = database
 
-    def audits_of(self, tenant_id: str, actor_id: str) -> frozenset[UUID]:
-        """Ids of the tenant's audits whose current team includes ``actor_id``."""
+    def audits_of(self, key: tuple[str, str]) -> frozenset[UUID]:
+        """Ids of the tenant's audits whose current team includes the actor
+        (``key`` is ``(tenant_id, actor_id)``)."""
+        tenant_id, actor_id = key
         with self._db.connection() as conn:
             rows = conn.execute(_TEAM, (tenant_id, actor_id)).fetchall()
         return frozenset(row[0] for row in rows)

@@ -24,12 +24,7 @@ from commands.identity.ports import (
     SessionStarted,
 )
 from domain.principal import Role
-from infra.auth import (
-    AuditTeams,
-    DevelopmentAuthenticator,
-    MfaPolicies,
-    TokenAuthenticator,
-)
+from infra.auth import DevelopmentAuthenticator, TokenAuthenticator
 from infra.memory_identity import InMemoryIdentity
 from infra.security.tokens import AccessTokens, digest
 
@@ -60,14 +55,14 @@ class World:
         self.auth = TokenAuthenticator(
             self.tokens,
             self.identity,
-            AuditTeams(self._team),
+            self._team,
             self.throttle,
-            MfaPolicies(lambda _tenant, roles: bool(roles & self.mfa_roles), ttl=0),
+            lambda key: bool(key[1] & self.mfa_roles),
             clock=lambda: NOW,
         )
 
-    def _team(self, tenant: str, actor: str) -> frozenset[UUID]:
-        self.team_lookups.append((tenant, actor))
+    def _team(self, key: tuple[str, str]) -> frozenset[UUID]:
+        self.team_lookups.append(key)
         return frozenset({AUDIT})
 
     def account(
