@@ -27,11 +27,10 @@ from commands.identity.account_writer import (
     recipient,
     tenant_name,
 )
-from commands.identity.attempts import one_attempt
+from commands.identity.attempts import guarded_check
 from commands.identity.crypto import BearerSecrets, Clock, LoginGuard, Passwords
 from commands.identity.errors import (
     InvalidOneTimeTokenError,
-    LockedOutError,
     WrongPasswordError,
 )
 from commands.identity.mail import INVITATION, PASSWORD_RESET, OneTimeLinks
@@ -390,16 +389,15 @@ class AccountService:
             LockedOutError: the account's logins are locked (or being tried).
             WrongPasswordError: the password is not correct.
         """
-        keys = [f"login:acct:{record.tenant_id}:{record.email}"]
-        with one_attempt(self._guard, keys[0]):
-            wait = self._guard.blocked(keys)
-            if wait is not None:
-                raise LockedOutError(wait)
-            current = record.password_hash
+        current = record.password_hash
+
+        def right() -> bool | None:
             if current is None or not self._passwords.verify(current, password):
-                lock = self._guard.failed(keys)
-                raise LockedOutError(lock) if lock is not None else WrongPasswordError()
-            self._guard.succeeded(keys)
+                return None
+            return True
+
+        key = f"login:acct:{record.tenant_id}:{record.email}"
+        guarded_check(self._guard, key, right, WrongPasswordError)
 
     def _password_records(
         self, account: Account, password: str

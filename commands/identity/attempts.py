@@ -11,11 +11,14 @@ the next guess is looked at.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import TypeVar
 
 from commands.identity.crypto import LoginGuard
 from commands.identity.errors import LockedOutError
+
+T = TypeVar("T")
 
 
 @contextmanager
@@ -31,3 +34,30 @@ def one_attempt(guard: LoginGuard, key: str) -> Iterator[None]:
         yield
     finally:
         guard.end(key)
+
+
+def guarded_check(
+    guard: LoginGuard,
+    key: str,
+    check: Callable[[], T | None],
+    refusal: Callable[[], Exception],
+) -> T:
+    """Run ``check`` (a password or code check; ``None`` means wrong) as the
+    only attempt on ``key``, refused while the key is locked, a wrong answer
+    counted toward its lockout and a right one clearing the count.
+
+    Raises:
+        LockedOutError: ``key`` is locked, being tried, or this failure
+            locked it.
+        Exception: ``refusal()`` for a wrong answer that locked nothing.
+    """
+    with one_attempt(guard, key):
+        wait = guard.blocked([key])
+        if wait is not None:
+            raise LockedOutError(wait)
+        result = check()
+        if result is None:
+            lock = guard.failed([key])
+            raise LockedOutError(lock) if lock is not None else refusal()
+        guard.succeeded([key])
+        return result

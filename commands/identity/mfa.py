@@ -18,9 +18,9 @@ from uuid import UUID
 
 from commands.context import Accepted, CommandContext
 from commands.identity.account_writer import AccountWriter
-from commands.identity.attempts import one_attempt
+from commands.identity.attempts import guarded_check
 from commands.identity.crypto import Clock, LoginGuard, RecoveryCodeBook, TotpEngine
-from commands.identity.errors import InvalidOtpError, LockedOutError
+from commands.identity.errors import InvalidOtpError
 from commands.identity.ports import (
     AccountRecord,
     IdentityDirectory,
@@ -195,21 +195,17 @@ class MfaService:
             LockedOutError: the account's codes are locked (or being tried).
             InvalidOtpError: the code is wrong or already used.
         """
-        keys = [f"otp:acct:{record.account_id}"]
-        with one_attempt(self._guard, keys[0]):
-            wait = self._guard.blocked(keys)
-            if wait is not None:
-                raise LockedOutError(wait)
-            step = None
-            if secret is not None:
-                plain = self._totp.decrypt(secret, record.account_id)
-                now = self._clock.now().timestamp()
-                step = self._totp.verify(plain, code, now, last_step)
-            if step is None:
-                lock = self._guard.failed(keys)
-                raise LockedOutError(lock) if lock is not None else InvalidOtpError()
-            self._guard.succeeded(keys)
-            return step
+
+        def step() -> int | None:
+            if secret is None:
+                return None
+            plain = self._totp.decrypt(secret, record.account_id)
+            now = self._clock.now().timestamp()
+            return self._totp.verify(plain, code, now, last_step)
+
+        return guarded_check(
+            self._guard, f"otp:acct:{record.account_id}", step, InvalidOtpError
+        )
 
     def _own_account(self, ctx: CommandContext) -> AccountRecord:
         authorize(ctx.principal, Permission.SELF_SERVICE)
