@@ -9,12 +9,12 @@ import uuid
 import psycopg
 from psycopg import sql
 
-from infra import kafka
 from infra.postgres.migrations import migrate
 from infra.postgres.pool import Database
 from infra.postgres.projection_schemas import ensure_schemas
-from infra.projections_registry import all_projections
+from infra.projection.registry import all_projections
 from infra.settings import Settings
+from infra.streaming import kafka
 
 
 def bench_settings() -> Settings:

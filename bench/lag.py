@@ -22,8 +22,8 @@ from contextlib import contextmanager
 import httpx
 from kafka import KafkaConsumer, KafkaProducer
 
-from infra import kafka
 from infra.settings import Settings
+from infra.streaming import kafka
 
 HEADERS = {
     "X-Dev-Tenant": "bench",

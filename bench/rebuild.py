@@ -14,7 +14,7 @@ events it came from.
 Then, on the same rows and in the same run:
 
 * ``rebuild --all``: every projection of :data:`READ_MODELS` rebuilt through
-  the real :class:`~infra.rebuild.Rebuilder`, as the CLI does it;
+  the real :class:`~infra.projection.rebuild.Rebuilder`, as the CLI does it;
 * the raw read (the floor): every row fetched with psycopg through a
   server-side cursor, all columns, nothing decoded;
 * read + decode + envelope: what the rebuild does per event before folding.
@@ -42,8 +42,8 @@ from domain.events import EventMeta
 from domain.organization import Organization
 from domain.standard_template import StandardTemplate
 from infra.bootstrap import bootstrap
-from infra.eventstore import EVENTS_TABLE, LibraryEventStore, postgres_env
-from infra.projections_registry import READ_MODELS
+from infra.eventstore.store import EVENTS_TABLE, LibraryEventStore, postgres_env
+from infra.projection.registry import READ_MODELS
 from infra.settings import Settings
 
 DAY0 = date(2024, 1, 8)

@@ -19,9 +19,9 @@ from uuid import UUID, uuid4
 from domain.audit import Audit
 from domain.audit_values import Grade
 from domain.events import EventMeta
-from infra.eventstore import LibraryEventStore, postgres_env
+from infra.eventstore.snapshots import SNAPSHOTTING_INTERVALS
+from infra.eventstore.store import LibraryEventStore, postgres_env
 from infra.settings import Settings
-from infra.snapshots import SNAPSHOTTING_INTERVALS
 
 META = EventMeta("bench", "bench", "bench", "bench")
 DAY0 = date(2026, 1, 5)

@@ -17,7 +17,7 @@ import psycopg_pool
 from commands.context import CommandContext
 from commands.organizations import OrganizationService, RegisterOrganization
 from domain.principal import Principal, Role
-from infra.eventstore import LibraryEventStore, postgres_env
+from infra.eventstore.store import LibraryEventStore, postgres_env
 from infra.settings import Settings
 
 ADMIN = Principal("bench", "bench", frozenset({Role.TENANT_ADMIN}))

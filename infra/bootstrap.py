@@ -24,26 +24,26 @@ from commands.identity.tenants import TenantService
 from commands.organizations import OrganizationService
 from commands.standard_templates import StandardTemplateService
 from commands.tenant_settings import TenantCalendar, TenantSettingsService
-from infra import kafka
-from infra.certificate_numbers import PostgresCertificateNumbers
+from infra.cache.redis import RedisGuard
 from infra.errors import DependencyUnavailableError
-from infra.eventstore import LibraryEventStore, postgres_env
+from infra.eventstore.store import LibraryEventStore, postgres_env
 from infra.files import LocalFileStore
 from infra.health import HealthCheck
-from infra.identity_wiring import build_identity
+from infra.identity.rate_limit import AuthAttemptLimits
+from infra.identity.wiring import build_identity
 from infra.postgres.certificate_expiry import PostgresDueCertificates
+from infra.postgres.certificate_numbers import PostgresCertificateNumbers
 from infra.postgres.identity import PostgresIdentityDirectory
 from infra.postgres.organizations import PostgresOrganizationView
 from infra.postgres.pool import Database
 from infra.postgres.progress import ProjectionProgress
 from infra.postgres.projection_status import ProjectionStatus, projection_status
-from infra.projections_registry import PROCESSOR_MODELS, READ_MODELS, all_projections
-from infra.projector import ProjectionRunner
-from infra.rate_limit import AuthAttemptLimits
-from infra.rebuild import Rebuilder
-from infra.redis_cache import RedisGuard
-from infra.relay import Relay
+from infra.projection.rebuild import Rebuilder
+from infra.projection.registry import PROCESSOR_MODELS, READ_MODELS, all_projections
+from infra.projection.runner import ProjectionRunner
 from infra.settings import Settings
+from infra.streaming import kafka
+from infra.streaming.relay import Relay
 from projections.ports import TableProjection
 
 log = logging.getLogger(__name__)

@@ -7,8 +7,9 @@ Exception tree::
 
     InfrastructureError
     ├── DependencyUnavailableError   Postgres, Kafka or Redis cannot be reached
-    ├── MalformedEventError          (infra.cloudevents) not our CloudEvent
-    └── UnpublishableEventError      (infra.public_events) event lacks TYPE/meta
+    ├── MalformedEventError          not our CloudEvent (infra.streaming.cloudevents)
+    └── UnpublishableEventError      event lacks TYPE/meta
+                                     (infra.streaming.public_events)
 """
 
 from __future__ import annotations

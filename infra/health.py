@@ -9,10 +9,10 @@ from dataclasses import dataclass
 
 import redis
 
-from infra import kafka
 from infra.errors import DependencyUnavailableError
 from infra.postgres.pool import Database
 from infra.settings import Settings
+from infra.streaming import kafka
 
 log = logging.getLogger(__name__)
 

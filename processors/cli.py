@@ -15,19 +15,19 @@ from typing import Any
 import uvicorn
 
 from domain.errors import InvalidValueError, RuleViolationError
-from infra import kafka
 from infra.bootstrap import Container, bootstrap
 from infra.errors import DependencyUnavailableError
-from infra.event_schemas import write_all
 from infra.heartbeat import STALE_AFTER_SECONDS, Heartbeat
 from infra.logs import configure_logging
 from infra.postgres.dead_letters import ReplayRefusedError, replay
 from infra.postgres.migrations import migrate
 from infra.postgres.projection_schemas import ShapeMismatchError, ensure_schemas
 from infra.postgres.projection_status import ProjectionStatus
-from infra.projections_registry import UnknownProjectionError, all_projections, by_name
-from infra.rebuild import RebuildError
+from infra.projection.rebuild import RebuildError
+from infra.projection.registry import UnknownProjectionError, all_projections, by_name
 from infra.settings import Settings, load_settings
+from infra.streaming import kafka
+from infra.streaming.event_schemas import write_all
 from processors.supervisor import supervise
 from processors.workers import run_processors, run_projectors, run_relay
 

@@ -8,13 +8,13 @@ import threading
 from datetime import timedelta
 from types import FrameType
 
-from infra import kafka
 from infra.bootstrap import bootstrap
 from infra.errors import DependencyUnavailableError
 from infra.heartbeat import Heartbeat
 from infra.mail import sender_from_settings
 from infra.postgres.outbox import PostgresOutbox
 from infra.settings import Settings
+from infra.streaming import kafka
 from processors.expiry import run_expiry_checks
 from processors.housekeeping import run_housekeeping
 from processors.mail import OutboxDispatcher, run_outbox

@@ -1,7 +1,7 @@
 """The contract every projection fulfils, and what the runner promises it.
 
 A projection turns public events into read-model changes through a store
-port of its own. The runner (``infra.projector``) calls :meth:`Projection.apply`
+port of its own. The runner (``infra.projection.runner``) calls :meth:`Projection.apply`
 inside one Postgres transaction that also records the runner's tracking
 position, so each event's effect is applied exactly once although Kafka
 delivers at least once. Projections must not assume any order across

@@ -18,8 +18,8 @@ from commands.http import organizations as organization_commands
 from commands.http import standard_templates as standard_template_commands
 from commands.http import tenant_settings as tenant_setting_commands
 from infra.bootstrap import Container
-from infra.progress_watcher import ProgressWatcher
-from infra.read_services import build_read_services
+from infra.cache.views import build_read_services
+from infra.projection.progress_watcher import ProgressWatcher
 from read_api import audits as audit_queries
 from read_api import certificates as certificate_queries
 from read_api import dashboard, health, security_events, users, verification

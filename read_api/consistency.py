@@ -9,7 +9,7 @@ from starlette.concurrency import run_in_threadpool
 
 from domain.errors import InvalidValueError
 from infra.bootstrap import Container
-from infra.progress_watcher import ProgressWatcher
+from infra.projection.progress_watcher import ProgressWatcher
 from read_api.problems import ReadModelBehindError
 
 MAX_POSITION = 2**63 - 1
@@ -47,7 +47,8 @@ async def wait_for_projection(
 ) -> None:
     """Wait (bounded) until ``projection`` reached ``position``, else 503.
 
-    The wait is on the app's one :class:`~infra.progress_watcher.ProgressWatcher`
+    The wait is on the app's one
+    :class:`~infra.projection.progress_watcher.ProgressWatcher`
     (one progress query per tick for every waiting request, none per request);
     a waiting request holds no thread.
     """

@@ -12,9 +12,9 @@ from starlette.concurrency import run_in_threadpool
 from commands.http.edge import requires, tenant_today
 from domain.access import Permission
 from domain.principal import Principal
+from infra.cache.views import ReadServices
 from infra.postgres import dashboard
 from infra.postgres.dashboard import Dashboard
-from infra.read_services import ReadServices
 from read_api.consistency import min_position, wait_for_projection
 
 router = APIRouter(prefix="/dashboard", tags=["dashboard"])

@@ -19,8 +19,8 @@ from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from starlette.concurrency import run_in_threadpool
 
+from infra.cache.views import ReadServices
 from infra.postgres.verification import CertificateVerification
-from infra.read_services import ReadServices
 from read_api.permissions import PUBLIC
 from read_api.problems import CertificateNotVerifiedError, RateLimitedError
 

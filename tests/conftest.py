@@ -20,13 +20,13 @@ from psycopg import sql
 from commands.context import CommandContext
 from commands.organizations import OrganizationService, RegisterOrganization
 from domain.principal import Principal, Role
-from infra import kafka
 from infra.bootstrap import Container, bootstrap
 from infra.postgres.migrations import migrate
 from infra.postgres.pool import Database
 from infra.postgres.projection_schemas import ensure_schemas
-from infra.projections_registry import READ_MODELS, all_projections
+from infra.projection.registry import READ_MODELS, all_projections
 from infra.settings import Settings
+from infra.streaming import kafka
 
 
 def _required(name: str) -> str:

@@ -8,8 +8,8 @@ from collections.abc import Callable
 
 from kafka import KafkaConsumer
 
-from infra import kafka
 from infra.settings import Settings
+from infra.streaming import kafka
 
 
 def new_topic(settings: Settings) -> str:

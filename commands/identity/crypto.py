@@ -3,7 +3,7 @@
 The services decide *when* a password is checked, a token minted or a code
 accepted; these ports say *how*, so that the services stay free of argon2,
 JWT, AES and Redis, and unit tests can pass cheap twins. The adapters over
-:mod:`infra.security` live in :mod:`infra.identity_crypto`.
+:mod:`infra.identity.security` live in :mod:`infra.identity.crypto`.
 
 None of them raises for a wrong secret: a password that does not match, a
 TOTP code that is refused, answer ``False`` / ``None``, so that a caller

@@ -1,6 +1,6 @@
 """The SQL of each identity side record, run in the events' transaction.
 
-:func:`write_record` is called by :class:`infra.recorders.FailFastRecorder`
+:func:`write_record` is called by :class:`infra.eventstore.recorders.FailFastRecorder`
 once the events are inserted. A conditional record whose ``UPDATE`` matches no
 row (a token already spent, a TOTP step replayed, a recovery code used) makes
 Postgres abort the transaction, so the events and every other side write are

@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 from importlib import resources
 
-from infra.eventstore import AssureHubApplication, postgres_env
+from infra.eventstore.store import AssureHubApplication, postgres_env
 from infra.postgres.pool import Database
 from infra.settings import Settings
 

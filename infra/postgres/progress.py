@@ -10,7 +10,7 @@ answer no for a moment longer than strictly needed.
 :meth:`ProjectionProgress.has_reached` asks about one projection;
 :meth:`ProjectionProgress.snapshot` reads the relay's and every projection's
 progress in one statement (one consistent snapshot), so that one poller can
-answer many waiting requests (:mod:`infra.progress_watcher`).
+answer many waiting requests (:mod:`infra.projection.progress_watcher`).
 """
 
 from __future__ import annotations

@@ -20,7 +20,7 @@ from typing import Any, cast
 
 from psycopg import sql
 
-from infra.eventstore import EVENTS_TABLE, LibraryEventStore
+from infra.eventstore.store import EVENTS_TABLE, LibraryEventStore
 from infra.postgres.pool import Connection, Database
 from projections.ports import TableProjection
 from projections.rows import shape_fingerprint

@@ -25,7 +25,7 @@ from domain.audit import Audit
 from domain.events import EventMeta
 from domain.organization import Organization
 from infra.bootstrap import Container
-from infra.security.tokens import AccessTokens
+from infra.identity.security.tokens import AccessTokens
 from infra.settings import Settings
 from tests.e2e.identity_helpers import (
     PASSWORD,

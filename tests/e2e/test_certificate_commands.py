@@ -17,7 +17,7 @@ from domain.certificate_values import NUMBER_PATTERN
 from domain.events import EventMeta
 from domain.organization import Organization
 from domain.standard_template import StandardTemplate
-from infra.certificate_numbers import tenant_code
+from infra.postgres.certificate_numbers import tenant_code
 from tests.e2e.conftest import as_user
 
 PROBLEM = "application/problem+json"

@@ -22,7 +22,7 @@ import pytest
 
 from infra.bootstrap import Container
 from infra.postgres.projection_schemas import ensure_schemas
-from infra.projections_registry import READ_MODELS
+from infra.projection.registry import READ_MODELS
 from projections.certificates import CertificateProjection
 from tests.conftest import Background
 from tests.e2e.test_certificate_commands import Tenant, utc_today

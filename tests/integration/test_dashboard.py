@@ -20,12 +20,12 @@ import httpx
 import pytest
 
 from domain.principal import Principal, Role
+from infra.cache.redis import ProgressWatermark, ReadCache, RedisGuard
+from infra.cache.views import CachedDashboardView
 from infra.postgres.dashboard import PostgresDashboardView
 from infra.postgres.pool import Database
 from infra.postgres.projection_schemas import ensure_schemas
 from infra.postgres.rows import PostgresRows, qualified, schema_name
-from infra.read_services import CachedDashboardView
-from infra.redis_cache import ProgressWatermark, ReadCache, RedisGuard
 from projections.audit_tables import AUDITS, FINDINGS, finding_flags
 from projections.audits import AuditProjection
 from projections.certificates import (
@@ -292,7 +292,7 @@ def test_with_redis_down_answers_come_from_postgres(database, caplog):
     try:
         port = listener.getsockname()[1]
         hanging = world.cached(f"redis://127.0.0.1:{port}/0", timeout=0.3, pause=30)
-        with caplog.at_level(logging.WARNING, logger="infra.redis_cache"):
+        with caplog.at_level(logging.WARNING, logger="infra.cache.redis"):
             started = time.perf_counter()
             first = hanging.summary(overseer(tenant), TODAY)
             first_took = time.perf_counter() - started

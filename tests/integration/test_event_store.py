@@ -12,7 +12,7 @@ from commands.organizations import OrganizationService, RegisterOrganization
 from domain.events import EventMeta
 from domain.organization import Organization
 from domain.principal import Principal, Role
-from infra.eventstore import LibraryEventStore, postgres_env
+from infra.eventstore.store import LibraryEventStore, postgres_env
 
 ADMIN = Principal("tenant-store", "alice", frozenset({Role.TENANT_ADMIN}))
 META = EventMeta("tenant-store", "alice", "req-store", "req-store")

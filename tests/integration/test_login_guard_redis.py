@@ -10,8 +10,8 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from infra.login_guard import LockoutPolicy, LoginGuard
-from infra.redis_cache import RedisGuard
+from infra.cache.redis import RedisGuard
+from infra.identity.login_guard import LockoutPolicy, LoginGuard
 from tests.e2e.conftest import closed_port
 
 POLICY = LockoutPolicy(
@@ -141,11 +141,11 @@ def test_no_email_or_address_is_written_to_redis(settings):
 
 def test_with_redis_unreachable_the_threshold_still_locks_and_is_logged(caplog):
     guard, key = make_guard(f"redis://127.0.0.1:{closed_port()}/0"), acct()
-    with caplog.at_level(logging.WARNING, logger="infra.login_guard"):
+    with caplog.at_level(logging.WARNING, logger="infra.identity.login_guard"):
         assert guard.blocked([key]) is None
         assert [guard.failed([key]) for _ in range(3)] == [None, None, 30]
         assert guard.blocked([key]) == pytest.approx(30, abs=1)
-    warnings = [r for r in caplog.records if r.name == "infra.login_guard"]
+    warnings = [r for r in caplog.records if r.name == "infra.identity.login_guard"]
     assert len(warnings) == 1  # once per outage, not once per call
     assert warnings[0].levelno == logging.WARNING
     assert warnings[0].operation == "blocked"
@@ -159,7 +159,7 @@ def test_when_redis_comes_back_counts_are_shared_again(settings, proxy, caplog):
     assert guard.failed([key]) is None  # counted in Redis
 
     proxy.down()
-    with caplog.at_level(logging.INFO, logger="infra.login_guard"):
+    with caplog.at_level(logging.INFO, logger="infra.identity.login_guard"):
         assert guard.failed([key]) is None  # counted in this process
         assert guard.failed([key]) is None
         assert guard.failed([key]) == 30  # the process's own threshold
@@ -170,7 +170,9 @@ def test_when_redis_comes_back_counts_are_shared_again(settings, proxy, caplog):
         assert other.failed([other_key]) is None
         assert other.failed([other_key]) == 30
         assert guard.blocked([other_key]) is not None
-    messages = [r.getMessage() for r in caplog.records if r.name == "infra.login_guard"]
+    messages = [
+        r.getMessage() for r in caplog.records if r.name == "infra.identity.login_guard"
+    ]
     assert len(messages) == 2
     assert "redis unavailable" in messages[0]
     assert "redis again" in messages[1]

@@ -6,7 +6,7 @@ import asyncio
 import uuid
 
 from infra.postgres.progress import ProjectionProgress
-from infra.progress_watcher import ProgressWatcher
+from infra.projection.progress_watcher import ProgressWatcher
 
 
 def record(container, topic, *, relayed, heads, tracked):

@@ -11,9 +11,9 @@ import pytest
 from commands.context import CommandContext
 from commands.organizations import AddSite, OrganizationService, RegisterOrganization
 from domain.principal import Principal, Role
-from infra import kafka
 from infra.postgres.progress import ProjectionProgress
-from infra.projector import ProjectionHaltedError, ProjectionRunner
+from infra.projection.runner import ProjectionHaltedError, ProjectionRunner
+from infra.streaming import kafka
 from projections.organizations import OrganizationProjection
 from tests.kafka_helpers import new_topic
 

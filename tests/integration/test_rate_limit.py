@@ -7,8 +7,13 @@ import uuid
 
 import pytest
 
-from infra.rate_limit import Limit, LocalWindows, RateLimiter, VerificationLimits
-from infra.redis_cache import RedisGuard
+from infra.cache.redis import RedisGuard
+from infra.identity.rate_limit import (
+    Limit,
+    LocalWindows,
+    RateLimiter,
+    VerificationLimits,
+)
 from tests.e2e.conftest import closed_port
 
 

@@ -12,9 +12,9 @@ import pytest
 from commands.context import CommandContext
 from commands.organizations import OrganizationService, RegisterOrganization
 from domain.principal import Principal, Role
-from infra import kafka
 from infra.errors import DependencyUnavailableError
-from infra.relay import Relay
+from infra.streaming import kafka
+from infra.streaming.relay import Relay
 from tests.kafka_helpers import consume_until, headers, new_topic
 
 ADMIN = Principal("tenant-relay", "alice", frozenset({Role.TENANT_ADMIN}))
@@ -154,7 +154,7 @@ def test_the_running_relay_waits_out_a_kafka_outage_and_then_publishes(
     )
     stop = threading.Event()
     worker = threading.Thread(target=relay.run, args=(stop,))
-    with caplog.at_level(logging.WARNING, logger="infra.relay"):
+    with caplog.at_level(logging.WARNING, logger="infra.streaming.relay"):
         worker.start()
         try:
             records = consume_until(

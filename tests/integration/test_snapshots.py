@@ -11,7 +11,7 @@ import psycopg
 import pytest
 
 from domain.audit import Audit
-from infra.eventstore import EVENTS_TABLE, LibraryEventStore, postgres_env
+from infra.eventstore.store import EVENTS_TABLE, LibraryEventStore, postgres_env
 from tests.unit.test_snapshots import long_audit_history
 
 EVENTS = 10_000
@@ -84,7 +84,7 @@ def test_a_corrupt_snapshot_is_ignored_and_the_events_replayed(
             (b'{"state": {"format": 1, "garbage', long_audit, EVENTS),
         )
 
-    with caplog.at_level(logging.WARNING, logger="infra.snapshots"):
+    with caplog.at_level(logging.WARNING, logger="infra.eventstore.snapshots"):
         loaded = store.load(Audit, long_audit)
 
     assert loaded == replaying.load(Audit, long_audit)

@@ -3,8 +3,8 @@ path for current rows, the library's upcasting for an old one."""
 
 from __future__ import annotations
 
-from infra.public_events import to_envelope
-from infra.stored_envelopes import StoredEnvelopes
+from infra.streaming.public_events import to_envelope
+from infra.streaming.stored_envelopes import StoredEnvelopes
 from tests.integration.test_upcasting import store_v1_registration
 from tests.unit.test_stored_envelopes import domain_aggregates
 

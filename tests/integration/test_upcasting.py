@@ -6,7 +6,7 @@ import json
 import uuid
 
 from domain.organization import Organization
-from infra.eventstore import EVENTS_TABLE
+from infra.eventstore.store import EVENTS_TABLE
 from tests.kafka_helpers import consume_until, headers, new_topic
 
 V1_STATE = {

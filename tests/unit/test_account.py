@@ -21,8 +21,8 @@ from domain.account_values import CLIENT_ROLES, EMAIL_MAX, NAME_MAX, AccountStat
 from domain.errors import InvalidValueError, RuleViolationError
 from domain.events import EventMeta
 from domain.principal import Role
-from infra.event_schemas import schema
-from infra.public_events import to_envelope
+from infra.streaming.event_schemas import schema
+from infra.streaming.public_events import to_envelope
 
 META = EventMeta("acme-cert", "admin-1", "req-1", "req-1")
 PLATFORM = EventMeta("platform", "root-1", "req-1", "req-1")

@@ -20,7 +20,8 @@ from domain.audit_values import (
 )
 from domain.errors import InvalidValueError, RuleViolationError
 from domain.events import EventMeta
-from infra.eventstore import LibraryEventStore, in_memory_env
+from infra.eventstore.memory import in_memory_env
+from infra.eventstore.store import LibraryEventStore
 
 META = EventMeta("tenant-a", "alice", "req-1", "req-1")
 ORG = uuid4()

@@ -19,8 +19,9 @@ from domain.audit import Audit
 from domain.audit_values import Grade
 from domain.events import EventMeta
 from domain.evidence import Evidence
-from infra.eventstore import LibraryEventStore, in_memory_env
-from infra.public_events import to_envelope
+from infra.eventstore.memory import in_memory_env
+from infra.eventstore.store import LibraryEventStore
+from infra.streaming.public_events import to_envelope
 from projections.audit_tables import is_overdue
 from projections.audits import EVENT_TYPES, AuditProjection, MissingAuditRowError
 from projections.envelope import EventEnvelope

@@ -47,7 +47,8 @@ from domain.errors import (
 )
 from domain.events import EventMeta
 from domain.principal import Principal, Role
-from infra.eventstore import LibraryEventStore, in_memory_env
+from infra.eventstore.memory import in_memory_env
+from infra.eventstore.store import LibraryEventStore
 
 TODAY = date(2026, 3, 2)
 ADMIN = Principal("tenant-a", "alice", frozenset({Role.TENANT_ADMIN}))

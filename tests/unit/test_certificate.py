@@ -15,7 +15,8 @@ from domain.certificate_values import (
 )
 from domain.errors import InvalidValueError, NotFoundError, RuleViolationError
 from domain.events import EventMeta
-from infra.eventstore import LibraryEventStore, in_memory_env
+from infra.eventstore.memory import in_memory_env
+from infra.eventstore.store import LibraryEventStore
 
 META = EventMeta("tenant-a", "alice", "req-1", "req-1")
 OTHER_TENANT = EventMeta("tenant-b", "bob", "req-2", "req-2")

@@ -17,7 +17,7 @@ from eventsourcing.domain import Aggregate
 from domain.certificate import Certificate
 from domain.events import EventMeta
 from domain.organization import Organization
-from infra.public_events import to_envelope
+from infra.streaming.public_events import to_envelope
 from projections.certificates import (
     CERTIFICATES,
     VERIFICATIONS,

@@ -31,8 +31,9 @@ from domain.errors import (
 )
 from domain.events import EventMeta
 from domain.principal import Principal, Role
-from infra.certificate_numbers import InMemoryCertificateNumbers
-from infra.eventstore import LibraryEventStore, in_memory_env
+from infra.eventstore.memory import in_memory_env
+from infra.eventstore.store import LibraryEventStore
+from infra.postgres.certificate_numbers import InMemoryCertificateNumbers
 from tests.unit.test_certification import (
     DECIDED,
     MAJOR,

@@ -16,7 +16,8 @@ from domain.document_template import (
 )
 from domain.errors import InvalidValueError, NotFoundError, RuleViolationError
 from domain.events import EventMeta
-from infra.eventstore import LibraryEventStore, in_memory_env
+from infra.eventstore.memory import in_memory_env
+from infra.eventstore.store import LibraryEventStore
 
 META = EventMeta("tenant-a", "alice", "req-1", "req-1")
 JAN_1 = date(2024, 1, 1)

@@ -7,7 +7,7 @@ from uuid import UUID, uuid5
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from infra.public_events import event_id
+from infra.streaming.public_events import event_id
 
 # The namespace every published ``ce_id`` was derived from; never change it.
 NAMESPACE = UUID("5d0c2a36-6b8f-4a56-9f0e-2b1b7c0a9e41")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from infra.event_schemas import AGGREGATES, EVENT_CLASSES, render_all
+from infra.streaming.event_schemas import AGGREGATES, EVENT_CLASSES, render_all
 
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "events"
 

@@ -16,7 +16,8 @@ from domain.errors import NotFoundError, UnsupportedMediaTypeError
 from domain.events import EventMeta
 from domain.evidence import sniff_media_type
 from domain.principal import Principal, Role
-from infra.eventstore import LibraryEventStore, in_memory_env
+from infra.eventstore.memory import in_memory_env
+from infra.eventstore.store import LibraryEventStore
 from infra.files import LocalFileStore
 
 AUDITOR = Principal("tenant-ev", "alice", frozenset({Role.AUDITOR}))

@@ -19,8 +19,8 @@ from commands.identity.errors import (
 )
 from domain.errors import InvalidValueError, PermissionDeniedError, RuleViolationError
 from domain.principal import Role
-from infra.identity_crypto import SecurityPasswords
-from infra.security.passwords import PasswordHasher, PasswordPolicy
+from infra.identity.crypto import SecurityPasswords
+from infra.identity.security.passwords import PasswordHasher, PasswordPolicy
 from tests.unit.test_identity_world import PASSWORD, TENANT, World
 
 NEW_PASSWORD = "a whole new passphrase"

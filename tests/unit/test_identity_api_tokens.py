@@ -6,7 +6,7 @@ import pytest
 
 from commands.identity.api_tokens import IssueApiToken
 from domain.errors import NotFoundError, PermissionDeniedError, RuleViolationError
-from infra.security.tokens import digest
+from infra.identity.security.tokens import digest
 from tests.unit.test_identity_world import World
 
 

@@ -23,15 +23,16 @@ from commands.identity.sessions import LoginAttempt, SessionService, TokenPair
 from commands.identity.tenants import CreateTenant, TenantService
 from commands.tenant_settings import TenantCalendar, TenantSettingsService
 from domain.principal import Principal, Role
-from infra.eventstore import LibraryEventStore, in_memory_env
-from infra.identity_crypto import (
+from infra.eventstore.memory import in_memory_env, memory_identity
+from infra.eventstore.store import LibraryEventStore
+from infra.identity.crypto import (
     HmacRecoveryCodes,
     JwtIssuer,
     OpaqueSecrets,
     SecurityTotp,
 )
-from infra.security.tokens import AccessTokens
-from infra.security.totp import RecoveryCodes, Totp, TotpSecrets
+from infra.identity.security.tokens import AccessTokens
+from infra.identity.security.totp import RecoveryCodes, Totp, TotpSecrets
 
 TENANT = "acme-cert"
 PASSWORD = "correct horse battery staple"
@@ -113,7 +114,7 @@ class World:
 
     def __init__(self, passwords=None, guard_limit: int = 3) -> None:
         self.store = LibraryEventStore(in_memory_env())
-        self.directory = self.store.identity
+        self.directory = memory_identity(self.store)
         self.clock = FixedClock()
         self.passwords = passwords or CheapPasswords()
         self.guard = CountingGuard(guard_limit)

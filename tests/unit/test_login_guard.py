@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from infra.login_guard import IN_FLIGHT_SECONDS, LocalLoginGuard, LockoutPolicy
+from infra.identity.login_guard import IN_FLIGHT_SECONDS, LocalLoginGuard, LockoutPolicy
 from infra.settings import Settings
 
 ACCT = "login:acct:acme-cert:ann@example.com"

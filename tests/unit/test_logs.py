@@ -8,7 +8,7 @@ import logging
 from datetime import UTC, datetime
 
 from infra.logs import CorrelationFilter, JsonFormatter, correlation_id
-from infra.projector import ProjectionRunner
+from infra.projection.runner import ProjectionRunner
 from projections.envelope import EventEnvelope
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from uuid import UUID, uuid4
 
-from infra.memory_fold import MemoryFold
+from infra.projection.memory_fold import MemoryFold
 from projections.envelope import EventEnvelope
 from projections.rows import Rows, Table, columns
 

@@ -11,7 +11,8 @@ from commands.handling import AggregateHandler
 from commands.identity.ports import OneTimeTokenUsed, SideRecordRefusedError
 from domain.organization import Organization
 from domain.principal import Principal, Role
-from infra.eventstore import LibraryEventStore, in_memory_env
+from infra.eventstore.memory import in_memory_env, memory_identity
+from infra.eventstore.store import LibraryEventStore
 from tests.identity_contract import NOW, IdentityContract, saved
 
 
@@ -22,12 +23,14 @@ class TestMemoryIdentity(IdentityContract):
 
     @pytest.fixture
     def directory(self, store):
-        return store.identity
+        return memory_identity(store)
 
     @pytest.fixture
     def outbox(self, store):
         def find(message_id):
-            found = [m for m in store.identity.outbox if m.message_id == message_id]
+            found = [
+                m for m in memory_identity(store).outbox if m.message_id == message_id
+            ]
             return (
                 (found[0].recipient, found[0].subject, found[0].body) if found else None
             )
@@ -46,7 +49,7 @@ def test_a_command_commits_its_records_with_its_events():
     accepted, _ = AggregateHandler(store).commit(ctx, org, records=[account])
 
     assert accepted.id == org.id
-    assert store.identity.account(account.account_id) is not None
+    assert memory_identity(store).account(account.account_id) is not None
 
 
 def test_a_refusal_wrapped_by_the_library_still_reaches_the_caller(monkeypatch):

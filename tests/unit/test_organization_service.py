@@ -16,7 +16,8 @@ from commands.ports import Idempotency
 from domain.errors import NotFoundError, PermissionDeniedError, VersionConflictError
 from domain.organization import Organization
 from domain.principal import Principal, Role
-from infra.eventstore import LibraryEventStore, in_memory_env
+from infra.eventstore.memory import in_memory_env
+from infra.eventstore.store import LibraryEventStore
 
 ADMIN = Principal("tenant-a", "alice", frozenset({Role.TENANT_ADMIN}))
 OTHER_TENANT = Principal("tenant-b", "bob", frozenset({Role.TENANT_ADMIN}))

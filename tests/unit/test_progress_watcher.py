@@ -8,7 +8,7 @@ from types import SimpleNamespace
 import pytest
 
 from infra.postgres.progress import ProgressSnapshot
-from infra.progress_watcher import ProgressWatcher
+from infra.projection.progress_watcher import ProgressWatcher
 from read_api.consistency import wait_for_projection
 from read_api.problems import ReadModelBehindError
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 
 from domain.certificate import Certificate
-from infra.public_events import to_envelope
+from infra.streaming.public_events import to_envelope
 from tests.unit.test_certificate import META, issue_terms
 
 

@@ -71,7 +71,7 @@ def test_found_rows_are_copies():
 
 
 def test_rows_restored_directly_in_data_are_found_as_the_rebuild_undoes_them():
-    # infra.memory_fold undoes a failed event by writing ``data`` directly.
+    # infra.projection.memory_fold undoes a failed event by writing ``data`` directly.
     rows = MemoryRows(TABLES)
     kept = item(name="a")
     rows.insert("items", kept)
@@ -93,7 +93,8 @@ def test_rows_restored_directly_in_data_are_found_as_the_rebuild_undoes_them():
 
 
 def test_a_row_changed_in_place_is_not_found_for_its_old_value():
-    # infra.memory_fold turns tuples into lists in place, as Postgres returns them.
+    # infra.projection.memory_fold turns tuples into lists in place, as
+    # Postgres returns them.
     rows = MemoryRows(TABLES)
     row = item(team=("ann", "bob"))
     rows.insert("items", row)

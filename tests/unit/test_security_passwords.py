@@ -5,7 +5,7 @@ from __future__ import annotations
 import argon2
 import pytest
 
-from infra.security.passwords import (
+from infra.identity.security.passwords import (
     MAX_LENGTH,
     PasswordHasher,
     PasswordPolicy,

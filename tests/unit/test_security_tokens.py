@@ -10,7 +10,7 @@ import jwt
 import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from infra.security.tokens import (
+from infra.identity.security.tokens import (
     AccessTokens,
     ExpiredRefreshTokenError,
     InvalidTokenError,

@@ -9,7 +9,7 @@ from urllib.parse import parse_qs, unquote, urlparse
 import pyotp
 import pytest
 
-from infra.security.totp import (
+from infra.identity.security.totp import (
     InvalidRecoveryCodeError,
     RecoveryCodes,
     SecretDecryptionError,

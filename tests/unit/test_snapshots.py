@@ -40,19 +40,20 @@ from domain.certificate import Certificate
 from domain.errors import InvalidValueError, RuleViolationError
 from domain.events import EventMeta
 from domain.organization import Organization
-from infra.eventstore import LibraryEventStore, in_memory_env
-from infra.snapshots import (
+from infra.eventstore.memory import in_memory_env
+from infra.eventstore.snapshots import (
     SNAPSHOTTING_INTERVALS,
     AggregateSnapshot,
     code_fingerprint,
 )
-from infra.state_codec import (
+from infra.eventstore.state_codec import (
     StateCodecError,
     decode_state,
     decode_value,
     encode_state,
     encode_value,
 )
+from infra.eventstore.store import LibraryEventStore
 from tests.unit.test_audit_properties import AuditLifecycle
 from tests.unit.test_certificate import suspended
 from tests.unit.test_standard_template import published_once
@@ -299,7 +300,7 @@ def corrupt_snapshot(store: LibraryEventStore, audit_id: UUID, **change) -> None
 @pytest.mark.parametrize(
     "change",
     [
-        {"topic": "infra.snapshots:RenamedSnapshot"},
+        {"topic": "infra.eventstore.snapshots:RenamedSnapshot"},
         {"topic": "domain.audit:RenamedAudit"},
         {"state": b"{not json"},
         {"state": b'{"topic": "domain.audit:Audit", "state": {"format": 99}}'},
@@ -313,7 +314,7 @@ def test_a_snapshot_that_cannot_be_used_is_ignored_and_the_events_replayed(
     audit_id = long_audit_history(store, events=150, batch=150)
     corrupt_snapshot(store, audit_id, **change)
 
-    with caplog.at_level(logging.WARNING, logger="infra.snapshots"):
+    with caplog.at_level(logging.WARNING, logger="infra.eventstore.snapshots"):
         loaded = store.load(Audit, audit_id)
 
     assert loaded == replayed(store, audit_id)
@@ -328,10 +329,11 @@ def test_a_snapshot_written_by_other_domain_code_is_ignored(caplog, monkeypatch)
     assert store.app.snapshots is not None
     store.app.snapshots.put([AggregateSnapshot.take(audit)])
     monkeypatch.setattr(
-        "infra.snapshots.code_fingerprint", lambda cls: "fingerprint of newer code"
+        "infra.eventstore.snapshots.code_fingerprint",
+        lambda cls: "fingerprint of newer code",
     )
 
-    with caplog.at_level(logging.WARNING, logger="infra.snapshots"):
+    with caplog.at_level(logging.WARNING, logger="infra.eventstore.snapshots"):
         loaded = store.load(Audit, audit_id)
 
     assert loaded is not None
@@ -349,7 +351,7 @@ def test_a_snapshot_that_cannot_be_stored_does_not_fail_the_command(caplog):
         raise RuntimeError("snapshot table unavailable")
 
     snapshots.put = refuse  # type: ignore[method-assign]
-    with caplog.at_level(logging.WARNING, logger="infra.eventstore"):
+    with caplog.at_level(logging.WARNING, logger="infra.eventstore.store"):
         audit_id = long_audit_history(store, events=120, batch=120)
 
     assert "snapshot not taken" in caplog.text
@@ -360,12 +362,13 @@ def test_a_snapshot_that_cannot_be_stored_does_not_fail_the_command(caplog):
 
 FINGERPRINT = """
 from domain.audit import Audit
-from infra.snapshots import code_fingerprint
+from infra.eventstore.snapshots import code_fingerprint
 if {exercise}:
     from tests.unit.test_snapshots import (
         long_audit_history, test_every_snapshotted_aggregate_kind_round_trips
     )
-    from infra.eventstore import LibraryEventStore, in_memory_env
+    from infra.eventstore.memory import in_memory_env
+    from infra.eventstore.store import LibraryEventStore
     store = LibraryEventStore(in_memory_env())
     store.load(Audit, long_audit_history(store, events=150, batch=50))
     test_every_snapshotted_aggregate_kind_round_trips()

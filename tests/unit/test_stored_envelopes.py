@@ -21,10 +21,11 @@ from domain.document_template import DocumentTemplate
 from domain.events import EventMeta
 from domain.organization import Organization
 from domain.standard_template import StandardTemplate
-from infra.event_schemas import EVENT_CLASSES
-from infra.eventstore import LibraryEventStore, in_memory_env
-from infra.public_events import to_envelope
-from infra.stored_envelopes import StoredEnvelopes
+from infra.eventstore.memory import in_memory_env
+from infra.eventstore.store import LibraryEventStore
+from infra.streaming.event_schemas import EVENT_CLASSES
+from infra.streaming.public_events import to_envelope
+from infra.streaming.stored_envelopes import StoredEnvelopes
 from tests.unit.test_audit import (
     AS_REVIEWER,
     LEAD,

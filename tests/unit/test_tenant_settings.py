@@ -16,7 +16,8 @@ from domain.errors import InvalidValueError, PermissionDeniedError
 from domain.events import EventMeta
 from domain.principal import Principal, Role
 from domain.tenant_settings import TenantSettings, settings_id, today_in
-from infra.eventstore import LibraryEventStore, in_memory_env
+from infra.eventstore.memory import in_memory_env
+from infra.eventstore.store import LibraryEventStore
 
 META = EventMeta("tenant-a", "alice", "req-1", "req-1")
 ADMIN = Principal("tenant-a", "alice", frozenset({Role.TENANT_ADMIN}))

@@ -24,9 +24,9 @@ from commands.identity.ports import (
     SessionStarted,
 )
 from domain.principal import Role
-from infra.auth import DevelopmentAuthenticator, TokenAuthenticator
-from infra.memory_identity import InMemoryIdentity
-from infra.security.tokens import AccessTokens, digest
+from infra.identity.authenticator import DevelopmentAuthenticator, TokenAuthenticator
+from infra.identity.memory import InMemoryIdentity
+from infra.identity.security.tokens import AccessTokens, digest
 
 KEY = b"k" * 32
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)

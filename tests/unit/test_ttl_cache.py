@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from infra.ttl_cache import TtlCache
+from infra.cache.ttl import TtlCache
 
 
 class Clock:

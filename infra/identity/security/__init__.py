@@ -7,17 +7,17 @@ model, its Postgres stores and the HTTP edge stay thin adapters around them.
 
 How they serve the identity issue:
 
-* :mod:`infra.security.passwords` -- :class:`~.passwords.PasswordHasher`
+* :mod:`infra.identity.security.passwords` -- :class:`~.passwords.PasswordHasher`
   (argon2id) stores and checks passwords; :class:`~.passwords.PasswordPolicy`
   refuses short, common or personal ones at sign-up, reset and change.
-* :mod:`infra.security.tokens` -- :class:`~.tokens.AccessTokens` issues and
+* :mod:`infra.identity.security.tokens` -- :class:`~.tokens.AccessTokens` issues and
   verifies the short-lived JWT from which the edge builds the Principal
   (``sub``, ``tid``, ``sid``, ``roles``); :func:`~.tokens.opaque_token` mints
   every bearer secret that is stored only as a digest (refresh tokens, API
   tokens ``ah_live_...``, password-reset and invitation tokens);
   :class:`~.tokens.RefreshFamily` is the rotation state of one login session,
   which a store loads, calls and saves.
-* :mod:`infra.security.totp` -- :class:`~.totp.TotpSecrets` creates TOTP
+* :mod:`infra.identity.security.totp` -- :class:`~.totp.TotpSecrets` creates TOTP
   secrets, encrypts them at rest bound to their account and draws the
   enrollment QR code; :class:`~.totp.Totp` checks a code once, with a
   one-step drift window; :class:`~.totp.RecoveryCodes` issues and spends the

@@ -29,7 +29,7 @@ from domain.organization import Organization
 from domain.standard_template import StandardTemplate
 from domain.tenant import Tenant
 from domain.tenant_settings import TenantSettings
-from infra.public_events import INTERNAL_FIELDS, public_type
+from infra.streaming.public_events import INTERNAL_FIELDS, public_type
 
 AGGREGATES: tuple[type[Any], ...] = (
     Organization,

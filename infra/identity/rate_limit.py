@@ -9,7 +9,7 @@ is the ``Retry-After`` of a refused attempt. Subjects are hashed, so no client
 address or number is written to Redis.
 
 When Redis cannot be reached (or was failing moments ago, see
-:class:`~infra.redis_cache.RedisGuard`), the same windows are counted in this
+:class:`~infra.cache.redis.RedisGuard`), the same windows are counted in this
 process instead, so limits stay on. They are then per process: with N API
 workers a subject gets up to N times the limit until Redis is back.
 
@@ -29,8 +29,8 @@ from dataclasses import dataclass
 import redis
 from redis.commands.core import Script
 
+from infra.cache.redis import RedisGuard
 from infra.errors import DependencyUnavailableError
-from infra.redis_cache import RedisGuard
 
 _HIT = """
 local n = redis.call('INCR', KEYS[1])

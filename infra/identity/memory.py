@@ -4,7 +4,8 @@
 The in-memory event store writes the side records here with its events, all
 or nothing (:meth:`InMemoryIdentity.transaction`); the same object answers as
 the :class:`~commands.identity.ports.IdentityDirectory`. Get it from
-``LibraryEventStore(in_memory_env()).identity``.
+``memory_identity(LibraryEventStore(in_memory_env()))``
+(:mod:`infra.eventstore.memory`).
 """
 
 from __future__ import annotations

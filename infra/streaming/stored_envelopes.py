@@ -39,8 +39,8 @@ from eventsourcing.persistence import (
 from eventsourcing.utils import resolve_topic
 
 from domain.events import EventMeta
-from infra.eventstore import DateAsISO, EventMetaAsDict, LibraryEventStore
-from infra.public_events import described_fields, event_id_of, to_envelope
+from infra.eventstore.store import DateAsISO, EventMetaAsDict, LibraryEventStore
+from infra.streaming.public_events import described_fields, event_id_of, to_envelope
 from projections.envelope import EventEnvelope
 
 _HEX32 = re.compile(r"[0-9a-f]{32}")
@@ -93,7 +93,7 @@ _PUBLIC_FORMS: dict[type[Transcoding], Callable[[str], str]] = {
     DateAsISO: _date,
 }
 """Public JSON of a tagged string, for the transcodings whose decoded value
-:func:`infra.public_events.to_json_value` turns into a string."""
+:func:`infra.streaming.public_events.to_json_value` turns into a string."""
 
 
 class _Shape:

@@ -4,9 +4,8 @@ Besides the events, a command may record its idempotency key with its answer,
 index entries that make aggregates findable by organization and standard,
 unique claims and identity side records (:mod:`commands.identity.ports`).
 All are written in the transaction that inserts the events, so they exist
-exactly when the events do. :class:`InMemoryRecorder` does the same in memory
-for the event store's test twin (identity records go to its
-:class:`~infra.memory_identity.InMemoryIdentity`).
+exactly when the events do. :class:`~infra.eventstore.memory.InMemoryRecorder`
+does the same in memory for the event store's test twin.
 """
 
 from __future__ import annotations
@@ -15,15 +14,13 @@ from collections.abc import Sequence
 from typing import Any
 from uuid import UUID
 
-from eventsourcing.persistence import IntegrityError, StoredEvent
-from eventsourcing.popo import POPOApplicationRecorder
+from eventsourcing.persistence import StoredEvent
 from eventsourcing.postgres import PostgresApplicationRecorder
 from psycopg import Cursor
 from psycopg.rows import DictRow
 from psycopg.types.json import Jsonb
 
-from commands.ports import Claim, IndexEntry, RecordedAnswer, SideWrites
-from infra.memory_identity import InMemoryIdentity
+from commands.ports import RecordedAnswer, SideWrites
 from infra.postgres.identity_records import write_record
 
 IDEMPOTENCY_CONSTRAINT = "idempotency_keys_pkey"
@@ -142,64 +139,3 @@ class FailFastRecorder(PostgresApplicationRecorder):
                 (tenant_id, kind, organization_id, standard_name),
             )
             return [row["aggregate_id"] for row in curs.fetchall()]
-
-
-class InMemoryRecorder(POPOApplicationRecorder):
-    """The library's in-memory recorder with the same side records; the
-    identity records go to :attr:`identity`, all or nothing with the events."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.identity = InMemoryIdentity()
-        self._answers: dict[tuple[str, str], RecordedAnswer] = {}
-        self._index: list[IndexEntry] = []
-        self._claims: set[Claim] = set()
-
-    def _insert_events(
-        self, stored_events: Sequence[StoredEvent], **kwargs: Any
-    ) -> Sequence[int] | None:
-        side: SideWrites = kwargs.get("side") or SideWrites()
-        idempotency = side.idempotency
-        with self._database_lock:
-            if idempotency is not None and (
-                (idempotency.tenant_id, idempotency.key) in self._answers
-            ):
-                raise IntegrityError(IDEMPOTENCY_CONSTRAINT)
-            if any(claim in self._claims for claim in side.claims):
-                raise IntegrityError(CLAIMS_CONSTRAINT)
-            with self.identity.transaction():
-                for record in side.records:
-                    self.identity.write(record)
-                ids = super()._insert_events(stored_events, **kwargs)
-            if ids and idempotency is not None:
-                aggregate_id, version = primary(stored_events)
-                self._answers[(idempotency.tenant_id, idempotency.key)] = (
-                    RecordedAnswer(
-                        idempotency.fingerprint,
-                        aggregate_id,
-                        version,
-                        max(ids),
-                        side.outcome,
-                    )
-                )
-            if ids:
-                self._index.extend(e for e in side.index if e not in self._index)
-                self._claims.update(side.claims)
-            return ids
-
-    def recorded_answer(self, tenant_id: str, key: str) -> RecordedAnswer | None:
-        """The answer recorded with ``key``, if any."""
-        with self._database_lock:
-            return self._answers.get((tenant_id, key))
-
-    def find(
-        self, tenant_id: str, kind: str, organization_id: UUID, standard_name: str
-    ) -> list[UUID]:
-        """Indexed aggregate ids, oldest first."""
-        with self._database_lock:
-            return [
-                e.aggregate_id
-                for e in self._index
-                if (e.tenant_id, e.kind, e.organization_id, e.standard_name)
-                == (tenant_id, kind, organization_id, standard_name)
-            ]

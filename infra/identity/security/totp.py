@@ -22,7 +22,7 @@ import segno
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-from infra.security import SecurityError
+from infra.identity.security import SecurityError
 
 _NONCE_BYTES = 12
 _KEY_BYTES = 32

@@ -2,7 +2,7 @@
 
 1. **Fold** every stored event, in position order and in large pages, into
    :class:`MemoryRows` (each row turned into the public envelope the relay
-   publishes, by :class:`infra.stored_envelopes.StoredEnvelopes`, which skips
+   publishes, by :class:`infra.streaming.stored_envelopes.StoredEnvelopes`, which skips
    building the domain event where it can). No SQL per event.
    :meth:`Rebuilder.rebuild_all` folds several projections from one such
    pass (decoding costs more than most folds), then does steps 2-4 for each
@@ -38,8 +38,7 @@ import psycopg
 from psycopg import sql
 
 from infra.errors import InfrastructureError
-from infra.eventstore import EVENTS_TABLE, LibraryEventStore
-from infra.memory_fold import FoldHaltedError, MemoryFold
+from infra.eventstore.store import EVENTS_TABLE, LibraryEventStore
 from infra.postgres import dead_letters
 from infra.postgres.pool import Connection, Database
 from infra.postgres.projection_schemas import (
@@ -49,7 +48,8 @@ from infra.postgres.projection_schemas import (
     record_shape,
 )
 from infra.postgres.rows import PostgresRows, schema_name
-from infra.stored_envelopes import StoredEnvelopes
+from infra.projection.memory_fold import FoldHaltedError, MemoryFold
+from infra.streaming.stored_envelopes import StoredEnvelopes
 from projections.envelope import EventEnvelope
 from projections.ports import TableProjection
 

@@ -46,8 +46,8 @@ from commands.http.edge import (
 )
 from commands.identity.ports import AccountRecord, IdentityDirectory
 from domain.principal import Principal, Role
-from infra.rate_limit import Limit, RateLimiter
-from infra.security.tokens import AccessTokens, InvalidTokenError, digest
+from infra.identity.rate_limit import Limit, RateLimiter
+from infra.identity.security.tokens import AccessTokens, InvalidTokenError, digest
 
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@:-]{0,127}$")
 API_TOKEN_PREFIX = "ah_live_"  # noqa: S105 - a prefix, not a secret

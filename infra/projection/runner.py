@@ -28,7 +28,6 @@ from kafka import OffsetAndMetadata
 from kafka.errors import KafkaError
 from tenacity import RetryCallState
 
-from infra import cloudevents
 from infra.backoff import until_stopped
 from infra.errors import DependencyUnavailableError, InfrastructureError
 from infra.logs import correlation_id
@@ -41,6 +40,7 @@ from infra.postgres.projection_schemas import (
     lock_shared,
 )
 from infra.postgres.rows import PostgresRows, schema_name
+from infra.streaming import cloudevents
 from projections.envelope import EventEnvelope
 from projections.ports import TableProjection
 from projections.rows import Rows

@@ -22,13 +22,13 @@ from eventsourcing.persistence import Notification
 from kafka.errors import KafkaError
 from tenacity import RetryCallState
 
-from infra import cloudevents
 from infra.backoff import until_stopped
 from infra.errors import DependencyUnavailableError
-from infra.eventstore import EVENTS_CHANNEL, LibraryEventStore
+from infra.eventstore.store import EVENTS_CHANNEL, LibraryEventStore
 from infra.postgres.pool import Database
 from infra.settings import Settings
-from infra.stored_envelopes import StoredEnvelopes
+from infra.streaming import cloudevents
+from infra.streaming.stored_envelopes import StoredEnvelopes
 
 log = logging.getLogger(__name__)
 

@@ -8,14 +8,14 @@ replays only the events after it (:class:`SnapshotRepository`).
 Snapshots are derived data. They are never published (the relay reads the
 events table only), and they are never trusted over the events:
 
-- the state is encoded by :mod:`infra.state_codec`, and stamped with a
+- the state is encoded by :mod:`infra.eventstore.state_codec`, and stamped with a
   fingerprint of the code that builds the aggregate's state (its class, its
   mixins, their events' ``apply`` methods and the domain values those
   modules use); a snapshot written by other code is stale and ignored;
 - a snapshot that cannot be read or decoded, for whatever reason, is logged
   and ignored: the aggregate is replayed from its events instead;
 - failing to take a snapshot never fails the command whose events were
-  just stored (see :meth:`infra.eventstore.AssureHubApplication`).
+  just stored (see :meth:`infra.eventstore.store.AssureHubApplication`).
 """
 
 from __future__ import annotations
@@ -41,19 +41,25 @@ from eventsourcing.domain import (
     MutableOrImmutableAggregate,
     Snapshot,
 )
-from eventsourcing.utils import get_topic, resolve_topic
+from eventsourcing.utils import get_topic, register_topic, resolve_topic
 
 from domain.audit import Audit
 from domain.certificate import Certificate
 from domain.organization import Organization
 from domain.standard_template import StandardTemplate
+from infra.eventstore.state_codec import (
+    JSONValue,
+    StateCodecError,
+    decode_state,
+    encode_state,
+)
 from infra.postgres.errors import is_unreachable
-from infra.state_codec import JSONValue, StateCodecError, decode_state, encode_state
 
 log = logging.getLogger(__name__)
 
 SNAPSHOT_FORMAT = 1
-"""Version of the snapshot layout; bump it when :mod:`infra.state_codec` changes."""
+"""Version of the snapshot layout; bump it when
+:mod:`infra.eventstore.state_codec` changes."""
 
 SNAPSHOTTING_INTERVALS: dict[type[MutableOrImmutableAggregate[Any]], int] = {
     Audit: 100,
@@ -77,7 +83,7 @@ class AggregateSnapshot(Snapshot):
     ``state`` is ``{"format": ..., "fingerprint": ..., "classes": [...],
     "attrs": {...}}``: the aggregate's ``__dict__`` (less id, version and
     pending events, which the snapshot itself carries) encoded by
-    :func:`infra.state_codec.encode_state`, stamped with the snapshot format
+    :func:`infra.eventstore.state_codec.encode_state`, stamped with the snapshot format
     and the fingerprint of the code that built it.
     """
 
@@ -175,6 +181,11 @@ class SnapshotRepository(Repository[UUID]):
                 extra={"aggregate_id": str(aggregate_id), "error": repr(e)},
             )
         return None
+
+
+# Snapshots stored before the event store moved into its own package name
+# their class by the old module path.
+register_topic("infra.snapshots:AggregateSnapshot", AggregateSnapshot)
 
 
 @cache

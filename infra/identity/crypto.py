@@ -1,4 +1,4 @@
-"""Adapters making :mod:`infra.security`'s building blocks satisfy the ports
+"""Adapters making :mod:`infra.identity.security`'s building blocks satisfy the ports
 of :mod:`commands.identity.crypto`.
 
 Each is a thin wrapper: the keys and costs come in from the composition root,
@@ -12,9 +12,13 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 from uuid import UUID
 
-from infra.security.passwords import PasswordHasher, PasswordPolicy, WeakPasswordError
-from infra.security.tokens import AccessTokens, digest, opaque_token
-from infra.security.totp import (
+from infra.identity.security.passwords import (
+    PasswordHasher,
+    PasswordPolicy,
+    WeakPasswordError,
+)
+from infra.identity.security.tokens import AccessTokens, digest, opaque_token
+from infra.identity.security.totp import (
     RecoveryCodes,
     Totp,
     TotpSecrets,
@@ -73,7 +77,7 @@ class OpaqueSecrets:
 
 class JwtIssuer:
     """:class:`~commands.identity.crypto.AccessTokenIssuer` over
-    :class:`~infra.security.tokens.AccessTokens`."""
+    :class:`~infra.identity.security.tokens.AccessTokens`."""
 
     def __init__(self, tokens: AccessTokens) -> None:
         self._tokens = tokens
@@ -124,7 +128,7 @@ class SecurityTotp:
 
 class HmacRecoveryCodes:
     """:class:`~commands.identity.crypto.RecoveryCodeBook` over
-    :class:`~infra.security.totp.RecoveryCodes`."""
+    :class:`~infra.identity.security.totp.RecoveryCodes`."""
 
     def __init__(self, codes: RecoveryCodes) -> None:
         self._codes = codes

@@ -23,13 +23,15 @@ from commands.identity.tenants import TenantService
 from commands.ports import EventStore
 from domain.principal import Role
 from domain.tenant_settings import TenantSettings, settings_id
-from infra.auth import (
+from infra.cache.redis import RedisGuard
+from infra.cache.ttl import TtlCache
+from infra.errors import InfrastructureError
+from infra.identity.authenticator import (
     DevelopmentAuthenticator,
     TokenAuthenticator,
     TokenThrottle,
 )
-from infra.errors import InfrastructureError
-from infra.identity_crypto import (
+from infra.identity.crypto import (
     HmacRecoveryCodes,
     JwtIssuer,
     OpaqueSecrets,
@@ -37,17 +39,15 @@ from infra.identity_crypto import (
     SecurityTotp,
     SystemClock,
 )
-from infra.login_guard import LockoutPolicy, LoginGuard
+from infra.identity.login_guard import LockoutPolicy, LoginGuard
+from infra.identity.rate_limit import AuthAttemptLimits, RateLimiter
+from infra.identity.security.passwords import PasswordHasher, PasswordPolicy
+from infra.identity.security.tokens import AccessTokens
+from infra.identity.security.totp import RecoveryCodes, Totp, TotpSecrets
 from infra.postgres.audit_teams import PostgresAuditTeams
 from infra.postgres.identity import PostgresIdentityDirectory
 from infra.postgres.pool import Database
-from infra.rate_limit import AuthAttemptLimits, RateLimiter
-from infra.redis_cache import RedisGuard
-from infra.security.passwords import PasswordHasher, PasswordPolicy
-from infra.security.tokens import AccessTokens
-from infra.security.totp import RecoveryCodes, Totp, TotpSecrets
 from infra.settings import Settings
-from infra.ttl_cache import TtlCache
 
 log = logging.getLogger(__name__)
 

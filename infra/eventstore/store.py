@@ -33,7 +33,7 @@ from eventsourcing.persistence import (
     Transcoding,
 )
 from eventsourcing.popo import POPOFactory
-from eventsourcing.utils import Environment
+from eventsourcing.utils import Environment, resolve_topic
 
 from commands.errors import (
     ClaimTakenError,
@@ -43,20 +43,18 @@ from commands.errors import (
 from commands.identity.ports import SideRecordRefusedError
 from commands.ports import Claim, RecordedAnswer, SideWrites
 from domain.events import EventMeta
-from infra.memory_identity import InMemoryIdentity
-from infra.postgres.errors import raise_if_unreachable
-from infra.recorders import (
+from infra.eventstore.recorders import (
     CLAIMS_CONSTRAINT,
     IDEMPOTENCY_CONSTRAINT,
     FailFastRecorder,
-    InMemoryRecorder,
 )
-from infra.settings import Settings
-from infra.snapshots import (
+from infra.eventstore.snapshots import (
     SNAPSHOTTING_INTERVALS,
     AggregateSnapshot,
     SnapshotRepository,
 )
+from infra.postgres.errors import raise_if_unreachable
+from infra.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -104,7 +102,7 @@ class AssureHubApplication(Application[UUID]):
     """The library's application object, configured only by our settings.
 
     With ``IS_SNAPSHOTTING_ENABLED`` it snapshots aggregates (see
-    :mod:`infra.snapshots`): the snapshots go to their own table, taking one
+    :mod:`infra.eventstore.snapshots`): the snapshots go to their own table, taking one
     never fails the save whose events were stored, and loading falls back to
     the events when a snapshot cannot be used.
     """
@@ -121,7 +119,13 @@ class AssureHubApplication(Application[UUID]):
 
     def construct_recorder(self) -> ApplicationRecorder:
         if isinstance(self.factory, POPOFactory):
-            return InMemoryRecorder()
+            # The library's in-memory factory ignores the recorder topic; the
+            # test twin (infra.eventstore.memory) is resolved here by name, so
+            # production code never imports it.
+            topic = self.env.get("APPLICATION_RECORDER_TOPIC")
+            if topic:
+                recorder: ApplicationRecorder = resolve_topic(topic)()
+                return recorder
         return super().construct_recorder()
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
@@ -207,16 +211,8 @@ def postgres_env(
         "POSTGRES_MAX_OVERFLOW": str(settings.db_pool_size),
         "POSTGRES_LOCK_TIMEOUT": "10",
         "POSTGRES_PRE_PING": "y",
-        "APPLICATION_RECORDER_TOPIC": "infra.recorders:FailFastRecorder",
+        "APPLICATION_RECORDER_TOPIC": "infra.eventstore.recorders:FailFastRecorder",
         "CREATE_TABLE": "y" if create_table else "n",
-        "IS_SNAPSHOTTING_ENABLED": "y" if snapshots else "n",
-    }
-
-
-def in_memory_env(*, snapshots: bool = True) -> dict[str, str]:
-    """The library's in-memory persistence: the event store's test twin."""
-    return {
-        "PERSISTENCE_MODULE": "eventsourcing.popo",
         "IS_SNAPSHOTTING_ENABLED": "y" if snapshots else "n",
     }
 
@@ -300,22 +296,9 @@ class LibraryEventStore:
             raise
         return max(r.notification.id for r in recordings)
 
-    @property
-    def identity(self) -> InMemoryIdentity:
-        """The identity side tables of the in-memory twin (the identity
-        directory of unit tests), holding the records appended with events.
-
-        Raises:
-            TypeError: this store is not the in-memory twin.
-        """
-        recorder = self.app.recorder
-        if not isinstance(recorder, InMemoryRecorder):
-            raise TypeError("only the in-memory event store keeps identity in memory")
-        return recorder.identity
-
     def recorded_answer(self, tenant_id: str, key: str) -> RecordedAnswer | None:
         """The answer recorded with an idempotency key, if any."""
-        recorder = cast(FailFastRecorder | InMemoryRecorder, self.app.recorder)
+        recorder = cast(FailFastRecorder, self.app.recorder)
         try:
             return recorder.recorded_answer(tenant_id, key)
         except PersistenceError as e:
@@ -326,7 +309,7 @@ class LibraryEventStore:
         self, tenant_id: str, kind: str, organization_id: UUID, standard_name: str
     ) -> list[UUID]:
         """Ids of aggregates indexed under this organization and standard."""
-        recorder = cast(FailFastRecorder | InMemoryRecorder, self.app.recorder)
+        recorder = cast(FailFastRecorder, self.app.recorder)
         try:
             return recorder.find(tenant_id, kind, organization_id, standard_name)
         except PersistenceError as e:

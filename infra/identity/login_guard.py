@@ -20,7 +20,7 @@ failure on all keys of an attempt atomically, with the Redis server's clock,
 so every API process shares the counts and the lockouts.
 
 When Redis cannot be reached (or failed moments ago, see
-:class:`~infra.redis_cache.RedisGuard`), the same rules run in this process
+:class:`~infra.cache.redis.RedisGuard`), the same rules run in this process
 (:class:`LocalLoginGuard`, bounded in memory) and one WARNING is logged per
 outage. Counts are then per process: with N API workers an attacker gets up
 to N times the threshold before every worker has locked the key, and a
@@ -41,8 +41,8 @@ from dataclasses import dataclass, field
 import redis
 from redis.commands.core import Script
 
+from infra.cache.redis import RedisGuard
 from infra.errors import DependencyUnavailableError
-from infra.redis_cache import RedisGuard
 from infra.settings import Settings
 
 log = logging.getLogger(__name__)

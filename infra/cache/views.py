@@ -5,7 +5,7 @@ result on ``app.state.read_services``. Nothing connects here: the Redis client
 is made on first use.
 
 The dashboard and the public verification answer are read through
-:class:`~infra.redis_cache.ReadCache`, keyed by the caller's scope (or the
+:class:`~infra.cache.redis.ReadCache`, keyed by the caller's scope (or the
 typed number and code) and the progress of the read models behind them; with
 Redis down they are answered from Postgres.
 """
@@ -19,7 +19,9 @@ from datetime import date
 
 from commands.ports import FileStore
 from domain.principal import Principal
+from infra.cache.redis import ProgressWatermark, ReadCache, RedisGuard
 from infra.files import LocalFileStore
+from infra.identity.rate_limit import RateLimiter, VerificationLimits
 from infra.postgres import dashboard, verification
 from infra.postgres.dashboard import Dashboard, PostgresDashboardView
 from infra.postgres.pool import Database
@@ -27,8 +29,6 @@ from infra.postgres.verification import (
     CertificateVerification,
     PostgresVerificationView,
 )
-from infra.rate_limit import RateLimiter, VerificationLimits
-from infra.redis_cache import ProgressWatermark, ReadCache, RedisGuard
 from infra.settings import Settings
 from projections.certificates import verification_digest
 

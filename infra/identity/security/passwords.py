@@ -16,7 +16,7 @@ from importlib import resources
 import argon2
 from argon2.exceptions import InvalidHashError, VerificationError
 
-from infra.security import SecurityError
+from infra.identity.security import SecurityError
 
 PRODUCTION_TIME_COST = 3
 PRODUCTION_MEMORY_KIB = 65_536  # 64 MiB
@@ -135,7 +135,7 @@ class PasswordHasher:
 def bundled_common_passwords() -> frozenset[str]:
     """The shipped list of common passwords, lower-cased (read on first use)."""
     text = (
-        resources.files("infra.security")
+        resources.files("infra.identity.security")
         .joinpath("common_passwords.txt")
         .read_text(encoding="utf-8")
     )

@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 
 import jwt
 
-from infra.security import SecurityError
+from infra.identity.security import SecurityError
 
 REQUIRED_CLAIMS = ("sub", "tid", "sid", "roles", "iat", "exp", "jti", "iss", "aud")
 _KEY_BYTES = {"HS256": 32, "HS384": 48, "HS512": 64}

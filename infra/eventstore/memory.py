@@ -1,0 +1,110 @@
+"""The event store's in-memory twin, for tests: the library's in-memory
+recorder with the same side records as
+:class:`~infra.eventstore.recorders.FailFastRecorder` (identity records go
+to an :class:`~infra.identity.memory.InMemoryIdentity`), all or nothing with
+the events.
+
+Production never imports this module: :func:`in_memory_env` names the recorder
+by topic, and the store resolves it only when the library runs in memory.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.persistence import IntegrityError, StoredEvent
+from eventsourcing.popo import POPOApplicationRecorder
+
+from commands.ports import Claim, IndexEntry, RecordedAnswer, SideWrites
+from infra.eventstore.recorders import (
+    CLAIMS_CONSTRAINT,
+    IDEMPOTENCY_CONSTRAINT,
+    primary,
+)
+from infra.eventstore.store import LibraryEventStore
+from infra.identity.memory import InMemoryIdentity
+
+
+def in_memory_env(*, snapshots: bool = True) -> dict[str, str]:
+    """The library's in-memory persistence with :class:`InMemoryRecorder`."""
+    return {
+        "PERSISTENCE_MODULE": "eventsourcing.popo",
+        "APPLICATION_RECORDER_TOPIC": f"{__name__}:InMemoryRecorder",
+        "IS_SNAPSHOTTING_ENABLED": "y" if snapshots else "n",
+    }
+
+
+def memory_identity(store: LibraryEventStore) -> InMemoryIdentity:
+    """The identity side tables of an in-memory store (the identity directory
+    of unit tests), holding the records appended with events.
+
+    Raises:
+        TypeError: ``store`` is not the in-memory twin.
+    """
+    recorder = store.app.recorder
+    if not isinstance(recorder, InMemoryRecorder):
+        raise TypeError("only the in-memory event store keeps identity in memory")
+    return recorder.identity
+
+
+class InMemoryRecorder(POPOApplicationRecorder):
+    """The library's in-memory recorder with the same side records; the
+    identity records go to :attr:`identity`, all or nothing with the events."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.identity = InMemoryIdentity()
+        self._answers: dict[tuple[str, str], RecordedAnswer] = {}
+        self._index: list[IndexEntry] = []
+        self._claims: set[Claim] = set()
+
+    def _insert_events(
+        self, stored_events: Sequence[StoredEvent], **kwargs: Any
+    ) -> Sequence[int] | None:
+        side: SideWrites = kwargs.get("side") or SideWrites()
+        idempotency = side.idempotency
+        with self._database_lock:
+            if idempotency is not None and (
+                (idempotency.tenant_id, idempotency.key) in self._answers
+            ):
+                raise IntegrityError(IDEMPOTENCY_CONSTRAINT)
+            if any(claim in self._claims for claim in side.claims):
+                raise IntegrityError(CLAIMS_CONSTRAINT)
+            with self.identity.transaction():
+                for record in side.records:
+                    self.identity.write(record)
+                ids = super()._insert_events(stored_events, **kwargs)
+            if ids and idempotency is not None:
+                aggregate_id, version = primary(stored_events)
+                self._answers[(idempotency.tenant_id, idempotency.key)] = (
+                    RecordedAnswer(
+                        idempotency.fingerprint,
+                        aggregate_id,
+                        version,
+                        max(ids),
+                        side.outcome,
+                    )
+                )
+            if ids:
+                self._index.extend(e for e in side.index if e not in self._index)
+                self._claims.update(side.claims)
+            return ids
+
+    def recorded_answer(self, tenant_id: str, key: str) -> RecordedAnswer | None:
+        """The answer recorded with ``key``, if any."""
+        with self._database_lock:
+            return self._answers.get((tenant_id, key))
+
+    def find(
+        self, tenant_id: str, kind: str, organization_id: UUID, standard_name: str
+    ) -> list[UUID]:
+        """Indexed aggregate ids, oldest first."""
+        with self._database_lock:
+            return [
+                e.aggregate_id
+                for e in self._index
+                if (e.tenant_id, e.kind, e.organization_id, e.standard_name)
+                == (tenant_id, kind, organization_id, standard_name)
+            ]

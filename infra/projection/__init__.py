@@ -1,0 +1,10 @@
+"""The projection runtime: the runner that applies Kafka records to a read
+model exactly once (rows and per-partition tracking in one transaction, dead
+letters parked), online rebuilds from the event store, the in-memory fold
+rebuilds use, the registry of read models, and the progress watcher that wakes
+read-your-writes waiters.
+
+May import: ``projections``, :mod:`infra.eventstore`, :mod:`infra.streaming`
+(to decode records and stored rows), ``infra.postgres`` and the shared
+top-level modules. Not :mod:`infra.identity`.
+"""
