@@ -15,7 +15,7 @@ import os
 import platform
 from datetime import UTC, datetime
 
-from bench import lag, list_query, rebuild, snapshots, throughput
+from bench import concurrent_load, lag, list_query, rebuild, snapshots, throughput
 from bench.common import bench_settings, percentile, reset_database
 from infra.settings import Settings
 
@@ -72,6 +72,7 @@ def main() -> None:
                 findings,
                 requests,
                 connections=args.list_connections,
+                at_connections=concurrent_load.measure_connections,
             )
         )
     if "rebuild" in args.only:

@@ -9,7 +9,7 @@ import uuid
 import psycopg
 from psycopg import sql
 
-from infra.postgres.migrations import migrate
+from infra.migrations import migrate
 from infra.postgres.pool import Database
 from infra.postgres.projection_schemas import ensure_schemas
 from infra.projection.registry import all_projections

@@ -751,6 +751,11 @@ def _by_variant(samples: list[Sample], clients: int) -> list[Stats]:
     ]
 
 
+ConnectionsRun = Callable[[Settings, "Report", Draw, bytes, int, int], None]
+"""Measures at many connections: settings, report, draw, page, connections,
+requests."""
+
+
 def run(
     settings: Settings,
     audits: int = 100_000,
@@ -758,8 +763,13 @@ def run(
     requests: int = 3_000,
     concurrency: tuple[int, ...] = (1, 4),
     connections: int = 50,
+    at_connections: ConnectionsRun | None = None,
 ) -> Report:
-    """Load the data, serve both apps, measure; see the module docstring."""
+    """Load the data, serve both apps, measure; see the module docstring.
+
+    ``at_connections`` (:func:`bench.concurrent_load.measure_connections`)
+    adds the run at ``connections`` concurrent connections.
+    """
     dsn = str(settings.database_url)
     dataset = load(settings, audits, findings)
     draw = Draw(dataset.organizations)
@@ -794,10 +804,8 @@ def run(
                 )
                 if clients == concurrency[0]:
                     alone = sql_samples
-    if connections:
-        from bench.concurrent_load import measure_connections
-
-        measure_connections(settings, report, draw, page_bytes, connections, requests)
+    if connections and at_connections is not None:
+        at_connections(settings, report, draw, page_bytes, connections, requests)
     slowest = max(report.variants[concurrency[0]], key=lambda pair: pair[1].p99)
     worst = max((s for s in alone if s.variant == slowest[1].target), key=_ms_of)
     report.plan_of = (

@@ -1,12 +1,17 @@
 """The composition root: builds every adapter and service from settings.
 
-Nothing connects at import time; pools open on first use.
+The one place where the application is wired: each process calls
+:func:`bootstrap` once and gets one :class:`Container` holding one Postgres
+pool, one event store, one Redis client and one file store, shared by the
+command services, identity, the read side's cached views and the workers.
+Nothing connects at import time; pools and clients open on first use.
 """
 
 from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
+from datetime import timedelta
 from functools import partial
 
 from kafka.errors import KafkaError
@@ -22,31 +27,64 @@ from commands.identity.mfa import MfaService
 from commands.identity.sessions import SessionService
 from commands.identity.tenants import TenantService
 from commands.organizations import OrganizationService
+from commands.ports import EventStore
 from commands.standard_templates import StandardTemplateService
 from commands.tenant_settings import TenantCalendar, TenantSettingsService
-from infra.cache.redis import RedisGuard
+from domain.principal import Role
+from domain.tenant_settings import TenantSettings, settings_id
+from infra.cache.rate_limit import AuthAttemptLimits, RateLimiter, VerificationLimits
+from infra.cache.redis import ReadCache, RedisGuard
+from infra.cache.ttl import TtlCache
+from infra.cache.views import CachedDashboardView, CachedVerificationView, ReadServices
 from infra.errors import DependencyUnavailableError
 from infra.eventstore.store import LibraryEventStore, postgres_env
 from infra.files import LocalFileStore
 from infra.health import HealthCheck
-from infra.identity.rate_limit import AuthAttemptLimits
-from infra.identity.wiring import build_identity
+from infra.identity.authenticator import (
+    DevelopmentAuthenticator,
+    TokenAuthenticator,
+    TokenThrottle,
+)
+from infra.identity.crypto import (
+    HmacRecoveryCodes,
+    JwtIssuer,
+    OpaqueSecrets,
+    SecurityPasswords,
+    SecurityTotp,
+    SystemClock,
+)
+from infra.identity.keys import identity_key, totp_secrets
+from infra.identity.login_guard import LockoutPolicy, LoginGuard
+from infra.identity.security.passwords import PasswordHasher, PasswordPolicy
+from infra.identity.security.tokens import AccessTokens
+from infra.identity.security.totp import RecoveryCodes, Totp
+from infra.mail import MailSender, sender_from_settings
+from infra.postgres.audit_teams import PostgresAuditTeams
 from infra.postgres.certificate_expiry import PostgresDueCertificates
 from infra.postgres.certificate_numbers import PostgresCertificateNumbers
+from infra.postgres.dashboard import PostgresDashboardView
 from infra.postgres.identity import PostgresIdentityDirectory
 from infra.postgres.organizations import PostgresOrganizationView
+from infra.postgres.outbox import PostgresOutbox
 from infra.postgres.pool import Database
 from infra.postgres.progress import ProjectionProgress
-from infra.postgres.projection_status import ProjectionStatus, projection_status
+from infra.postgres.verification import PostgresVerificationView
+from infra.postgres.watermark import ProgressWatermark
 from infra.projection.rebuild import Rebuilder
 from infra.projection.registry import PROCESSOR_MODELS, READ_MODELS, all_projections
 from infra.projection.runner import ProjectionRunner
+from infra.projection.status import ProjectionStatus, projection_status
 from infra.settings import Settings
 from infra.streaming import kafka
 from infra.streaming.relay import Relay
 from projections.ports import TableProjection
 
 log = logging.getLogger(__name__)
+
+TEAM_TTL_SECONDS = 5.0
+"""How late an auditor may see a change of the audit teams naming them."""
+MFA_POLICY_TTL_SECONDS = 30.0
+"""How late an API process may apply a change of a tenant's MFA policy."""
 
 
 @dataclass
@@ -83,6 +121,10 @@ class Container:
     identity_directory: PostgresIdentityDirectory
     attempt_limits: AuthAttemptLimits
     redis: RedisGuard
+    """The process's one Redis client (lockouts, rate limits, read cache)."""
+    files: LocalFileStore
+    """The process's one content-addressed file store."""
+    read_services: ReadServices
     _closed: bool = field(default=False, repr=False)
 
     def relay(self, topic: str | None = None) -> Relay:
@@ -172,6 +214,14 @@ class Container:
     def due_certificates(self) -> PostgresDueCertificates:
         return PostgresDueCertificates(self.database)
 
+    def outbox(self) -> PostgresOutbox:
+        """The notification outbox the mail processor drains."""
+        return PostgresOutbox(self.database)
+
+    def mail_sender(self) -> MailSender:
+        """How the mail processor sends (SMTP, or ``.eml`` files)."""
+        return sender_from_settings(self.settings)
+
     def close(self) -> None:
         if not self._closed:
             self._closed = True
@@ -185,7 +235,13 @@ def bootstrap(settings: Settings) -> Container:
     database = Database.from_settings(settings)
     event_store = LibraryEventStore(postgres_env(settings))
     calendar = TenantCalendar(event_store)
-    identity = build_identity(settings, database, event_store)
+    redis = RedisGuard(
+        settings.redis_url,
+        timeout=settings.redis_timeout_seconds,
+        pause=settings.redis_pause_seconds,
+    )
+    files = LocalFileStore(settings.media_dir)
+    identity = _identity(settings, database, event_store, redis)
     return Container(
         settings=settings,
         database=database,
@@ -195,11 +251,7 @@ def bootstrap(settings: Settings) -> Container:
             standard_templates=StandardTemplateService(event_store),
             document_templates=DocumentTemplateService(event_store),
             audits=AuditService(event_store),
-            evidence=EvidenceService(
-                event_store,
-                LocalFileStore(settings.media_dir),
-                settings.upload_max_bytes,
-            ),
+            evidence=EvidenceService(event_store, files, settings.upload_max_bytes),
             certificates=CertificateService(
                 event_store, PostgresCertificateNumbers(database)
             ),
@@ -216,6 +268,115 @@ def bootstrap(settings: Settings) -> Container:
         authenticator=identity.authenticator,
         health=HealthCheck(settings, database),
         identity_directory=identity.directory,
-        attempt_limits=identity.attempt_limits,
-        redis=identity.redis,
+        attempt_limits=AuthAttemptLimits(
+            RateLimiter(redis), settings.auth_attempts_per_minute
+        ),
+        redis=redis,
+        files=files,
+        read_services=_read_services(settings, database, redis, files),
+    )
+
+
+@dataclass
+class _Identity:
+    tenants: TenantService
+    accounts: AccountService
+    sessions: SessionService
+    mfa: MfaService
+    api_tokens: ApiTokenService
+    directory: PostgresIdentityDirectory
+    authenticator: Authenticator
+
+
+def _mfa_required(store: EventStore, key: tuple[str, frozenset[Role]]) -> bool:
+    tenant_id, roles = key
+    settings = store.load(TenantSettings, settings_id(tenant_id))
+    return settings is not None and settings.mfa_required(roles)
+
+
+def _identity(
+    settings: Settings, database: Database, store: EventStore, redis: RedisGuard
+) -> _Identity:
+    """Identity services, the directory and the authenticator."""
+    clock = SystemClock()
+    opaque = OpaqueSecrets()
+    guard = LoginGuard(redis, LockoutPolicy.from_settings(settings))
+    directory = PostgresIdentityDirectory(database)
+    access = AccessTokens(
+        identity_key(settings, "jwt_signing_key"),
+        settings.jwt_issuer,
+        settings.jwt_audience,
+        settings.access_token_ttl_seconds,
+    )
+    totp = SecurityTotp(totp_secrets(settings), Totp())
+    recovery = HmacRecoveryCodes(
+        RecoveryCodes(identity_key(settings, "recovery_code_key"))
+    )
+    passwords = SecurityPasswords(PasswordHasher(), PasswordPolicy())
+    base = settings.public_base_url
+    invitation_ttl = timedelta(hours=settings.invitation_ttl_hours)
+    tokens = TokenAuthenticator(
+        access,
+        directory,
+        TtlCache(PostgresAuditTeams(database).audits_of, ttl=TEAM_TTL_SECONDS),
+        TokenThrottle(RateLimiter(redis), settings.api_requests_per_minute),
+        TtlCache(partial(_mfa_required, store), ttl=MFA_POLICY_TTL_SECONDS),
+    )
+    authenticator: Authenticator = (
+        DevelopmentAuthenticator(tokens) if settings.dev_headers else tokens
+    )
+    return _Identity(
+        tenants=TenantService(store, opaque, clock, base, invitation_ttl),
+        accounts=AccountService(
+            store,
+            directory,
+            passwords,
+            opaque,
+            clock,
+            base,
+            invitation_ttl,
+            timedelta(minutes=settings.password_reset_ttl_minutes),
+            guard=guard,
+        ),
+        sessions=SessionService(
+            store,
+            directory,
+            passwords,
+            opaque,
+            JwtIssuer(access),
+            totp,
+            recovery,
+            guard,
+            clock,
+            refresh_ttl=timedelta(days=settings.refresh_token_ttl_days),
+        ),
+        mfa=MfaService(
+            store, directory, totp, recovery, guard, clock, settings.totp_issuer
+        ),
+        api_tokens=ApiTokenService(store, directory, opaque, clock),
+        directory=directory,
+        authenticator=authenticator,
+    )
+
+
+def _read_services(
+    settings: Settings, database: Database, redis: RedisGuard, files: LocalFileStore
+) -> ReadServices:
+    """The read side's cached views and limits."""
+    cache = ReadCache(
+        redis,
+        ProgressWatermark(database, settings.kafka_topic),
+        ttl=settings.cache_ttl_seconds,
+    )
+    return ReadServices(
+        dashboard=CachedDashboardView(
+            PostgresDashboardView(database, settings.kafka_topic), cache
+        ),
+        verification=CachedVerificationView(PostgresVerificationView(database), cache),
+        verification_limits=VerificationLimits(
+            RateLimiter(redis),
+            per_address=settings.verify_attempts_per_minute,
+            per_number=settings.verify_attempts_per_number_hour,
+        ),
+        files=files,
     )

@@ -19,12 +19,12 @@ from infra.bootstrap import Container, bootstrap
 from infra.errors import DependencyUnavailableError
 from infra.heartbeat import STALE_AFTER_SECONDS, Heartbeat
 from infra.logs import configure_logging
+from infra.migrations import migrate
 from infra.postgres.dead_letters import ReplayRefusedError, replay
-from infra.postgres.migrations import migrate
 from infra.postgres.projection_schemas import ShapeMismatchError, ensure_schemas
-from infra.postgres.projection_status import ProjectionStatus
 from infra.projection.rebuild import RebuildError
 from infra.projection.registry import UnknownProjectionError, all_projections, by_name
+from infra.projection.status import ProjectionStatus
 from infra.settings import Settings, load_settings
 from infra.streaming import kafka
 from infra.streaming.event_schemas import write_all

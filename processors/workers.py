@@ -11,8 +11,6 @@ from types import FrameType
 from infra.bootstrap import bootstrap
 from infra.errors import DependencyUnavailableError
 from infra.heartbeat import Heartbeat
-from infra.mail import sender_from_settings
-from infra.postgres.outbox import PostgresOutbox
 from infra.settings import Settings
 from infra.streaming import kafka
 from processors.expiry import run_expiry_checks
@@ -129,9 +127,7 @@ def run_processors(settings: Settings) -> None:
             target=run_outbox,
             args=(
                 stop,
-                OutboxDispatcher(
-                    PostgresOutbox(container.database), sender_from_settings(settings)
-                ),
+                OutboxDispatcher(container.outbox(), container.mail_sender()),
                 settings.outbox_poll_seconds,
             ),
             kwargs={"beat": Heartbeat(settings.heartbeat_dir, "processor-outbox").beat},

@@ -18,7 +18,6 @@ from commands.http import organizations as organization_commands
 from commands.http import standard_templates as standard_template_commands
 from commands.http import tenant_settings as tenant_setting_commands
 from infra.bootstrap import Container
-from infra.cache.views import build_read_services
 from infra.projection.progress_watcher import ProgressWatcher
 from read_api import audits as audit_queries
 from read_api import certificates as certificate_queries
@@ -63,7 +62,6 @@ ROUTERS: tuple[APIRouter, ...] = (
 
 def create_app(container: Container) -> FastAPI:
     """Build the HTTP API around an already wired container."""
-    read_services = build_read_services(container.settings, container.database)
     progress_watcher = ProgressWatcher(container.progress)
 
     @asynccontextmanager
@@ -72,7 +70,7 @@ def create_app(container: Container) -> FastAPI:
             yield
         finally:
             await progress_watcher.close()
-            read_services.close()
+            container.redis.close()
 
     app = FastAPI(
         title="AssureHub",
@@ -86,7 +84,7 @@ def create_app(container: Container) -> FastAPI:
     app.state.services = container.services
     app.state.authenticator = container.authenticator
     app.state.attempt_limits = container.attempt_limits
-    app.state.read_services = read_services
+    app.state.read_services = container.read_services
     app.state.progress_watcher = progress_watcher
     declare_permissions(ROUTERS)
     for router in ROUTERS:

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 from fastapi import Header, Query, Request
 from starlette.concurrency import run_in_threadpool
 
 from domain.errors import InvalidValueError
-from infra.bootstrap import Container
 from infra.projection.progress_watcher import ProgressWatcher
 from read_api.problems import ReadModelBehindError
+
+if TYPE_CHECKING:
+    from infra.bootstrap import Container
 
 MAX_POSITION = 2**63 - 1
 

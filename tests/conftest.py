@@ -21,7 +21,7 @@ from commands.context import CommandContext
 from commands.organizations import OrganizationService, RegisterOrganization
 from domain.principal import Principal, Role
 from infra.bootstrap import Container, bootstrap
-from infra.postgres.migrations import migrate
+from infra.migrations import migrate
 from infra.postgres.pool import Database
 from infra.postgres.projection_schemas import ensure_schemas
 from infra.projection.registry import READ_MODELS, all_projections

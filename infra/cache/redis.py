@@ -8,7 +8,8 @@ than a timeout per request; callers then answer from Postgres.
 :class:`ReadCache` answers ``fetch(kind, scope, projections, compute)``: the key
 is ``assurehub:cache:v1:<kind>:<scope>:<watermark>``, where the watermark is the
 progress of the projections the answer is built from, read from
-``projection_tracking`` in one cheap query (:data:`WATERMARK`). Every event a
+``projection_tracking`` in one cheap query
+(:data:`infra.postgres.watermark.WATERMARK`). Every event a
 projection applies raises the sum of its tracked positions, so a new event
 means a new key: entries are invalidated by position and never served stale.
 The TTL only evicts keys no one asks for any more. The value is computed after
@@ -26,38 +27,15 @@ from contextlib import suppress
 from typing import Any, TypeVar
 
 import redis
-from psycopg import sql
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
 from infra.errors import DependencyUnavailableError
-from infra.postgres.pool import Database
+from infra.postgres.watermark import ProgressWatermark
 
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
-
-WATERMARK = """(
-SELECT left(md5(string_agg(concat_ws(':', p.name, t.total, t.touched,
-        s.built_at, d.letters), ',' ORDER BY p.name)), 16)
-FROM unnest(%(projections)s::text[]) AS p(name)
-LEFT JOIN LATERAL (
-    SELECT sum(position) AS total, max(updated_at) AS touched
-    FROM projection_tracking WHERE projection = p.name AND topic = %(topic)s
-) t ON true
-LEFT JOIN projection_shapes s ON s.projection = p.name
-LEFT JOIN LATERAL (
-    SELECT count(*) AS letters FROM projection_dead_letters
-    WHERE projection = p.name
-) d ON true
-)"""
-"""Scalar subquery: the projections' progress as an opaque 16-hex token.
-
-It changes when a projection applies an event (sum of tracked positions and
-latest update), is rebuilt (``built_at``) or has parked events replayed (dead
-letter count). Parameters ``projections`` (names) and ``topic``. Views embed it
-in their own statement to report the ``as_of`` their rows were read at.
-"""
 
 
 class RedisGuard:
@@ -133,23 +111,6 @@ class RedisGuard:
             if self._client is not None:
                 self._client.close()
                 self._client = None
-
-
-class ProgressWatermark:
-    """Reads :data:`WATERMARK` for a set of projections on one topic."""
-
-    def __init__(self, database: Database, topic: str) -> None:
-        self._db = database
-        self._topic = topic
-
-    def read(self, projections: tuple[str, ...]) -> str:
-        """The projections' progress now (changes whenever their rows may)."""
-        with self._db.connection() as conn:
-            row = conn.execute(
-                sql.SQL("SELECT {}").format(sql.SQL(WATERMARK)),
-                {"projections": list(projections), "topic": self._topic},
-            ).fetchone()
-        return str(row[0]) if row else ""
 
 
 class ReadCache:

@@ -1,8 +1,8 @@
-"""What the query routes beyond the container use: cached views and limits.
+"""What the query routes use beyond the read models: cached views and limits.
 
-:func:`build_read_services` wires them from settings; ``create_app`` keeps the
-result on ``app.state.read_services``. Nothing connects here: the Redis client
-is made on first use.
+The composition root (:func:`infra.bootstrap.bootstrap`) builds them on the
+process's one Redis client; ``create_app`` puts them on
+``app.state.read_services``.
 
 The dashboard and the public verification answer are read through
 :class:`~infra.cache.redis.ReadCache`, keyed by the caller's scope (or the
@@ -19,17 +19,14 @@ from datetime import date
 
 from commands.ports import FileStore
 from domain.principal import Principal
-from infra.cache.redis import ProgressWatermark, ReadCache, RedisGuard
-from infra.files import LocalFileStore
-from infra.identity.rate_limit import RateLimiter, VerificationLimits
+from infra.cache.rate_limit import VerificationLimits
+from infra.cache.redis import ReadCache
 from infra.postgres import dashboard, verification
 from infra.postgres.dashboard import Dashboard, PostgresDashboardView
-from infra.postgres.pool import Database
 from infra.postgres.verification import (
     CertificateVerification,
     PostgresVerificationView,
 )
-from infra.settings import Settings
 from projections.certificates import verification_digest
 
 
@@ -93,37 +90,5 @@ class ReadServices:
     dashboard: CachedDashboardView
     verification: CachedVerificationView
     verification_limits: VerificationLimits
-    redis: RedisGuard
     files: FileStore
     """The evidence bytes (content-addressed), for downloads."""
-
-    def close(self) -> None:
-        """Close the Redis client."""
-        self.redis.close()
-
-
-def build_read_services(settings: Settings, database: Database) -> ReadServices:
-    """Wire the read services for ``settings`` on ``database``."""
-    guard = RedisGuard(
-        settings.redis_url,
-        timeout=settings.redis_timeout_seconds,
-        pause=settings.redis_pause_seconds,
-    )
-    cache = ReadCache(
-        guard,
-        ProgressWatermark(database, settings.kafka_topic),
-        ttl=settings.cache_ttl_seconds,
-    )
-    return ReadServices(
-        dashboard=CachedDashboardView(
-            PostgresDashboardView(database, settings.kafka_topic), cache
-        ),
-        verification=CachedVerificationView(PostgresVerificationView(database), cache),
-        verification_limits=VerificationLimits(
-            RateLimiter(guard),
-            per_address=settings.verify_attempts_per_minute,
-            per_number=settings.verify_attempts_per_number_hour,
-        ),
-        redis=guard,
-        files=LocalFileStore(settings.media_dir),
-    )

@@ -1,5 +1,5 @@
 """Identity and access adapters: the token authenticator of the HTTP edge,
-login lockouts and rate limits (Redis with an in-process fallback), the crypto
+login lockouts (Redis with an in-process fallback), the crypto
 adapters behind ``commands.identity.crypto`` over :mod:`infra.identity.security`
 (argon2id, JWT, TOTP, recovery codes), key loading, and the in-memory identity
 directory that tests use as the Postgres directory's twin.

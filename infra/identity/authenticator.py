@@ -46,7 +46,7 @@ from commands.http.edge import (
 )
 from commands.identity.ports import AccountRecord, IdentityDirectory
 from domain.principal import Principal, Role
-from infra.identity.rate_limit import Limit, RateLimiter
+from infra.cache.rate_limit import Limit, RateLimiter
 from infra.identity.security.tokens import AccessTokens, InvalidTokenError, digest
 
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@:-]{0,127}$")

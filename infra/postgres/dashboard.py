@@ -20,9 +20,9 @@ from psycopg import sql
 from domain.audit_values import FINISHED, AuditStatus, FindingStatus, Grade
 from domain.certificate_values import IN_FORCE
 from domain.principal import Principal
-from infra.cache.redis import WATERMARK
 from infra.postgres.pool import Database
 from infra.postgres.rows import qualified
+from infra.postgres.watermark import WATERMARK
 from projections.audit_tables import AUDITS, FINDINGS
 from projections.audits import AuditProjection
 from projections.certificates import CERTIFICATES, CertificateProjection

@@ -20,12 +20,13 @@ import httpx
 import pytest
 
 from domain.principal import Principal, Role
-from infra.cache.redis import ProgressWatermark, ReadCache, RedisGuard
+from infra.cache.redis import ReadCache, RedisGuard
 from infra.cache.views import CachedDashboardView
 from infra.postgres.dashboard import PostgresDashboardView
 from infra.postgres.pool import Database
 from infra.postgres.projection_schemas import ensure_schemas
 from infra.postgres.rows import PostgresRows, qualified, schema_name
+from infra.postgres.watermark import ProgressWatermark
 from projections.audit_tables import AUDITS, FINDINGS, finding_flags
 from projections.audits import AuditProjection
 from projections.certificates import (

@@ -24,8 +24,8 @@ from domain.principal import Principal, Role
 from infra.postgres.dead_letters import ReplayRefusedError, replay
 from infra.postgres.progress import ProjectionProgress
 from infra.postgres.projection_schemas import ensure_schema
-from infra.postgres.projection_status import projection_status
 from infra.postgres.rows import qualified
+from infra.projection.status import projection_status
 from processors.cli import projections_command
 from projections.envelope import EventEnvelope
 from projections.rows import Column, Rows, Table

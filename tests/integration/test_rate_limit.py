@@ -7,13 +7,13 @@ import uuid
 
 import pytest
 
-from infra.cache.redis import RedisGuard
-from infra.identity.rate_limit import (
+from infra.cache.rate_limit import (
     Limit,
     LocalWindows,
     RateLimiter,
     VerificationLimits,
 )
+from infra.cache.redis import RedisGuard
 from tests.e2e.conftest import closed_port
 
 

@@ -23,9 +23,9 @@ from commands.organizations import (
 from domain.principal import Principal, Role
 from infra.postgres.progress import ProjectionProgress
 from infra.postgres.projection_schemas import ShapeMismatchError, ensure_schema
-from infra.postgres.projection_status import projection_status
 from infra.postgres.rows import qualified
 from infra.projection.rebuild import Rebuilder, RebuildError
+from infra.projection.status import projection_status
 from projections.envelope import EventEnvelope
 from projections.rows import Column, Rows, Table
 from tests.kafka_helpers import new_topic
