@@ -92,4 +92,5 @@ class NumberedCanvas(Canvas):
             self.__dict__.update(state)
             self._furniture.draw_footer(self, number, total)
             super().showPage()
+        self._pages.clear()  # the kept states refer to the list: no cycle left
         super().save()
