@@ -295,9 +295,16 @@ def test_certificate_docx_qr_image_decodes_to_the_verification_url(tmp_path):
 # -- reproducibility -----------------------------------------------------------
 
 
-def render_elsewhere(env: dict[str, str]) -> dict[str, str]:
+def render_elsewhere(
+    env: dict[str, str], *, accelerated: bool = True
+) -> dict[str, str]:
+    script = (
+        "import runpy; runpy.run_module('tests.document_views', run_name='__main__')"
+    )
+    if not accelerated:  # reportlab falls back to its pure-Python routines
+        script = f"import sys; sys.modules['_rl_accel'] = None; {script}"
     out = subprocess.run(
-        [sys.executable, "-m", "tests.document_views"],
+        [sys.executable, "-c", script],
         check=True,
         capture_output=True,
         text=True,
@@ -318,6 +325,10 @@ def test_same_view_gives_the_same_bytes_in_other_processes_zones_and_locales():
     )
     assert auckland == honolulu == here
     assert len(here) == 4
+
+
+def test_reportlabs_c_accelerator_does_not_change_the_bytes():
+    assert render_elsewhere({}, accelerated=False) == digests()
 
 
 @pytest.mark.parametrize("fmt", ["pdf", "docx"])
