@@ -128,7 +128,6 @@ def _properties(doc: DocxDocument, content: Content) -> None:
     props.keywords = "; ".join(content.keywords)[:_PROPERTY_MAX]
     props.identifier = content.identifier[:_PROPERTY_MAX]
     props.comments = f"Rendered by AssureHub from {content.identifier}"[:_PROPERTY_MAX]
-    props.category = "Draft" if content.draft else "Final"
     props.content_status = "Draft" if content.draft else "Final"
     props.language = "en"
     props.revision = 1
