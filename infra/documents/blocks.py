@@ -23,6 +23,7 @@ class TextStyle(StrEnum):
     """How a paragraph looks."""
 
     TITLE = "title"
+    CENTERED_TITLE = "centered_title"
     SUBTITLE = "subtitle"
     BODY = "body"
     SMALL = "small"

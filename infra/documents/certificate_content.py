@@ -36,8 +36,8 @@ def certificate_content(view: CertificateView) -> Content:
     """
     sections = checked_sections(view.layout, DocumentKind.CERTIFICATE)
     blocks: list[Block] = [
-        Text(view.layout.branding, TextStyle.SMALL),
-        Text(view.layout.title, TextStyle.TITLE),
+        Text(view.layout.branding, TextStyle.CENTERED),
+        Text(view.layout.title, TextStyle.CENTERED_TITLE),
     ]
     for name in sections:
         blocks.extend(_SECTIONS[name](view))

@@ -38,8 +38,12 @@ from infra.documents.qr import qr_png
 from infra.documents.reproducible_zip import reproducible_zip
 
 _PROPERTY_MAX = 255
-_STYLE_NAMES = {TextStyle.TITLE: "Title", TextStyle.SUBTITLE: "Subtitle"}
-_CENTERED = (TextStyle.CENTERED, TextStyle.PROMINENT)
+_STYLE_NAMES = {
+    TextStyle.TITLE: "Title",
+    TextStyle.CENTERED_TITLE: "Title",
+    TextStyle.SUBTITLE: "Subtitle",
+}
+_CENTERED = (TextStyle.CENTERED, TextStyle.CENTERED_TITLE, TextStyle.PROMINENT)
 
 
 def write_docx(content: Content) -> bytes:

@@ -58,6 +58,15 @@ _STYLES: dict[TextStyle, ParagraphStyle] = {
     TextStyle.TITLE: ParagraphStyle(
         "title", _BASE, fontName=BOLD, fontSize=22, leading=27, spaceAfter=10
     ),
+    TextStyle.CENTERED_TITLE: ParagraphStyle(
+        "centered_title",
+        _BASE,
+        fontName=BOLD,
+        fontSize=24,
+        leading=30,
+        spaceAfter=14,
+        alignment=TA_CENTER,
+    ),
     TextStyle.SUBTITLE: ParagraphStyle("subtitle", _BASE, fontSize=13, leading=17),
     TextStyle.CENTERED: ParagraphStyle("centered", _BASE, alignment=TA_CENTER),
     TextStyle.PROMINENT: ParagraphStyle(

@@ -261,6 +261,19 @@ def test_sections_with_nothing_recorded_say_so():
         assert line in text
 
 
+@pytest.mark.parametrize("fmt", ["pdf", "docx"])
+def test_markup_characters_print_as_text(fmt):
+    name = 'Nordic & <b>Valves</b> "AB"'
+    view = replace(report_view(clauses=2, findings=1), organization_name=name)
+    rendered = render_report(view, fmt)
+    if fmt == "pdf":
+        reader = PdfReader(io.BytesIO(rendered.content))
+        text = "".join(p.extract_text() for p in reader.pages)
+    else:
+        text = docx_text(Document(io.BytesIO(rendered.content)))
+    assert name in text
+
+
 # -- certificate -------------------------------------------------------------
 
 
