@@ -13,7 +13,7 @@ export UV_LINK_MODE := copy
 WITH_SERVICES := set -a && . var/services.env && set +a &&
 
 .PHONY: help setup services-up services-down services-status migrate run test lint \
-        test-unit test-integration bench clean
+        test-unit test-integration test-tools bench clean
 
 help:
 	@echo "make run    set up everything and run the backend (API on http://127.0.0.1:8000)"
@@ -55,7 +55,11 @@ lint: setup
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 
-test-unit: setup
+# Programs the tests read rendered documents with (poppler, zbar).
+test-tools:
+	bash scripts/test-tools.sh
+
+test-unit: setup test-tools
 	$(BIN)/pytest tests/unit -q
 
 test-integration: setup services-up
