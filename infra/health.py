@@ -1,16 +1,18 @@
-"""Readiness: Postgres decides; Kafka and Redis only degrade."""
+"""Readiness: Postgres decides; Kafka, Redis and halted projections only
+degrade (a halted projection is named with its reason)."""
 
 from __future__ import annotations
 
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import redis
 
 from infra.errors import DependencyUnavailableError
 from infra.postgres.pool import Database
+from infra.postgres.projection_halts import halted_projections
 from infra.settings import Settings
 from infra.streaming import kafka
 
@@ -23,8 +25,13 @@ _CACHE_SECONDS = 2.0
 class Readiness:
     ready: bool
     status: str
-    """``ok``, ``degraded`` (Kafka or Redis down) or ``unavailable``."""
+    """``ok``, ``degraded`` (Kafka or Redis down, or a projection halted) or
+    ``unavailable`` (Postgres down)."""
     checks: dict[str, str]
+    """``up`` or ``down`` per dependency; ``projections``: ``up``, ``halted``
+    or ``unknown`` (Postgres cannot be asked)."""
+    halted: dict[str, str] = field(default_factory=dict)
+    """Each halted projection with why it stopped."""
 
 
 class HealthCheck:
@@ -45,6 +52,10 @@ class HealthCheck:
             "redis": self._check("redis", self._ping_redis),
         }
         ready = checks["postgres"] == "up"
+        halted = self._halted() if ready else None
+        checks["projections"] = (
+            "unknown" if halted is None else "halted" if halted else "up"
+        )
         status = (
             "unavailable"
             if not ready
@@ -52,9 +63,18 @@ class HealthCheck:
             if all(v == "up" for v in checks.values())
             else "degraded"
         )
-        result = Readiness(ready, status, checks)
+        result = Readiness(ready, status, checks, halted or {})
         self._cached = (now, result)
         return result
+
+    def _halted(self) -> dict[str, str] | None:
+        """Halted projections and why (``None``: Postgres could not say)."""
+        try:
+            with self._db.connection() as conn:
+                return halted_projections(conn)
+        except Exception as e:
+            log.warning("projection halts not read", extra={"error": str(e)})
+            return None
 
     def _ping_redis(self) -> None:
         client = redis.Redis.from_url(

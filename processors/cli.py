@@ -20,10 +20,11 @@ from infra.errors import DependencyUnavailableError
 from infra.heartbeat import STALE_AFTER_SECONDS, Heartbeat
 from infra.logs import configure_logging
 from infra.migrations import migrate
-from infra.postgres.dead_letters import ReplayRefusedError, replay
+from infra.postgres import projection_halts
 from infra.postgres.projection_schemas import ShapeMismatchError, ensure_schemas
 from infra.projection.rebuild import RebuildError
 from infra.projection.registry import UnknownProjectionError, all_projections, by_name
+from infra.projection.replay import ReplayRefusedError, replay
 from infra.projection.status import ProjectionStatus
 from infra.settings import Settings, load_settings
 from infra.streaming import kafka
@@ -96,6 +97,10 @@ def _projection_parsers(sub: Any) -> None:
     one = rp.add_mutually_exclusive_group()
     one.add_argument("--all", action="store_true", help="every parked event (default)")
     one.add_argument("--event", metavar="ID", help="only this event")
+    rs = verbs.add_parser(
+        "resume", help="clear a halt once its cause is fixed; the record comes again"
+    )
+    rs.add_argument("name", help="projection to resume")
 
 
 def _migrate(skip_kafka: bool) -> int:
@@ -176,19 +181,23 @@ def prepare_projections(container: Container, ask_kafka: bool = True) -> int:
     return _rebuild(container, missing, ask_kafka) if missing else 0
 
 
-def _print_status(statuses: list[ProjectionStatus]) -> None:
-    print(
+def format_status(statuses: list[ProjectionStatus]) -> str:
+    """The ``projections status`` table: one line per projection, its
+    partitions below it, and why it is halted when it is."""
+    lines = [
         f"{'projection':<24} {'head':>9} {'reached':>9} {'lag':>7} {'lag s':>8}"
-        f" {'parked':>6} {'halted':>6}  shape"
-    )
+        f" {'parked':>6} {'halted':>6}  state"
+    ]
     for s in statuses:
-        shape = "REBUILD NEEDED" if s.needs_rebuild else "ok"
-        print(
+        lines.append(
             f"{s.projection:<24} {s.head:>9} {s.reached:>9} {s.lag_events:>7}"
-            f" {s.lag_seconds:>8.1f} {s.parked:>6} {s.halted:>6}  {shape}"
+            f" {s.lag_seconds:>8.1f} {s.parked:>6} {s.halted:>6}  {s.state.upper()}"
         )
         parts = " ".join(f"{p}={pos}" for p, pos in sorted(s.positions.items()))
-        print(f"{'':<24} partitions: {parts or 'none tracked'}")
+        lines.append(f"{'':<24} partitions: {parts or 'none tracked'}")
+        if s.halt is not None:
+            lines.append(f"{'':<24} halted: {s.halt}")
+    return "\n".join(lines)
 
 
 def _replay(container: Container, name: str, event_id: str | None) -> int:
@@ -202,8 +211,21 @@ def _replay(container: Container, name: str, event_id: str | None) -> int:
     return 1 if result.failed else 0
 
 
+def _resume(container: Container, name: str) -> int:
+    """Clear the halt of ``name``; its runners notice within seconds and the
+    record it halted at comes again."""
+    with container.database.connection() as conn, conn.transaction():
+        cleared = projection_halts.clear(conn, name)
+    if cleared:
+        print(f"{name}: halt cleared; its runners consume again within seconds")
+        return 0
+    by_name(name)  # an unknown name is an error, not "not halted"
+    print(f"{name}: not halted")
+    return 0
+
+
 def projections_command(settings: Settings, args: argparse.Namespace) -> int:
-    """``assurehub projections status|rebuild|replay``."""
+    """``assurehub projections status|rebuild|replay|resume``."""
     container = bootstrap(settings)
     try:
         if args.verb == "status":
@@ -211,11 +233,13 @@ def projections_command(settings: Settings, args: argparse.Namespace) -> int:
             if args.json:
                 print(json.dumps([s.as_json() for s in statuses], indent=2))
             else:
-                _print_status(statuses)
+                print(format_status(statuses))
             return 0
         if args.verb == "rebuild":
             names = [p.name for p in all_projections()] if args.all else [args.name]
             return _rebuild(container, names)
+        if args.verb == "resume":
+            return _resume(container, args.name)
         return _replay(container, args.name, args.event)
     except (UnknownProjectionError, ReplayRefusedError, ShapeMismatchError) as e:
         print(str(e), file=sys.stderr)

@@ -18,6 +18,8 @@ class Live(BaseModel):
 class Ready(BaseModel):
     status: str
     checks: dict[str, str]
+    halted: dict[str, str]
+    """Each halted projection with why it stopped (empty when none is)."""
 
 
 @router.get("/live", response_model=Live, openapi_extra=PUBLIC)
@@ -34,7 +36,9 @@ def live() -> Live:
 )
 def ready(request: Request) -> JSONResponse:
     """200 while commands and queries can be served (Postgres reachable);
-    Kafka or Redis down only degrades."""
+    Kafka or Redis down, or a halted projection, only degrades."""
     readiness = request.app.state.container.health.readiness()
-    body = Ready(status=readiness.status, checks=readiness.checks)
+    body = Ready(
+        status=readiness.status, checks=readiness.checks, halted=readiness.halted
+    )
     return JSONResponse(body.model_dump(), status_code=200 if readiness.ready else 503)

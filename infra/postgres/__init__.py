@@ -1,6 +1,6 @@
 """Postgres adapters: the connection pool and its error mapping, migrations,
 the read-model row stores and listings, projection schemas, tracking,
-progress and status, dead letters, the identity directory and its side
+progress, dead letters and projection halts, the identity directory and its side
 records, idempotency answers, the notification outbox, certificate numbers
 and the views the query routes read.
 

@@ -39,15 +39,18 @@ class ShapeMismatchError(InfrastructureError):
         self.projection = projection
 
 
-def lock_shared(conn: Connection, projection: str) -> str | None:
+def lock_shared(conn: Connection, projection: str) -> tuple[str | None, str | None]:
     """Take ``projection``'s writers lock in shared mode for the transaction;
-    return the recorded fingerprint (``None`` if its schema was never built)."""
+    return what a writer checks first: the recorded fingerprint (``None`` if
+    its schema was never built) and why it is halted (``None`` if it is not;
+    see :mod:`infra.postgres.projection_halts`)."""
     row = conn.execute(
         "SELECT pg_advisory_xact_lock_shared(%s, hashtext(%s)),"
-        " (SELECT fingerprint FROM projection_shapes WHERE projection = %s)",
-        (_LOCK_CLASS, projection, projection),
+        " (SELECT fingerprint FROM projection_shapes WHERE projection = %s),"
+        " (SELECT reason FROM projection_halts WHERE projection = %s)",
+        (_LOCK_CLASS, projection, projection, projection),
     ).fetchone()
-    return row[1] if row else None
+    return (row[1], row[2]) if row else (None, None)
 
 
 def lock_exclusive(conn: Connection, projection: str) -> None:
@@ -173,7 +176,11 @@ def ensure_schema(
         create_tables(conn, schema, projection.tables)
         create_keys(conn, schema, projection.tables)
         record_shape(conn, projection, 0)
-        for table in ("projection_tracking", "projection_dead_letters"):
+        for table in (
+            "projection_tracking",
+            "projection_dead_letters",
+            "projection_halts",
+        ):
             conn.execute(
                 sql.SQL("DELETE FROM {} WHERE projection = %s").format(
                     sql.Identifier(table)

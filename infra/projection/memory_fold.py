@@ -4,8 +4,9 @@
 that undoes one event's changes when it raises: the in-memory twin of the
 savepoint the live runner takes, so a dead-lettered event leaves no half
 effect here either. After each event the rows it touched are checked the way
-Postgres would (``NOT NULL`` columns, ``jsonb`` values that must serialize;
-JSON values are stored as Postgres returns them), so the fold parks the same
+Postgres would (``NOT NULL`` columns, ``jsonb`` values that must serialize,
+text that holds no NUL and no lone surrogate; JSON values are stored as
+Postgres returns them), so the fold parks the same
 events the live runner would and the bulk load cannot fail on them. Only the
 columns an event wrote are checked (the others were checked when written),
 and the journal keeps shallow copies of the rows an event touches: that is
@@ -23,7 +24,8 @@ from typing import Any
 from psycopg.types.json import Jsonb
 
 from infra.postgres import dead_letters
-from infra.postgres.dead_letters import HALT, DeadLetter, Origin
+from infra.postgres.dead_letters import HALT, DeadLetter
+from infra.projection.parking import stored_letter
 from projections.envelope import EventEnvelope
 from projections.ports import TableProjection
 from projections.rows import Key, MemoryRows, Row, Table
@@ -56,6 +58,26 @@ def _json_as_stored(value: Any) -> bool:
     if kind is dict:
         return all(type(k) is str and _json_as_stored(v) for k, v in value.items())
     return False  # tuples, floats, UUIDs, dates, ...: round trip them
+
+
+def _unstorable(value: Any) -> bool:
+    """Whether ``value`` (or a string nested in its lists and dicts) holds a
+    NUL or a lone surrogate, which Postgres ``text`` and ``jsonb`` refuse."""
+    if isinstance(value, str):
+        if "\x00" in value:
+            return True
+        if value.isascii():
+            return False
+        try:
+            value.encode()
+        except UnicodeEncodeError:
+            return True
+        return False
+    if isinstance(value, list | tuple):
+        return any(_unstorable(v) for v in value)
+    if isinstance(value, dict):
+        return any(_unstorable(k) or _unstorable(v) for k, v in value.items())
+    return False
 
 
 class _Journal:
@@ -119,7 +141,13 @@ class _Journal:
                 value = row.get(name)
                 if value is None:
                     null = null or not check[0]
-                elif check[1]:
+                    continue
+                if _unstorable(value):
+                    raise ValueError(
+                        f"column {name!r} of {table!r}: text with U+0000 or a"
+                        " lone surrogate, which Postgres cannot store"
+                    )
+                if check[1]:
                     if not _json_as_stored(value):
                         row[name] = json.loads(json.dumps(value))
                 elif isinstance(value, tuple):
@@ -199,7 +227,7 @@ class MemoryFold:
         Raises:
             FoldHaltedError: the projection's policy is ``halt``.
         """
-        dead = dead_letters.letter(self.projection.name, event, error, Origin())
+        dead = stored_letter(self.projection.name, event, error)
         if self._halts:
             raise FoldHaltedError(
                 f"{self.projection.name} halts on event {event.id}"

@@ -16,7 +16,9 @@
    starts), read the head H, apply the last events up to H, drop ``rm_<name>``
    and rename the fresh schema to it, set every tracking position of the
    projection to ``max(current, H)`` (inserting one per partition of the
-   topic), replace its dead letters with the rebuild's, record the shape.
+   topic), replace its dead letters with the rebuild's, clear a halt of the
+   projection (its runner resumes from Kafka and skips what is up to H),
+   record the shape.
 
 No gap: the fresh tables hold exactly the events up to H; live consumption
 resumes from Kafka and applies, per partition, every event past H. No double
@@ -39,7 +41,7 @@ from psycopg import sql
 
 from infra.errors import InfrastructureError
 from infra.eventstore.store import EVENTS_TABLE, LibraryEventStore
-from infra.postgres import dead_letters
+from infra.postgres import dead_letters, projection_halts
 from infra.postgres.pool import Connection, Database
 from infra.postgres.projection_schemas import (
     create_keys,
@@ -333,6 +335,7 @@ class Rebuilder:
                 )
                 self._track(conn, projection.name, head)
                 dead_letters.replace_all(conn, projection.name, fold.parked)
+                projection_halts.clear(conn, projection.name)
                 record_shape(conn, projection, head)
         except psycopg.errors.LockNotAvailable as e:
             raise RebuildError(

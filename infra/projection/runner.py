@@ -2,25 +2,35 @@
 
 For each polled batch it opens one Postgres transaction, takes the
 projection's writers lock in shared mode (a rebuild's swap takes it
-exclusively) and checks that the tables have the shape the code expects,
-applies every event whose position is beyond the partition's tracked position
-(a redelivered event is skipped), writes the new tracking positions, commits,
-and only then commits the Kafka offsets. A crash between the two commits
-redelivers events that are then skipped: effects are exactly-once.
+exclusively), checks that the projection is not halted and that its tables
+have the shape the code expects, applies every event whose position is
+beyond the partition's tracked position (a redelivered event is skipped),
+writes the new tracking positions, commits, and only then commits the Kafka
+offsets. A crash between the two commits redelivers events that are then
+skipped: effects are exactly-once.
 
-An event the projection cannot apply is dead-lettered according to its
+A record the projection cannot apply is dead-lettered according to its
 ``on_error`` policy (see :mod:`infra.postgres.dead_letters`): with ``park``
-the batch is applied again event by event in savepoints, the failing event
-recorded and skipped; with ``halt`` the batch rolls back and is retried.
-Outages roll the batch back; the runner rejoins and the events come again.
+the batch is applied again event by event in savepoints, the failing record
+kept and skipped; with ``halt`` the batch rolls back and is retried. A record
+that is not one of our events (it does not decode, or its type is unknown) is
+parked without being tried. Outages roll the batch back; the runner rejoins
+and the events come again.
+
+A record that can be neither applied nor parked (the dead-letter insert
+itself fails) halts the projection: the batch rolls back, the halt is
+recorded in a transaction of its own (:mod:`infra.postgres.projection_halts`)
+and the runner leaves its group and consumes nothing, committing no offset,
+until an operator clears the halt (``assurehub projections resume NAME``); it
+keeps beating its heartbeat meanwhile, so it is not restarted in a loop.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any
 
 import psycopg
@@ -32,7 +42,7 @@ from infra.backoff import until_stopped
 from infra.errors import DependencyUnavailableError, InfrastructureError
 from infra.logs import correlation_id
 from infra.postgres import dead_letters
-from infra.postgres.dead_letters import HALT, TRANSIENT, DeadLetter, Origin
+from infra.postgres.dead_letters import HALT, DeadLetter
 from infra.postgres.pool import Connection, Database
 from infra.postgres.projection_schemas import (
     ShapeMismatchError,
@@ -40,7 +50,14 @@ from infra.postgres.projection_schemas import (
     lock_shared,
 )
 from infra.postgres.rows import PostgresRows, schema_name
-from infra.streaming import cloudevents
+from infra.projection import parking
+from infra.projection.batch import Batch, StepResult, log_parked
+from infra.projection.halting import (
+    ProjectionStoppedError,
+    halt,
+    wait_while_halted,
+)
+from infra.projection.parking import Delivery
 from projections.envelope import EventEnvelope
 from projections.ports import TableProjection
 from projections.rows import Rows
@@ -59,39 +76,18 @@ class ProjectionHaltedError(InfrastructureError):
     """A ``halt`` projection could not apply an event; its batch is retried."""
 
 
-@dataclass(frozen=True)
-class StepResult:
-    applied: int
-    skipped: int
-    parked: int = 0
-
-
 class _EventFailedError(Exception):
     def __init__(self, dead: DeadLetter) -> None:
         super().__init__(dead.error)
         self.dead = dead
 
 
-@dataclass
-class _Batch:
-    """One batch's bookkeeping inside its transaction."""
+class _ParkFailedError(Exception):
+    """The dead letter could not be written (the cause is chained)."""
 
-    tracked: dict[int, int]
-    waiting: set[str]
-    """Subjects with a parked event: their later events are parked too."""
-    halted: set[str]
-    latest: dict[int, tuple[int, int]] = field(default_factory=dict)
-    applied: list[str] = field(default_factory=list)
-    parked: list[DeadLetter] = field(default_factory=list)
-    skipped: int = 0
-    correlations: set[str] = field(default_factory=set)
-
-    def is_new(self, partition: int, position: int) -> bool:
-        done = self.latest.get(partition, (self.tracked.get(partition, 0), -1))[0]
-        return position > done
-
-    def result(self) -> StepResult:
-        return StepResult(len(self.applied), self.skipped, len(self.parked))
+    def __init__(self, dead: DeadLetter) -> None:
+        super().__init__(dead.error)
+        self.dead = dead
 
 
 def group_id(projection_name: str) -> str:
@@ -116,29 +112,23 @@ def _log_wait(state: RetryCallState) -> None:
     )
 
 
-def log_parked(dead: DeadLetter) -> None:
-    """Log a dead-lettered event with everything needed to find it."""
-    e = dead.envelope
-    log.error(
-        "event dead-lettered" if dead.state == "parked" else "projection halted",
-        extra={
-            "projection": dead.projection,
-            "state": dead.state,
-            "event_id": e.id,
-            "event_type": e.type,
-            "subject": e.subject,
-            "tenant_id": e.tenant_id,
-            "position": e.position,
-            "partition": dead.origin.partition,
-            "offset": dead.origin.offset,
-            "error": dead.error,
-            "traceback": dead.traceback,
-        },
-    )
+def _park(conn: Connection, dead: DeadLetter) -> None:
+    """Write ``dead``; a failure that is not an outage means it cannot be parked."""
+    try:
+        dead_letters.record(conn, dead)
+    except Exception as e:
+        if dead_letters.is_transient(e):
+            raise
+        raise _ParkFailedError(dead) from e
 
 
 class ProjectionRunner:
-    """Feeds one table projection from Kafka with exactly-once effects."""
+    """Feeds one table projection from Kafka with exactly-once effects.
+
+    Args:
+        halt_poll_seconds: While halted, how often it looks whether the halt
+            was cleared.
+    """
 
     def __init__(
         self,
@@ -147,6 +137,7 @@ class ProjectionRunner:
         consumer_factory: Callable[[str], Any],
         topic: str,
         group: str | None = None,
+        halt_poll_seconds: float = 5.0,
     ) -> None:
         self.projection = projection
         self.on_error = dead_letters.policy(projection)
@@ -155,6 +146,7 @@ class ProjectionRunner:
         self._consumer_factory = consumer_factory
         self.topic = topic
         self._consumer: Any = None
+        self._halt_poll = halt_poll_seconds
 
     @property
     def group_id(self) -> str:
@@ -166,14 +158,16 @@ class ProjectionRunner:
         Raises:
             ShapeMismatchError: the tables need a rebuild; nothing was applied.
             ProjectionHaltedError: a ``halt`` projection failed on an event.
+            ProjectionStoppedError: the projection is halted (now, because a
+                record could be neither applied nor parked, or already).
         """
         try:
-            batch = self._apply_records(records, guarded=False)
-        except _EventFailedError as failed:
-            if self.on_error == HALT:
-                self._record_halt(failed.dead)
-                raise ProjectionHaltedError(failed.dead.error) from failed.__cause__
-            batch = self._apply_records(records, guarded=True)
+            batch = self._apply_or_park(records)
+        except _ParkFailedError as failed:
+            reason = halt(self._db, failed.dead, failed.__cause__)
+            raise ProjectionStoppedError(self.projection.name, reason) from (
+                failed.__cause__
+            )
         for dead in batch.parked:
             log_parked(dead)
         if batch.applied or batch.parked:
@@ -189,28 +183,35 @@ class ProjectionRunner:
             )
         return batch.result()
 
-    def _apply_records(self, records: list[Any], *, guarded: bool) -> _Batch:
+    def _apply_or_park(self, records: list[Any]) -> Batch:
+        try:
+            return self._apply_records(records, guarded=False)
+        except _EventFailedError as failed:
+            if self.on_error == HALT:
+                self._record_halt(failed.dead)
+                raise ProjectionHaltedError(failed.dead.error) from failed.__cause__
+        return self._apply_records(records, guarded=True)
+
+    def _apply_records(self, records: list[Any], *, guarded: bool) -> Batch:
         name = self.projection.name
         with self._db.connection() as conn, conn.transaction():
-            check_shape(self.projection, lock_shared(conn, name))
-            decoded = [(r, cloudevents.decode(r.value, r.headers)) for r in records]
-            waiting, halted = dead_letters.known(
-                conn, name, sorted({e.subject for _, e in decoded})
-            )
-            batch = _Batch(
-                self._tracked(conn, sorted({r.partition for r in records})),
-                waiting,
-                halted,
-            )
+            shape, halted = lock_shared(conn, name)
+            if halted is not None:
+                raise ProjectionStoppedError(name, halted)
+            check_shape(self.projection, shape)
+            deliveries = [parking.read(r, self.topic) for r in records]
+            subjects = {d.subject for d in deliveries if d.subject is not None}
+            waiting, halted_ids = dead_letters.known(conn, name, sorted(subjects))
+            partitions = sorted({r.partition for r in records})
+            batch = Batch(self._tracked(conn, partitions), waiting, halted_ids)
             rows = PostgresRows(conn, schema_name(name), self.projection.tables)
-            for record, envelope in decoded:
-                if not batch.is_new(record.partition, envelope.position):
+            for delivery in deliveries:
+                if not batch.is_new(delivery):
                     batch.skipped += 1
                     continue
-                origin = Origin(self.topic, record.partition, record.offset)
-                self._apply_one(conn, rows, envelope, origin, batch, guarded)
-                batch.latest[record.partition] = (envelope.position, record.offset)
-                batch.correlations.add(envelope.correlation_id)
+                self._apply_one(conn, rows, delivery, batch, guarded)
+                batch.advance(delivery)
+                batch.correlations.add(delivery.correlation_id)
             self._save(conn, batch)
         return batch
 
@@ -218,39 +219,49 @@ class ProjectionRunner:
         self,
         conn: Connection,
         rows: Rows,
-        envelope: EventEnvelope,
-        origin: Origin,
-        batch: _Batch,
+        delivery: Delivery,
+        batch: Batch,
         guarded: bool,
     ) -> None:
-        """Apply (or park) one event with its correlation id on every log line."""
-        name = self.projection.name
-        token = correlation_id.set(envelope.correlation_id)
+        """Apply (or park) one record with its correlation id on every log line."""
+        token = correlation_id.set(delivery.correlation_id)
         try:
-            error: BaseException | str | None = None
-            if envelope.subject in batch.waiting:
-                error = f"waits for an earlier parked event of {envelope.subject}"
-            elif guarded:
-                error = dead_letters.apply_guarded(
-                    conn, self.projection, rows, envelope
-                )
-            else:
-                try:
-                    self._apply(envelope, rows)
-                except TRANSIENT:
-                    raise
-                except Exception as e:
-                    dead = dead_letters.letter(name, envelope, e, origin)
-                    raise _EventFailedError(dead) from e
+            error = self._error_of(conn, rows, delivery, batch, guarded)
             if error is None:
-                batch.applied.append(envelope.id)
+                batch.applied.append(delivery.event_id)
                 return
-            dead = dead_letters.letter(name, envelope, error, origin)
-            dead_letters.record(conn, dead)
+            dead = parking.letter(self.projection.name, delivery, error)
+            _park(conn, dead)
             batch.parked.append(dead)
-            batch.waiting.add(envelope.subject)
+            if delivery.subject is not None:
+                batch.waiting.add(delivery.subject)
         finally:
             correlation_id.reset(token)
+
+    def _error_of(
+        self,
+        conn: Connection,
+        rows: Rows,
+        delivery: Delivery,
+        batch: Batch,
+        guarded: bool,
+    ) -> BaseException | str | None:
+        """Apply ``delivery``; return why it was not (``None``: it was)."""
+        if delivery.problem is not None or delivery.envelope is None:
+            return delivery.problem or "the record does not decode"
+        if delivery.subject in batch.waiting:
+            return f"waits for an earlier parked event of {delivery.subject}"
+        envelope = delivery.envelope
+        if guarded:
+            return dead_letters.apply_guarded(conn, self.projection, rows, envelope)
+        try:
+            self._apply(envelope, rows)
+        except Exception as e:
+            if dead_letters.is_transient(e):
+                raise
+            dead = parking.letter(self.projection.name, delivery, e)
+            raise _EventFailedError(dead) from e
+        return None
 
     def _apply(self, envelope: EventEnvelope, store: Any) -> None:
         """Apply one event with its correlation id on every log line."""
@@ -269,7 +280,7 @@ class ProjectionRunner:
         finally:
             correlation_id.reset(token)
 
-    def _save(self, conn: Connection, batch: _Batch) -> None:
+    def _save(self, conn: Connection, batch: Batch) -> None:
         """Write the tracking positions; drop letters of halted events applied."""
         for partition, (position, offset) in batch.latest.items():
             conn.execute(
@@ -288,28 +299,24 @@ class ProjectionRunner:
     def _record_halt(self, dead: DeadLetter) -> None:
         """Record the event a ``halt`` projection stopped at (own transaction:
         the batch's was rolled back)."""
-        halted = DeadLetter(
-            dead.projection,
-            "halted",
-            dead.envelope,
-            dead.origin,
-            dead.error,
-            dead.traceback,
-        )
+        halted = dataclasses.replace(dead, state="halted")
         with self._db.connection() as conn, conn.transaction():
-            dead_letters.record(conn, halted)
+            _park(conn, halted)
         log_parked(halted)
 
-    def _tracked(self, conn: Connection, partitions: list[int]) -> dict[int, int]:
-        """Tracked positions of ``partitions``, locked against a concurrent
-        member of the group (only these rows: members work in parallel)."""
+    def _tracked(
+        self, conn: Connection, partitions: list[int]
+    ) -> dict[int, tuple[int, int]]:
+        """Tracked (position, offset) of ``partitions``, locked against a
+        concurrent member of the group (only these rows: members work in
+        parallel)."""
         rows = conn.execute(
-            "SELECT partition, position FROM projection_tracking"
+            "SELECT partition, position, kafka_offset FROM projection_tracking"
             " WHERE projection = %s AND topic = %s AND partition = ANY(%s)"
             " FOR UPDATE",
             (self.projection.name, self.topic, partitions),
         ).fetchall()
-        return {int(p): int(pos) for p, pos in rows}
+        return {int(p): (int(pos), int(off)) for p, pos, off in rows}
 
     def step(self, timeout_ms: int = 200, *, commit_offsets: bool = True) -> StepResult:
         """Poll once, apply, then commit the offsets (unless told not to)."""
@@ -334,7 +341,8 @@ class ProjectionRunner:
     def run(
         self, stop: threading.Event, beat: Callable[[], None] = lambda: None
     ) -> None:
-        """Consume until ``stop`` is set, surviving outages and failed batches."""
+        """Consume until ``stop`` is set, surviving outages and failed batches;
+        while halted, consume nothing and wait for the halt to be cleared."""
         log.info("projector started", extra={"projection": self.projection.name})
 
         @until_stopped(stop, (Exception,), _log_wait)
@@ -342,7 +350,11 @@ class ProjectionRunner:
             try:
                 while not stop.is_set():
                     beat()
-                    self.step()
+                    try:
+                        self.step()
+                    except ProjectionStoppedError as halted:
+                        self.close()
+                        self._halted(stop, beat, halted.reason)
             except BaseException:
                 self.close()
                 raise
@@ -355,6 +367,20 @@ class ProjectionRunner:
         finally:
             self.close()
             log.info("projector stopped", extra={"projection": self.projection.name})
+
+    def _halted(
+        self, stop: threading.Event, beat: Callable[[], None], reason: str
+    ) -> None:
+        name = self.projection.name
+        log.error(
+            "projection halted: it consumes nothing until resumed",
+            extra={
+                "projection": name,
+                "reason": reason,
+                "resume_with": f"assurehub projections resume {name}",
+            },
+        )
+        wait_while_halted(self._db, name, stop, beat, self._halt_poll)
 
     def _rewind(self, consumer: Any, batch: dict[Any, list[Any]]) -> None:
         """Make a failed batch come again on the next poll."""

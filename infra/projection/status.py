@@ -10,6 +10,10 @@ Definitions (also in the README):
   events not applied yet: some of them may be applied in other partitions).
 - ``lag_seconds``: how long ago the oldest of those events was recorded (0
   when there is none), i.e. how stale the oldest missing change is.
+- ``halt``: why it stopped, when a record could be neither applied nor
+  parked (:mod:`infra.postgres.projection_halts`), or when a ``halt``-policy
+  projection retries an event that fails.
+- ``state``: ``halted``, ``rebuild needed`` or ``ok``, the first that holds.
 """
 
 from __future__ import annotations
@@ -22,6 +26,8 @@ from psycopg import sql
 
 from infra.eventstore.store import EVENTS_TABLE, LibraryEventStore
 from infra.postgres.pool import Connection, Database
+from infra.postgres.projection_halts import halted_projections
+from infra.postgres.projection_schemas import stored_fingerprint
 from projections.ports import TableProjection
 from projections.rows import shape_fingerprint
 
@@ -43,23 +49,34 @@ class ProjectionStatus:
     lag_seconds: float
     parked: int
     halted: int
+    """Events a ``halt``-policy projection retries (dead letters ``halted``)."""
     shape: str | None
     """Fingerprint the tables were built with (``None``: never built)."""
     expected_shape: str
     last_applied_at: datetime | None
+    halt: str | None = None
+    """Why the projection is halted (``None``: it is not)."""
 
     @property
     def needs_rebuild(self) -> bool:
         """Whether the tables do not fit the code (the runner waits)."""
         return self.shape != self.expected_shape
 
+    @property
+    def state(self) -> str:
+        """``halted``, ``rebuild needed`` or ``ok``."""
+        if self.halt is not None:
+            return "halted"
+        return "rebuild needed" if self.needs_rebuild else "ok"
+
     def as_json(self) -> dict[str, Any]:
-        """A JSON object of every field, with ``needs_rebuild``."""
+        """A JSON object of every field, with ``needs_rebuild`` and ``state``."""
         value = asdict(self)
         value["positions"] = {str(p): v for p, v in self.positions.items()}
         at = self.last_applied_at
         value["last_applied_at"] = at.isoformat() if at else None
         value["needs_rebuild"] = self.needs_rebuild
+        value["state"] = self.state
         return value
 
 
@@ -77,15 +94,20 @@ def _pairs(conn: Connection, query: str, params: tuple[Any, ...]) -> dict[Any, A
     return {r[0]: r[1] for r in conn.execute(query.encode(), params).fetchall()}
 
 
-def _one(
-    conn: Connection,
-    store: LibraryEventStore,
-    topic: str,
-    projection: TableProjection,
-    common: tuple[int, int, dict[int, int]],
-) -> ProjectionStatus:
-    head, relayed, heads = common
-    name = projection.name
+@dataclass(frozen=True)
+class _Common:
+    """What every projection's status is measured against, read once."""
+
+    head: int
+    relayed: int
+    heads: dict[int, int]
+    halts: dict[str, str]
+
+
+def _progress(
+    conn: Connection, name: str, topic: str
+) -> tuple[dict[int, int], datetime | None]:
+    """Tracked positions on ``topic`` and when the projection last moved."""
     tracked = _pairs(
         conn,
         "SELECT partition, position FROM projection_tracking"
@@ -96,16 +118,25 @@ def _one(
         "SELECT max(updated_at) FROM projection_tracking WHERE projection = %s",
         (name,),
     ).fetchone()
+    return tracked, last[0] if last else None
+
+
+def _one(
+    conn: Connection,
+    store: LibraryEventStore,
+    topic: str,
+    projection: TableProjection,
+    common: _Common,
+) -> ProjectionStatus:
+    name = projection.name
+    tracked, last = _progress(conn, name, topic)
     letters = _pairs(
         conn,
         "SELECT state, count(*) FROM projection_dead_letters"
         " WHERE projection = %s GROUP BY state",
         (name,),
     )
-    shape = conn.execute(
-        "SELECT fingerprint FROM projection_shapes WHERE projection = %s", (name,)
-    ).fetchone()
-    reached = _reached(tracked, heads, relayed)
+    reached = _reached(tracked, common.heads, common.relayed)
     lag = conn.execute(
         sql.SQL("SELECT count(*) FROM {} WHERE notification_id > %s").format(
             sql.Identifier(EVENTS_TABLE)
@@ -116,16 +147,17 @@ def _one(
         projection=name,
         topic=topic,
         positions=tracked,
-        head=head,
-        relayed=relayed,
+        head=common.head,
+        relayed=common.relayed,
         reached=reached,
         lag_events=int(lag[0]) if lag else 0,
         lag_seconds=_age_of_next(store, reached),
         parked=int(letters.get("parked", 0)),
         halted=int(letters.get("halted", 0)),
-        shape=shape[0] if shape else None,
+        shape=stored_fingerprint(conn, name),
         expected_shape=shape_fingerprint(projection.tables),
-        last_applied_at=last[0] if last else None,
+        last_applied_at=last,
+        halt=common.halts.get(name),
     )
 
 
@@ -159,6 +191,5 @@ def projection_status(
             "SELECT partition, position FROM relay_partition_heads WHERE topic = %s",
             (topic,),
         )
-        return [
-            _one(conn, store, topic, p, (head, relayed, heads)) for p in projections
-        ]
+        common = _Common(head, relayed, heads, halted_projections(conn))
+        return [_one(conn, store, topic, p, common) for p in projections]

@@ -26,8 +26,15 @@ class MalformedEventError(InfrastructureError, ValueError):
     """A record is not a CloudEvent this codec understands."""
 
 
-def encode(envelope: EventEnvelope) -> tuple[bytes, bytes, Headers]:
-    """Key, value and headers of the Kafka record for ``envelope``."""
+def encode(
+    envelope: EventEnvelope, errors: str = "strict"
+) -> tuple[bytes, bytes, Headers]:
+    """Key, value and headers of the Kafka record for ``envelope``.
+
+    ``errors`` is how text that UTF-8 cannot encode (a lone surrogate) is
+    handled: refused by default; ``surrogatepass`` keeps it as the (invalid)
+    bytes, for a dead letter that must keep whatever the event held.
+    """
     attributes = [
         ("ce_specversion", SPEC_VERSION),
         ("ce_id", envelope.id),
@@ -43,24 +50,44 @@ def encode(envelope: EventEnvelope) -> tuple[bytes, bytes, Headers]:
         ("ce_correlationid", envelope.correlation_id),
         ("ce_causationid", envelope.causation_id),
     ]
-    encoded: Headers = [(k, v.encode()) for k, v in attributes]
+    encoded: Headers = [(k, v.encode("utf-8", errors)) for k, v in attributes]
     value = json.dumps(envelope.data, separators=(",", ":"), sort_keys=True).encode()
-    return envelope.subject.encode(), value, encoded
+    return envelope.subject.encode("utf-8", errors), value, encoded
 
 
-def decode(value: bytes, headers: Sequence[tuple[str, bytes]]) -> EventEnvelope:
+def attributes(headers: Sequence[tuple[str, bytes | None]]) -> dict[str, str]:
+    """The ``ce_*`` headers of a record as text, whatever they hold (bytes
+    that are not UTF-8 written as ``\\xNN``, null values left out)."""
+    return {
+        k: bytes(v).decode("utf-8", "backslashreplace")
+        for k, v in headers
+        if k.startswith("ce_") and v is not None
+    }
+
+
+def decode(
+    value: bytes | None, headers: Sequence[tuple[str, bytes | None]]
+) -> EventEnvelope:
     """The envelope of a record produced by :func:`encode`.
 
     Raises:
-        MalformedEventError: a required attribute is missing or unparsable.
+        MalformedEventError: a required attribute is missing or unparsable,
+            or the value is not a JSON object.
     """
     try:
-        attrs = {k: bytes(v).decode() for k, v in headers if k.startswith("ce_")}
+        attrs = {
+            k: bytes(v).decode()
+            for k, v in headers
+            if k.startswith("ce_") and v is not None
+        }
         if attrs["ce_specversion"] != SPEC_VERSION:
             raise MalformedEventError(
                 f"unsupported specversion {attrs['ce_specversion']}"
             )
-        data = json.loads(value)
+        try:
+            data = json.loads(value) if value is not None else None
+        except ValueError as e:
+            raise MalformedEventError(f"the value is not JSON: {e}") from e
         if not isinstance(data, dict):
             raise MalformedEventError("event data is not a JSON object")
         return EventEnvelope(
@@ -77,5 +104,9 @@ def decode(value: bytes, headers: Sequence[tuple[str, bytes]]) -> EventEnvelope:
             causation_id=attrs["ce_causationid"],
             data=data,
         )
-    except (KeyError, ValueError, TypeError) as e:
+    except MalformedEventError:
+        raise
+    except KeyError as e:
+        raise MalformedEventError(f"the header {e.args[0]} is missing") from e
+    except (ValueError, TypeError) as e:
         raise MalformedEventError(f"not an AssureHub CloudEvent: {e}") from e

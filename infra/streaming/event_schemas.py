@@ -59,6 +59,10 @@ EVENT_CLASSES: tuple[type[Any], ...] = tuple(
 )
 """Every event class published on the topic."""
 
+PUBLIC_TYPES: frozenset[str] = frozenset(public_type(c) for c in EVENT_CLASSES)
+"""Every public event type (at its current version) the relay publishes: a
+record of any other type is not one this code can apply."""
+
 _SCALARS: dict[Any, dict[str, str]] = {
     str: {"type": "string"},
     int: {"type": "integer"},

@@ -78,7 +78,13 @@ def test_with_kafka_and_redis_down_commands_go_on_and_readiness_is_degraded(migr
     assert ready.status_code == 200
     assert ready.json() == {
         "status": "degraded",
-        "checks": {"postgres": "up", "kafka": "down", "redis": "down"},
+        "checks": {
+            "postgres": "up",
+            "kafka": "down",
+            "redis": "down",
+            "projections": "up",
+        },
+        "halted": {},
     }
 
 

@@ -21,10 +21,10 @@ from commands.organizations import (
     RenameOrganization,
 )
 from domain.principal import Principal, Role
-from infra.postgres.dead_letters import ReplayRefusedError, replay
 from infra.postgres.progress import ProjectionProgress
 from infra.postgres.projection_schemas import ensure_schema
 from infra.postgres.rows import qualified
+from infra.projection.replay import ReplayRefusedError, replay
 from infra.projection.status import projection_status
 from processors.cli import projections_command
 from projections.envelope import EventEnvelope

@@ -93,5 +93,23 @@ def test_an_undone_event_restores_json_values_and_later_events_of_it_wait():
     fold.apply(envelope(one, "changed", 3, title="b"))
     fold.apply(envelope(two, "created", 4, title="c", tags=[]))
     assert note(fold, one)["title"] == "a"
-    assert [p.envelope.position for p in fold.parked] == [2, 3]
+    assert [p.position for p in fold.parked] == [2, 3]
     assert note(fold, two)["title"] == "c"
+
+
+def test_text_postgres_cannot_store_parks_the_event_with_its_record_bytes():
+    fold, one, two, three = MemoryFold(Notes()), uuid4(), uuid4(), uuid4()
+    fold.apply(envelope(one, "created", 1, title="bad\x00title", tags=[]))
+    fold.apply(envelope(two, "created", 2, title="fine", tags=[{"k": "a\x00"}]))
+    fold.apply(envelope(three, "created", 3, title="lone \udc80", tags=[]))
+    fold.apply(envelope(uuid4(), "created", 4, title="fine", tags=["ok"]))
+    assert [p.position for p in fold.parked] == [1, 2, 3]
+    assert all("U+0000 or a lone surrogate" in p.error for p in fold.parked)
+    assert note(fold, one) is None
+    assert note(fold, two) is None
+    # The letter keeps the record the relay would publish, NUL and all.
+    record = fold.parked[0].record
+    assert record.key == str(one).encode()
+    assert b'"title":"bad\\u0000title"' in (record.value or b"")
+    assert (b"ce_position", b"1") in record.headers
+    assert b"\\udc80" in (fold.parked[2].record.value or b"")

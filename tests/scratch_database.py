@@ -1,0 +1,33 @@
+"""A database of its own for a test whose events must not reach the shared
+test store (the session's relay and projectors would meet them)."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import psycopg
+from psycopg import sql
+from pydantic import PostgresDsn
+
+from infra.settings import Settings
+
+
+@contextmanager
+def scratch_database(settings: Settings) -> Iterator[Settings]:
+    """``settings`` pointing at a new, empty database, dropped afterwards."""
+    name = f"assurehub_scratch_{uuid.uuid4().hex[:10]}"
+    admin = str(settings.database_url)
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    url = f"{admin.rsplit('/', 1)[0]}/{name}"
+    try:
+        yield settings.model_copy(update={"database_url": PostgresDsn(url)})
+    finally:
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(
+                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
+                    sql.Identifier(name)
+                )
+            )
