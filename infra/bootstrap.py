@@ -209,6 +209,7 @@ class Container:
             self.event_store,
             topic or self.settings.kafka_topic,
             all_projections(),
+            self.settings.projection_stall_seconds,
         )
 
     def due_certificates(self) -> PostgresDueCertificates:

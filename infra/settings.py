@@ -50,6 +50,9 @@ class Settings(BaseSettings):
     relay_batch_size: int = Field(default=500, ge=1, le=10_000)
     relay_poll_seconds: float = Field(default=1.0, gt=0, le=60)
     expiry_check_seconds: float = Field(default=60.0, gt=0, le=86_400)
+    projection_stall_seconds: float = Field(default=120.0, gt=0, le=86_400)
+    """A projection behind the head that has not moved for this long is
+    reported ``stalled`` by ``assurehub projections status``."""
     idempotency_retention_hours: int = Field(default=48, ge=24, le=24 * 365)
     heartbeat_dir: Path = Path("var/run")
     cache_ttl_seconds: int = Field(default=300, ge=1, le=86_400)

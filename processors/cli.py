@@ -197,6 +197,13 @@ def format_status(statuses: list[ProjectionStatus]) -> str:
         lines.append(f"{'':<24} partitions: {parts or 'none tracked'}")
         if s.halt is not None:
             lines.append(f"{'':<24} halted: {s.halt}")
+        if s.stalled:
+            idle = (
+                "never moved"
+                if s.idle_seconds is None
+                else (f"no progress for {s.idle_seconds:.0f} s")
+            )
+            lines.append(f"{'':<24} stalled: behind the head, {idle}")
     return "\n".join(lines)
 
 

@@ -10,10 +10,16 @@ Definitions (also in the README):
   events not applied yet: some of them may be applied in other partitions).
 - ``lag_seconds``: how long ago the oldest of those events was recorded (0
   when there is none), i.e. how stale the oldest missing change is.
+- ``idle_seconds``: how long ago the projection last moved (applied or
+  parked an event in any partition; ``None``: never).
+- ``stalled``: behind (``lag_events`` > 0) while the oldest missing event has
+  waited, and the projection has not moved, for over the stall threshold
+  (``ASSUREHUB_PROJECTION_STALL_SECONDS``): it is not catching up by itself.
 - ``halt``: why it stopped, when a record could be neither applied nor
   parked (:mod:`infra.postgres.projection_halts`), or when a ``halt``-policy
   projection retries an event that fails.
-- ``state``: ``halted``, ``rebuild needed`` or ``ok``, the first that holds.
+- ``state``: ``halted``, ``rebuild needed``, ``stalled`` or ``ok``, the
+  first that holds.
 """
 
 from __future__ import annotations
@@ -30,6 +36,16 @@ from infra.postgres.projection_halts import halted_projections
 from infra.postgres.projection_schemas import stored_fingerprint
 from projections.ports import TableProjection
 from projections.rows import shape_fingerprint
+
+
+def is_stalled(
+    lag_events: int, lag_seconds: float, idle_seconds: float | None, after: float
+) -> bool:
+    """Whether a projection is behind and has not moved for over ``after``
+    seconds (the oldest event it lacks waited that long, and so did it)."""
+    if lag_events <= 0 or lag_seconds <= after:
+        return False
+    return idle_seconds is None or idle_seconds > after
 
 
 @dataclass(frozen=True)
@@ -54,6 +70,8 @@ class ProjectionStatus:
     """Fingerprint the tables were built with (``None``: never built)."""
     expected_shape: str
     last_applied_at: datetime | None
+    idle_seconds: float | None = None
+    stalled: bool = False
     halt: str | None = None
     """Why the projection is halted (``None``: it is not)."""
 
@@ -64,10 +82,12 @@ class ProjectionStatus:
 
     @property
     def state(self) -> str:
-        """``halted``, ``rebuild needed`` or ``ok``."""
+        """``halted``, ``rebuild needed``, ``stalled`` or ``ok``."""
         if self.halt is not None:
             return "halted"
-        return "rebuild needed" if self.needs_rebuild else "ok"
+        if self.needs_rebuild:
+            return "rebuild needed"
+        return "stalled" if self.stalled else "ok"
 
     def as_json(self) -> dict[str, Any]:
         """A JSON object of every field, with ``needs_rebuild`` and ``state``."""
@@ -102,12 +122,14 @@ class _Common:
     relayed: int
     heads: dict[int, int]
     halts: dict[str, str]
+    stall_seconds: float
 
 
 def _progress(
     conn: Connection, name: str, topic: str
-) -> tuple[dict[int, int], datetime | None]:
-    """Tracked positions on ``topic`` and when the projection last moved."""
+) -> tuple[dict[int, int], datetime | None, float | None]:
+    """Tracked positions on ``topic``, when the projection last moved, and
+    how many seconds ago that was."""
     tracked = _pairs(
         conn,
         "SELECT partition, position FROM projection_tracking"
@@ -115,10 +137,13 @@ def _progress(
         (name, topic),
     )
     last = conn.execute(
-        "SELECT max(updated_at) FROM projection_tracking WHERE projection = %s",
+        "SELECT max(updated_at), extract(epoch FROM now() - max(updated_at))"
+        " FROM projection_tracking WHERE projection = %s",
         (name,),
     ).fetchone()
-    return tracked, last[0] if last else None
+    if last is None or last[0] is None:
+        return tracked, None, None
+    return tracked, last[0], max(0.0, float(last[1]))
 
 
 def _one(
@@ -129,7 +154,7 @@ def _one(
     common: _Common,
 ) -> ProjectionStatus:
     name = projection.name
-    tracked, last = _progress(conn, name, topic)
+    tracked, last, idle = _progress(conn, name, topic)
     letters = _pairs(
         conn,
         "SELECT state, count(*) FROM projection_dead_letters"
@@ -143,6 +168,8 @@ def _one(
         ),
         (reached,),
     ).fetchone()
+    lag_events = int(lag[0]) if lag else 0
+    lag_seconds = _age_of_next(store, reached)
     return ProjectionStatus(
         projection=name,
         topic=topic,
@@ -150,13 +177,15 @@ def _one(
         head=common.head,
         relayed=common.relayed,
         reached=reached,
-        lag_events=int(lag[0]) if lag else 0,
-        lag_seconds=_age_of_next(store, reached),
+        lag_events=lag_events,
+        lag_seconds=lag_seconds,
         parked=int(letters.get("parked", 0)),
         halted=int(letters.get("halted", 0)),
         shape=stored_fingerprint(conn, name),
         expected_shape=shape_fingerprint(projection.tables),
         last_applied_at=last,
+        idle_seconds=idle,
+        stalled=is_stalled(lag_events, lag_seconds, idle, common.stall_seconds),
         halt=common.halts.get(name),
     )
 
@@ -175,8 +204,10 @@ def projection_status(
     store: LibraryEventStore,
     topic: str,
     projections: tuple[TableProjection, ...],
+    stall_seconds: float = 120.0,
 ) -> list[ProjectionStatus]:
-    """The status of each of ``projections`` on ``topic``."""
+    """The status of each of ``projections`` on ``topic``; a projection
+    behind that has not moved for ``stall_seconds`` is ``stalled``."""
     with database.connection() as conn:
         row = conn.execute(
             sql.SQL(
@@ -191,5 +222,5 @@ def projection_status(
             "SELECT partition, position FROM relay_partition_heads WHERE topic = %s",
             (topic,),
         )
-        common = _Common(head, relayed, heads, halted_projections(conn))
+        common = _Common(head, relayed, heads, halted_projections(conn), stall_seconds)
         return [_one(conn, store, topic, p, common) for p in projections]
