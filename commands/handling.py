@@ -4,8 +4,10 @@ caller's tenant, check the expected version, decide, append.
 Without an expected version a lost race is retried on fresh state (the
 decision is made again); with one, the conflict is the caller's to resolve.
 With an ``Idempotency-Key`` the answer is recorded in the transaction that
-appends the events; a retry with the same key and request gets that answer
-back and writes nothing, a retry with another request is refused.
+appends the events (a command that changes nothing records it alone, with
+the position it answers without a key: the head of the store); a retry with
+the same key and request gets that answer back and writes nothing, a retry
+with another request is refused.
 """
 
 from __future__ import annotations

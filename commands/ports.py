@@ -102,8 +102,14 @@ class EventStore(Protocol):
         """Append the aggregates' pending events in one transaction, with the
         side writes (idempotency key and answer, index entries).
 
+        With no pending event (a command that changed nothing) only the
+        idempotency key and answer are recorded, naming the first aggregate
+        at its current version; other side writes are refused
+        (``ValueError``), having no event to carry them.
+
         Returns:
-            The global position of the last event appended.
+            The global position of the last event appended, or the head of
+            the store when there was none to append.
 
         Raises:
             ConcurrentWriteError: another writer appended those versions first.

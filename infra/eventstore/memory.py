@@ -92,6 +92,25 @@ class InMemoryRecorder(POPOApplicationRecorder):
                 self._claims.update(side.claims)
             return ids
 
+    def record_answer(self, aggregate_id: UUID, version: int, side: SideWrites) -> int:
+        """Record the idempotent answer of a command that appended no event;
+        its position is the head of the store now.
+
+        Raises:
+            IntegrityError: the key was recorded meanwhile.
+        """
+        idempotency = side.idempotency
+        assert idempotency is not None
+        with self._database_lock:
+            key = (idempotency.tenant_id, idempotency.key)
+            if key in self._answers:
+                raise IntegrityError(IDEMPOTENCY_CONSTRAINT)
+            head = len(self._stored_events)
+            self._answers[key] = RecordedAnswer(
+                idempotency.fingerprint, aggregate_id, version, head, side.outcome
+            )
+            return head
+
     def recorded_answer(self, tenant_id: str, key: str) -> RecordedAnswer | None:
         """The answer recorded with ``key``, if any."""
         with self._database_lock:

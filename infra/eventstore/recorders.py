@@ -4,8 +4,11 @@ Besides the events, a command may record its idempotency key with its answer,
 index entries that make aggregates findable by organization and standard,
 unique claims and identity side records (:mod:`commands.identity.ports`).
 All are written in the transaction that inserts the events, so they exist
-exactly when the events do. :class:`~infra.eventstore.memory.InMemoryRecorder`
-does the same in memory for the event store's test twin.
+exactly when the events do. The one record a command writes without events is
+the idempotent answer of a command that changed nothing
+(:meth:`FailFastRecorder.record_answer`), in a transaction of its own.
+:class:`~infra.eventstore.memory.InMemoryRecorder` does the same in memory for
+the event store's test twin.
 """
 
 from __future__ import annotations
@@ -37,6 +40,31 @@ def primary(stored_events: Sequence[StoredEvent]) -> tuple[UUID, int]:
     return UUID(str(first)), version
 
 
+def _insert_answer(
+    curs: Cursor[DictRow],
+    side: SideWrites,
+    aggregate_id: UUID,
+    version: int,
+    position: int,
+) -> None:
+    """Insert the command's idempotency key with its answer."""
+    assert side.idempotency is not None
+    curs.execute(
+        "INSERT INTO idempotency_keys (tenant_id, key, fingerprint,"
+        " aggregate_id, version, position, outcome)"
+        " VALUES (%s, %s, %s, %s, %s, %s, %s)",
+        (
+            side.idempotency.tenant_id,
+            side.idempotency.key,
+            side.idempotency.fingerprint,
+            aggregate_id,
+            version,
+            position,
+            Jsonb(side.outcome),
+        ),
+    )
+
+
 class FailFastRecorder(PostgresApplicationRecorder):
     """The library's Postgres recorder, without its blind retry loops, and
     writing the command's side records in the events' transaction.
@@ -64,20 +92,7 @@ class FailFastRecorder(PostgresApplicationRecorder):
         with curs.connection.pipeline() as pipeline:
             if side.idempotency is not None:
                 aggregate_id, version = primary(stored_events)
-                curs.execute(
-                    "INSERT INTO idempotency_keys (tenant_id, key, fingerprint,"
-                    " aggregate_id, version, position, outcome)"
-                    " VALUES (%s, %s, %s, %s, %s, %s, %s)",
-                    (
-                        side.idempotency.tenant_id,
-                        side.idempotency.key,
-                        side.idempotency.fingerprint,
-                        aggregate_id,
-                        version,
-                        max(ids),
-                        Jsonb(side.outcome),
-                    ),
-                )
+                _insert_answer(curs, side, aggregate_id, version, max(ids))
             for entry in side.index:
                 curs.execute(
                     "INSERT INTO aggregate_index (tenant_id, kind, organization_id,"
@@ -107,6 +122,21 @@ class FailFastRecorder(PostgresApplicationRecorder):
                 write_record(curs, record)  # a refusal aborts the transaction
             pipeline.sync()
         return ids
+
+    def record_answer(self, aggregate_id: UUID, version: int, side: SideWrites) -> int:
+        """Record the idempotent answer of a command that appended no event,
+        in a transaction of its own, and return its position: the head of the
+        store now, which is what such a command answers.
+
+        Raises:
+            IntegrityError: the key was recorded meanwhile.
+        """
+        with self.datastore.transaction(commit=True) as curs:
+            curs.execute(self.max_notification_id_statement)
+            row = curs.fetchone()
+            head = int(row["max"] or 0) if row is not None else 0
+            _insert_answer(curs, side, aggregate_id, version, head)
+        return head
 
     def recorded_answer(self, tenant_id: str, key: str) -> RecordedAnswer | None:
         """The answer recorded with ``key``, if any."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from datetime import date
 from typing import Any, TypeVar, cast
 from uuid import UUID
@@ -260,6 +261,10 @@ class LibraryEventStore:
         """Append the aggregates' pending events and the side records in one
         transaction; return the last event's position.
 
+        A command that changed nothing appends no event: its idempotent answer
+        alone is recorded (see :meth:`_answer_unchanged`) and the position is
+        the head of the store.
+
         Raises:
             ConcurrentWriteError: another writer appended those versions first.
             DuplicateIdempotencyKeyError: the idempotency key was recorded meanwhile.
@@ -270,11 +275,7 @@ class LibraryEventStore:
         """
         side = side or SideWrites()
         if not any(a.pending_events for a in aggregates):
-            if side != SideWrites(outcome=side.outcome):
-                # Side records are written in the events' transaction: with
-                # no event they would be silently dropped.
-                raise ValueError("side records need at least one event to carry them")
-            return self.head()
+            return self._answer_unchanged(aggregates, side)
         try:
             recordings = self.app.save(*aggregates, side=side)
         except SideRecordRefusedError:
@@ -295,6 +296,34 @@ class LibraryEventStore:
             raise_if_unreachable(e)
             raise
         return max(r.notification.id for r in recordings)
+
+    def _answer_unchanged(
+        self, aggregates: Sequence[Aggregate], side: SideWrites
+    ) -> int:
+        """Answer a command that changed nothing: the head of the store, with
+        its idempotent answer recorded in a transaction of its own (for the
+        first aggregate, at its current version), so that a retry replays it.
+
+        Raises:
+            ValueError: index entries, claims or identity records with no
+                event to carry them (they would be silently dropped).
+            DuplicateIdempotencyKeyError: the key was recorded meanwhile.
+        """
+        if replace(side, idempotency=None) != SideWrites(outcome=side.outcome):
+            raise ValueError("side records need at least one event to carry them")
+        if side.idempotency is None:
+            return self.head()
+        if not aggregates:
+            raise ValueError("an idempotent answer names the command's aggregate")
+        first = aggregates[0]
+        recorder = cast(FailFastRecorder, self.app.recorder)
+        try:
+            return recorder.record_answer(first.id, first.version, side)
+        except IntegrityError as e:
+            raise DuplicateIdempotencyKeyError(side.idempotency.key) from e
+        except PersistenceError as e:
+            raise_if_unreachable(e)
+            raise
 
     def recorded_answer(self, tenant_id: str, key: str) -> RecordedAnswer | None:
         """The answer recorded with an idempotency key, if any."""

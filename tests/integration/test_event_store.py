@@ -1,4 +1,5 @@
-"""The Postgres event store: round trips, concurrency, and no silent gaps."""
+"""The Postgres event store: the event store contract, round trips,
+concurrency, and no silent gaps."""
 
 from __future__ import annotations
 
@@ -13,9 +14,16 @@ from domain.events import EventMeta
 from domain.organization import Organization
 from domain.principal import Principal, Role
 from infra.eventstore.store import LibraryEventStore, postgres_env
+from tests.event_store_contract import EventStoreContract
 
 ADMIN = Principal("tenant-store", "alice", frozenset({Role.TENANT_ADMIN}))
 META = EventMeta("tenant-store", "alice", "req-store", "req-store")
+
+
+class TestPostgresEventStore(EventStoreContract):
+    @pytest.fixture
+    def store(self, container):
+        return container.event_store
 
 
 def test_appended_events_load_back_with_their_metadata(container):
