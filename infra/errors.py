@@ -7,6 +7,8 @@ Exception tree::
 
     InfrastructureError
     ├── DependencyUnavailableError   Postgres, Kafka or Redis cannot be reached
+    ├── UnstorableTextError          text Postgres cannot hold (a NUL, an
+    │                                unpaired surrogate) sent as a parameter
     ├── MalformedEventError          not our CloudEvent (infra.streaming.cloudevents)
     └── UnpublishableEventError      event lacks TYPE/meta
                                      (infra.streaming.public_events)
@@ -30,4 +32,19 @@ class DependencyUnavailableError(InfrastructureError):
     def __init__(self, dependency: str, detail: str) -> None:
         super().__init__(f"{dependency} unavailable: {detail}")
         self.dependency = dependency
+        self.detail = detail
+
+
+class UnstorableTextError(InfrastructureError):
+    """A statement's parameter holds text Postgres cannot hold: a NUL
+    character, an unpaired surrogate (not UTF-8), a character the server's
+    encoding lacks. No stored row can hold such a value, so a lookup by it
+    finds nothing; a write of it is the caller's mistake, not an outage.
+
+    Args:
+        detail: What the driver said, for logs (never sent to clients).
+    """
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(f"text Postgres cannot hold: {detail}")
         self.detail = detail

@@ -126,6 +126,17 @@ class IdentityContract:
         assert directory.account_by_email(tenant(), "ann@example.com") is None
         assert store.load(Organization, carrier.id) is not None
 
+    @pytest.mark.parametrize(
+        "email", ["ann\x00@example.com", "ann\ud800@example.com", "\x00"]
+    )
+    def test_an_email_postgres_cannot_hold_is_no_accounts(
+        self, store, directory, email
+    ):
+        account = saved(tenant())
+        self.write(store, account)
+        assert directory.account_by_email(account.tenant_id, email) is None
+        assert directory.account_by_email(f"{account.tenant_id}\x00", email) is None
+
     def test_tenant_admins_are_the_active_accounts_holding_the_role(
         self, store, directory
     ):

@@ -49,6 +49,7 @@ from commands.identity.ports import (
 from commands.ports import EventStore
 from domain.access import Permission, authorize
 from domain.account import Account
+from domain.account_values import valid_email
 from domain.errors import InvalidValueError, NotFoundError, RuleViolationError
 from domain.principal import Principal, Role
 
@@ -314,8 +315,12 @@ class AccountService:
 
         Answers the same whether or not such an account exists: an unknown
         or inactive account gets nothing and nothing is written.
+
+        Raises:
+            InvalidValueError: not an e-mail address (``email``), which no
+                account has.
         """
-        record = self._directory.account_by_email(tenant_id, email.strip().lower())
+        record = self._directory.account_by_email(tenant_id, valid_email(email))
         if record is None or record.status != "active":
             return
         ctx = anonymous_context(record.tenant_id, ANONYMOUS, correlation_id)

@@ -274,7 +274,9 @@ class IdentityDirectory(Protocol):
         ...
 
     def account_by_email(self, tenant_id: str, email: str) -> AccountRecord | None:
-        """The tenant's account with this (case-insensitive) e-mail."""
+        """The tenant's account with this (case-insensitive) e-mail; ``None``
+        for any text no account can have (a NUL, an unpaired surrogate), never
+        an error."""
         ...
 
     def tenant_admins(self, tenant_id: str) -> frozenset[UUID]:

@@ -63,6 +63,7 @@ from commands.identity.ports import (
 from commands.ports import EventStore
 from domain.access import Permission, authorize
 from domain.account import Account
+from domain.account_values import valid_email
 from domain.errors import NotFoundError, RuleViolationError
 from domain.principal import Role
 from domain.tenant_settings import TenantSettings, settings_id
@@ -180,11 +181,13 @@ class SessionService:
         if the account has one.
 
         Raises:
+            InvalidValueError: not an e-mail address (``email``), which no
+                account has; nothing is counted or looked up.
             LockedOutError: too many failures (also raised by the failure
                 that starts the lockout).
             LoginRefusedError: unknown e-mail, wrong password, inactive.
         """
-        email = attempt.email.strip().lower()
+        email = valid_email(attempt.email)
         keys = _keys("login", f"{attempt.tenant_id}:{email}", attempt.address)
         with one_attempt(self._guard, keys[0]):
             return self._login(attempt, email, keys, correlation_id)

@@ -103,8 +103,10 @@ class RateLimiter:
         self._script: Script | None = None
 
     def hit(self, limit: Limit, subject: str) -> Verdict:
-        """Count one attempt by ``subject`` against ``limit``."""
-        digest = hashlib.sha256(subject.encode()).hexdigest()[:32]
+        """Count one attempt by ``subject`` against ``limit`` (any text: an
+        unpaired surrogate is hashed as it stands)."""
+        raw = subject.encode("utf-8", "surrogatepass")
+        digest = hashlib.sha256(raw).hexdigest()[:32]
         key = f"{self._prefix}:{limit.name}:{digest}"
         try:
             count, left = self._guard.run(

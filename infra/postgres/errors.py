@@ -1,8 +1,13 @@
-"""Which Postgres failures mean "the database cannot be reached".
+"""Which Postgres failures mean "the database cannot be reached", and
+which mean "a parameter holds text Postgres cannot hold".
 
-Only those become :class:`DependencyUnavailableError` (503 with Retry-After);
-a lock timeout, deadlock or bad statement is a different problem and must
-not be reported as an outage.
+Only the first become :class:`DependencyUnavailableError` (503 with
+Retry-After); a lock timeout, deadlock or bad statement is a different
+problem and must not be reported as an outage. The second become
+:class:`UnstorableTextError`: psycopg refuses a NUL in a text parameter
+(a ``DataError`` raised before anything is sent), Python refuses to encode an
+unpaired surrogate as UTF-8 (``UnicodeEncodeError``), and the server refuses
+characters its encoding lacks (SQLSTATE ``22021``, ``22P05``).
 """
 
 from __future__ import annotations
@@ -10,10 +15,13 @@ from __future__ import annotations
 import psycopg
 import psycopg_pool
 
-from infra.errors import DependencyUnavailableError
+from infra.errors import DependencyUnavailableError, UnstorableTextError
 
 _UNREACHABLE_SQLSTATE_CLASSES = ("08", "57P")
 """Connection exceptions, and operator intervention (shutdown, starting up)."""
+
+_UNSTORABLE_SQLSTATES = ("22021", "22P05")
+"""character_not_in_repertoire, untranslatable_character."""
 
 
 def is_unreachable(error: BaseException) -> bool:
@@ -36,3 +44,25 @@ def raise_if_unreachable(error: BaseException) -> None:
     Postgres cannot be reached; otherwise return (the caller re-raises)."""
     if is_unreachable(error):
         raise DependencyUnavailableError("postgres", str(error)) from error
+
+
+def is_unstorable(error: BaseException) -> bool:
+    """Whether ``error`` (or what caused it) means a parameter holds text
+    Postgres cannot hold."""
+    seen: BaseException | None = error
+    while seen is not None:
+        if isinstance(seen, UnicodeEncodeError):
+            return True
+        if isinstance(seen, psycopg.DataError):
+            if seen.sqlstate is None:  # refused by psycopg before sending
+                return "NUL" in str(seen)
+            return seen.sqlstate in _UNSTORABLE_SQLSTATES
+        seen = seen.__cause__
+    return False
+
+
+def raise_if_unstorable(error: BaseException) -> None:
+    """Raise :class:`UnstorableTextError` from ``error`` if a parameter held
+    text Postgres cannot hold; otherwise return (the caller re-raises)."""
+    if is_unstorable(error):
+        raise UnstorableTextError(str(error)) from error

@@ -5,7 +5,8 @@ TOTP enrollment, an API token's last use).
 The side records themselves are written with the events
 (:mod:`infra.postgres.identity_records`). Connections come from our pool, so
 an unreachable database raises
-:class:`~infra.errors.DependencyUnavailableError`.
+:class:`~infra.errors.DependencyUnavailableError`. A lookup by text Postgres
+cannot hold (a NUL, an unpaired surrogate) finds nothing.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from commands.identity.ports import (
     Rotation,
     SessionRecord,
 )
+from infra.errors import UnstorableTextError
 from infra.postgres.pool import Connection, Database
 
 _ACCOUNT = (
@@ -87,12 +89,16 @@ class PostgresIdentityDirectory:
         return None if found is None else _account(found)
 
     def account_by_email(self, tenant_id: str, email: str) -> AccountRecord | None:
-        """The tenant's account with this (case-insensitive) e-mail."""
-        with self._database.connection() as conn:
-            found = conn.execute(
-                f"{_ACCOUNT} WHERE tenant_id = %s AND email = %s",
-                (tenant_id, email.strip().lower()),
-            ).fetchone()
+        """The tenant's account with this (case-insensitive) e-mail; none for
+        text Postgres cannot hold, which no stored account has."""
+        try:
+            with self._database.connection() as conn:
+                found = conn.execute(
+                    f"{_ACCOUNT} WHERE tenant_id = %s AND email = %s",
+                    (tenant_id, email.strip().lower()),
+                ).fetchone()
+        except UnstorableTextError:
+            return None
         return None if found is None else _account(found)
 
     def one_time_token(self, digest: str) -> OneTimeTokenRecord | None:

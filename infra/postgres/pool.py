@@ -12,7 +12,7 @@ import psycopg
 import psycopg_pool
 from psycopg.rows import TupleRow
 
-from infra.postgres.errors import raise_if_unreachable
+from infra.postgres.errors import raise_if_unreachable, raise_if_unstorable
 from infra.settings import Settings
 
 Connection = psycopg.Connection[TupleRow]
@@ -20,7 +20,8 @@ Connection = psycopg.Connection[TupleRow]
 
 class Database:
     """A lazily opened pool; errors reaching Postgres become
-    :class:`DependencyUnavailableError`."""
+    :class:`DependencyUnavailableError`, text parameters Postgres cannot hold
+    :class:`UnstorableTextError` (see :mod:`infra.postgres.errors`)."""
 
     def __init__(
         self, conninfo: str, *, max_size: int = 10, timeout: float = 3.0
@@ -51,8 +52,9 @@ class Database:
         try:
             with self._pool.connection() as conn:
                 yield conn
-        except psycopg.Error as e:
+        except (psycopg.Error, UnicodeEncodeError) as e:
             raise_if_unreachable(e)
+            raise_if_unstorable(e)
             raise
 
     def ping(self) -> None:
