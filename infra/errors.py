@@ -9,6 +9,8 @@ Exception tree::
     ├── DependencyUnavailableError   Postgres, Kafka or Redis cannot be reached
     ├── UnstorableTextError          text Postgres cannot hold (a NUL, an
     │                                unpaired surrogate) sent as a parameter
+    ├── NoCertificateCodeError       a tenant's slug offers no free code
+    │                                (infra.postgres.certificate_numbers)
     ├── MalformedEventError          not our CloudEvent (infra.streaming.cloudevents)
     └── UnpublishableEventError      event lacks TYPE/meta
                                      (infra.streaming.public_events)

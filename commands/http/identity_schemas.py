@@ -189,6 +189,11 @@ class TenantCreated(BaseModel):
     tenant_id: str
     administrator_id: UUID
     position: int
+    certificate_code: str = Field(
+        description="Prefix of the tenant's certificate numbers, unique across "
+        "the platform",
+        examples=["ACMECERT"],
+    )
 
 
 class InvitationCreate(_Strict):

@@ -24,7 +24,9 @@ Tenants = Annotated[TenantService, Depends(service_of("tenants"))]
 def create_tenant(
     body: TenantCreate, ctx: Operator, svc: Tenants, response: Response
 ) -> TenantCreated:
-    """Create a tenant and invite its first tenant administrator by e-mail."""
+    """Create a tenant and invite its first tenant administrator by e-mail.
+    The tenant's certificate numbers start with the code answered: the
+    letters and digits of its id, numbered when another tenant has them."""
     created = svc.create_tenant(
         ctx,
         CreateTenant(
@@ -39,4 +41,5 @@ def create_tenant(
         tenant_id=created.tenant_id,
         administrator_id=created.account.id,
         position=created.account.position,
+        certificate_code=created.certificate_code,
     )

@@ -134,19 +134,24 @@ def commit_invitation(
     account: Account,
     records: Sequence[IdentityRecord],
     before: Sequence[Aggregate] = (),
+    claims: Sequence[Claim] = (),
 ) -> Accepted:
     """Append a new account's events (after those of ``before``, e.g. its
-    tenant), claiming its e-mail in its tenant; answer for the account.
+    tenant), claiming its e-mail in its tenant (and ``claims``, those of
+    ``before``); answer for the account.
 
     Raises:
         RuleViolationError: ``account.email_taken``.
+        ClaimTakenError: one of ``claims`` is taken.
     """
     claim = Claim(account.tenant_id, EMAIL_CLAIM, account.email)
     try:
         accepted, _ = handler.commit(
-            ctx, *before, account, claims=[claim], records=records
+            ctx, *before, account, claims=[*claims, claim], records=records
         )
     except ClaimTakenError as e:
+        if (e.scope, e.key) != (claim.scope, claim.key):
+            raise
         raise RuleViolationError(
             "account.email_taken",
             f"an account of tenant {account.tenant_id} already has this e-mail",

@@ -21,6 +21,7 @@ from commands.ports import Claim, IndexEntry, RecordedAnswer, SideWrites
 from infra.eventstore.recorders import (
     CLAIMS_CONSTRAINT,
     IDEMPOTENCY_CONSTRAINT,
+    claim_key,
     primary,
 )
 from infra.eventstore.store import LibraryEventStore
@@ -70,8 +71,12 @@ class InMemoryRecorder(POPOApplicationRecorder):
                 (idempotency.tenant_id, idempotency.key) in self._answers
             ):
                 raise IntegrityError(IDEMPOTENCY_CONSTRAINT)
-            if any(claim in self._claims for claim in side.claims):
-                raise IntegrityError(CLAIMS_CONSTRAINT)
+            for claim in side.claims:
+                if claim in self._claims:
+                    raise IntegrityError(
+                        f"{CLAIMS_CONSTRAINT}: Key (tenant_id, scope, key)="
+                        f"{claim_key(claim)} already exists."
+                    )
             with self.identity.transaction():
                 for record in side.records:
                     self.identity.write(record)

@@ -23,11 +23,17 @@ from psycopg import Cursor
 from psycopg.rows import DictRow
 from psycopg.types.json import Jsonb
 
-from commands.ports import RecordedAnswer, SideWrites
+from commands.ports import Claim, RecordedAnswer, SideWrites
 from infra.postgres.identity_records import write_record
 
 IDEMPOTENCY_CONSTRAINT = "idempotency_keys_pkey"
 CLAIMS_CONSTRAINT = "unique_claims_pkey"
+
+
+def claim_key(claim: Claim) -> str:
+    """How a unique violation names ``claim``: Postgres's detail reads
+    ``Key (tenant_id, scope, key)=(<this>) already exists.``"""
+    return f"({claim.tenant_id}, {claim.scope}, {claim.key})"
 
 
 def primary(stored_events: Sequence[StoredEvent]) -> tuple[UUID, int]:
@@ -62,6 +68,7 @@ def _insert_answer(
             position,
             Jsonb(side.outcome),
         ),
+        prepare=False,
     )
 
 
@@ -105,6 +112,7 @@ class FailFastRecorder(PostgresApplicationRecorder):
                         entry.standard_name,
                         entry.aggregate_id,
                     ),
+                    prepare=False,
                 )
             for claim in side.claims:
                 curs.execute(
@@ -116,8 +124,13 @@ class FailFastRecorder(PostgresApplicationRecorder):
                         claim.key,
                         primary(stored_events)[0],
                     ),
+                    prepare=False,
                 )
-            pipeline.sync()  # a duplicate key fails here, as IntegrityError
+            # A duplicate key fails here, as IntegrityError, and the statements
+            # queued after it are skipped: none of them is prepared (psycopg
+            # would take a skipped one for prepared, and the connection's next
+            # use of it would fail with "prepared statement does not exist").
+            pipeline.sync()
             for record in side.records:
                 write_record(curs, record)  # a refusal aborts the transaction
             pipeline.sync()

@@ -48,6 +48,7 @@ from infra.eventstore.recorders import (
     CLAIMS_CONSTRAINT,
     IDEMPOTENCY_CONSTRAINT,
     FailFastRecorder,
+    claim_key,
 )
 from infra.eventstore.snapshots import (
     SNAPSHOTTING_INTERVALS,
@@ -174,9 +175,12 @@ def _constraint(error: BaseException) -> str:
 
 
 def _taken(error: BaseException, claims: tuple[Claim, ...]) -> Claim:
-    """The claim a unique violation names (the first one, in memory)."""
-    detail = str(getattr(getattr(error.__cause__, "diag", None), "message_detail", ""))
-    return next((c for c in claims if c.key in detail), claims[0])
+    """The claim a unique violation names (Postgres's detail, or the
+    in-memory twin's message, reads ``Key (...)=(tenant, scope, key)``)."""
+    diag = getattr(error.__cause__, "diag", None)
+    detail = str(getattr(diag, "message_detail", None) or error)
+    named = (c for c in claims if claim_key(c) in detail)
+    return next(named, claims[0])
 
 
 def _refusal(error: BaseException) -> SideRecordRefusedError | None:

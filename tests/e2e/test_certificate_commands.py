@@ -17,7 +17,7 @@ from domain.certificate_values import NUMBER_PATTERN
 from domain.events import EventMeta
 from domain.organization import Organization
 from domain.standard_template import StandardTemplate
-from infra.postgres.certificate_numbers import tenant_code
+from infra.postgres.certificate_numbers import PostgresCertificateNumbers
 from tests.e2e.conftest import as_user
 
 PROBLEM = "application/problem+json"
@@ -102,7 +102,8 @@ def test_a_certificate_is_issued_suspended_reinstated_revised_and_withdrawn(
     assert issued.headers["location"] == f"/certificates/{first['id']}"
     assert issued.headers["etag"] == '"1"'
     assert NUMBER_PATTERN.fullmatch(first["number"])
-    assert first["number"].startswith(f"{tenant_code(tenant.id)}-{utc_today().year}-")
+    code = PostgresCertificateNumbers(pipeline.database).code_of(tenant.id)
+    assert first["number"].startswith(f"{code}-{utc_today().year}-")
     assert len(first["verification_code"]) == 20
     base = issued.headers["location"]
 

@@ -461,3 +461,21 @@ def test_compliance_officer_reads_the_security_trail(client, operator, mailbox):
     assert len(failures) == 5  # the fifth also locked the account
     assert failures[0]["detail"]["reason"] == "bad_password"
     assert victim_email not in caught_up.text
+
+
+def test_tenants_whose_ids_give_one_code_are_given_different_codes(client, operator):
+    stem = f"code{uuid.uuid4().hex[:6]}"
+    answers = []
+    for slug in (f"{stem}-x", f"{stem}x"):
+        created = client.post(
+            "/platform/tenants",
+            json={
+                "tenant_id": slug,
+                "name": f"Tenant {slug}",
+                "administrator": {"email": unique_email("code"), "name": "Cy Code"},
+            },
+            headers=operator.headers,
+        )
+        assert created.status_code == 201, created.text
+        answers.append(created.json()["certificate_code"])
+    assert answers == [f"{stem.upper()}X", f"{stem.upper()}X2"]

@@ -49,6 +49,23 @@ def test_creation_is_recorded_in_the_new_tenants_log_by_the_platform_admin(world
         assert event.meta.actor_id == PLATFORM_ADMIN.actor_id
 
 
+def test_tenants_whose_slugs_give_the_same_code_get_different_codes(world):
+    acme = world.tenants.create_tenant(
+        platform(), CreateTenant("acme-cert", "Acme", "a@acme.test", "Ada")
+    )
+    other = world.tenants.create_tenant(
+        platform(), CreateTenant("acmecert", "Acme Cert", "b@acme.test", "Bob")
+    )
+    third = world.tenants.create_tenant(
+        platform(), CreateTenant("acme--cert", "A C", "c@acme.test", "Cy")
+    )
+    codes = [t.certificate_code for t in (acme, other, third)]
+    assert codes == ["ACMECERT", "ACMECERT2", "ACMECERT3"]
+    recorded = [e.certificate_code for e in world.events("tenant.created")]
+    assert recorded == codes
+    assert len(world.events("account.invited")) == 3
+
+
 def test_a_tenant_is_created_once(world):
     world.tenants.create_tenant(platform(), NEW)
     with pytest.raises(RuleViolationError) as raised:
