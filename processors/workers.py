@@ -14,7 +14,7 @@ from infra.heartbeat import Heartbeat
 from infra.settings import Settings
 from infra.streaming import kafka
 from processors.expiry import run_expiry_checks
-from processors.housekeeping import run_housekeeping
+from processors.housekeeping import chores, run_housekeeping
 from processors.mail import OutboxDispatcher, run_outbox
 
 log = logging.getLogger(__name__)
@@ -85,6 +85,7 @@ def run_processors(settings: Settings) -> None:
     stop = _stop_on_signals()
     container = bootstrap(settings)
     runner = container.expiry_runner()
+    outbox = container.outbox()
     threads = [
         threading.Thread(
             target=runner.run,
@@ -114,8 +115,12 @@ def run_processors(settings: Settings) -> None:
             target=run_housekeeping,
             args=(
                 stop,
-                container.database,
-                timedelta(hours=settings.idempotency_retention_hours),
+                chores(
+                    container.database,
+                    outbox,
+                    timedelta(hours=settings.idempotency_retention_hours),
+                    timedelta(hours=settings.outbox_retention_hours),
+                ),
                 settings.expiry_check_seconds,
             ),
             kwargs={
@@ -127,7 +132,7 @@ def run_processors(settings: Settings) -> None:
             target=run_outbox,
             args=(
                 stop,
-                OutboxDispatcher(container.outbox(), container.mail_sender()),
+                OutboxDispatcher(outbox, container.mail_sender()),
                 settings.outbox_poll_seconds,
             ),
             kwargs={"beat": Heartbeat(settings.heartbeat_dir, "processor-outbox").beat},

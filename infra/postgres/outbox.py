@@ -16,12 +16,17 @@ is given up (``next_attempt_at`` NULL) and an ERROR is logged.
 
 A sent message's body is blanked: invitation and reset e-mails carry
 single-use tokens that are otherwise stored only as digests, so the copy in
-the outbox lives only until the e-mail is handed over.
+the outbox lives only until the e-mail is handed over. A message that is
+never handed over keeps its body for a retention (for an operator to look
+into) and is then blanked by housekeeping
+(:meth:`PostgresOutbox.blank_given_up`): given up after its last attempt,
+or stuck after a last attempt whose dispatcher died.
 """
 
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 from uuid import UUID
 
 from infra.mail import OutgoingMail
@@ -60,6 +65,16 @@ SET last_error = %(error)s,
         END
 WHERE message_id = %(id)s AND sent_at IS NULL
 RETURNING tenant_id, attempts, next_attempt_at
+"""
+
+_BLANK_GIVEN_UP = """
+UPDATE notification_outbox SET body = ''
+WHERE ctid = ANY(ARRAY(
+    SELECT ctid FROM notification_outbox
+    WHERE sent_at IS NULL AND body <> '' AND created_at < now() - %(retention)s
+      AND (next_attempt_at IS NULL
+           OR (attempts >= %(max)s AND next_attempt_at < now()))
+    LIMIT %(batch)s))
 """
 
 _MAX_ERROR_CHARS = 2000
@@ -126,3 +141,17 @@ class PostgresOutbox:
                     "error": error[:_MAX_ERROR_CHARS],
                 },
             )
+
+    def blank_given_up(self, retention: timedelta, batch: int = 5_000) -> int:
+        """Blank the bodies of messages never handed over (given up, or past
+        their last attempt) written more than ``retention`` ago; return how
+        many. Done in batches so that no long lock holds up the dispatcher.
+        """
+        params = {"retention": retention, "max": self._max_attempts, "batch": batch}
+        blanked = 0
+        with self._db.connection() as conn:
+            while True:
+                done = conn.execute(_BLANK_GIVEN_UP, params).rowcount
+                blanked += done
+                if done < batch:
+                    return blanked

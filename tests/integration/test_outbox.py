@@ -1,4 +1,5 @@
-"""The notification outbox in real Postgres, sent by the dispatcher."""
+"""The notification outbox in real Postgres, sent by the dispatcher, and
+kept by housekeeping."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import threading
 import time
 import uuid
 from collections import Counter
+from datetime import timedelta
 from email.policy import default
 
 import pytest
@@ -16,6 +18,7 @@ import pytest
 from infra.mail import EmlDirectorySender, MailDeliveryError, OutgoingMail, SmtpSender
 from infra.postgres.outbox import PostgresOutbox
 from infra.postgres.pool import Database
+from processors.housekeeping import chores, run_housekeeping
 from processors.mail import OutboxDispatcher
 
 FROM = "AssureHub <no-reply@assurehub.test>"
@@ -268,3 +271,49 @@ def test_over_smtp_a_message_is_submitted_or_the_refusal_is_kept(
     assert state[good][0] is not None
     assert state[bad][0] is None
     assert "550" in state[bad][2]
+
+
+def aged(
+    database: Database, tenant: str, hours: float, attempts: int, due_in: str | None
+) -> uuid.UUID:
+    """A message written ``hours`` ago after ``attempts`` attempts, due again
+    in ``due_in`` (an interval; ``None``: given up)."""
+    message_id = enqueue(database, tenant, f"{uuid.uuid4().hex[:8]}@example.com")
+    with database.connection() as conn:
+        conn.execute(
+            "UPDATE notification_outbox SET created_at = now() - make_interval("
+            "hours => %s), attempts = %s, next_attempt_at = now() + %s::interval"
+            " WHERE message_id = %s",
+            (hours, attempts, due_in, message_id),
+        )
+    return message_id
+
+
+def test_housekeeping_blanks_bodies_given_up_past_their_retention(container, tenant):
+    db = container.database
+    outbox = PostgresOutbox(db, max_attempts=3)
+    given_up = aged(db, tenant, 25, 3, None)
+    stuck = aged(db, tenant, 25, 3, "-1 minute")  # its last attempt died
+    sent = enqueue(db, tenant, "sent@example.com")
+    outbox.mark_sent(sent)
+    kept = {
+        "given up within the retention": aged(db, tenant, 23, 3, None),
+        "still being retried": aged(db, tenant, 25, 1, "1 hour"),
+        "in its last attempt": aged(db, tenant, 25, 3, "4 minutes"),
+    }
+    stop = threading.Event()
+    tasks = chores(db, outbox, timedelta(hours=48), timedelta(hours=24))
+
+    run_housekeeping(stop, tasks, 0, beat=stop.set)  # one round
+
+    with db.connection() as conn:
+        body = dict(
+            conn.execute(
+                "SELECT message_id, body FROM notification_outbox WHERE tenant_id = %s",
+                (tenant,),
+            ).fetchall()
+        )
+    assert (body[given_up], body[stuck], body[sent]) == ("", "", "")
+    assert {k: body[m] for k, m in kept.items()} == dict.fromkeys(
+        kept, "Welcome — ça va?"
+    )
