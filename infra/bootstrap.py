@@ -20,10 +20,10 @@ from commands.audits import AuditService
 from commands.certificates import CertificateService
 from commands.document_templates import DocumentTemplateService
 from commands.evidence import EvidenceService
-from commands.http.edge import Authenticator
 from commands.identity.accounts import AccountService
 from commands.identity.api_tokens import ApiTokenService
 from commands.identity.mfa import MfaService
+from commands.identity.ports import Authenticator
 from commands.identity.sessions import SessionService
 from commands.identity.tenants import TenantService
 from commands.organizations import OrganizationService

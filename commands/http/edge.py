@@ -1,16 +1,17 @@
 """What every HTTP route shares: the caller, the request id, permissions.
 
-The Principal is built here, at the edge, by an :class:`Authenticator` the
-app factory installs on ``app.state``; nothing behind the edge looks at HTTP.
+The Principal is built here, at the edge, by the
+:class:`~commands.identity.ports.Authenticator` the app factory installs on
+``app.state``; nothing behind the edge looks at HTTP.
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Coroutine, Mapping
+from collections.abc import Callable, Coroutine
 from datetime import date
 from operator import attrgetter
-from typing import Annotated, Any, Protocol
+from typing import Annotated, Any
 
 from fastapi import Depends, Header, Request, Response
 from starlette.concurrency import run_in_threadpool
@@ -18,6 +19,7 @@ from starlette.concurrency import run_in_threadpool
 from commands.context import Accepted, CommandContext
 from commands.errors import CommandError
 from commands.http.schemas import CommandAccepted
+from commands.identity.ports import Authenticator
 from commands.ports import Idempotency
 from commands.tenant_settings import TenantCalendar
 from domain.access import Permission, authorize
@@ -39,19 +41,6 @@ class TooManyRequestsError(CommandError):
 
 class InvalidPreconditionError(CommandError, ValueError):
     """An ``If-Match`` header that is not an ETag this API issued (400)."""
-
-
-class Authenticator(Protocol):
-    """Builds the caller from request headers. It runs on the event loop, so
-    it must not block: blocking I/O goes to a worker thread."""
-
-    async def authenticate(self, headers: Mapping[str, str]) -> Principal:
-        """The caller, or :class:`NotAuthenticatedError`.
-
-        May also raise :class:`~domain.errors.PermissionDeniedError` or a
-        rate-limit error the HTTP layer maps.
-        """
-        ...
 
 
 async def current_principal(request: Request) -> Principal:

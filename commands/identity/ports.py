@@ -21,13 +21,14 @@ account or revoking a role takes effect on the caller's next request.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 from uuid import UUID
 
 from commands.errors import CommandError
+from domain.principal import Principal
 
 
 class SideRecordRefusedError(CommandError):
@@ -312,4 +313,25 @@ class IdentityDirectory(Protocol):
 
     def touch_api_token(self, token_id: UUID, now: datetime) -> None:
         """Record a use (adapters may write at most once a minute per token)."""
+        ...
+
+
+class Authenticator(Protocol):
+    """Builds the caller from request headers, at the HTTP edge.
+
+    It runs on the event loop, so it must not block: blocking I/O goes to a
+    worker thread. Adapters live in ``infra.identity.authenticator``.
+    """
+
+    async def authenticate(self, headers: Mapping[str, str]) -> Principal:
+        """The caller of a request with these (case-insensitive) headers.
+
+        Raises:
+            NotAuthenticatedError: no acceptable credentials
+                (``commands.http.edge``; 401).
+            TooManyRequestsError: the token spent its request budget
+                (``commands.http.edge``; 429).
+            PermissionDeniedError: the credentials are valid but may not be
+                used here (403).
+        """
         ...

@@ -39,12 +39,8 @@ from uuid import UUID
 
 from anyio import to_thread
 
-from commands.http.edge import (
-    Authenticator,
-    NotAuthenticatedError,
-    TooManyRequestsError,
-)
-from commands.identity.ports import AccountRecord, IdentityDirectory
+from commands.http.edge import NotAuthenticatedError, TooManyRequestsError
+from commands.identity.ports import AccountRecord, Authenticator, IdentityDirectory
 from domain.principal import Principal, Role
 from infra.cache.rate_limit import Limit, RateLimiter
 from infra.identity.security.tokens import AccessTokens, InvalidTokenError, digest
