@@ -17,6 +17,7 @@ from commands.http import evidence as evidence_commands
 from commands.http import organizations as organization_commands
 from commands.http import standard_templates as standard_template_commands
 from commands.http import tenant_settings as tenant_setting_commands
+from commands.http.services import CommandServices
 from infra.bootstrap import Container
 from infra.projection.progress_watcher import ProgressWatcher
 from read_api import audits as audit_queries
@@ -81,7 +82,8 @@ def create_app(container: Container) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.container = container
-    app.state.services = container.services
+    services: CommandServices = container.services  # what the routes' deps read
+    app.state.services = services
     app.state.authenticator = container.authenticator
     app.state.attempt_limits = container.attempt_limits
     app.state.read_services = container.read_services

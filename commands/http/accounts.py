@@ -13,17 +13,16 @@ from commands.http.edge import (
     answer,
     context_for,
     expected_version,
-    service_of,
 )
 from commands.http.identity_schemas import InvitationCreate, RolesChange
 from commands.http.schemas import CommandAccepted
-from commands.identity.accounts import AccountService, Invite
+from commands.http.services import AccountServiceDep
+from commands.identity.accounts import Invite
 from domain.access import Permission
 
 router = APIRouter(prefix="/users", tags=["users"])
 
 Admin = Annotated[CommandContext, Depends(context_for(Permission.USER_MANAGE))]
-Accounts = Annotated[AccountService, Depends(service_of("accounts"))]
 
 
 @router.post(
@@ -32,7 +31,7 @@ Accounts = Annotated[AccountService, Depends(service_of("accounts"))]
     response_model=CommandAccepted,
 )
 def invite(
-    body: InvitationCreate, ctx: Admin, svc: Accounts, response: Response
+    body: InvitationCreate, ctx: Admin, svc: AccountServiceDep, response: Response
 ) -> CommandAccepted:
     """Invite a person by e-mail with their roles (client roles need the
     organizations they belong to). The e-mail carries a single-use link that
@@ -53,7 +52,7 @@ def invite(
 def reissue_invitation(
     account_id: UUID,
     ctx: Admin,
-    svc: Accounts,
+    svc: AccountServiceDep,
     response: Response,
     if_match: IfMatch = None,
 ) -> CommandAccepted:
@@ -67,7 +66,7 @@ def set_roles(
     account_id: UUID,
     body: RolesChange,
     ctx: Admin,
-    svc: Accounts,
+    svc: AccountServiceDep,
     response: Response,
     if_match: IfMatch = None,
 ) -> CommandAccepted:
@@ -87,7 +86,7 @@ def set_roles(
 def deactivate(
     account_id: UUID,
     ctx: Admin,
-    svc: Accounts,
+    svc: AccountServiceDep,
     response: Response,
     if_match: IfMatch = None,
 ) -> CommandAccepted:
@@ -99,7 +98,7 @@ def deactivate(
 def reactivate(
     account_id: UUID,
     ctx: Admin,
-    svc: Accounts,
+    svc: AccountServiceDep,
     response: Response,
     if_match: IfMatch = None,
 ) -> CommandAccepted:
@@ -111,7 +110,7 @@ def reactivate(
 def reset_mfa(
     account_id: UUID,
     ctx: Admin,
-    svc: Accounts,
+    svc: AccountServiceDep,
     response: Response,
     if_match: IfMatch = None,
 ) -> CommandAccepted:

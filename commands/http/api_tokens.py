@@ -13,7 +13,6 @@ from commands.http.edge import (
     answer,
     context_for,
     expected_version,
-    service_of,
 )
 from commands.http.identity_schemas import (
     ApiTokenCreate,
@@ -21,14 +20,14 @@ from commands.http.identity_schemas import (
     ApiTokenPublic,
 )
 from commands.http.schemas import CommandAccepted
-from commands.identity.api_tokens import ApiTokenService, IssueApiToken
+from commands.http.services import ApiTokenServiceDep
+from commands.identity.api_tokens import IssueApiToken
 from commands.identity.ports import ApiTokenRecord
 from domain.access import Permission
 
 router = APIRouter(prefix="/api-tokens", tags=["API tokens"])
 
 Admin = Annotated[CommandContext, Depends(context_for(Permission.API_TOKEN_MANAGE))]
-Tokens = Annotated[ApiTokenService, Depends(service_of("api_tokens"))]
 
 
 def _public(record: ApiTokenRecord) -> ApiTokenPublic:
@@ -47,7 +46,7 @@ def _public(record: ApiTokenRecord) -> ApiTokenPublic:
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=ApiTokenIssued)
 def issue_token(
-    body: ApiTokenCreate, ctx: Admin, svc: Tokens, response: Response
+    body: ApiTokenCreate, ctx: Admin, svc: ApiTokenServiceDep, response: Response
 ) -> ApiTokenIssued:
     """Issue an API token for a downstream system. The token is in this answer
     only: it is stored as a digest. Send it as ``Authorization: Bearer``."""
@@ -71,13 +70,13 @@ def issue_token(
 
 
 @router.get("", response_model=list[ApiTokenPublic])
-def list_tokens(ctx: Admin, svc: Tokens) -> list[ApiTokenPublic]:
+def list_tokens(ctx: Admin, svc: ApiTokenServiceDep) -> list[ApiTokenPublic]:
     """The tenant's API tokens, newest first (never the tokens themselves)."""
     return [_public(record) for record in svc.tokens(ctx)]
 
 
 @router.get("/{token_id}", response_model=ApiTokenPublic)
-def show_token(token_id: UUID, ctx: Admin, svc: Tokens) -> ApiTokenPublic:
+def show_token(token_id: UUID, ctx: Admin, svc: ApiTokenServiceDep) -> ApiTokenPublic:
     """One API token: name, roles, scopes, expiry, revocation, last use."""
     return _public(svc.token(ctx, token_id))
 
@@ -86,7 +85,7 @@ def show_token(token_id: UUID, ctx: Admin, svc: Tokens) -> ApiTokenPublic:
 def revoke_token(
     token_id: UUID,
     ctx: Admin,
-    svc: Tokens,
+    svc: ApiTokenServiceDep,
     response: Response,
     if_match: IfMatch = None,
 ) -> CommandAccepted:

@@ -15,7 +15,6 @@ from commands.audits import (
     AssessRequirement,
     AssignTeam,
     AuditAction,
-    AuditService,
     CancelAudit,
     ChangeAuditDetails,
     DraftReport,
@@ -32,9 +31,9 @@ from commands.http.edge import (
     answer,
     context_for,
     expected_version,
-    service_of,
 )
 from commands.http.schemas import CommandAccepted
+from commands.http.services import AuditServiceDep
 from domain.access import Permission
 from domain.audit_values import (
     ACTOR_MAX,
@@ -154,7 +153,6 @@ class DecisionCreate(_Strict):
     reasons: str = Field(min_length=1, max_length=TEXT_MAX)
 
 
-Service = Annotated[AuditService, Depends(service_of("audits"))]
 Planner = Annotated[CommandContext, Depends(context_for(Permission.AUDIT_PLAN))]
 Conductor = Annotated[CommandContext, Depends(context_for(Permission.AUDIT_CONDUCT))]
 Reviewer = Annotated[CommandContext, Depends(context_for(Permission.AUDIT_REVIEW))]
@@ -164,7 +162,7 @@ Reopener = Annotated[CommandContext, Depends(context_for(Permission.AUDIT_REOPEN
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=CommandAccepted)
 def plan_audit(
-    body: AuditCreate, ctx: Planner, svc: Service, response: Response
+    body: AuditCreate, ctx: Planner, svc: AuditServiceDep, response: Response
 ) -> CommandAccepted:
     """Plan an audit of an organization's sites against a published standard
     template version."""
@@ -187,7 +185,7 @@ def change_details(
     audit_id: UUID,
     body: AuditDetailsChange,
     ctx: Planner,
-    svc: Service,
+    svc: AuditServiceDep,
     response: Response,
     if_match: IfMatch = None,
 ) -> CommandAccepted:
@@ -208,7 +206,7 @@ def assign_team(
     audit_id: UUID,
     body: TeamAssignment,
     ctx: Planner,
-    svc: Service,
+    svc: AuditServiceDep,
     response: Response,
     if_match: IfMatch = None,
 ) -> CommandAccepted:
@@ -228,7 +226,7 @@ def assign_team(
 def start(
     audit_id: UUID,
     ctx: Conductor,
-    svc: Service,
+    svc: AuditServiceDep,
     response: Response,
     if_match: IfMatch = None,
 ) -> CommandAccepted:
@@ -242,7 +240,7 @@ def cancel(
     audit_id: UUID,
     body: Reason,
     ctx: Planner,
-    svc: Service,
+    svc: AuditServiceDep,
     response: Response,
     if_match: IfMatch = None,
 ) -> CommandAccepted:
@@ -256,7 +254,7 @@ def assess_requirement(
     audit_id: UUID,
     body: RequirementAssessment,
     ctx: Conductor,
-    svc: Service,
+    svc: AuditServiceDep,
     response: Response,
     if_match: IfMatch = None,
 ) -> CommandAccepted:
@@ -277,7 +275,7 @@ def draft_report(
     audit_id: UUID,
     body: ReportDraft,
     ctx: Conductor,
-    svc: Service,
+    svc: AuditServiceDep,
     response: Response,
     if_match: IfMatch = None,
 ) -> CommandAccepted:
@@ -291,7 +289,7 @@ def submit_for_review(
     audit_id: UUID,
     body: ReviewSubmission,
     ctx: Conductor,
-    svc: Service,
+    svc: AuditServiceDep,
     response: Response,
     if_match: IfMatch = None,
 ) -> CommandAccepted:
@@ -306,7 +304,7 @@ def submit_for_review(
 def approve_review(
     audit_id: UUID,
     ctx: Reviewer,
-    svc: Service,
+    svc: AuditServiceDep,
     response: Response,
     body: ReviewApproval | None = None,
     if_match: IfMatch = None,
@@ -322,7 +320,7 @@ def return_for_rework(
     audit_id: UUID,
     body: ReworkRequest,
     ctx: Reviewer,
-    svc: Service,
+    svc: AuditServiceDep,
     response: Response,
     if_match: IfMatch = None,
 ) -> CommandAccepted:
@@ -336,7 +334,7 @@ def record_decision(
     audit_id: UUID,
     body: DecisionCreate,
     ctx: Decider,
-    svc: Service,
+    svc: AuditServiceDep,
     response: Response,
     if_match: IfMatch = None,
 ) -> CommandAccepted:
@@ -352,7 +350,7 @@ def record_decision(
 def close(
     audit_id: UUID,
     ctx: Conductor,
-    svc: Service,
+    svc: AuditServiceDep,
     response: Response,
     if_match: IfMatch = None,
 ) -> CommandAccepted:
@@ -366,7 +364,7 @@ def reopen(
     audit_id: UUID,
     body: Reason,
     ctx: Reopener,
-    svc: Service,
+    svc: AuditServiceDep,
     response: Response,
     if_match: IfMatch = None,
 ) -> CommandAccepted:

@@ -19,7 +19,6 @@ from commands.http.edge import (
     RequestId,
     TooManyRequestsError,
     context_for,
-    service_of,
 )
 from commands.http.identity_schemas import (
     InvitationAccept,
@@ -32,12 +31,12 @@ from commands.http.identity_schemas import (
     TokenPairPublic,
 )
 from commands.http.schemas import CommandAccepted
-from commands.identity.accounts import AcceptInvitation, AccountService, ResetPassword
+from commands.http.services import AccountServiceDep, SessionServiceDep
+from commands.identity.accounts import AcceptInvitation, ResetPassword
 from commands.identity.errors import LoginRefusedError
 from commands.identity.sessions import (
     LoginAttempt,
     MfaAttempt,
-    SessionService,
     TokenPair,
 )
 from domain.access import Permission
@@ -47,8 +46,6 @@ router = APIRouter(prefix="/auth", tags=["authentication"])
 PUBLIC = {"x-permission": "public"}
 NO_STORE = "no-store"
 
-Sessions = Annotated[SessionService, Depends(service_of("sessions"))]
-Accounts = Annotated[AccountService, Depends(service_of("accounts"))]
 Self = Annotated[
     CommandContext, Depends(context_for(Permission.SELF_SERVICE, idempotent=False))
 ]
@@ -94,7 +91,7 @@ async def login(
     body: LoginCreate,
     request: Request,
     response: Response,
-    svc: Sessions,
+    svc: SessionServiceDep,
     rid: RequestId,
 ) -> TokenPairPublic | MfaChallengePublic:
     """Log in with the tenant, e-mail and password. Answers the session's
@@ -123,7 +120,7 @@ def login_mfa(
     body: MfaLoginCreate,
     request: Request,
     response: Response,
-    svc: Sessions,
+    svc: SessionServiceDep,
     rid: RequestId,
 ) -> TokenPairPublic:
     """The second login step: a TOTP code (each accepted once) or one of the
@@ -136,7 +133,7 @@ def login_mfa(
 
 @router.post("/refresh", response_model=TokenPairPublic, openapi_extra=PUBLIC)
 def refresh(
-    body: RefreshCreate, response: Response, svc: Sessions, rid: RequestId
+    body: RefreshCreate, response: Response, svc: SessionServiceDep, rid: RequestId
 ) -> TokenPairPublic:
     """Exchange the refresh token for a new pair. Each refresh token works
     once: presenting one that was already exchanged ends the session."""
@@ -148,7 +145,7 @@ def refresh(
     status_code=status.HTTP_204_NO_CONTENT,
     response_class=Response,
 )
-def logout(ctx: Self, svc: Sessions) -> Response:
+def logout(ctx: Self, svc: SessionServiceDep) -> Response:
     """End the caller's session now: its access and refresh tokens stop
     working on their next use."""
     svc.logout(ctx)
@@ -159,7 +156,7 @@ def logout(ctx: Self, svc: Sessions) -> Response:
     "/invitations/accept", response_model=CommandAccepted, openapi_extra=PUBLIC
 )
 def accept_invitation(
-    body: InvitationAccept, request: Request, svc: Accounts, rid: RequestId
+    body: InvitationAccept, request: Request, svc: AccountServiceDep, rid: RequestId
 ) -> CommandAccepted:
     """Accept an invitation with the token from its e-mail and choose a
     password (at least 12 characters, not a common one); then log in."""
@@ -177,7 +174,7 @@ def accept_invitation(
     openapi_extra=PUBLIC,
 )
 async def request_password_reset(
-    body: PasswordResetCreate, request: Request, svc: Accounts, rid: RequestId
+    body: PasswordResetCreate, request: Request, svc: AccountServiceDep, rid: RequestId
 ) -> Response:
     """Ask for a password-reset e-mail. Always 202, after at least half a
     second, whether or not the e-mail has an account."""
@@ -197,7 +194,7 @@ async def request_password_reset(
     openapi_extra=PUBLIC,
 )
 def reset_password(
-    body: PasswordResetConfirm, request: Request, svc: Accounts, rid: RequestId
+    body: PasswordResetConfirm, request: Request, svc: AccountServiceDep, rid: RequestId
 ) -> Response:
     """Set a new password with the token from the reset e-mail; every
     session of the account ends."""

@@ -11,7 +11,6 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from commands.certificates import (
     CertificateAction,
-    CertificateService,
     IssueCertificate,
     Issued,
     ReviseCertificate,
@@ -25,9 +24,9 @@ from commands.http.edge import (
     answer,
     context_for,
     expected_version,
-    service_of,
 )
 from commands.http.schemas import CommandAccepted
+from commands.http.services import CertificateServiceDep
 from domain.access import Permission
 from domain.certificate import REASON_MAX, STANDARD_EDITION_MAX
 from domain.certificate_values import MAX_VALIDITY_YEARS, SCOPE_MAX
@@ -124,7 +123,6 @@ class CertificateIssued(CommandAccepted):
     )
 
 
-Service = Annotated[CertificateService, Depends(service_of("certificates"))]
 Issuer = Annotated[CommandContext, Depends(context_for(Permission.CERTIFICATE_ISSUE))]
 Manager = Annotated[CommandContext, Depends(context_for(Permission.CERTIFICATE_MANAGE))]
 
@@ -144,7 +142,7 @@ def _issued(issued: Issued, response: Response) -> CertificateIssued:
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=CertificateIssued)
 def issue_certificate(
-    body: CertificateCreate, ctx: Issuer, svc: Service, response: Response
+    body: CertificateCreate, ctx: Issuer, svc: CertificateServiceDep, response: Response
 ) -> CertificateIssued:
     """Issue a certificate on an audit's grant decision, dated today.
 
@@ -169,7 +167,7 @@ def revise_certificate(
     certificate_id: UUID,
     body: CertificateRevise,
     ctx: Issuer,
-    svc: Service,
+    svc: CertificateServiceDep,
     response: Response,
     if_match: IfMatch = None,
 ) -> CertificateIssued:
@@ -197,7 +195,7 @@ def suspend_certificate(
     certificate_id: UUID,
     body: CertificateSuspend,
     ctx: Manager,
-    svc: Service,
+    svc: CertificateServiceDep,
     response: Response,
     if_match: IfMatch = None,
 ) -> CommandAccepted:
@@ -215,7 +213,7 @@ def suspend_certificate(
 def reinstate_certificate(
     certificate_id: UUID,
     ctx: Manager,
-    svc: Service,
+    svc: CertificateServiceDep,
     response: Response,
     if_match: IfMatch = None,
 ) -> CommandAccepted:
@@ -229,7 +227,7 @@ def withdraw_certificate(
     certificate_id: UUID,
     body: CertificateWithdraw,
     ctx: Manager,
-    svc: Service,
+    svc: CertificateServiceDep,
     response: Response,
     if_match: IfMatch = None,
 ) -> CommandAccepted:
@@ -244,7 +242,7 @@ def withdraw_certificate(
 def expire_certificate(
     certificate_id: UUID,
     ctx: Manager,
-    svc: Service,
+    svc: CertificateServiceDep,
     response: Response,
     if_match: IfMatch = None,
 ) -> CommandAccepted:

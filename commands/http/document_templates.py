@@ -11,7 +11,6 @@ from pydantic import BaseModel, ConfigDict, Field
 from commands.context import CommandContext
 from commands.document_templates import (
     CreateDocumentTemplate,
-    DocumentTemplateService,
     Layout,
     RetireDocumentTemplate,
     ReviseDocumentTemplate,
@@ -21,9 +20,9 @@ from commands.http.edge import (
     answer,
     context_for,
     expected_version,
-    service_of,
 )
 from commands.http.schemas import CommandAccepted
+from commands.http.services import DocumentTemplateServiceDep
 from domain.access import Permission
 from domain.document_template import BRANDING_MAX, SIGNATURE_BLOCK_MAX, TITLE_MAX
 
@@ -56,13 +55,15 @@ class DocumentTemplateCreate(DocumentLayoutIn):
     kind: Literal["audit_report", "certificate"]
 
 
-Service = Annotated[DocumentTemplateService, Depends(service_of("document_templates"))]
 Manager = Annotated[CommandContext, Depends(context_for(Permission.TEMPLATE_MANAGE))]
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=CommandAccepted)
 def create_document_template(
-    body: DocumentTemplateCreate, ctx: Manager, svc: Service, response: Response
+    body: DocumentTemplateCreate,
+    ctx: Manager,
+    svc: DocumentTemplateServiceDep,
+    response: Response,
 ) -> CommandAccepted:
     """Create a document template with its first layout."""
     accepted = svc.create(ctx, CreateDocumentTemplate(body.kind, body.layout()))
@@ -74,7 +75,7 @@ def revise(
     template_id: UUID,
     body: DocumentLayoutIn,
     ctx: Manager,
-    svc: Service,
+    svc: DocumentTemplateServiceDep,
     response: Response,
     if_match: IfMatch = None,
 ) -> CommandAccepted:
@@ -89,7 +90,7 @@ def revise(
 def retire(
     template_id: UUID,
     ctx: Manager,
-    svc: Service,
+    svc: DocumentTemplateServiceDep,
     response: Response,
     if_match: IfMatch = None,
 ) -> CommandAccepted:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable, Coroutine
 from datetime import date
-from operator import attrgetter
 from typing import Annotated, Any
 
 from fastapi import Depends, Header, Request, Response
@@ -19,9 +18,9 @@ from starlette.concurrency import run_in_threadpool
 from commands.context import Accepted, CommandContext
 from commands.errors import CommandError
 from commands.http.schemas import CommandAccepted
+from commands.http.services import command_services
 from commands.identity.ports import Authenticator
 from commands.ports import Idempotency
-from commands.tenant_settings import TenantCalendar
 from domain.access import Permission, authorize
 from domain.principal import Principal
 from domain.tenant_settings import today_in
@@ -54,17 +53,6 @@ async def current_principal(request: Request) -> Principal:
     return principal
 
 
-def service_of(path: str) -> Callable[[Request], Any]:
-    """Dependency: the command service at ``path`` (e.g. ``"audits.findings"``)
-    on the app's services; the route's annotation gives its type."""
-    get = attrgetter(path)
-
-    async def service(request: Request) -> Any:
-        return get(request.app.state.services)
-
-    return service
-
-
 async def request_id(request: Request) -> str:
     """The request's correlation id (set by the app's middleware)."""
     return str(getattr(request.state, "request_id", ""))
@@ -92,7 +80,7 @@ RequestId = Annotated[str, Depends(request_id)]
 
 async def tenant_today(request: Request, tenant_id: str) -> date:
     """Today in the tenant's time zone (read in a worker thread on a miss)."""
-    calendar: TenantCalendar = request.app.state.services.calendar
+    calendar = command_services(request).calendar
     zone = calendar.cached_zone(tenant_id)
     if zone is None:
         zone = await run_in_threadpool(calendar.time_zone, tenant_id)

@@ -17,9 +17,10 @@ from fastapi import (
 from pydantic import Field
 
 from commands.context import CommandContext
-from commands.evidence import EvidenceService, UploadEvidence
-from commands.http.edge import answer, context_for, service_of
+from commands.evidence import UploadEvidence
+from commands.http.edge import answer, context_for
 from commands.http.schemas import CommandAccepted
+from commands.http.services import EvidenceServiceDep
 from domain.access import Permission
 
 router = APIRouter(prefix="/audits", tags=["evidence"])
@@ -31,7 +32,6 @@ class EvidenceUploaded(CommandAccepted):
     media_type: str = Field(description="Sniffed from the bytes, not the header")
 
 
-Service = Annotated[EvidenceService, Depends(service_of("evidence"))]
 Uploader = Annotated[CommandContext, Depends(context_for(Permission.EVIDENCE_UPLOAD))]
 
 
@@ -51,7 +51,7 @@ def upload_evidence(
         File(description="The evidence file (PDF, PNG, JPEG, …; sniffed, not trusted)"),
     ],
     ctx: Uploader,
-    svc: Service,
+    svc: EvidenceServiceDep,
     response: Response,
     finding_id: Annotated[
         UUID | None,

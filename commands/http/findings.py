@@ -18,7 +18,6 @@ from commands.context import CommandContext
 from commands.findings import (
     DismissFinding,
     FindingAction,
-    FindingService,
     RaiseFinding,
     RegradeFinding,
     RejectResponse,
@@ -29,9 +28,9 @@ from commands.http.edge import (
     answer,
     context_for,
     expected_version,
-    service_of,
 )
 from commands.http.schemas import CommandAccepted
+from commands.http.services import FindingServiceDep
 from domain.access import Permission
 from domain.audit_values import CLAUSE_MAX, TEXT_MAX, Grade
 
@@ -87,7 +86,6 @@ class FindingRaised(CommandAccepted):
     finding_id: UUID = Field(description="The new finding's id")
 
 
-Service = Annotated[FindingService, Depends(service_of("audits.findings"))]
 Conductor = Annotated[CommandContext, Depends(context_for(Permission.AUDIT_CONDUCT))]
 Client = Annotated[CommandContext, Depends(context_for(Permission.FINDING_RESPOND))]
 
@@ -97,7 +95,7 @@ def raise_finding(
     audit_id: UUID,
     body: FindingCreate,
     ctx: Conductor,
-    svc: Service,
+    svc: FindingServiceDep,
     response: Response,
     if_match: IfMatch = None,
 ) -> FindingRaised:
@@ -123,7 +121,7 @@ def regrade_finding(
     finding_id: UUID,
     body: FindingRegrade,
     ctx: Conductor,
-    svc: Service,
+    svc: FindingServiceDep,
     response: Response,
     if_match: IfMatch = None,
 ) -> CommandAccepted:
@@ -140,7 +138,7 @@ def dismiss_finding(
     finding_id: UUID,
     body: FindingReason,
     ctx: Conductor,
-    svc: Service,
+    svc: FindingServiceDep,
     response: Response,
     if_match: IfMatch = None,
 ) -> CommandAccepted:
@@ -157,7 +155,7 @@ def submit_response(
     finding_id: UUID,
     body: ResponseCreate,
     ctx: Client,
-    svc: Service,
+    svc: FindingServiceDep,
     response: Response,
     if_match: IfMatch = None,
 ) -> CommandAccepted:
@@ -179,7 +177,7 @@ def accept_response(
     audit_id: UUID,
     finding_id: UUID,
     ctx: Conductor,
-    svc: Service,
+    svc: FindingServiceDep,
     response: Response,
     if_match: IfMatch = None,
 ) -> CommandAccepted:
@@ -194,7 +192,7 @@ def reject_response(
     finding_id: UUID,
     body: FindingReason,
     ctx: Conductor,
-    svc: Service,
+    svc: FindingServiceDep,
     response: Response,
     if_match: IfMatch = None,
 ) -> CommandAccepted:
@@ -210,7 +208,7 @@ def implement_corrective_action(
     audit_id: UUID,
     finding_id: UUID,
     ctx: Client,
-    svc: Service,
+    svc: FindingServiceDep,
     response: Response,
     if_match: IfMatch = None,
 ) -> CommandAccepted:
@@ -224,7 +222,7 @@ def verify_effectiveness(
     audit_id: UUID,
     finding_id: UUID,
     ctx: Conductor,
-    svc: Service,
+    svc: FindingServiceDep,
     response: Response,
     if_match: IfMatch = None,
 ) -> CommandAccepted:
@@ -238,7 +236,7 @@ def close_finding(
     audit_id: UUID,
     finding_id: UUID,
     ctx: Conductor,
-    svc: Service,
+    svc: FindingServiceDep,
     response: Response,
     if_match: IfMatch = None,
 ) -> CommandAccepted:

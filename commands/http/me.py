@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Response, status
 
 from commands.context import CommandContext
-from commands.http.edge import context_for, service_of
+from commands.http.edge import context_for
 from commands.http.identity_schemas import (
     CodeConfirm,
     EnrollmentPublic,
@@ -15,8 +15,8 @@ from commands.http.identity_schemas import (
     PasswordChange,
     RecoveryCodesPublic,
 )
-from commands.identity.accounts import AccountService, ChangePassword
-from commands.identity.mfa import MfaService
+from commands.http.services import AccountServiceDep, MfaServiceDep
+from commands.identity.accounts import ChangePassword
 from domain.access import Permission
 from domain.principal import Role
 
@@ -25,13 +25,11 @@ router = APIRouter(prefix="/me", tags=["my account"])
 Self = Annotated[
     CommandContext, Depends(context_for(Permission.SELF_SERVICE, idempotent=False))
 ]
-Accounts = Annotated[AccountService, Depends(service_of("accounts"))]
-Mfa = Annotated[MfaService, Depends(service_of("mfa"))]
 NO_STORE = "no-store"
 
 
 @router.get("", response_model=MePublic)
-def me(ctx: Self, svc: Accounts) -> MePublic:
+def me(ctx: Self, svc: AccountServiceDep) -> MePublic:
     """The caller's account: e-mail, name, roles, scope and MFA state."""
     record = svc.me(ctx)
     return MePublic(
@@ -51,14 +49,18 @@ def me(ctx: Self, svc: Accounts) -> MePublic:
     status_code=status.HTTP_204_NO_CONTENT,
     response_class=Response,
 )
-def change_password(body: PasswordChange, ctx: Self, svc: Accounts) -> Response:
+def change_password(
+    body: PasswordChange, ctx: Self, svc: AccountServiceDep
+) -> Response:
     """Change your password. Every session ends, this one too: log in again."""
     svc.change_password(ctx, ChangePassword(body.current_password, body.new_password))
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
 @router.post("/mfa/totp", response_model=EnrollmentPublic)
-def start_enrollment(ctx: Self, svc: Mfa, response: Response) -> EnrollmentPublic:
+def start_enrollment(
+    ctx: Self, svc: MfaServiceDep, response: Response
+) -> EnrollmentPublic:
     """Start enrolling an authenticator app: a new secret, its provisioning
     URI and QR code. Nothing changes until ``/me/mfa/totp/confirm`` gets a
     valid first code; starting again replaces the secret."""
@@ -74,7 +76,7 @@ def start_enrollment(ctx: Self, svc: Mfa, response: Response) -> EnrollmentPubli
 
 @router.post("/mfa/totp/confirm", response_model=RecoveryCodesPublic)
 def confirm_enrollment(
-    body: CodeConfirm, ctx: Self, svc: Mfa, response: Response
+    body: CodeConfirm, ctx: Self, svc: MfaServiceDep, response: Response
 ) -> RecoveryCodesPublic:
     """Confirm the enrollment with the app's first code. Answers ten
     recovery codes, shown this once; from now on login asks for a code."""
@@ -85,7 +87,7 @@ def confirm_enrollment(
 
 @router.post("/mfa/recovery-codes", response_model=RecoveryCodesPublic)
 def regenerate_recovery_codes(
-    body: CodeConfirm, ctx: Self, svc: Mfa, response: Response
+    body: CodeConfirm, ctx: Self, svc: MfaServiceDep, response: Response
 ) -> RecoveryCodesPublic:
     """Replace the recovery codes (a current TOTP code is required); the old
     ones stop working."""

@@ -13,7 +13,6 @@ from commands.http.edge import (
     answer,
     context_for,
     expected_version,
-    service_of,
 )
 from commands.http.schemas import (
     CommandAccepted,
@@ -25,12 +24,12 @@ from commands.http.schemas import (
     SiteChange,
     SiteCreate,
 )
+from commands.http.services import OrganizationServiceDep
 from commands.organizations import (
     AddSite,
     ArchiveOrganization,
     ChangeOrganizationDetails,
     ChangeSite,
-    OrganizationService,
     RegisterOrganization,
     RemoveSite,
     RenameOrganization,
@@ -40,7 +39,6 @@ from domain.access import Permission
 router = APIRouter(prefix="/organizations", tags=["organizations"])
 
 
-Service = Annotated[OrganizationService, Depends(service_of("organizations"))]
 Registrar = Annotated[
     CommandContext, Depends(context_for(Permission.ORGANIZATION_REGISTER))
 ]
@@ -51,7 +49,10 @@ Updater = Annotated[
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=CommandAccepted)
 def register_organization(
-    body: OrganizationCreate, ctx: Registrar, svc: Service, response: Response
+    body: OrganizationCreate,
+    ctx: Registrar,
+    svc: OrganizationServiceDep,
+    response: Response,
 ) -> CommandAccepted:
     """Register a client organization."""
     accepted = svc.register_organization(
@@ -65,7 +66,7 @@ def rename_organization(
     organization_id: UUID,
     body: OrganizationRename,
     ctx: Updater,
-    svc: Service,
+    svc: OrganizationServiceDep,
     response: Response,
     if_match: IfMatch = None,
 ) -> CommandAccepted:
@@ -83,7 +84,7 @@ def add_site(
     organization_id: UUID,
     body: SiteCreate,
     ctx: Updater,
-    svc: Service,
+    svc: OrganizationServiceDep,
     response: Response,
     if_match: IfMatch = None,
 ) -> SiteAccepted:
@@ -107,7 +108,7 @@ def change_details(
     organization_id: UUID,
     body: OrganizationDetailsChange,
     ctx: Updater,
-    svc: Service,
+    svc: OrganizationServiceDep,
     response: Response,
     if_match: IfMatch = None,
 ) -> CommandAccepted:
@@ -129,7 +130,7 @@ def change_site(
     site_id: UUID,
     body: SiteChange,
     ctx: Updater,
-    svc: Service,
+    svc: OrganizationServiceDep,
     response: Response,
     if_match: IfMatch = None,
 ) -> CommandAccepted:
@@ -152,7 +153,7 @@ def remove_site(
     organization_id: UUID,
     site_id: UUID,
     ctx: Updater,
-    svc: Service,
+    svc: OrganizationServiceDep,
     response: Response,
     if_match: IfMatch = None,
 ) -> CommandAccepted:
@@ -166,7 +167,7 @@ def archive_organization(
     organization_id: UUID,
     body: OrganizationArchive,
     ctx: Updater,
-    svc: Service,
+    svc: OrganizationServiceDep,
     response: Response,
     if_match: IfMatch = None,
 ) -> CommandAccepted:

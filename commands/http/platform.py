@@ -7,22 +7,22 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Response, status
 
 from commands.context import CommandContext
-from commands.http.edge import context_for, service_of
+from commands.http.edge import context_for
 from commands.http.identity_schemas import TenantCreate, TenantCreated
-from commands.identity.tenants import CreateTenant, TenantService
+from commands.http.services import TenantServiceDep
+from commands.identity.tenants import CreateTenant
 from domain.access import Permission
 
 router = APIRouter(prefix="/platform", tags=["platform"])
 
 Operator = Annotated[CommandContext, Depends(context_for(Permission.TENANT_CREATE))]
-Tenants = Annotated[TenantService, Depends(service_of("tenants"))]
 
 
 @router.post(
     "/tenants", status_code=status.HTTP_201_CREATED, response_model=TenantCreated
 )
 def create_tenant(
-    body: TenantCreate, ctx: Operator, svc: Tenants, response: Response
+    body: TenantCreate, ctx: Operator, svc: TenantServiceDep, response: Response
 ) -> TenantCreated:
     """Create a tenant and invite its first tenant administrator by e-mail.
     The tenant's certificate numbers start with the code answered: the

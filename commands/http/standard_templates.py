@@ -14,15 +14,14 @@ from commands.http.edge import (
     answer,
     context_for,
     expected_version,
-    service_of,
 )
 from commands.http.schemas import CommandAccepted
+from commands.http.services import StandardTemplateServiceDep
 from commands.standard_templates import (
     AddClause,
     ChangeClause,
     DraftStandardTemplate,
     RemoveClause,
-    StandardTemplateService,
     TemplateAction,
 )
 from domain.access import Permission
@@ -75,13 +74,15 @@ class TemplatePublished(CommandAccepted):
     template_version: int = Field(description="The published version's number")
 
 
-Service = Annotated[StandardTemplateService, Depends(service_of("standard_templates"))]
 Manager = Annotated[CommandContext, Depends(context_for(Permission.TEMPLATE_MANAGE))]
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=CommandAccepted)
 def draft_standard_template(
-    body: StandardTemplateCreate, ctx: Manager, svc: Service, response: Response
+    body: StandardTemplateCreate,
+    ctx: Manager,
+    svc: StandardTemplateServiceDep,
+    response: Response,
 ) -> CommandAccepted:
     """Start a standard template with an empty draft (version 1)."""
     accepted = svc.draft(
@@ -99,7 +100,7 @@ def add_clause(
     template_id: UUID,
     body: ClauseCreate,
     ctx: Manager,
-    svc: Service,
+    svc: StandardTemplateServiceDep,
     response: Response,
     if_match: IfMatch = None,
 ) -> CommandAccepted:
@@ -121,7 +122,7 @@ def change_clause(
     clause_id: str,
     body: ClauseChange,
     ctx: Manager,
-    svc: Service,
+    svc: StandardTemplateServiceDep,
     response: Response,
     if_match: IfMatch = None,
 ) -> CommandAccepted:
@@ -139,7 +140,7 @@ def remove_clause(
     template_id: UUID,
     clause_id: str,
     ctx: Manager,
-    svc: Service,
+    svc: StandardTemplateServiceDep,
     response: Response,
     if_match: IfMatch = None,
 ) -> CommandAccepted:
@@ -152,7 +153,7 @@ def remove_clause(
 def publish(
     template_id: UUID,
     ctx: Manager,
-    svc: Service,
+    svc: StandardTemplateServiceDep,
     response: Response,
     if_match: IfMatch = None,
 ) -> TemplatePublished:
@@ -168,7 +169,7 @@ def publish(
 def start_new_draft(
     template_id: UUID,
     ctx: Manager,
-    svc: Service,
+    svc: StandardTemplateServiceDep,
     response: Response,
     if_match: IfMatch = None,
 ) -> CommandAccepted:
@@ -181,7 +182,7 @@ def start_new_draft(
 def retire(
     template_id: UUID,
     ctx: Manager,
-    svc: Service,
+    svc: StandardTemplateServiceDep,
     response: Response,
     if_match: IfMatch = None,
 ) -> CommandAccepted:

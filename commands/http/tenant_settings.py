@@ -14,11 +14,11 @@ from commands.http.edge import (
     answer,
     context_for,
     expected_version,
-    service_of,
 )
 from commands.http.identity_schemas import MfaPolicySet
 from commands.http.schemas import CommandAccepted
-from commands.tenant_settings import SetMfaPolicy, SetTimeZone, TenantSettingsService
+from commands.http.services import TenantSettingsServiceDep
+from commands.tenant_settings import SetMfaPolicy, SetTimeZone
 from domain.access import Permission
 
 router = APIRouter(prefix="/tenant/settings", tags=["tenant settings"])
@@ -52,7 +52,6 @@ class TenantSettingsPublic(BaseModel):
     version: int = Field(description="0 until the settings are first set")
 
 
-Service = Annotated[TenantSettingsService, Depends(service_of("tenant_settings"))]
 Admin = Annotated[
     CommandContext, Depends(context_for(Permission.TENANT_SETTINGS_MANAGE))
 ]
@@ -63,7 +62,7 @@ Reader = Annotated[
 
 @router.get("", response_model=TenantSettingsPublic)
 def show_settings(
-    ctx: Reader, svc: Service, response: Response
+    ctx: Reader, svc: TenantSettingsServiceDep, response: Response
 ) -> TenantSettingsPublic:
     """The tenant's settings; UTC until a time zone is set."""
     view = svc.show(ctx)
@@ -83,7 +82,7 @@ def show_settings(
 def set_time_zone(
     body: TimeZoneSet,
     ctx: Admin,
-    svc: Service,
+    svc: TenantSettingsServiceDep,
     response: Response,
     if_match: IfMatch = None,
 ) -> CommandAccepted:
@@ -97,7 +96,7 @@ def set_time_zone(
 def set_mfa_policy(
     body: MfaPolicySet,
     ctx: Admin,
-    svc: Service,
+    svc: TenantSettingsServiceDep,
     response: Response,
     if_match: IfMatch = None,
 ) -> CommandAccepted:
