@@ -9,10 +9,9 @@ from fastapi import APIRouter, Depends, Response, status
 
 from commands.context import CommandContext
 from commands.http.edge import (
-    IfMatch,
+    ExpectedVersion,
     answer,
     context_for,
-    expected_version,
 )
 from commands.http.identity_schemas import InvitationCreate, RolesChange
 from commands.http.schemas import CommandAccepted
@@ -54,10 +53,10 @@ def reissue_invitation(
     ctx: Admin,
     svc: AccountServiceDep,
     response: Response,
-    if_match: IfMatch = None,
+    version: ExpectedVersion,
 ) -> CommandAccepted:
     """Send a new invitation e-mail; earlier links stop working."""
-    accepted = svc.reissue_invitation(ctx, account_id, expected_version(if_match))
+    accepted = svc.reissue_invitation(ctx, account_id, version)
     return answer(accepted, response)
 
 
@@ -68,7 +67,7 @@ def set_roles(
     ctx: Admin,
     svc: AccountServiceDep,
     response: Response,
-    if_match: IfMatch = None,
+    version: ExpectedVersion,
 ) -> CommandAccepted:
     """Set the account's roles (and, for client roles, organizations); takes
     effect on the person's next request."""
@@ -77,7 +76,7 @@ def set_roles(
         account_id,
         [r.value for r in body.roles],
         tuple(body.organization_ids),
-        expected_version(if_match),
+        version,
     )
     return answer(accepted, response)
 
@@ -88,10 +87,10 @@ def deactivate(
     ctx: Admin,
     svc: AccountServiceDep,
     response: Response,
-    if_match: IfMatch = None,
+    version: ExpectedVersion,
 ) -> CommandAccepted:
     """Deactivate the account: its sessions end now and it cannot log in."""
-    return answer(svc.deactivate(ctx, account_id, expected_version(if_match)), response)
+    return answer(svc.deactivate(ctx, account_id, version), response)
 
 
 @router.post("/{account_id}/reactivate", response_model=CommandAccepted)
@@ -100,10 +99,10 @@ def reactivate(
     ctx: Admin,
     svc: AccountServiceDep,
     response: Response,
-    if_match: IfMatch = None,
+    version: ExpectedVersion,
 ) -> CommandAccepted:
     """Let a deactivated account log in again."""
-    return answer(svc.reactivate(ctx, account_id, expected_version(if_match)), response)
+    return answer(svc.reactivate(ctx, account_id, version), response)
 
 
 @router.post("/{account_id}/mfa/reset", response_model=CommandAccepted)
@@ -112,9 +111,9 @@ def reset_mfa(
     ctx: Admin,
     svc: AccountServiceDep,
     response: Response,
-    if_match: IfMatch = None,
+    version: ExpectedVersion,
 ) -> CommandAccepted:
     """Remove the account's second factor (a lost phone): its sessions end
     and it enrolls again (before anything else, where the tenant requires
     MFA)."""
-    return answer(svc.reset_mfa(ctx, account_id, expected_version(if_match)), response)
+    return answer(svc.reset_mfa(ctx, account_id, version), response)

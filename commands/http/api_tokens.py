@@ -9,10 +9,9 @@ from fastapi import APIRouter, Depends, Response, status
 
 from commands.context import CommandContext
 from commands.http.edge import (
-    IfMatch,
+    ExpectedVersion,
     answer,
     context_for,
-    expected_version,
 )
 from commands.http.identity_schemas import (
     ApiTokenCreate,
@@ -87,7 +86,7 @@ def revoke_token(
     ctx: Admin,
     svc: ApiTokenServiceDep,
     response: Response,
-    if_match: IfMatch = None,
+    version: ExpectedVersion,
 ) -> CommandAccepted:
     """Revoke the token: its next request is refused."""
-    return answer(svc.revoke(ctx, token_id, expected_version(if_match)), response)
+    return answer(svc.revoke(ctx, token_id, version), response)

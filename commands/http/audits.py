@@ -27,10 +27,9 @@ from commands.audits import (
 from commands.context import CommandContext
 from commands.http import findings
 from commands.http.edge import (
-    IfMatch,
+    ExpectedVersion,
     answer,
     context_for,
-    expected_version,
 )
 from commands.http.schemas import CommandAccepted
 from commands.http.services import AuditServiceDep
@@ -187,7 +186,7 @@ def change_details(
     ctx: Planner,
     svc: AuditServiceDep,
     response: Response,
-    if_match: IfMatch = None,
+    version: ExpectedVersion,
 ) -> CommandAccepted:
     """Change a planned audit's dates, scope statement or sites."""
     command = ChangeAuditDetails(
@@ -196,7 +195,7 @@ def change_details(
         body.planned_end,
         body.scope_statement,
         None if body.site_ids is None else tuple(body.site_ids),
-        expected_version(if_match),
+        version,
     )
     return answer(svc.change_details(ctx, command), response)
 
@@ -208,7 +207,7 @@ def assign_team(
     ctx: Planner,
     svc: AuditServiceDep,
     response: Response,
-    if_match: IfMatch = None,
+    version: ExpectedVersion,
 ) -> CommandAccepted:
     """Assign the whole audit team, replacing the current one."""
     command = AssignTeam(
@@ -217,7 +216,7 @@ def assign_team(
         tuple(body.auditors),
         tuple(body.technical_experts),
         tuple(body.observers),
-        expected_version(if_match),
+        version,
     )
     return answer(svc.assign_team(ctx, command), response)
 
@@ -228,10 +227,10 @@ def start(
     ctx: Conductor,
     svc: AuditServiceDep,
     response: Response,
-    if_match: IfMatch = None,
+    version: ExpectedVersion,
 ) -> CommandAccepted:
     """Start the planned audit today (it needs a lead auditor)."""
-    command = AuditAction(audit_id, expected_version(if_match))
+    command = AuditAction(audit_id, version)
     return answer(svc.start(ctx, command), response)
 
 
@@ -242,10 +241,10 @@ def cancel(
     ctx: Planner,
     svc: AuditServiceDep,
     response: Response,
-    if_match: IfMatch = None,
+    version: ExpectedVersion,
 ) -> CommandAccepted:
     """Cancel an audit that has not started."""
-    command = CancelAudit(audit_id, body.reason, expected_version(if_match))
+    command = CancelAudit(audit_id, body.reason, version)
     return answer(svc.cancel(ctx, command), response)
 
 
@@ -256,7 +255,7 @@ def assess_requirement(
     ctx: Conductor,
     svc: AuditServiceDep,
     response: Response,
-    if_match: IfMatch = None,
+    version: ExpectedVersion,
 ) -> CommandAccepted:
     """Record (or replace) the result for one clause of the standard."""
     command = AssessRequirement(
@@ -265,7 +264,7 @@ def assess_requirement(
         body.result.value,
         body.notes,
         tuple(body.evidence_ids),
-        expected_version(if_match),
+        version,
     )
     return answer(svc.assess_requirement(ctx, command), response)
 
@@ -277,10 +276,10 @@ def draft_report(
     ctx: Conductor,
     svc: AuditServiceDep,
     response: Response,
-    if_match: IfMatch = None,
+    version: ExpectedVersion,
 ) -> CommandAccepted:
     """Draft (or redraft) the audit report."""
-    command = DraftReport(audit_id, body.summary, expected_version(if_match))
+    command = DraftReport(audit_id, body.summary, version)
     return answer(svc.draft_report(ctx, command), response)
 
 
@@ -291,12 +290,10 @@ def submit_for_review(
     ctx: Conductor,
     svc: AuditServiceDep,
     response: Response,
-    if_match: IfMatch = None,
+    version: ExpectedVersion,
 ) -> CommandAccepted:
     """Submit the drafted report to a technical reviewer (not on the team)."""
-    command = SubmitForReview(
-        audit_id, body.technical_reviewer, expected_version(if_match)
-    )
+    command = SubmitForReview(audit_id, body.technical_reviewer, version)
     return answer(svc.submit_for_review(ctx, command), response)
 
 
@@ -306,12 +303,12 @@ def approve_review(
     ctx: Reviewer,
     svc: AuditServiceDep,
     response: Response,
+    version: ExpectedVersion,
     body: ReviewApproval | None = None,
-    if_match: IfMatch = None,
 ) -> CommandAccepted:
     """Approve the audit under technical review."""
     comments = None if body is None else body.comments
-    command = ApproveReview(audit_id, comments, expected_version(if_match))
+    command = ApproveReview(audit_id, comments, version)
     return answer(svc.approve_review(ctx, command), response)
 
 
@@ -322,10 +319,10 @@ def return_for_rework(
     ctx: Reviewer,
     svc: AuditServiceDep,
     response: Response,
-    if_match: IfMatch = None,
+    version: ExpectedVersion,
 ) -> CommandAccepted:
     """Send the audit under review back to its team."""
-    command = ReturnForRework(audit_id, body.comments, expected_version(if_match))
+    command = ReturnForRework(audit_id, body.comments, version)
     return answer(svc.return_for_rework(ctx, command), response)
 
 
@@ -336,13 +333,11 @@ def record_decision(
     ctx: Decider,
     svc: AuditServiceDep,
     response: Response,
-    if_match: IfMatch = None,
+    version: ExpectedVersion,
 ) -> CommandAccepted:
     """Record the caller's certification decision (the caller must not have
     taken part in the audit)."""
-    command = RecordDecision(
-        audit_id, body.outcome.value, body.reasons, expected_version(if_match)
-    )
+    command = RecordDecision(audit_id, body.outcome.value, body.reasons, version)
     return answer(svc.record_decision(ctx, command), response)
 
 
@@ -352,10 +347,10 @@ def close(
     ctx: Conductor,
     svc: AuditServiceDep,
     response: Response,
-    if_match: IfMatch = None,
+    version: ExpectedVersion,
 ) -> CommandAccepted:
     """Close the decided audit (refused while a major is not verified)."""
-    command = AuditAction(audit_id, expected_version(if_match))
+    command = AuditAction(audit_id, version)
     return answer(svc.close(ctx, command), response)
 
 
@@ -366,10 +361,10 @@ def reopen(
     ctx: Reopener,
     svc: AuditServiceDep,
     response: Response,
-    if_match: IfMatch = None,
+    version: ExpectedVersion,
 ) -> CommandAccepted:
     """Reopen a closed audit; review and decision are taken again."""
-    command = ReopenAudit(audit_id, body.reason, expected_version(if_match))
+    command = ReopenAudit(audit_id, body.reason, version)
     return answer(svc.reopen(ctx, command), response)
 
 

@@ -20,10 +20,9 @@ from commands.certificates import (
 )
 from commands.context import CommandContext
 from commands.http.edge import (
-    IfMatch,
+    ExpectedVersion,
     answer,
     context_for,
-    expected_version,
 )
 from commands.http.schemas import CommandAccepted
 from commands.http.services import CertificateServiceDep
@@ -169,7 +168,7 @@ def revise_certificate(
     ctx: Issuer,
     svc: CertificateServiceDep,
     response: Response,
-    if_match: IfMatch = None,
+    version: ExpectedVersion,
 ) -> CertificateIssued:
     """Renew the certificate or change its scope: issue its next revision.
 
@@ -185,7 +184,7 @@ def revise_certificate(
         body.effective_date,
         body.expiry_date,
         body.standard_edition,
-        expected_version(if_match),
+        version,
     )
     return _issued(svc.revise(ctx, command), response)
 
@@ -197,14 +196,14 @@ def suspend_certificate(
     ctx: Manager,
     svc: CertificateServiceDep,
     response: Response,
-    if_match: IfMatch = None,
+    version: ExpectedVersion,
 ) -> CommandAccepted:
     """Suspend the active certificate from today."""
     command = SuspendCertificate(
         certificate_id,
         body.reason,
         body.max_suspension_days,
-        expected_version(if_match),
+        version,
     )
     return answer(svc.suspend(ctx, command), response)
 
@@ -215,10 +214,10 @@ def reinstate_certificate(
     ctx: Manager,
     svc: CertificateServiceDep,
     response: Response,
-    if_match: IfMatch = None,
+    version: ExpectedVersion,
 ) -> CommandAccepted:
     """Lift the certificate's suspension from today."""
-    command = CertificateAction(certificate_id, expected_version(if_match))
+    command = CertificateAction(certificate_id, version)
     return answer(svc.reinstate(ctx, command), response)
 
 
@@ -229,12 +228,10 @@ def withdraw_certificate(
     ctx: Manager,
     svc: CertificateServiceDep,
     response: Response,
-    if_match: IfMatch = None,
+    version: ExpectedVersion,
 ) -> CommandAccepted:
     """Withdraw the certificate from today; this cannot be undone."""
-    command = WithdrawCertificate(
-        certificate_id, body.reason, expected_version(if_match)
-    )
+    command = WithdrawCertificate(certificate_id, body.reason, version)
     return answer(svc.withdraw(ctx, command), response)
 
 
@@ -244,8 +241,8 @@ def expire_certificate(
     ctx: Manager,
     svc: CertificateServiceDep,
     response: Response,
-    if_match: IfMatch = None,
+    version: ExpectedVersion,
 ) -> CommandAccepted:
     """Record that the certificate has reached its expiry date."""
-    command = CertificateAction(certificate_id, expected_version(if_match))
+    command = CertificateAction(certificate_id, version)
     return answer(svc.expire(ctx, command), response)

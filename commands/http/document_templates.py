@@ -16,10 +16,9 @@ from commands.document_templates import (
     ReviseDocumentTemplate,
 )
 from commands.http.edge import (
-    IfMatch,
+    ExpectedVersion,
     answer,
     context_for,
-    expected_version,
 )
 from commands.http.schemas import CommandAccepted
 from commands.http.services import DocumentTemplateServiceDep
@@ -77,12 +76,10 @@ def revise(
     ctx: Manager,
     svc: DocumentTemplateServiceDep,
     response: Response,
-    if_match: IfMatch = None,
+    version: ExpectedVersion,
 ) -> CommandAccepted:
     """Make a new version of the layout."""
-    command = ReviseDocumentTemplate(
-        template_id, body.layout(), expected_version(if_match)
-    )
+    command = ReviseDocumentTemplate(template_id, body.layout(), version)
     return answer(svc.revise(ctx, command), response)
 
 
@@ -92,8 +89,8 @@ def retire(
     ctx: Manager,
     svc: DocumentTemplateServiceDep,
     response: Response,
-    if_match: IfMatch = None,
+    version: ExpectedVersion,
 ) -> CommandAccepted:
     """Retire the template: no more revisions."""
-    command = RetireDocumentTemplate(template_id, expected_version(if_match))
+    command = RetireDocumentTemplate(template_id, version)
     return answer(svc.retire(ctx, command), response)

@@ -1,4 +1,5 @@
-"""What every HTTP route shares: the caller, the request id, permissions.
+"""What every HTTP route shares: the caller, the request id, permissions and
+the version a command expects (``ExpectedVersion``, from ``If-Match``).
 
 The Principal is built here, at the edge, by the
 :class:`~commands.identity.ports.Authenticator` the app factory installs on
@@ -8,6 +9,7 @@ The Principal is built here, at the edge, by the
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Callable, Coroutine
 from datetime import date
 from typing import Annotated, Any
@@ -59,10 +61,6 @@ async def request_id(request: Request) -> str:
 
 
 CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
-IfMatch = Annotated[
-    str | None,
-    Header(description='The ETag you read (e.g. "3"); stale → 412'),
-]
 IdempotencyKey = Annotated[
     str | None,
     Header(
@@ -76,6 +74,34 @@ IdempotencyKey = Annotated[
     ),
 ]
 RequestId = Annotated[str, Depends(request_id)]
+_ETAG = re.compile(r'"([0-9]{1,10})"|([0-9]{1,10})')
+
+
+async def expected_version(
+    if_match: Annotated[
+        str | None,
+        Header(description='The ETag you read (e.g. "3"); stale → 412'),
+    ] = None,
+) -> int | None:
+    """The aggregate version an ``If-Match`` header names (``"3"``), if any.
+
+    Raises:
+        InvalidPreconditionError: not an ETag this API issues (400); ``*`` and
+            no header both mean "any version".
+    """
+    if if_match is None or if_match.strip() == "*":
+        return None
+    match = _ETAG.fullmatch(if_match.strip())
+    version = int(match[1] or match[2]) if match else 0
+    if not 0 < version < 2**31:
+        raise InvalidPreconditionError(
+            f"If-Match must be an ETag this API issued, like '\"3\"', got {if_match!r}"
+        )
+    return version
+
+
+ExpectedVersion = Annotated[int | None, Depends(expected_version)]
+"""The version a command expects its aggregate at (``If-Match``), if any."""
 
 
 async def tenant_today(request: Request, tenant_id: str) -> date:
@@ -171,17 +197,3 @@ def answer(
     return CommandAccepted(
         id=accepted.id, version=accepted.version, position=accepted.position
     )
-
-
-def expected_version(if_match: str | None) -> int | None:
-    """The aggregate version an ``If-Match`` header names (``"3"``), if any."""
-    if if_match is None or if_match.strip() == "*":
-        return None
-    value = if_match.strip()
-    if value.startswith('"') and value.endswith('"') and len(value) >= 2:
-        value = value[1:-1]
-    if not value.isdigit() or not 0 < int(value) < 2**31:
-        raise InvalidPreconditionError(
-            f"If-Match must be an ETag this API issued, like '\"3\"', got {if_match!r}"
-        )
-    return int(value)

@@ -24,10 +24,9 @@ from commands.findings import (
     SubmitResponse,
 )
 from commands.http.edge import (
-    IfMatch,
+    ExpectedVersion,
     answer,
     context_for,
-    expected_version,
 )
 from commands.http.schemas import CommandAccepted
 from commands.http.services import FindingServiceDep
@@ -97,7 +96,7 @@ def raise_finding(
     ctx: Conductor,
     svc: FindingServiceDep,
     response: Response,
-    if_match: IfMatch = None,
+    version: ExpectedVersion,
 ) -> FindingRaised:
     """Raise a finding against a clause, dated today."""
     command = RaiseFinding(
@@ -107,7 +106,7 @@ def raise_finding(
         body.description,
         body.objective_evidence,
         tuple(body.evidence_ids),
-        expected_version(if_match),
+        version,
     )
     accepted = svc.raise_finding(ctx, command)
     location = f"/audits/{accepted.id}/findings/{accepted.finding_id}"
@@ -123,11 +122,11 @@ def regrade_finding(
     ctx: Conductor,
     svc: FindingServiceDep,
     response: Response,
-    if_match: IfMatch = None,
+    version: ExpectedVersion,
 ) -> CommandAccepted:
     """Change an open finding's grade, keeping the old one in its history."""
     command = RegradeFinding(
-        audit_id, finding_id, body.grade.value, body.reason, expected_version(if_match)
+        audit_id, finding_id, body.grade.value, body.reason, version
     )
     return answer(svc.regrade_finding(ctx, command), response)
 
@@ -140,12 +139,10 @@ def dismiss_finding(
     ctx: Conductor,
     svc: FindingServiceDep,
     response: Response,
-    if_match: IfMatch = None,
+    version: ExpectedVersion,
 ) -> CommandAccepted:
     """Dismiss an open finding raised in error."""
-    command = DismissFinding(
-        audit_id, finding_id, body.reason, expected_version(if_match)
-    )
+    command = DismissFinding(audit_id, finding_id, body.reason, version)
     return answer(svc.dismiss_finding(ctx, command), response)
 
 
@@ -157,7 +154,7 @@ def submit_response(
     ctx: Client,
     svc: FindingServiceDep,
     response: Response,
-    if_match: IfMatch = None,
+    version: ExpectedVersion,
 ) -> CommandAccepted:
     """Record the client's response to a nonconformity."""
     command = SubmitResponse(
@@ -167,7 +164,7 @@ def submit_response(
         body.correction,
         body.corrective_action,
         body.due_date,
-        expected_version(if_match),
+        version,
     )
     return answer(svc.submit_response(ctx, command), response)
 
@@ -179,10 +176,10 @@ def accept_response(
     ctx: Conductor,
     svc: FindingServiceDep,
     response: Response,
-    if_match: IfMatch = None,
+    version: ExpectedVersion,
 ) -> CommandAccepted:
     """Accept the client's submitted response."""
-    command = FindingAction(audit_id, finding_id, expected_version(if_match))
+    command = FindingAction(audit_id, finding_id, version)
     return answer(svc.accept_response(ctx, command), response)
 
 
@@ -194,12 +191,10 @@ def reject_response(
     ctx: Conductor,
     svc: FindingServiceDep,
     response: Response,
-    if_match: IfMatch = None,
+    version: ExpectedVersion,
 ) -> CommandAccepted:
     """Reject the client's submitted response; a new one is then awaited."""
-    command = RejectResponse(
-        audit_id, finding_id, body.reason, expected_version(if_match)
-    )
+    command = RejectResponse(audit_id, finding_id, body.reason, version)
     return answer(svc.reject_response(ctx, command), response)
 
 
@@ -210,10 +205,10 @@ def implement_corrective_action(
     ctx: Client,
     svc: FindingServiceDep,
     response: Response,
-    if_match: IfMatch = None,
+    version: ExpectedVersion,
 ) -> CommandAccepted:
     """Record that the accepted corrective action was implemented today."""
-    command = FindingAction(audit_id, finding_id, expected_version(if_match))
+    command = FindingAction(audit_id, finding_id, version)
     return answer(svc.implement_corrective_action(ctx, command), response)
 
 
@@ -224,10 +219,10 @@ def verify_effectiveness(
     ctx: Conductor,
     svc: FindingServiceDep,
     response: Response,
-    if_match: IfMatch = None,
+    version: ExpectedVersion,
 ) -> CommandAccepted:
     """Record that the caller verified the corrective action effective today."""
-    command = FindingAction(audit_id, finding_id, expected_version(if_match))
+    command = FindingAction(audit_id, finding_id, version)
     return answer(svc.verify_effectiveness(ctx, command), response)
 
 
@@ -238,8 +233,8 @@ def close_finding(
     ctx: Conductor,
     svc: FindingServiceDep,
     response: Response,
-    if_match: IfMatch = None,
+    version: ExpectedVersion,
 ) -> CommandAccepted:
     """Close a finding (a nonconformity once verified effective)."""
-    command = FindingAction(audit_id, finding_id, expected_version(if_match))
+    command = FindingAction(audit_id, finding_id, version)
     return answer(svc.close_finding(ctx, command), response)

@@ -9,10 +9,9 @@ from fastapi import APIRouter, Depends, Response, status
 
 from commands.context import CommandContext
 from commands.http.edge import (
-    IfMatch,
+    ExpectedVersion,
     answer,
     context_for,
-    expected_version,
 )
 from commands.http.schemas import (
     CommandAccepted,
@@ -68,10 +67,10 @@ def rename_organization(
     ctx: Updater,
     svc: OrganizationServiceDep,
     response: Response,
-    if_match: IfMatch = None,
+    version: ExpectedVersion,
 ) -> CommandAccepted:
     """Rename an organization."""
-    command = RenameOrganization(organization_id, body.name, expected_version(if_match))
+    command = RenameOrganization(organization_id, body.name, version)
     return answer(svc.rename_organization(ctx, command), response)
 
 
@@ -86,7 +85,7 @@ def add_site(
     ctx: Updater,
     svc: OrganizationServiceDep,
     response: Response,
-    if_match: IfMatch = None,
+    version: ExpectedVersion,
 ) -> SiteAccepted:
     """Add a site to an organization."""
     accepted = svc.add_site(
@@ -96,7 +95,7 @@ def add_site(
             body.name,
             body.address,
             body.country,
-            expected_version(if_match),
+            version,
         ),
     )
     base = answer(accepted, response, location=f"/organizations/{accepted.id}")
@@ -110,14 +109,14 @@ def change_details(
     ctx: Updater,
     svc: OrganizationServiceDep,
     response: Response,
-    if_match: IfMatch = None,
+    version: ExpectedVersion,
 ) -> CommandAccepted:
     """Change the registered country and registration number."""
     command = ChangeOrganizationDetails(
         organization_id,
         body.country,
         body.registration_number,
-        expected_version(if_match),
+        version,
     )
     return answer(svc.change_details(ctx, command), response)
 
@@ -132,7 +131,7 @@ def change_site(
     ctx: Updater,
     svc: OrganizationServiceDep,
     response: Response,
-    if_match: IfMatch = None,
+    version: ExpectedVersion,
 ) -> CommandAccepted:
     """Change a site's name, address or country."""
     command = ChangeSite(
@@ -141,7 +140,7 @@ def change_site(
         body.name,
         body.address,
         body.country,
-        expected_version(if_match),
+        version,
     )
     return answer(svc.change_site(ctx, command), response)
 
@@ -155,10 +154,10 @@ def remove_site(
     ctx: Updater,
     svc: OrganizationServiceDep,
     response: Response,
-    if_match: IfMatch = None,
+    version: ExpectedVersion,
 ) -> CommandAccepted:
     """Remove a site from an organization."""
-    command = RemoveSite(organization_id, site_id, expected_version(if_match))
+    command = RemoveSite(organization_id, site_id, version)
     return answer(svc.remove_site(ctx, command), response)
 
 
@@ -169,10 +168,8 @@ def archive_organization(
     ctx: Updater,
     svc: OrganizationServiceDep,
     response: Response,
-    if_match: IfMatch = None,
+    version: ExpectedVersion,
 ) -> CommandAccepted:
     """Archive an organization: read-only from now on, no new audits."""
-    command = ArchiveOrganization(
-        organization_id, body.reason, expected_version(if_match)
-    )
+    command = ArchiveOrganization(organization_id, body.reason, version)
     return answer(svc.archive(ctx, command), response)

@@ -10,10 +10,9 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from commands.context import CommandContext
 from commands.http.edge import (
-    IfMatch,
+    ExpectedVersion,
     answer,
     context_for,
-    expected_version,
 )
 from commands.http.schemas import CommandAccepted
 from commands.http.services import StandardTemplateServiceDep
@@ -102,7 +101,7 @@ def add_clause(
     ctx: Manager,
     svc: StandardTemplateServiceDep,
     response: Response,
-    if_match: IfMatch = None,
+    version: ExpectedVersion,
 ) -> CommandAccepted:
     """Add a clause to the open draft."""
     command = AddClause(
@@ -111,7 +110,7 @@ def add_clause(
         body.title,
         body.text,
         body.parent_id,
-        expected_version(if_match),
+        version,
     )
     return answer(svc.add_clause(ctx, command), response)
 
@@ -124,12 +123,10 @@ def change_clause(
     ctx: Manager,
     svc: StandardTemplateServiceDep,
     response: Response,
-    if_match: IfMatch = None,
+    version: ExpectedVersion,
 ) -> CommandAccepted:
     """Change a draft clause's title and text."""
-    command = ChangeClause(
-        template_id, clause_id, body.title, body.text, expected_version(if_match)
-    )
+    command = ChangeClause(template_id, clause_id, body.title, body.text, version)
     return answer(svc.change_clause(ctx, command), response)
 
 
@@ -142,10 +139,10 @@ def remove_clause(
     ctx: Manager,
     svc: StandardTemplateServiceDep,
     response: Response,
-    if_match: IfMatch = None,
+    version: ExpectedVersion,
 ) -> CommandAccepted:
     """Remove a draft clause that has no children."""
-    command = RemoveClause(template_id, clause_id, expected_version(if_match))
+    command = RemoveClause(template_id, clause_id, version)
     return answer(svc.remove_clause(ctx, command), response)
 
 
@@ -155,10 +152,10 @@ def publish(
     ctx: Manager,
     svc: StandardTemplateServiceDep,
     response: Response,
-    if_match: IfMatch = None,
+    version: ExpectedVersion,
 ) -> TemplatePublished:
     """Publish the open draft as an immutable version."""
-    accepted = svc.publish(ctx, TemplateAction(template_id, expected_version(if_match)))
+    accepted = svc.publish(ctx, TemplateAction(template_id, version))
     base = answer(accepted, response)
     return TemplatePublished(
         **base.model_dump(), template_version=accepted.template_version
@@ -171,10 +168,10 @@ def start_new_draft(
     ctx: Manager,
     svc: StandardTemplateServiceDep,
     response: Response,
-    if_match: IfMatch = None,
+    version: ExpectedVersion,
 ) -> CommandAccepted:
     """Open a new draft copied from the latest published version."""
-    command = TemplateAction(template_id, expected_version(if_match))
+    command = TemplateAction(template_id, version)
     return answer(svc.start_new_draft(ctx, command), response)
 
 
@@ -184,8 +181,8 @@ def retire(
     ctx: Manager,
     svc: StandardTemplateServiceDep,
     response: Response,
-    if_match: IfMatch = None,
+    version: ExpectedVersion,
 ) -> CommandAccepted:
     """Retire the template: no more drafts; published versions stay readable."""
-    command = TemplateAction(template_id, expected_version(if_match))
+    command = TemplateAction(template_id, version)
     return answer(svc.retire(ctx, command), response)

@@ -10,10 +10,9 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from commands.context import CommandContext
 from commands.http.edge import (
-    IfMatch,
+    ExpectedVersion,
     answer,
     context_for,
-    expected_version,
 )
 from commands.http.identity_schemas import MfaPolicySet
 from commands.http.schemas import CommandAccepted
@@ -84,11 +83,11 @@ def set_time_zone(
     ctx: Admin,
     svc: TenantSettingsServiceDep,
     response: Response,
-    if_match: IfMatch = None,
+    version: ExpectedVersion,
 ) -> CommandAccepted:
     """Date the tenant's commands (audit start, decisions, issue dates,
     suspensions) in this time zone from now on."""
-    command = SetTimeZone(body.time_zone, expected_version(if_match))
+    command = SetTimeZone(body.time_zone, version)
     return answer(svc.set_time_zone(ctx, command), response)
 
 
@@ -98,7 +97,7 @@ def set_mfa_policy(
     ctx: Admin,
     svc: TenantSettingsServiceDep,
     response: Response,
-    if_match: IfMatch = None,
+    version: ExpectedVersion,
 ) -> CommandAccepted:
     """Require a second factor of every user, or of the users holding the
     listed roles. Those not enrolled are taken through enrollment at their
@@ -106,6 +105,6 @@ def set_mfa_policy(
     command = SetMfaPolicy(
         body.required_for_all,
         tuple(r.value for r in body.required_roles),
-        expected_version(if_match),
+        version,
     )
     return answer(svc.set_mfa_policy(ctx, command), response)

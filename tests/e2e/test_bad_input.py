@@ -65,8 +65,12 @@ def test_oversized_body_is_413_and_stores_nothing(http, pipeline):
     assert pipeline.event_store.head() == head
 
 
-@pytest.mark.parametrize("if_match", ['"abc"', "W/", '"0"'])
+@pytest.mark.parametrize(
+    "if_match",
+    ['"abc"', "W/", '"0"', '"3', '"12345678901"', b'"\xb2"', b"\xb3"],
+)
 def test_a_malformed_if_match_is_400(http, if_match):
+    # b"\xb2" arrives as "²": a digit to str.isdigit(), not to int().
     created = http.post(
         "/organizations", json={"name": "M", "country": "GB"}, headers=ADMIN
     )
