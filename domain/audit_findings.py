@@ -74,7 +74,7 @@ class FindingCommands(AuditState):
             meta=meta,
             clause_id=bounded_text(clause_id, "clause_id", CLAUSE_MAX),
             result=parse_enum(ClauseResult, result, "result").value,
-            notes=optional_text(notes, "notes", TEXT_MAX),
+            notes=optional_text(notes, "notes", TEXT_MAX, multiline=True),
             evidence_ids=distinct_ids(evidence_ids),
         )
 
@@ -106,9 +106,11 @@ class FindingCommands(AuditState):
             finding_id=finding_id,
             clause_id=bounded_text(clause_id, "clause_id", CLAUSE_MAX),
             grade=parse_enum(Grade, grade, "grade").value,
-            description=bounded_text(description, "description", TEXT_MAX),
+            description=bounded_text(
+                description, "description", TEXT_MAX, multiline=True
+            ),
             objective_evidence=bounded_text(
-                objective_evidence, "objective_evidence", TEXT_MAX
+                objective_evidence, "objective_evidence", TEXT_MAX, multiline=True
             ),
             evidence_ids=distinct_ids(evidence_ids),
             raised_on=on,
@@ -129,7 +131,7 @@ class FindingCommands(AuditState):
         self._require("regrade_finding", *WORK)
         finding = self._open_finding(finding_id, "regrade_finding")
         new_grade = parse_enum(Grade, grade, "grade")
-        text = bounded_text(reason, "reason", TEXT_MAX)
+        text = bounded_text(reason, "reason", TEXT_MAX, multiline=True)
         if new_grade is finding.grade:
             raise RuleViolationError(
                 "audit.grade_unchanged",
@@ -153,7 +155,7 @@ class FindingCommands(AuditState):
         """
         self._require("dismiss_finding", *WORK)
         self._open_finding(finding_id, "dismiss_finding")
-        text = bounded_text(reason, "reason", TEXT_MAX)
+        text = bounded_text(reason, "reason", TEXT_MAX, multiline=True)
         self.trigger_event(
             self.FindingDismissed, meta=meta, finding_id=finding_id, reason=text
         )
@@ -186,10 +188,10 @@ class FindingCommands(AuditState):
             self.ResponseSubmitted,
             meta=meta,
             finding_id=finding_id,
-            root_cause=bounded_text(root_cause, "root_cause", TEXT_MAX),
-            correction=bounded_text(correction, "correction", TEXT_MAX),
+            root_cause=bounded_text(root_cause, "root_cause", TEXT_MAX, multiline=True),
+            correction=bounded_text(correction, "correction", TEXT_MAX, multiline=True),
             corrective_action=bounded_text(
-                corrective_action, "corrective_action", TEXT_MAX
+                corrective_action, "corrective_action", TEXT_MAX, multiline=True
             ),
             due_date=due_date,
         )
@@ -220,7 +222,7 @@ class FindingCommands(AuditState):
         self._check_finding(
             finding, "reject_response", FindingStatus.RESPONSE_SUBMITTED
         )
-        text = bounded_text(reason, "reason", TEXT_MAX)
+        text = bounded_text(reason, "reason", TEXT_MAX, multiline=True)
         self.trigger_event(
             self.ResponseRejected, meta=meta, finding_id=finding_id, reason=text
         )

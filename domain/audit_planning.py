@@ -86,7 +86,9 @@ class PlanningCommands(AuditState):
             audit_type=parse_enum(AuditType, audit_type, "audit_type").value,
             planned_start=planned_start,
             planned_end=planned_end,
-            scope_statement=bounded_text(scope_statement, "scope_statement", TEXT_MAX),
+            scope_statement=bounded_text(
+                scope_statement, "scope_statement", TEXT_MAX, multiline=True
+            ),
         )
 
     def change_details(
@@ -109,7 +111,9 @@ class PlanningCommands(AuditState):
         self._require("change_details", AuditStatus.PLANNED)
         date_range(planned_start, planned_end, "planned_start", "planned_end")
         sites = audit_sites(site_ids)
-        scope = bounded_text(scope_statement, "scope_statement", TEXT_MAX)
+        scope = bounded_text(
+            scope_statement, "scope_statement", TEXT_MAX, multiline=True
+        )
         new = (planned_start, planned_end, scope, sites)
         old = (self.planned_start, self.planned_end, self.scope_statement)
         if new == (*old, self.site_ids):
@@ -196,5 +200,5 @@ class PlanningCommands(AuditState):
                 or is cancelled already (``audit.cancelled``).
         """
         self._require("cancel", AuditStatus.PLANNED)
-        text = bounded_text(reason, "reason", TEXT_MAX)
+        text = bounded_text(reason, "reason", TEXT_MAX, multiline=True)
         self.trigger_event(self.Cancelled, meta=meta, reason=text)

@@ -51,7 +51,7 @@ class ReviewCommands(AuditState):
             RuleViolationError: the audit is not in progress.
         """
         self._require("draft_report", *WORK)
-        text = bounded_text(summary, "summary", REPORT_MAX)
+        text = bounded_text(summary, "summary", REPORT_MAX, multiline=True)
         self.trigger_event(self.ReportDrafted, meta=meta, summary=text)
 
     def submit_for_review(self, meta: EventMeta, technical_reviewer: str) -> None:
@@ -83,7 +83,7 @@ class ReviewCommands(AuditState):
         """
         self._require("approve_review", AuditStatus.UNDER_REVIEW)
         self._check_reviewer(meta)
-        text = optional_text(comments, "comments", TEXT_MAX)
+        text = optional_text(comments, "comments", TEXT_MAX, multiline=True)
         self.trigger_event(self.ReviewApproved, meta=meta, comments=text)
 
     def return_for_rework(self, meta: EventMeta, comments: str) -> None:
@@ -97,7 +97,7 @@ class ReviewCommands(AuditState):
         """
         self._require("return_for_rework", AuditStatus.UNDER_REVIEW)
         self._check_reviewer(meta)
-        text = bounded_text(comments, "comments", TEXT_MAX)
+        text = bounded_text(comments, "comments", TEXT_MAX, multiline=True)
         self.trigger_event(self.ReturnedForRework, meta=meta, comments=text)
 
     def _check_reviewer(self, meta: EventMeta) -> None:
@@ -131,7 +131,7 @@ class ReviewCommands(AuditState):
         self._require("record_decision", AuditStatus.REVIEW_APPROVED)
         decider = actor_id(decided_by, "decided_by")
         result = parse_enum(DecisionOutcome, outcome, "outcome")
-        text = bounded_text(reasons, "reasons", TEXT_MAX)
+        text = bounded_text(reasons, "reasons", TEXT_MAX, multiline=True)
         if decider in self._involved:
             raise RuleViolationError(
                 "audit.decision_maker_not_independent",
@@ -177,5 +177,5 @@ class ReviewCommands(AuditState):
             RuleViolationError: the audit is not closed.
         """
         self._require("reopen", AuditStatus.CLOSED)
-        text = bounded_text(reason, "reason", TEXT_MAX)
+        text = bounded_text(reason, "reason", TEXT_MAX, multiline=True)
         self.trigger_event(self.Reopened, meta=meta, reason=text)

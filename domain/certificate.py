@@ -369,7 +369,7 @@ class Certificate(CertificateState, Aggregate):
                 day, or ``on`` before the last change.
         """
         self._require(_ACTIVE, "suspended")
-        text = bounded_text(reason, "reason", REASON_MAX)
+        text = bounded_text(reason, "reason", REASON_MAX, multiline=True)
         if max_suspension_days < 1:
             raise InvalidValueError(
                 "max_suspension_days",
@@ -416,7 +416,7 @@ class Certificate(CertificateState, Aggregate):
                 last change.
         """
         self._require(IN_FORCE, "withdrawn")
-        text = bounded_text(reason, "reason", REASON_MAX)
+        text = bounded_text(reason, "reason", REASON_MAX, multiline=True)
         self._require_in_force_on(on, "withdrawn")
         self.trigger_event(self.Withdrawn, meta=meta, reason=text, withdrawn_on=on)
 

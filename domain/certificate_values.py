@@ -103,7 +103,9 @@ def certified_sites(
         if site_id in seen:
             raise InvalidValueError("site_ids", f"site {site_id} is listed twice")
         seen.add(site_id)
-    scopes = tuple(bounded_text(s, "site_scopes", SCOPE_MAX) for s in site_scopes)
+    scopes = tuple(
+        bounded_text(s, "site_scopes", SCOPE_MAX, multiline=True) for s in site_scopes
+    )
     return tuple(site_ids), scopes
 
 

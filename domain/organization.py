@@ -236,7 +236,7 @@ class Organization(Aggregate):
             meta=meta,
             site_id=site_id,
             site_name=site_name,
-            address=bounded_text(address, "address", ADDRESS_MAX),
+            address=bounded_text(address, "address", ADDRESS_MAX, multiline=True),
             country=country_code(country or self.country),
         )
         return site_id
@@ -289,7 +289,7 @@ class Organization(Aggregate):
         changed = Site(
             site_id,
             site_name,
-            bounded_text(address, "address", ADDRESS_MAX),
+            bounded_text(address, "address", ADDRESS_MAX, multiline=True),
             country_code(country or current.country),
         )
         if changed == current:
@@ -326,5 +326,7 @@ class Organization(Aggregate):
         """
         self._check_not_archived()
         self.trigger_event(
-            self.Archived, meta=meta, reason=bounded_text(reason, "reason", REASON_MAX)
+            self.Archived,
+            meta=meta,
+            reason=bounded_text(reason, "reason", REASON_MAX, multiline=True),
         )
