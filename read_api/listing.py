@@ -42,6 +42,7 @@ from pydantic_core import to_jsonable_python
 from starlette.concurrency import run_in_threadpool
 from starlette.types import Receive, Scope, Send
 
+from commands.http.text import checked_parameter
 from domain.principal import Principal
 from infra.postgres.listing import PostgresListingView
 from projections.listing import (
@@ -86,12 +87,15 @@ def parse_request(
 
     Raises:
         QueryError: An unknown parameter, bad value, sort or format.
+        RequestValidationError: A value that is not a single line of text
+            (:mod:`commands.http.text`; a 422 naming the parameter).
     """
     reserved: dict[str, str] = {}
     filters: dict[str, list[str]] = {}
     known = listing.parameters
     allowed = [*sorted(known), *sorted(RESERVED)]
     for name, value in params:
+        checked_parameter(value, name)
         if name in reserved:
             raise InvalidFilterValueError(name, f"{name} given more than once")
         if name in RESERVED:
@@ -226,7 +230,7 @@ def _value(parameter: str, kind: str, raw: str, f: Filter | None = None) -> Any:
     """``raw`` as a value of the column type ``kind``, rewritten as ``f``'s
     column stores it and checked against its allowed values."""
     value = raw.strip()
-    if not value or len(value) > MAX_VALUE_LENGTH or "\x00" in value:
+    if not value or len(value) > MAX_VALUE_LENGTH:
         raise InvalidFilterValueError(
             parameter, f"{parameter} needs 1 to {MAX_VALUE_LENGTH} characters"
         )

@@ -19,6 +19,8 @@ from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from starlette.concurrency import run_in_threadpool
 
+from commands.http.schemas import StrictBody
+from commands.http.text import TextRule
 from infra.cache.views import ReadServices
 from infra.postgres.verification import CertificateVerification
 from read_api.permissions import PUBLIC
@@ -34,18 +36,19 @@ Number = Annotated[
         max_length=30,
         pattern=r"^[A-Za-z0-9]{2,12}-[0-9]{4}-[0-9]{4,8}$",
     ),
+    TextRule(),
 ]
 Code = Annotated[
     str,
     StringConstraints(min_length=16, max_length=40, pattern=r"^[A-Za-z0-9 -]+$"),
+    TextRule(),
 ]
 
 
-class CertificateVerificationCreate(BaseModel):
+class CertificateVerificationCreate(StrictBody):
     """What the certificate prints: its number and verification code."""
 
     model_config = ConfigDict(
-        extra="forbid",
         json_schema_extra={
             "examples": [{"number": "ACME-2026-000123", "code": "7K3M9QWX2HFD8TZA4BCE"}]
         },

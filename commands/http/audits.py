@@ -8,7 +8,7 @@ from typing import Annotated
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Response, status
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
 from commands.audits import (
     ApproveReview,
@@ -31,8 +31,9 @@ from commands.http.edge import (
     answer,
     context_for,
 )
-from commands.http.schemas import CommandAccepted
+from commands.http.schemas import CommandAccepted, StrictBody
 from commands.http.services import AuditServiceDep
+from commands.http.text import MultilineText, Text
 from domain.access import Permission
 from domain.audit_values import (
     ACTOR_MAX,
@@ -49,14 +50,10 @@ router = APIRouter(prefix="/audits", tags=["audits"])
 MAX_SITES = 100
 MAX_TEAM = 50
 MAX_EVIDENCE = 100
-Actor = Annotated[str, Field(min_length=1, max_length=ACTOR_MAX)]
+Actor = Annotated[Text, Field(min_length=1, max_length=ACTOR_MAX)]
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class AuditCreate(_Strict):
+class AuditCreate(StrictBody):
     """Body of ``POST /audits``."""
 
     organization_id: UUID
@@ -66,26 +63,28 @@ class AuditCreate(_Strict):
     audit_type: AuditType = Field(examples=["stage_1"])
     planned_start: date = Field(examples=["2026-03-02"])
     planned_end: date = Field(examples=["2026-03-04"])
-    scope_statement: str = Field(
+    scope_statement: MultilineText = Field(
         min_length=1,
         max_length=TEXT_MAX,
         examples=["Design and manufacture of industrial valves"],
     )
 
 
-class AuditDetailsChange(_Strict):
+class AuditDetailsChange(StrictBody):
     """Body of ``PATCH /audits/{id}``: the fields to change; others keep
     their value."""
 
     planned_start: date | None = Field(default=None, examples=["2026-12-02"])
     planned_end: date | None = Field(default=None, examples=["2026-12-04"])
-    scope_statement: str | None = Field(default=None, min_length=1, max_length=TEXT_MAX)
+    scope_statement: MultilineText | None = Field(
+        default=None, min_length=1, max_length=TEXT_MAX
+    )
     site_ids: list[UUID] | None = Field(
         default=None, min_length=1, max_length=MAX_SITES
     )
 
 
-class TeamAssignment(_Strict):
+class TeamAssignment(StrictBody):
     """Body of ``POST /audits/{id}/assign-team``: the whole team, by actor id."""
 
     lead_auditor: Actor | None = Field(default=None, examples=["lena"])
@@ -94,62 +93,62 @@ class TeamAssignment(_Strict):
     observers: list[Actor] = Field(default=[], max_length=MAX_TEAM)
 
 
-class Reason(_Strict):
+class Reason(StrictBody):
     """Body of ``cancel`` and ``reopen``."""
 
-    reason: str = Field(
+    reason: MultilineText = Field(
         min_length=1, max_length=TEXT_MAX, examples=["Client postponed the visit"]
     )
 
 
-class RequirementAssessment(_Strict):
+class RequirementAssessment(StrictBody):
     """Body of ``POST /audits/{id}/assess``."""
 
-    clause_id: str = Field(min_length=1, max_length=CLAUSE_MAX, examples=["8.5.1"])
+    clause_id: Text = Field(min_length=1, max_length=CLAUSE_MAX, examples=["8.5.1"])
     result: ClauseResult = Field(examples=["conforming"])
-    notes: str | None = Field(default=None, max_length=TEXT_MAX)
+    notes: MultilineText | None = Field(default=None, max_length=TEXT_MAX)
     evidence_ids: list[UUID] = Field(default=[], max_length=MAX_EVIDENCE)
 
 
-class ReportDraft(_Strict):
+class ReportDraft(StrictBody):
     """Body of ``POST /audits/{id}/report``."""
 
-    summary: str = Field(
+    summary: MultilineText = Field(
         min_length=1,
         max_length=REPORT_MAX,
         examples=["The management system conforms; one minor nonconformity"],
     )
 
 
-class ReviewSubmission(_Strict):
+class ReviewSubmission(StrictBody):
     """Body of ``POST /audits/{id}/submit``."""
 
     technical_reviewer: Actor = Field(examples=["rita"])
 
 
-class ReviewApproval(_Strict):
+class ReviewApproval(StrictBody):
     """Body of ``POST /audits/{id}/approve-review`` (optional)."""
 
-    comments: str | None = Field(
+    comments: MultilineText | None = Field(
         default=None, max_length=TEXT_MAX, examples=["Well evidenced"]
     )
 
 
-class ReworkRequest(_Strict):
+class ReworkRequest(StrictBody):
     """Body of ``POST /audits/{id}/return-for-rework``."""
 
-    comments: str = Field(
+    comments: MultilineText = Field(
         min_length=1,
         max_length=TEXT_MAX,
         examples=["Clause 8.5: the sampled batch records are not referenced"],
     )
 
 
-class DecisionCreate(_Strict):
+class DecisionCreate(StrictBody):
     """Body of ``POST /audits/{id}/decide``; the caller is the decider."""
 
     outcome: DecisionOutcome = Field(examples=["grant"])
-    reasons: str = Field(min_length=1, max_length=TEXT_MAX)
+    reasons: MultilineText = Field(min_length=1, max_length=TEXT_MAX)
 
 
 Planner = Annotated[CommandContext, Depends(context_for(Permission.AUDIT_PLAN))]

@@ -7,7 +7,7 @@ from typing import Annotated
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Response, status
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
 from commands.certificates import (
     CertificateAction,
@@ -24,8 +24,9 @@ from commands.http.edge import (
     answer,
     context_for,
 )
-from commands.http.schemas import CommandAccepted
+from commands.http.schemas import CommandAccepted, StrictBody
 from commands.http.services import CertificateServiceDep
+from commands.http.text import MultilineText, Text
 from domain.access import Permission
 from domain.certificate import REASON_MAX, STANDARD_EDITION_MAX
 from domain.certificate_values import MAX_VALIDITY_YEARS, SCOPE_MAX
@@ -37,22 +38,18 @@ LATEST_DATE = date(2999, 12, 31)
 MAX_SUSPENSION_DAYS = 366 * MAX_VALIDITY_YEARS
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class CertifiedSiteCreate(_Strict):
+class CertifiedSiteCreate(StrictBody):
     """One certified site and the scope certified there."""
 
     site_id: UUID = Field(description="A site the audit covered")
-    scope: str = Field(
+    scope: MultilineText = Field(
         min_length=1,
         max_length=SCOPE_MAX,
         examples=["Design and manufacture of industrial pumps"],
     )
 
 
-class _Terms(_Strict):
+class _Terms(StrictBody):
     audit_id: UUID = Field(
         description="The audit whose grant decision the certificate rests on"
     )
@@ -81,7 +78,7 @@ class CertificateRevise(_Terms):
         description="The recertification or special audit the new revision "
         "rests on (its grant decision)"
     )
-    standard_edition: str | None = Field(
+    standard_edition: Text | None = Field(
         default=None,
         min_length=1,
         max_length=STANDARD_EDITION_MAX,
@@ -90,10 +87,10 @@ class CertificateRevise(_Terms):
     )
 
 
-class CertificateSuspend(_Strict):
+class CertificateSuspend(StrictBody):
     """Body of ``POST /certificates/{id}/suspend``."""
 
-    reason: str = Field(
+    reason: MultilineText = Field(
         min_length=1, max_length=REASON_MAX, examples=["Surveillance audit not held"]
     )
     max_suspension_days: int | None = Field(
@@ -104,10 +101,10 @@ class CertificateSuspend(_Strict):
     )
 
 
-class CertificateWithdraw(_Strict):
+class CertificateWithdraw(StrictBody):
     """Body of ``POST /certificates/{id}/withdraw``."""
 
-    reason: str = Field(
+    reason: MultilineText = Field(
         min_length=1, max_length=REASON_MAX, examples=["Client ceased operations"]
     )
 

@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Response, status
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
 from commands.context import CommandContext
 from commands.document_templates import (
@@ -20,27 +20,26 @@ from commands.http.edge import (
     answer,
     context_for,
 )
-from commands.http.schemas import CommandAccepted
+from commands.http.schemas import CommandAccepted, StrictBody
 from commands.http.services import DocumentTemplateServiceDep
+from commands.http.text import MultilineText, Text
 from domain.access import Permission
 from domain.document_template import BRANDING_MAX, SIGNATURE_BLOCK_MAX, TITLE_MAX
 
 router = APIRouter(prefix="/document-templates", tags=["document templates"])
 
 
-class DocumentLayoutIn(BaseModel):
+class DocumentLayoutIn(StrictBody):
     """A whole layout: every revision states all of it."""
 
-    model_config = ConfigDict(extra="forbid")
-
-    title: str = Field(min_length=1, max_length=TITLE_MAX, examples=["Audit report"])
-    branding: str = Field(
+    title: Text = Field(min_length=1, max_length=TITLE_MAX, examples=["Audit report"])
+    branding: MultilineText = Field(
         min_length=1, max_length=BRANDING_MAX, examples=["ACME Certification Ltd"]
     )
-    sections: list[str] = Field(
+    sections: list[Text] = Field(
         min_length=1, max_length=20, examples=[["summary", "scope", "findings"]]
     )
-    signature_block: str = Field(min_length=1, max_length=SIGNATURE_BLOCK_MAX)
+    signature_block: MultilineText = Field(min_length=1, max_length=SIGNATURE_BLOCK_MAX)
 
     def layout(self) -> Layout:
         return Layout(

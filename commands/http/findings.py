@@ -12,7 +12,7 @@ from typing import Annotated
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Response, status
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
 from commands.context import CommandContext
 from commands.findings import (
@@ -28,8 +28,9 @@ from commands.http.edge import (
     answer,
     context_for,
 )
-from commands.http.schemas import CommandAccepted
+from commands.http.schemas import CommandAccepted, StrictBody
 from commands.http.services import FindingServiceDep
+from commands.http.text import MultilineText, Text
 from domain.access import Permission
 from domain.audit_values import CLAUSE_MAX, TEXT_MAX, Grade
 
@@ -38,43 +39,39 @@ router = APIRouter(prefix="/{audit_id}/findings")
 MAX_EVIDENCE = 100
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class FindingCreate(_Strict):
+class FindingCreate(StrictBody):
     """Body of ``POST /audits/{id}/findings``."""
 
-    clause_id: str = Field(min_length=1, max_length=CLAUSE_MAX, examples=["8.5.1"])
+    clause_id: Text = Field(min_length=1, max_length=CLAUSE_MAX, examples=["8.5.1"])
     grade: Grade = Field(examples=["minor_nonconformity"])
-    description: str = Field(min_length=1, max_length=TEXT_MAX)
-    objective_evidence: str = Field(min_length=1, max_length=TEXT_MAX)
+    description: MultilineText = Field(min_length=1, max_length=TEXT_MAX)
+    objective_evidence: MultilineText = Field(min_length=1, max_length=TEXT_MAX)
     evidence_ids: list[UUID] = Field(default=[], max_length=MAX_EVIDENCE)
 
 
-class FindingRegrade(_Strict):
+class FindingRegrade(StrictBody):
     """Body of ``POST .../findings/{finding_id}/regrade``."""
 
     grade: Grade = Field(examples=["major_nonconformity"])
-    reason: str = Field(min_length=1, max_length=TEXT_MAX)
+    reason: MultilineText = Field(min_length=1, max_length=TEXT_MAX)
 
 
-class FindingReason(_Strict):
+class FindingReason(StrictBody):
     """Body of ``dismiss`` and ``reject-response``."""
 
-    reason: str = Field(
+    reason: MultilineText = Field(
         min_length=1,
         max_length=TEXT_MAX,
         examples=["The root cause names the symptom, not the cause"],
     )
 
 
-class ResponseCreate(_Strict):
+class ResponseCreate(StrictBody):
     """Body of ``POST .../findings/{finding_id}/respond``: the client's response."""
 
-    root_cause: str = Field(min_length=1, max_length=TEXT_MAX)
-    correction: str = Field(min_length=1, max_length=TEXT_MAX)
-    corrective_action: str = Field(min_length=1, max_length=TEXT_MAX)
+    root_cause: MultilineText = Field(min_length=1, max_length=TEXT_MAX)
+    correction: MultilineText = Field(min_length=1, max_length=TEXT_MAX)
+    corrective_action: MultilineText = Field(min_length=1, max_length=TEXT_MAX)
     due_date: date = Field(
         description="When the corrective action will be implemented",
         examples=["2026-06-30"],

@@ -6,8 +6,10 @@ from datetime import datetime
 from typing import Literal
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, Field, model_validator
 
+from commands.http.schemas import StrictBody
+from commands.http.text import Secret, Text
 from domain.principal import Role
 
 _TENANT = r"^[a-z0-9][a-z0-9-]{2,39}$"
@@ -21,35 +23,25 @@ _CODE = Field(
 )
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-
-
-class _Secret(BaseModel):
-    """Secrets are taken as typed (no whitespace stripping)."""
-
-    model_config = ConfigDict(extra="forbid")
-
-
-class LoginCreate(_Secret):
+class LoginCreate(StrictBody):
     """Body of ``POST /auth/login``."""
 
-    tenant: str = Field(pattern=_TENANT, examples=["acme-cert"])
-    email: str = Field(min_length=3, max_length=_EMAIL_MAX, examples=["ada@acme.test"])
-    password: str = Field(min_length=1, max_length=_SECRET_MAX)
+    tenant: Text = Field(pattern=_TENANT, examples=["acme-cert"])
+    email: Text = Field(min_length=3, max_length=_EMAIL_MAX, examples=["ada@acme.test"])
+    password: Secret = Field(min_length=1, max_length=_SECRET_MAX)
 
 
-class MfaLoginCreate(_Secret):
+class MfaLoginCreate(StrictBody):
     """Body of ``POST /auth/login/mfa``: the second step, with a TOTP code or
     one of the recovery codes (exactly one of the two)."""
 
-    mfa_token: str = Field(
+    mfa_token: Secret = Field(
         min_length=10, max_length=_SECRET_MAX, examples=["ah_mfa_Jd8w...q1"]
     )
-    code: str | None = Field(
+    code: Secret | None = Field(
         default=None, min_length=6, max_length=16, examples=["492039"]
     )
-    recovery_code: str | None = Field(
+    recovery_code: Secret | None = Field(
         default=None, min_length=16, max_length=32, examples=["7K3M-Q9TX-2B8D-WJ4P"]
     )
 
@@ -60,10 +52,10 @@ class MfaLoginCreate(_Secret):
         return self
 
 
-class RefreshCreate(_Secret):
+class RefreshCreate(StrictBody):
     """Body of ``POST /auth/refresh``."""
 
-    refresh_token: str = Field(
+    refresh_token: Secret = Field(
         min_length=10, max_length=_SECRET_MAX, examples=["ah_rt_5q0V...Xk"]
     )
 
@@ -93,56 +85,56 @@ class MfaChallengePublic(BaseModel):
     expires_in: int
 
 
-class InvitationAccept(_Secret):
+class InvitationAccept(StrictBody):
     """Body of ``POST /auth/invitations/accept``."""
 
-    token: str = Field(
+    token: Secret = Field(
         min_length=10,
         max_length=_SECRET_MAX,
         description="The token from the invitation e-mail",
         examples=["ah_inv_Wm3...Q"],
     )
-    password: str = Field(
+    password: Secret = Field(
         min_length=1,
         max_length=_SECRET_MAX,
         description="At least 12 characters; common passwords are refused",
     )
 
 
-class PasswordResetCreate(_Strict):
+class PasswordResetCreate(StrictBody):
     """Body of ``POST /auth/password-resets``."""
 
-    tenant: str = Field(pattern=_TENANT, examples=["acme-cert"])
-    email: str = Field(min_length=3, max_length=_EMAIL_MAX, examples=["ada@acme.test"])
+    tenant: Text = Field(pattern=_TENANT, examples=["acme-cert"])
+    email: Text = Field(min_length=3, max_length=_EMAIL_MAX, examples=["ada@acme.test"])
 
 
-class PasswordResetConfirm(_Secret):
+class PasswordResetConfirm(StrictBody):
     """Body of ``POST /auth/password-resets/confirm``."""
 
-    token: str = Field(
+    token: Secret = Field(
         min_length=10,
         max_length=_SECRET_MAX,
         description="The token from the reset e-mail",
         examples=["ah_reset_c2V...Z"],
     )
-    new_password: str = Field(
+    new_password: Secret = Field(
         min_length=1, max_length=_SECRET_MAX, examples=["correct horse battery staple"]
     )
 
 
-class PasswordChange(_Secret):
+class PasswordChange(StrictBody):
     """Body of ``POST /me/password``."""
 
-    current_password: str = Field(min_length=1, max_length=_SECRET_MAX)
-    new_password: str = Field(
+    current_password: Secret = Field(min_length=1, max_length=_SECRET_MAX)
+    new_password: Secret = Field(
         min_length=1, max_length=_SECRET_MAX, examples=["correct horse battery staple"]
     )
 
 
-class CodeConfirm(_Secret):
+class CodeConfirm(StrictBody):
     """A TOTP code (``POST /me/mfa/totp/confirm``, ``/me/mfa/recovery-codes``)."""
 
-    code: str = _CODE
+    code: Secret = _CODE
 
 
 class EnrollmentPublic(BaseModel):
@@ -172,16 +164,16 @@ class MePublic(BaseModel):
     mfa_enrollment_required: bool
 
 
-class AdministratorCreate(_Strict):
-    email: str = Field(min_length=3, max_length=_EMAIL_MAX, examples=["ada@acme.test"])
-    name: str = Field(min_length=1, max_length=200, examples=["Ada Admin"])
+class AdministratorCreate(StrictBody):
+    email: Text = Field(min_length=3, max_length=_EMAIL_MAX, examples=["ada@acme.test"])
+    name: Text = Field(min_length=1, max_length=200, examples=["Ada Admin"])
 
 
-class TenantCreate(_Strict):
+class TenantCreate(StrictBody):
     """Body of ``POST /platform/tenants``."""
 
-    tenant_id: str = Field(pattern=_TENANT, examples=["acme-cert"])
-    name: str = Field(min_length=1, max_length=200, examples=["Acme Certification"])
+    tenant_id: Text = Field(pattern=_TENANT, examples=["acme-cert"])
+    name: Text = Field(min_length=1, max_length=200, examples=["Acme Certification"])
     administrator: AdministratorCreate
 
 
@@ -196,11 +188,11 @@ class TenantCreated(BaseModel):
     )
 
 
-class InvitationCreate(_Strict):
+class InvitationCreate(StrictBody):
     """Body of ``POST /users/invitations``."""
 
-    email: str = Field(min_length=3, max_length=_EMAIL_MAX, examples=["rui@acme.test"])
-    name: str = Field(min_length=1, max_length=200, examples=["Rui Reviewer"])
+    email: Text = Field(min_length=3, max_length=_EMAIL_MAX, examples=["rui@acme.test"])
+    name: Text = Field(min_length=1, max_length=200, examples=["Rui Reviewer"])
     roles: list[Role] = Field(min_length=1, max_length=10, examples=[["auditor"]])
     organization_ids: list[UUID] = Field(
         default_factory=list,
@@ -209,7 +201,7 @@ class InvitationCreate(_Strict):
     )
 
 
-class RolesChange(_Strict):
+class RolesChange(StrictBody):
     """Body of ``POST /users/{id}/roles``: the account's roles from now on."""
 
     roles: list[Role] = Field(
@@ -218,7 +210,7 @@ class RolesChange(_Strict):
     organization_ids: list[UUID] = Field(default_factory=list, max_length=100)
 
 
-class MfaPolicySet(_Strict):
+class MfaPolicySet(StrictBody):
     """Body of ``POST /tenant/settings/mfa-policy``."""
 
     required_for_all: bool = Field(examples=[False])
@@ -227,14 +219,14 @@ class MfaPolicySet(_Strict):
     )
 
 
-class ApiTokenCreate(_Strict):
+class ApiTokenCreate(StrictBody):
     """Body of ``POST /api-tokens``."""
 
-    name: str = Field(min_length=1, max_length=100, examples=["ERP certificate sync"])
+    name: Text = Field(min_length=1, max_length=100, examples=["ERP certificate sync"])
     roles: list[Role] = Field(
         min_length=1, max_length=10, examples=[["compliance_officer"]]
     )
-    scopes: list[str] = Field(
+    scopes: list[Text] = Field(
         default_factory=list,
         max_length=50,
         description="Permissions the token is limited to (empty: all its roles allow)",

@@ -6,39 +6,50 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from commands.http.text import MultilineText, Text
 from domain.organization import ADDRESS_MAX, NAME_MAX, REASON_MAX, REGISTRATION_MAX
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+class StrictBody(BaseModel):
+    """Base of every request body: a field it does not declare is a ``422``
+    naming it.
+
+    Its text fields are typed :data:`~commands.http.text.Text`,
+    :data:`~commands.http.text.MultilineText` or
+    :data:`~commands.http.text.Secret`, which carry the rule on characters and
+    on white space (stripped at both ends, secrets as typed); the base model
+    itself strips nothing.
+    """
+
+    model_config = ConfigDict(extra="forbid")
 
 
-class OrganizationCreate(_Strict):
+class OrganizationCreate(StrictBody):
     """Body of ``POST /organizations``."""
 
-    name: str = Field(
+    name: Text = Field(
         min_length=1, max_length=NAME_MAX, examples=["Acme Manufacturing Ltd"]
     )
-    country: str = Field(
+    country: Text = Field(
         min_length=2, max_length=2, description="ISO 3166-1 alpha-2", examples=["GB"]
     )
-    registration_number: str | None = Field(
+    registration_number: Text | None = Field(
         default=None, max_length=REGISTRATION_MAX, examples=["SC123456"]
     )
 
 
-class OrganizationRename(_Strict):
+class OrganizationRename(StrictBody):
     """Body of ``POST /organizations/{id}/rename``."""
 
-    name: str = Field(min_length=1, max_length=NAME_MAX, examples=["Nordic Valves AB"])
+    name: Text = Field(min_length=1, max_length=NAME_MAX, examples=["Nordic Valves AB"])
 
 
-class SiteCreate(_Strict):
+class SiteCreate(StrictBody):
     """Body of ``POST /organizations/{id}/sites``."""
 
-    name: str = Field(min_length=1, max_length=NAME_MAX, examples=["Head office"])
-    address: str = Field(min_length=1, max_length=ADDRESS_MAX)
-    country: str | None = Field(
+    name: Text = Field(min_length=1, max_length=NAME_MAX, examples=["Head office"])
+    address: MultilineText = Field(min_length=1, max_length=ADDRESS_MAX)
+    country: Text | None = Field(
         default=None,
         min_length=2,
         max_length=2,
@@ -46,11 +57,11 @@ class SiteCreate(_Strict):
     )
 
 
-class OrganizationDetailsChange(_Strict):
+class OrganizationDetailsChange(StrictBody):
     """Body of ``POST /organizations/{id}/change-details``."""
 
-    country: str = Field(min_length=2, max_length=2, examples=["IE"])
-    registration_number: str | None = Field(
+    country: Text = Field(min_length=2, max_length=2, examples=["IE"])
+    registration_number: Text | None = Field(
         default=None, max_length=REGISTRATION_MAX, examples=["IE-6388047V"]
     )
 
@@ -59,10 +70,10 @@ class SiteChange(SiteCreate):
     """Body of ``POST /organizations/{id}/sites/{site_id}/change``."""
 
 
-class OrganizationArchive(_Strict):
+class OrganizationArchive(StrictBody):
     """Body of ``POST /organizations/{id}/archive``."""
 
-    reason: str = Field(
+    reason: MultilineText = Field(
         min_length=1, max_length=REASON_MAX, examples=["Client contract ended"]
     )
 

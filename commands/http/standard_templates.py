@@ -6,7 +6,7 @@ from typing import Annotated
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Response, status
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field, StringConstraints
 
 from commands.context import CommandContext
 from commands.http.edge import (
@@ -14,8 +14,9 @@ from commands.http.edge import (
     answer,
     context_for,
 )
-from commands.http.schemas import CommandAccepted
+from commands.http.schemas import CommandAccepted, StrictBody
 from commands.http.services import StandardTemplateServiceDep
+from commands.http.text import MultilineText, Text, TextRule
 from commands.standard_templates import (
     AddClause,
     ChangeClause,
@@ -29,40 +30,40 @@ from domain.standard_template import EDITION_MAX, STANDARD_NAME_MAX, TEXT_MAX, T
 router = APIRouter(prefix="/standard-templates", tags=["standard templates"])
 
 CLAUSE_ID = r"^[A-Za-z0-9][A-Za-z0-9.\-]{0,31}$"
+ClauseId = Annotated[
+    str, StringConstraints(strip_whitespace=True, pattern=CLAUSE_ID), TextRule()
+]
+"""A clause id as the domain accepts it (its pattern is in the schema)."""
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class StandardTemplateCreate(_Strict):
+class StandardTemplateCreate(StrictBody):
     """Body of ``POST /standard-templates``."""
 
-    standard_name: str = Field(
+    standard_name: Text = Field(
         min_length=1, max_length=STANDARD_NAME_MAX, examples=["ISO 9001"]
     )
-    edition: str = Field(min_length=1, max_length=EDITION_MAX, examples=["2015"])
-    title: str = Field(
+    edition: Text = Field(min_length=1, max_length=EDITION_MAX, examples=["2015"])
+    title: Text = Field(
         min_length=1, max_length=TITLE_MAX, examples=["Quality management systems"]
     )
 
 
-class ClauseCreate(_Strict):
+class ClauseCreate(StrictBody):
     """Body of ``POST /standard-templates/{id}/clauses``."""
 
-    clause_id: str = Field(pattern=CLAUSE_ID, examples=["8.5.1"])
-    title: str = Field(
+    clause_id: ClauseId = Field(examples=["8.5.1"])
+    title: Text = Field(
         min_length=1, max_length=TITLE_MAX, examples=["Control of production"]
     )
-    text: str = Field(min_length=1, max_length=TEXT_MAX)
-    parent_id: str | None = Field(default=None, pattern=CLAUSE_ID, examples=["8.5"])
+    text: MultilineText = Field(min_length=1, max_length=TEXT_MAX)
+    parent_id: ClauseId | None = Field(default=None, examples=["8.5"])
 
 
-class ClauseChange(_Strict):
+class ClauseChange(StrictBody):
     """Body of ``PATCH /standard-templates/{id}/clauses/{clause_id}``."""
 
-    title: str = Field(min_length=1, max_length=TITLE_MAX, examples=["Production"])
-    text: str = Field(
+    title: Text = Field(min_length=1, max_length=TITLE_MAX, examples=["Production"])
+    text: MultilineText = Field(
         min_length=1,
         max_length=TEXT_MAX,
         examples=["Production and service provision under controlled conditions"],
@@ -118,7 +119,7 @@ def add_clause(
 @router.patch("/{template_id}/clauses/{clause_id}", response_model=CommandAccepted)
 def change_clause(
     template_id: UUID,
-    clause_id: str,
+    clause_id: Text,
     body: ClauseChange,
     ctx: Manager,
     svc: StandardTemplateServiceDep,
@@ -135,7 +136,7 @@ def change_clause(
 )
 def remove_clause(
     template_id: UUID,
-    clause_id: str,
+    clause_id: Text,
     ctx: Manager,
     svc: StandardTemplateServiceDep,
     response: Response,

@@ -6,7 +6,7 @@ from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Response
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
 from commands.context import CommandContext
 from commands.http.edge import (
@@ -15,20 +15,19 @@ from commands.http.edge import (
     context_for,
 )
 from commands.http.identity_schemas import MfaPolicySet
-from commands.http.schemas import CommandAccepted
+from commands.http.schemas import CommandAccepted, StrictBody
 from commands.http.services import TenantSettingsServiceDep
+from commands.http.text import Text
 from commands.tenant_settings import SetMfaPolicy, SetTimeZone
 from domain.access import Permission
 
 router = APIRouter(prefix="/tenant/settings", tags=["tenant settings"])
 
 
-class TimeZoneSet(BaseModel):
+class TimeZoneSet(StrictBody):
     """Body of ``POST /tenant/settings/time-zone``."""
 
-    model_config = ConfigDict(extra="forbid")
-
-    time_zone: str = Field(
+    time_zone: Text = Field(
         min_length=1,
         max_length=64,
         description="IANA time zone; calendar dates of commands are taken in it",

@@ -16,6 +16,7 @@ from uuid import UUID, uuid4
 import httpx
 import pytest
 from fastapi import FastAPI, Request, Response
+from fastapi.exceptions import RequestValidationError
 
 from domain.principal import Principal
 from infra.postgres.listing import decode_cursor, encode_cursor, statement
@@ -152,7 +153,6 @@ def test_a_value_outside_the_allowed_ones_names_them():
         ("status", ""),
         ("q", "x" * 201),
         ("number", "1"),  # not a filter at all
-        ("q", "nul\x00byte"),
         ("name_prefix", "  "),
         ("name_prefix", "x" * 201),
     ],
@@ -161,6 +161,24 @@ def test_a_bad_value_is_a_query_error_naming_the_parameter(name, value):
     with pytest.raises(QueryError) as caught:
         parse((name, value))
     assert caught.value.parameter == name
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("q", "nul\x00byte"),
+        ("status", "open\x85"),
+        ("name_prefix", "a\tb"),
+        ("sort", "name\n"),
+        ("cursor", "\x1b[0m"),
+    ],
+)
+def test_a_value_that_is_not_one_line_of_text_is_a_422_naming_it(name, value):
+    with pytest.raises(RequestValidationError) as caught:
+        parse((name, value))
+    [error] = caught.value.errors()
+    assert error["loc"] == ("query", name)
+    assert error["type"] == "unsafe_character"
 
 
 def test_an_in_list_is_capped():
