@@ -28,6 +28,7 @@ from commands.identity.sessions import SessionService
 from commands.identity.tenants import TenantService
 from commands.organizations import OrganizationService
 from commands.ports import EventStore
+from commands.services import Services
 from commands.standard_templates import StandardTemplateService
 from commands.tenant_settings import TenantCalendar, TenantSettingsService
 from domain.principal import Role
@@ -85,25 +86,6 @@ TEAM_TTL_SECONDS = 5.0
 """How late an auditor may see a change of the audit teams naming them."""
 MFA_POLICY_TTL_SECONDS = 30.0
 """How late an API process may apply a change of a tenant's MFA policy."""
-
-
-@dataclass
-class Services:
-    """The command services routes call (``app.state.services``)."""
-
-    organizations: OrganizationService
-    standard_templates: StandardTemplateService
-    document_templates: DocumentTemplateService
-    audits: AuditService
-    evidence: EvidenceService
-    certificates: CertificateService
-    tenant_settings: TenantSettingsService
-    calendar: TenantCalendar
-    tenants: TenantService
-    accounts: AccountService
-    sessions: SessionService
-    mfa: MfaService
-    api_tokens: ApiTokenService
 
 
 @dataclass

@@ -17,7 +17,6 @@ from commands.http import evidence as evidence_commands
 from commands.http import organizations as organization_commands
 from commands.http import standard_templates as standard_template_commands
 from commands.http import tenant_settings as tenant_setting_commands
-from commands.http.services import CommandServices
 from infra.bootstrap import Container
 from infra.projection.progress_watcher import ProgressWatcher
 from read_api import audits as audit_queries
@@ -82,8 +81,7 @@ def create_app(container: Container) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.container = container
-    services: CommandServices = container.services  # what the routes' deps read
-    app.state.services = services
+    app.state.services = container.services
     app.state.authenticator = container.authenticator
     app.state.attempt_limits = container.attempt_limits
     app.state.read_services = container.read_services

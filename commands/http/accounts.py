@@ -8,6 +8,7 @@ from uuid import UUID
 from fastapi import APIRouter, Depends, Response, status
 
 from commands.context import CommandContext
+from commands.http.deps import AccountServiceDep
 from commands.http.edge import (
     ExpectedVersion,
     answer,
@@ -15,7 +16,6 @@ from commands.http.edge import (
 )
 from commands.http.identity_schemas import InvitationCreate, RolesChange
 from commands.http.schemas import CommandAccepted
-from commands.http.services import AccountServiceDep
 from commands.identity.accounts import Invite
 from domain.access import Permission
 

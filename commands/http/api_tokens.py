@@ -8,6 +8,7 @@ from uuid import UUID
 from fastapi import APIRouter, Depends, Response, status
 
 from commands.context import CommandContext
+from commands.http.deps import ApiTokenServiceDep
 from commands.http.edge import (
     ExpectedVersion,
     answer,
@@ -19,7 +20,6 @@ from commands.http.identity_schemas import (
     ApiTokenPublic,
 )
 from commands.http.schemas import CommandAccepted
-from commands.http.services import ApiTokenServiceDep
 from commands.identity.api_tokens import IssueApiToken
 from commands.identity.ports import ApiTokenRecord
 from domain.access import Permission

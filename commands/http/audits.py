@@ -26,13 +26,13 @@ from commands.audits import (
 )
 from commands.context import CommandContext
 from commands.http import findings
+from commands.http.deps import AuditServiceDep
 from commands.http.edge import (
     ExpectedVersion,
     answer,
     context_for,
 )
 from commands.http.schemas import CommandAccepted, StrictBody
-from commands.http.services import AuditServiceDep
 from commands.http.text import MultilineText, Text
 from domain.access import Permission
 from domain.audit_values import (

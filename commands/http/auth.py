@@ -15,6 +15,7 @@ from starlette.concurrency import run_in_threadpool
 
 from commands.context import CommandContext
 from commands.http.answer_floor import with_floor
+from commands.http.deps import AccountServiceDep, SessionServiceDep
 from commands.http.edge import (
     RequestId,
     TooManyRequestsError,
@@ -31,7 +32,6 @@ from commands.http.identity_schemas import (
     TokenPairPublic,
 )
 from commands.http.schemas import CommandAccepted
-from commands.http.services import AccountServiceDep, SessionServiceDep
 from commands.identity.accounts import AcceptInvitation, ResetPassword
 from commands.identity.errors import LoginRefusedError
 from commands.identity.sessions import (

@@ -19,13 +19,13 @@ from commands.certificates import (
     WithdrawCertificate,
 )
 from commands.context import CommandContext
+from commands.http.deps import CertificateServiceDep
 from commands.http.edge import (
     ExpectedVersion,
     answer,
     context_for,
 )
 from commands.http.schemas import CommandAccepted, StrictBody
-from commands.http.services import CertificateServiceDep
 from commands.http.text import MultilineText, Text
 from domain.access import Permission
 from domain.certificate import REASON_MAX, STANDARD_EDITION_MAX

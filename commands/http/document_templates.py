@@ -15,13 +15,13 @@ from commands.document_templates import (
     RetireDocumentTemplate,
     ReviseDocumentTemplate,
 )
+from commands.http.deps import DocumentTemplateServiceDep
 from commands.http.edge import (
     ExpectedVersion,
     answer,
     context_for,
 )
 from commands.http.schemas import CommandAccepted, StrictBody
-from commands.http.services import DocumentTemplateServiceDep
 from commands.http.text import MultilineText, Text
 from domain.access import Permission
 from domain.document_template import BRANDING_MAX, SIGNATURE_BLOCK_MAX, TITLE_MAX

@@ -19,8 +19,8 @@ from starlette.concurrency import run_in_threadpool
 
 from commands.context import Accepted, CommandContext
 from commands.errors import CommandError
+from commands.http.deps import command_services
 from commands.http.schemas import CommandAccepted
-from commands.http.services import command_services
 from commands.identity.ports import Authenticator
 from commands.ports import Idempotency
 from domain.access import Permission, authorize

@@ -18,9 +18,9 @@ from pydantic import Field
 
 from commands.context import CommandContext
 from commands.evidence import UploadEvidence
+from commands.http.deps import EvidenceServiceDep
 from commands.http.edge import answer, context_for
 from commands.http.schemas import CommandAccepted
-from commands.http.services import EvidenceServiceDep
 from domain.access import Permission
 
 router = APIRouter(prefix="/audits", tags=["evidence"])

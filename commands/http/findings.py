@@ -23,13 +23,13 @@ from commands.findings import (
     RejectResponse,
     SubmitResponse,
 )
+from commands.http.deps import FindingServiceDep
 from commands.http.edge import (
     ExpectedVersion,
     answer,
     context_for,
 )
 from commands.http.schemas import CommandAccepted, StrictBody
-from commands.http.services import FindingServiceDep
 from commands.http.text import MultilineText, Text
 from domain.access import Permission
 from domain.audit_values import CLAUSE_MAX, TEXT_MAX, Grade

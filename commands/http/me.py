@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Response, status
 
 from commands.context import CommandContext
+from commands.http.deps import AccountServiceDep, MfaServiceDep
 from commands.http.edge import context_for
 from commands.http.identity_schemas import (
     CodeConfirm,
@@ -15,7 +16,6 @@ from commands.http.identity_schemas import (
     PasswordChange,
     RecoveryCodesPublic,
 )
-from commands.http.services import AccountServiceDep, MfaServiceDep
 from commands.identity.accounts import ChangePassword
 from domain.access import Permission
 from domain.principal import Role

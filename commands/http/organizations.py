@@ -8,6 +8,7 @@ from uuid import UUID
 from fastapi import APIRouter, Depends, Response, status
 
 from commands.context import CommandContext
+from commands.http.deps import OrganizationServiceDep
 from commands.http.edge import (
     ExpectedVersion,
     answer,
@@ -23,7 +24,6 @@ from commands.http.schemas import (
     SiteChange,
     SiteCreate,
 )
-from commands.http.services import OrganizationServiceDep
 from commands.organizations import (
     AddSite,
     ArchiveOrganization,

@@ -7,9 +7,9 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Response, status
 
 from commands.context import CommandContext
+from commands.http.deps import TenantServiceDep
 from commands.http.edge import context_for
 from commands.http.identity_schemas import TenantCreate, TenantCreated
-from commands.http.services import TenantServiceDep
 from commands.identity.tenants import CreateTenant
 from domain.access import Permission
 

@@ -9,13 +9,13 @@ from fastapi import APIRouter, Depends, Response, status
 from pydantic import Field, StringConstraints
 
 from commands.context import CommandContext
+from commands.http.deps import StandardTemplateServiceDep
 from commands.http.edge import (
     ExpectedVersion,
     answer,
     context_for,
 )
 from commands.http.schemas import CommandAccepted, StrictBody
-from commands.http.services import StandardTemplateServiceDep
 from commands.http.text import MultilineText, Text, TextRule
 from commands.standard_templates import (
     AddClause,

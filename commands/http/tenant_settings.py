@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, Response
 from pydantic import BaseModel, Field
 
 from commands.context import CommandContext
+from commands.http.deps import TenantSettingsServiceDep
 from commands.http.edge import (
     ExpectedVersion,
     answer,
@@ -16,7 +17,6 @@ from commands.http.edge import (
 )
 from commands.http.identity_schemas import MfaPolicySet
 from commands.http.schemas import CommandAccepted, StrictBody
-from commands.http.services import TenantSettingsServiceDep
 from commands.http.text import Text
 from commands.tenant_settings import SetMfaPolicy, SetTimeZone
 from domain.access import Permission
