@@ -32,20 +32,31 @@ def _stop_on_signals() -> threading.Event:
     return stop
 
 
+def _wait_for_topic(settings: Settings, stop: threading.Event) -> None:
+    """Create the events topic if missing, waiting for Kafka if it is down.
+
+    Every worker that reads or writes the topic calls it before starting: a
+    consumer subscribed to a topic that does not exist yet is assigned no
+    partition until its metadata refresh (minutes later), so a fresh
+    installation would sit idle while the relay publishes.
+    """
+    while not stop.is_set():
+        try:
+            kafka.ensure_topic(settings)
+            return
+        except DependencyUnavailableError as e:
+            log.warning(
+                "waiting for kafka to create the topic", extra={"error": e.detail}
+            )
+            stop.wait(2)
+
+
 def run_relay(settings: Settings) -> None:
     """Relay events from the store to Kafka until SIGINT/SIGTERM."""
     stop = _stop_on_signals()
     container = bootstrap(settings)
     try:
-        while not stop.is_set():
-            try:
-                kafka.ensure_topic(settings)
-                break
-            except DependencyUnavailableError as e:
-                log.warning(
-                    "waiting for kafka to create the topic", extra={"error": e.detail}
-                )
-                stop.wait(2)
+        _wait_for_topic(settings, stop)
         container.relay().run(stop, Heartbeat(settings.heartbeat_dir, "relay").beat)
     finally:
         container.close()
@@ -69,6 +80,7 @@ def run_projectors(settings: Settings) -> None:
         for runner in container.projectors()
     ]
     try:
+        _wait_for_topic(settings, stop)
         for t in threads:
             t.start()
         while any(t.is_alive() for t in threads):
@@ -140,6 +152,7 @@ def run_processors(settings: Settings) -> None:
         ),
     ]
     try:
+        _wait_for_topic(settings, stop)
         for t in threads:
             t.start()
         while any(t.is_alive() for t in threads):
