@@ -10,18 +10,28 @@ from fastapi import APIRouter, FastAPI
 from commands.http import accounts as account_commands
 from commands.http import api_tokens as api_token_commands
 from commands.http import audits as audit_commands
-from commands.http import auth, me, platform
+from commands.http import auth, platform
 from commands.http import certificates as certificate_commands
 from commands.http import document_templates as document_template_commands
 from commands.http import evidence as evidence_commands
+from commands.http import me as me_commands
 from commands.http import organizations as organization_commands
 from commands.http import standard_templates as standard_template_commands
 from commands.http import tenant_settings as tenant_setting_commands
 from infra.bootstrap import Container
 from infra.projection.progress_watcher import ProgressWatcher
+from read_api import (
+    api_tokens,
+    dashboard,
+    health,
+    me,
+    security_events,
+    tenant_settings,
+    users,
+    verification,
+)
 from read_api import audits as audit_queries
 from read_api import certificates as certificate_queries
-from read_api import dashboard, health, security_events, users, verification
 from read_api import organizations as organization_queries
 from read_api import templates as template_queries
 from read_api.docs import install_docs
@@ -36,7 +46,7 @@ _MULTIPART_OVERHEAD = 64 * 1024
 
 ROUTERS: tuple[APIRouter, ...] = (
     auth.router,
-    me.router,
+    me_commands.router,
     platform.router,
     account_commands.router,
     api_token_commands.router,
@@ -47,6 +57,9 @@ ROUTERS: tuple[APIRouter, ...] = (
     certificate_commands.router,
     evidence_commands.router,
     tenant_setting_commands.router,
+    me.router,
+    api_tokens.router,
+    tenant_settings.router,
     organization_queries.router,
     template_queries.router,
     audit_queries.router,

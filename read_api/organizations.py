@@ -17,7 +17,7 @@ from projections.organizations import OrganizationProjection
 from read_api.consistency import min_position, wait_for_projection
 from read_api.listing import list_response, listing_openapi
 from read_api.resources import related
-from read_api.schemas import (
+from read_api.schemas.organizations import (
     CurrentCertificate,
     OrganizationDetail,
     OrganizationPublic,

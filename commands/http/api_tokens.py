@@ -17,30 +17,14 @@ from commands.http.edge import (
 from commands.http.identity_schemas import (
     ApiTokenCreate,
     ApiTokenIssued,
-    ApiTokenPublic,
 )
 from commands.http.schemas import CommandAccepted
 from commands.identity.api_tokens import IssueApiToken
-from commands.identity.ports import ApiTokenRecord
 from domain.access import Permission
 
 router = APIRouter(prefix="/api-tokens", tags=["API tokens"])
 
 Admin = Annotated[CommandContext, Depends(context_for(Permission.API_TOKEN_MANAGE))]
-
-
-def _public(record: ApiTokenRecord) -> ApiTokenPublic:
-    return ApiTokenPublic(
-        id=record.token_id,
-        name=record.name,
-        prefix=record.prefix,
-        roles=list(record.roles),
-        scopes=list(record.scopes),
-        created_at=record.created_at,
-        expires_at=record.expires_at,
-        revoked_at=record.revoked_at,
-        last_used_at=record.last_used_at,
-    )
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=ApiTokenIssued)
@@ -66,18 +50,6 @@ def issue_token(
         version=issued.version,
         position=issued.position,
     )
-
-
-@router.get("", response_model=list[ApiTokenPublic])
-def list_tokens(ctx: Admin, svc: ApiTokenServiceDep) -> list[ApiTokenPublic]:
-    """The tenant's API tokens, newest first (never the tokens themselves)."""
-    return [_public(record) for record in svc.tokens(ctx)]
-
-
-@router.get("/{token_id}", response_model=ApiTokenPublic)
-def show_token(token_id: UUID, ctx: Admin, svc: ApiTokenServiceDep) -> ApiTokenPublic:
-    """One API token: name, roles, scopes, expiry, revocation, last use."""
-    return _public(svc.token(ctx, token_id))
 
 
 @router.post("/{token_id}/revoke", response_model=CommandAccepted)

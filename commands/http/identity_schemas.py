@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Literal
 from uuid import UUID
 
@@ -153,17 +152,6 @@ class RecoveryCodesPublic(BaseModel):
     recovery_codes: list[str]
 
 
-class MePublic(BaseModel):
-    account_id: UUID
-    tenant: str
-    email: str
-    name: str
-    roles: list[Role]
-    organization_ids: list[UUID]
-    mfa_enrolled: bool
-    mfa_enrollment_required: bool
-
-
 class AdministratorCreate(StrictBody):
     email: Text = Field(min_length=3, max_length=_EMAIL_MAX, examples=["ada@acme.test"])
     name: Text = Field(min_length=1, max_length=200, examples=["Ada Admin"])
@@ -242,15 +230,3 @@ class ApiTokenIssued(BaseModel):
     token: str
     version: int
     position: int
-
-
-class ApiTokenPublic(BaseModel):
-    id: UUID
-    name: str
-    prefix: str = Field(description="The token's first characters, to recognise it")
-    roles: list[str]
-    scopes: list[str]
-    created_at: datetime | None
-    expires_at: datetime | None
-    revoked_at: datetime | None
-    last_used_at: datetime | None

@@ -1,4 +1,4 @@
-"""Routes of the caller's own account: who am I, password, second factor."""
+"""Commands on the caller's own account: password and second factor."""
 
 from __future__ import annotations
 
@@ -12,13 +12,11 @@ from commands.http.edge import context_for
 from commands.http.identity_schemas import (
     CodeConfirm,
     EnrollmentPublic,
-    MePublic,
     PasswordChange,
     RecoveryCodesPublic,
 )
 from commands.identity.accounts import ChangePassword
 from domain.access import Permission
-from domain.principal import Role
 
 router = APIRouter(prefix="/me", tags=["my account"])
 
@@ -26,22 +24,6 @@ Self = Annotated[
     CommandContext, Depends(context_for(Permission.SELF_SERVICE, idempotent=False))
 ]
 NO_STORE = "no-store"
-
-
-@router.get("", response_model=MePublic)
-def me(ctx: Self, svc: AccountServiceDep) -> MePublic:
-    """The caller's account: e-mail, name, roles, scope and MFA state."""
-    record = svc.me(ctx)
-    return MePublic(
-        account_id=record.account_id,
-        tenant=record.tenant_id,
-        email=record.email,
-        name=record.name,
-        roles=[Role(r) for r in record.roles],
-        organization_ids=list(record.organization_ids),
-        mfa_enrolled=record.mfa_enrolled,
-        mfa_enrollment_required=ctx.principal.mfa_enrollment_pending,
-    )
 
 
 @router.post(

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Response
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from commands.context import CommandContext
 from commands.http.deps import TenantSettingsServiceDep
@@ -35,45 +34,9 @@ class TimeZoneSet(StrictBody):
     )
 
 
-class TenantSettingsPublic(BaseModel):
-    """The caller's tenant's settings."""
-
-    tenant_id: str
-    time_zone: str = Field(examples=["Europe/Berlin"])
-    today: date = Field(description="Today's date in the tenant's time zone")
-    mfa_required_for_all: bool = Field(
-        description="Every user must use a second factor"
-    )
-    mfa_required_roles: list[str] = Field(
-        description="Users holding one of these roles must use a second factor"
-    )
-    version: int = Field(description="0 until the settings are first set")
-
-
 Admin = Annotated[
     CommandContext, Depends(context_for(Permission.TENANT_SETTINGS_MANAGE))
 ]
-Reader = Annotated[
-    CommandContext, Depends(context_for(Permission.TENANT_SETTINGS_READ))
-]
-
-
-@router.get("", response_model=TenantSettingsPublic)
-def show_settings(
-    ctx: Reader, svc: TenantSettingsServiceDep, response: Response
-) -> TenantSettingsPublic:
-    """The tenant's settings; UTC until a time zone is set."""
-    view = svc.show(ctx)
-    if view.version:
-        response.headers["ETag"] = f'"{view.version}"'
-    return TenantSettingsPublic(
-        tenant_id=view.tenant_id,
-        time_zone=view.time_zone,
-        today=ctx.today,
-        mfa_required_for_all=view.mfa_required_for_all,
-        mfa_required_roles=list(view.mfa_required_roles),
-        version=view.version,
-    )
 
 
 @router.post("/time-zone", response_model=CommandAccepted)
