@@ -37,6 +37,7 @@ from read_api import templates as template_queries
 from read_api.docs import install_docs
 from read_api.middleware import BodyLimitMiddleware, RequestIdMiddleware
 from read_api.openapi_errors import document_errors
+from read_api.openapi_examples import keep_answer_examples
 from read_api.permissions import declare_permissions
 from read_api.problems import install_problem_handlers
 
@@ -104,6 +105,7 @@ def create_app(container: Container) -> FastAPI:
         app.include_router(router)
     install_docs(app)
     document_errors(app)
+    keep_answer_examples(app)
     install_problem_handlers(app)
     app.add_middleware(
         BodyLimitMiddleware,

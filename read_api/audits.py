@@ -23,6 +23,8 @@ from projections.rows import Row
 from read_api.consistency import min_position, wait_for_projection
 from read_api.listing import Derived, list_response, listing_openapi
 from read_api.resources import children, one, related, tag
+from read_api.schemas.audits import AuditDetail, AuditPage
+from read_api.schemas.findings import EvidencePublic, FindingDetail, FindingPage
 
 router = APIRouter(tags=["audits"])
 
@@ -35,7 +37,7 @@ DETAIL: dict[int | str, dict[str, Any]] = {
 }
 
 
-@router.get("/audits", openapi_extra=listing_openapi(AUDITS))
+@router.get("/audits", response_model=AuditPage, openapi_extra=listing_openapi(AUDITS))
 async def list_audits(
     request: Request, principal: Reader, position: MinPosition
 ) -> Response:
@@ -44,7 +46,7 @@ async def list_audits(
     return await list_response(request, principal, AUDITS, position)
 
 
-@router.get("/audits/{audit_id}", responses=DETAIL)
+@router.get("/audits/{audit_id}", response_model=AuditDetail, responses=DETAIL)
 async def get_audit(
     audit_id: UUID, request: Request, principal: Reader, position: MinPosition
 ) -> Response:
@@ -71,7 +73,11 @@ async def get_audit(
     return response
 
 
-@router.get("/audits/{audit_id}/findings/{finding_id}", responses=DETAIL)
+@router.get(
+    "/audits/{audit_id}/findings/{finding_id}",
+    response_model=FindingDetail,
+    responses=DETAIL,
+)
 async def get_finding(
     audit_id: UUID,
     finding_id: UUID,
@@ -95,7 +101,11 @@ async def get_finding(
     return response
 
 
-@router.get("/audits/{audit_id}/evidence/{evidence_id}", responses=DETAIL)
+@router.get(
+    "/audits/{audit_id}/evidence/{evidence_id}",
+    response_model=EvidencePublic,
+    responses={"200": {"description": "The record, with its ETag (the SHA-256)"}},
+)
 async def get_evidence(
     audit_id: UUID,
     evidence_id: UUID,
@@ -114,7 +124,14 @@ async def get_evidence(
 
 @router.get(
     "/audits/{audit_id}/evidence/{evidence_id}/content",
-    responses={"200": {"description": "The file's bytes, as uploaded"}},
+    response_class=Response,
+    responses={
+        "200": {
+            "description": "The file's bytes, as uploaded, in the type sniffed "
+            "at upload",
+            "content": {"*/*": {"schema": {"type": "string", "format": "binary"}}},
+        }
+    },
 )
 async def download_evidence(
     audit_id: UUID,
@@ -166,7 +183,9 @@ def _ascii(evidence: Row) -> str:
     )
 
 
-@router.get("/findings", openapi_extra=listing_openapi(FINDINGS))
+@router.get(
+    "/findings", response_model=FindingPage, openapi_extra=listing_openapi(FINDINGS)
+)
 async def list_findings(
     request: Request, principal: Reader, position: MinPosition
 ) -> Response:

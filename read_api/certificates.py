@@ -18,6 +18,11 @@ from projections.rows import Row
 from read_api.consistency import min_position, wait_for_projection
 from read_api.listing import list_response, listing_openapi
 from read_api.resources import one, related, tag
+from read_api.schemas.certificates import (
+    CertificateDetail,
+    CertificatePage,
+    CertificateRevisionPublic,
+)
 
 router = APIRouter(prefix="/certificates", tags=["certificates"])
 
@@ -27,7 +32,9 @@ Reader = Annotated[Principal, Depends(requires(Permission.CERTIFICATE_READ))]
 MinPosition = Annotated[int | None, Depends(min_position)]
 
 
-@router.get("", openapi_extra=listing_openapi(CERTIFICATES))
+@router.get(
+    "", response_model=CertificatePage, openapi_extra=listing_openapi(CERTIFICATES)
+)
 async def list_certificates(
     request: Request, principal: Reader, position: MinPosition
 ) -> Response:
@@ -38,6 +45,7 @@ async def list_certificates(
 
 @router.get(
     "/{certificate_id}",
+    response_model=CertificateDetail,
     responses={"200": {"description": "The revision, with its ETag"}},
 )
 async def get_certificate(
@@ -63,5 +71,4 @@ def _revision(row: Row) -> int:
 
 
 def _link(row: Row) -> Row:
-    keep = ("id", "revision", "status", "effective_date", "expiry_date", "issue_date")
-    return {name: row[name] for name in keep}
+    return {name: row[name] for name in CertificateRevisionPublic.model_fields}

@@ -6,7 +6,7 @@ from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
 from commands.http.edge import requires, tenant_today
@@ -16,6 +16,7 @@ from infra.cache.views import ReadServices
 from infra.postgres import dashboard
 from infra.postgres.dashboard import Dashboard
 from read_api.consistency import min_position, wait_for_projection
+from read_api.schemas.rows import examples
 
 router = APIRouter(prefix="/dashboard", tags=["dashboard"])
 
@@ -35,6 +36,32 @@ class CertificatesExpiringPublic(BaseModel):
 
 
 class DashboardPublic(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra=examples(
+            {
+                "today": "2026-03-05",
+                "audits_by_status": {
+                    "planned": 4,
+                    "in_progress": 2,
+                    "report_drafted": 0,
+                    "under_review": 1,
+                    "review_approved": 0,
+                    "decided": 1,
+                    "closed": 12,
+                    "cancelled": 1,
+                },
+                "open_nonconformities": {"major": 0, "minor": 3},
+                "overdue_corrective_actions": 1,
+                "certificates_expiring": {
+                    "within_30_days": 0,
+                    "within_60_days": 1,
+                    "within_90_days": 2,
+                },
+                "as_of": "4431",
+            }
+        )
+    )
+
     today: date = Field(description="The tenant's date the counts are for")
     audits_by_status: dict[str, int] = Field(
         description="Audits in each status (every status, zeros included)"

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
+
+from read_api.schemas.rows import examples
 
 router = APIRouter(prefix="/health", tags=["health"])
 
@@ -12,10 +14,30 @@ PUBLIC = {"x-permission": "public"}
 
 
 class Live(BaseModel):
+    model_config = ConfigDict(json_schema_extra=examples({"status": "ok"}))
+
     status: str
 
 
 class Ready(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra=examples(
+            {
+                "status": "degraded",
+                "checks": {
+                    "postgres": "up",
+                    "kafka": "up",
+                    "redis": "up",
+                    "projections": "halted",
+                },
+                "halted": {
+                    "templates": "record at position 4410 can be neither applied "
+                    "nor parked"
+                },
+            }
+        )
+    )
+
     status: str
     checks: dict[str, str]
     halted: dict[str, str]

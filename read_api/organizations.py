@@ -20,7 +20,7 @@ from read_api.resources import related
 from read_api.schemas.organizations import (
     CurrentCertificate,
     OrganizationDetail,
-    OrganizationPublic,
+    OrganizationPage,
 )
 
 router = APIRouter(prefix="/organizations", tags=["organizations"])
@@ -32,7 +32,9 @@ MinPosition = Annotated[int | None, Depends(min_position)]
 IN_FORCE = ("active", "suspended")
 
 
-@router.get("", openapi_extra=listing_openapi(ORGANIZATIONS))
+@router.get(
+    "", response_model=OrganizationPage, openapi_extra=listing_openapi(ORGANIZATIONS)
+)
 async def list_organizations(
     request: Request, principal: Reader, position: MinPosition
 ) -> Response:
@@ -61,9 +63,9 @@ async def get_organization(
         request, principal, CERTIFICATES, "organization_id", organization_id
     )
     response.headers["ETag"] = f'"{record.version}"'
-    return OrganizationDetail(
-        **OrganizationPublic.of(record).model_dump(),
-        certificates=[
+    return OrganizationDetail.of(
+        record,
+        [
             CurrentCertificate.model_validate(c)
             for c in held
             if c["status"] in IN_FORCE and c["superseded_by_id"] is None

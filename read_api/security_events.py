@@ -12,6 +12,7 @@ from domain.principal import Principal
 from projections.collections import SECURITY_EVENTS
 from read_api.consistency import min_position
 from read_api.listing import list_response, listing_openapi
+from read_api.schemas.users import SecurityEventPage
 
 router = APIRouter(prefix="/security-events", tags=["security events"])
 
@@ -19,7 +20,11 @@ Reader = Annotated[Principal, Depends(requires(Permission.SECURITY_EVENT_READ))]
 MinPosition = Annotated[int | None, Depends(min_position)]
 
 
-@router.get("", openapi_extra=listing_openapi(SECURITY_EVENTS))
+@router.get(
+    "",
+    response_model=SecurityEventPage,
+    openapi_extra=listing_openapi(SECURITY_EVENTS),
+)
 async def list_security_events(
     request: Request, principal: Reader, position: MinPosition
 ) -> Response:

@@ -24,6 +24,12 @@ from projections.templates import (
 from read_api.consistency import min_position, wait_for_projection
 from read_api.listing import list_response, listing_openapi
 from read_api.resources import children, one, tag
+from read_api.schemas.templates import (
+    DocumentTemplateDetail,
+    DocumentTemplatePage,
+    StandardTemplateDetail,
+    StandardTemplatePage,
+)
 
 router = APIRouter(tags=["templates"])
 
@@ -37,7 +43,11 @@ DETAIL: dict[int | str, dict[str, Any]] = {
 }
 
 
-@router.get("/standard-templates", openapi_extra=listing_openapi(STANDARD_TEMPLATES))
+@router.get(
+    "/standard-templates",
+    response_model=StandardTemplatePage,
+    openapi_extra=listing_openapi(STANDARD_TEMPLATES),
+)
 async def list_standard_templates(
     request: Request, principal: Reader, position: MinPosition
 ) -> Response:
@@ -45,7 +55,11 @@ async def list_standard_templates(
     return await list_response(request, principal, STANDARD_TEMPLATES, position)
 
 
-@router.get("/standard-templates/{template_id}", responses=DETAIL)
+@router.get(
+    "/standard-templates/{template_id}",
+    response_model=StandardTemplateDetail,
+    responses=DETAIL,
+)
 async def get_standard_template(
     template_id: UUID, request: Request, principal: Reader, position: MinPosition
 ) -> Response:
@@ -56,7 +70,11 @@ async def get_standard_template(
     )
 
 
-@router.get("/document-templates", openapi_extra=listing_openapi(DOCUMENT_TEMPLATES))
+@router.get(
+    "/document-templates",
+    response_model=DocumentTemplatePage,
+    openapi_extra=listing_openapi(DOCUMENT_TEMPLATES),
+)
 async def list_document_templates(
     request: Request, principal: Reader, position: MinPosition
 ) -> Response:
@@ -64,7 +82,11 @@ async def list_document_templates(
     return await list_response(request, principal, DOCUMENT_TEMPLATES, position)
 
 
-@router.get("/document-templates/{template_id}", responses=DETAIL)
+@router.get(
+    "/document-templates/{template_id}",
+    response_model=DocumentTemplateDetail,
+    responses=DETAIL,
+)
 async def get_document_template(
     template_id: UUID, request: Request, principal: Reader, position: MinPosition
 ) -> Response:

@@ -17,6 +17,7 @@ from projections.collections import USERS
 from read_api.consistency import min_position, wait_for_projection
 from read_api.listing import list_response, listing_openapi
 from read_api.resources import one, tag
+from read_api.schemas.users import UserPage, UserPublic
 
 router = APIRouter(prefix="/users", tags=["users"])
 
@@ -29,7 +30,7 @@ DETAIL: dict[int | str, dict[str, Any]] = {
 }
 
 
-@router.get("", openapi_extra=listing_openapi(USERS))
+@router.get("", response_model=UserPage, openapi_extra=listing_openapi(USERS))
 async def list_users(
     request: Request, principal: Reader, position: MinPosition
 ) -> Response:
@@ -39,7 +40,7 @@ async def list_users(
     return await list_response(request, principal, USERS, position)
 
 
-@router.get("/{account_id}", responses=DETAIL)
+@router.get("/{account_id}", response_model=UserPublic, responses=DETAIL)
 async def get_user(
     account_id: UUID, request: Request, principal: Reader, position: MinPosition
 ) -> Response:

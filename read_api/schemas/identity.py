@@ -6,12 +6,30 @@ from __future__ import annotations
 from datetime import date, datetime
 from uuid import UUID
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from domain.principal import Role
+from read_api.schemas.rows import examples
 
 
 class MePublic(BaseModel):
+    """The caller's own account."""
+
+    model_config = ConfigDict(
+        json_schema_extra=examples(
+            {
+                "account_id": "7d6c5b4a-3928-4f1e-8d0c-b9a8f7e6d5c4",
+                "tenant": "acme-cert",
+                "email": "rui@acme.test",
+                "name": "Rui Reviewer",
+                "roles": ["technical_reviewer"],
+                "organization_ids": [],
+                "mfa_enrolled": True,
+                "mfa_enrollment_required": False,
+            }
+        )
+    )
+
     account_id: UUID
     tenant: str
     email: str
@@ -19,10 +37,31 @@ class MePublic(BaseModel):
     roles: list[Role]
     organization_ids: list[UUID]
     mfa_enrolled: bool
-    mfa_enrollment_required: bool
+    mfa_enrollment_required: bool = Field(
+        description="A tenant policy requires a second factor the caller has not "
+        "enrolled yet: only /me and enrollment are open until then"
+    )
 
 
 class ApiTokenPublic(BaseModel):
+    """A service account's API token (never the token itself)."""
+
+    model_config = ConfigDict(
+        json_schema_extra=examples(
+            {
+                "id": "e7f6a5b4-c3d2-4e1f-a0b9-c8d7e6f5a4b3",
+                "name": "ERP certificate sync",
+                "prefix": "ah_live_3kq9",
+                "roles": ["compliance_officer"],
+                "scopes": ["certificate:read"],
+                "created_at": "2026-02-01T12:00:00Z",
+                "expires_at": "2026-05-02T12:00:00Z",
+                "revoked_at": None,
+                "last_used_at": "2026-03-05T06:00:14Z",
+            }
+        )
+    )
+
     id: UUID
     name: str
     prefix: str = Field(description="The token's first characters, to recognise it")
@@ -36,6 +75,19 @@ class ApiTokenPublic(BaseModel):
 
 class TenantSettingsPublic(BaseModel):
     """The caller's tenant's settings."""
+
+    model_config = ConfigDict(
+        json_schema_extra=examples(
+            {
+                "tenant_id": "acme-cert",
+                "time_zone": "Europe/Berlin",
+                "today": "2026-03-05",
+                "mfa_required_for_all": False,
+                "mfa_required_roles": ["tenant_admin"],
+                "version": 2,
+            }
+        )
+    )
 
     tenant_id: str
     time_zone: str = Field(examples=["Europe/Berlin"])

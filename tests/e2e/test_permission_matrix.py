@@ -52,6 +52,7 @@ from tests.e2e.world import (
     World,
     build_world,
     new_tenant,
+    path_values,
     unique_email,
     utc_today,
 )
@@ -119,31 +120,6 @@ def operations(spec: dict[str, Any]) -> list[Operation]:
         for path, methods in spec["paths"].items()
         for method, op in methods.items()
     ]
-
-
-def path_values(path: str, world: World) -> dict[str, str]:
-    """``world``'s id for each parameter of ``path``."""
-    template = (
-        world.document_template
-        if path.startswith("/document-templates")
-        else world.standard_template
-    )
-    known = {
-        "organization_id": world.organization,
-        "site_id": world.sites[0],
-        "template_id": template,
-        "clause_id": CLAUSE,
-        "audit_id": world.audit,
-        "finding_id": world.finding,
-        "evidence_id": world.evidence,
-        "certificate_id": world.certificate,
-        "account_id": world.account,
-        "token_id": world.api_token,
-    }
-    names = re.findall(r"{(\w+)}", path)
-    unknown = [n for n in names if n not in known]
-    assert not unknown, f"{path}: no id of the world fits {unknown}; add one"
-    return {n: str(known[n]) for n in names}
 
 
 def _body_ids(op: Operation, world: World) -> dict[str, Any]:

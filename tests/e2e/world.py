@@ -12,6 +12,7 @@ also give the tenant's security trail its rows.
 
 from __future__ import annotations
 
+import re
 import uuid
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
@@ -127,6 +128,31 @@ class World:
             api_token=uuid.uuid4(),
             api_token_secret=f"ah_live_ghost{uuid.uuid4().hex}",
         )
+
+
+def path_values(path: str, world: World) -> dict[str, str]:
+    """``world``'s id for each parameter of ``path``."""
+    template = (
+        world.document_template
+        if path.startswith("/document-templates")
+        else world.standard_template
+    )
+    known = {
+        "organization_id": world.organization,
+        "site_id": world.sites[0],
+        "template_id": template,
+        "clause_id": CLAUSE,
+        "audit_id": world.audit,
+        "finding_id": world.finding,
+        "evidence_id": world.evidence,
+        "certificate_id": world.certificate,
+        "account_id": world.account,
+        "token_id": world.api_token,
+    }
+    names = re.findall(r"{(\w+)}", path)
+    unknown = [n for n in names if n not in known]
+    assert not unknown, f"{path}: no id of the world fits {unknown}; add one"
+    return {n: str(known[n]) for n in names}
 
 
 def build_world(http: httpx.Client, pipeline, tenant: str) -> World:
