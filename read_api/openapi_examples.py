@@ -14,7 +14,7 @@ from typing import Any
 from fastapi import FastAPI
 from pydantic import BaseModel, TypeAdapter
 
-from read_api.permissions import api_routes
+from read_api.routing import api_routes
 
 
 def _schemas(answer: Any) -> Iterator[tuple[str, dict[str, Any]]]:

@@ -10,24 +10,14 @@ any).
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 
 from fastapi import APIRouter
 from fastapi.dependencies.models import Dependant
-from fastapi.routing import APIRoute
+
+from read_api.routing import api_routes
 
 PUBLIC = "public"
-
-
-def api_routes(routers: Sequence[APIRouter]) -> Iterator[APIRoute]:
-    """Every API route of ``routers``, including routers they include."""
-    for router in routers:
-        for route in router.routes:
-            if isinstance(route, APIRoute):
-                yield route
-            nested = getattr(route, "original_router", None)
-            if isinstance(nested, APIRouter):
-                yield from api_routes([nested])
 
 
 def required_permission(dependant: Dependant) -> str | None:

@@ -46,6 +46,7 @@ from domain.errors import (
 )
 from infra.errors import DependencyUnavailableError
 from projections.listing import QueryError
+from read_api.routing import allowed_methods
 
 log = logging.getLogger(__name__)
 
@@ -128,15 +129,20 @@ def _validation(_: Request, exc: Exception) -> JSONResponse:
     )
 
 
-def _http(_: Request, exc: Exception) -> JSONResponse:
+def _http(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
     titles = {404: "Not found", 405: "Method not allowed", 413: "Payload too large"}
+    headers = dict(exc.headers or {})
+    if exc.status_code == 405:
+        # Every method of the path, whichever router serves it.
+        allowed = allowed_methods(request.app.router, request.url.path)
+        headers["Allow"] = ", ".join(allowed)
     return problem(
         exc.status_code,
         f"http-{exc.status_code}",
         titles.get(exc.status_code, "HTTP error"),
         str(exc.detail),
-        headers=dict(exc.headers or {}),
+        headers=headers,
     )
 
 

@@ -40,7 +40,7 @@ async def list_users(
     return await list_response(request, principal, USERS, position)
 
 
-@router.get("/{account_id}", response_model=UserPublic, responses=DETAIL)
+@router.get("/{account_id:uuid}", response_model=UserPublic, responses=DETAIL)
 async def get_user(
     account_id: UUID, request: Request, principal: Reader, position: MinPosition
 ) -> Response:
