@@ -21,6 +21,7 @@ from projections.audits import AuditProjection
 from projections.collections import AUDITS, EVIDENCE, FINDINGS
 from projections.rows import Row
 from read_api.consistency import min_position, wait_for_projection
+from read_api.exact_query import exact_query
 from read_api.listing import Derived, list_response, listing_openapi
 from read_api.resources import children, one, related, tag
 from read_api.schemas.audits import AuditDetail, AuditPage
@@ -31,6 +32,9 @@ router = APIRouter(tags=["audits"])
 PROJECTION = AuditProjection.name
 
 Reader = Annotated[Principal, Depends(requires(Permission.AUDIT_READ))]
+DetailReader = Annotated[
+    Principal, Depends(exact_query(requires(Permission.AUDIT_READ)))
+]
 MinPosition = Annotated[int | None, Depends(min_position)]
 DETAIL: dict[int | str, dict[str, Any]] = {
     "200": {"description": "The detail, with its ETag (the audit version)"}
@@ -48,7 +52,7 @@ async def list_audits(
 
 @router.get("/audits/{audit_id}", response_model=AuditDetail, responses=DETAIL)
 async def get_audit(
-    audit_id: UUID, request: Request, principal: Reader, position: MinPosition
+    audit_id: UUID, request: Request, principal: DetailReader, position: MinPosition
 ) -> Response:
     """One audit: team, scope, clause-by-clause assessment, findings, evidence,
     review and decision. Its ETag is the version to send as If-Match."""
@@ -82,7 +86,7 @@ async def get_finding(
     audit_id: UUID,
     finding_id: UUID,
     request: Request,
-    principal: Reader,
+    principal: DetailReader,
     position: MinPosition,
 ) -> Response:
     """One finding. Its commands go to the audit, so its ETag is the audit's
@@ -110,7 +114,7 @@ async def get_evidence(
     audit_id: UUID,
     evidence_id: UUID,
     request: Request,
-    principal: Reader,
+    principal: DetailReader,
     position: MinPosition,
 ) -> Response:
     """One evidence file's record: name, size, type, SHA-256, who uploaded it
@@ -137,7 +141,7 @@ async def download_evidence(
     audit_id: UUID,
     evidence_id: UUID,
     request: Request,
-    principal: Reader,
+    principal: DetailReader,
     position: MinPosition,
 ) -> Response:
     """The evidence file itself, streamed, with the type sniffed at upload."""

@@ -16,6 +16,7 @@ from projections.certificates import CertificateProjection
 from projections.collections import CERTIFICATES
 from projections.rows import Row
 from read_api.consistency import min_position, wait_for_projection
+from read_api.exact_query import exact_query
 from read_api.listing import list_response, listing_openapi
 from read_api.resources import one, related, tag
 from read_api.schemas.certificates import (
@@ -29,6 +30,9 @@ router = APIRouter(prefix="/certificates", tags=["certificates"])
 PROJECTION = CertificateProjection.name
 
 Reader = Annotated[Principal, Depends(requires(Permission.CERTIFICATE_READ))]
+DetailReader = Annotated[
+    Principal, Depends(exact_query(requires(Permission.CERTIFICATE_READ)))
+]
 MinPosition = Annotated[int | None, Depends(min_position)]
 
 
@@ -49,7 +53,10 @@ async def list_certificates(
     responses={"200": {"description": "The revision, with its ETag"}},
 )
 async def get_certificate(
-    certificate_id: UUID, request: Request, principal: Reader, position: MinPosition
+    certificate_id: UUID,
+    request: Request,
+    principal: DetailReader,
+    position: MinPosition,
 ) -> Response:
     """One certificate revision and its revision chain (every revision of the
     same number, oldest first). Its ETag is the version to send as If-Match."""

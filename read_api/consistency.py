@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Annotated
 
-from fastapi import Header, Query, Request
+from fastapi import Depends, Header, Query, Request
 from starlette.concurrency import run_in_threadpool
 
 from domain.errors import InvalidValueError
@@ -42,6 +42,12 @@ async def min_position(
     """The position the caller wants the answer to reflect, if any."""
     values = [v for v in (query_value, header_value) if v is not None]
     return max(values) if values else None
+
+
+ALWAYS_CURRENT = Depends(min_position)
+"""``dependencies=[ALWAYS_CURRENT]`` on a query answered from the source of
+truth (the event store, the identity directory) rather than a read model: it
+takes ``min_position`` like every query, and has always reached it."""
 
 
 async def wait_for_projection(

@@ -16,11 +16,12 @@ from infra.cache.views import ReadServices
 from infra.postgres import dashboard
 from infra.postgres.dashboard import Dashboard
 from read_api.consistency import min_position, wait_for_projection
+from read_api.exact_query import exact_query
 from read_api.schemas.rows import examples
 
 router = APIRouter(prefix="/dashboard", tags=["dashboard"])
 
-Reader = Annotated[Principal, Depends(requires(Permission.DASHBOARD_READ))]
+Reader = Annotated[Principal, Depends(exact_query(requires(Permission.DASHBOARD_READ)))]
 MinPosition = Annotated[int | None, Depends(min_position)]
 
 

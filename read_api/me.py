@@ -11,16 +11,19 @@ from commands.http.deps import AccountServiceDep
 from commands.http.edge import context_for
 from domain.access import Permission
 from domain.principal import Role
+from read_api.consistency import ALWAYS_CURRENT
+from read_api.exact_query import exact_query
 from read_api.schemas.identity import MePublic
 
 router = APIRouter(prefix="/me", tags=["my account"])
 
 Self = Annotated[
-    CommandContext, Depends(context_for(Permission.SELF_SERVICE, idempotent=False))
+    CommandContext,
+    Depends(exact_query(context_for(Permission.SELF_SERVICE, idempotent=False))),
 ]
 
 
-@router.get("", response_model=MePublic)
+@router.get("", response_model=MePublic, dependencies=[ALWAYS_CURRENT])
 def me(ctx: Self, svc: AccountServiceDep) -> MePublic:
     """The caller's account: e-mail, name, roles, scope and MFA state."""
     record = svc.me(ctx)

@@ -15,6 +15,7 @@ from domain.principal import Principal
 from projections.collections import CERTIFICATES, ORGANIZATIONS
 from projections.organizations import OrganizationProjection
 from read_api.consistency import min_position, wait_for_projection
+from read_api.exact_query import exact_query
 from read_api.listing import list_response, listing_openapi
 from read_api.resources import related
 from read_api.schemas.organizations import (
@@ -28,6 +29,9 @@ router = APIRouter(prefix="/organizations", tags=["organizations"])
 PROJECTION = OrganizationProjection.name
 
 Reader = Annotated[Principal, Depends(requires(Permission.ORGANIZATION_READ))]
+DetailReader = Annotated[
+    Principal, Depends(exact_query(requires(Permission.ORGANIZATION_READ)))
+]
 MinPosition = Annotated[int | None, Depends(min_position)]
 IN_FORCE = ("active", "suspended")
 
@@ -48,7 +52,7 @@ async def get_organization(
     organization_id: UUID,
     request: Request,
     response: Response,
-    principal: Reader,
+    principal: DetailReader,
     position: MinPosition,
 ) -> OrganizationDetail:
     """One organization with its sites and its certificates in force; its

@@ -22,6 +22,7 @@ from projections.templates import (
     TemplateProjection,
 )
 from read_api.consistency import min_position, wait_for_projection
+from read_api.exact_query import exact_query
 from read_api.listing import list_response, listing_openapi
 from read_api.resources import children, one, tag
 from read_api.schemas.templates import (
@@ -37,6 +38,9 @@ PROJECTION = TemplateProjection.name
 _TABLES = {t.name: t for t in TABLES}
 
 Reader = Annotated[Principal, Depends(requires(Permission.TEMPLATE_READ))]
+DetailReader = Annotated[
+    Principal, Depends(exact_query(requires(Permission.TEMPLATE_READ)))
+]
 MinPosition = Annotated[int | None, Depends(min_position)]
 DETAIL: dict[int | str, dict[str, Any]] = {
     "200": {"description": "The template and its versions, with its ETag"}
@@ -61,7 +65,10 @@ async def list_standard_templates(
     responses=DETAIL,
 )
 async def get_standard_template(
-    template_id: UUID, request: Request, principal: Reader, position: MinPosition
+    template_id: UUID,
+    request: Request,
+    principal: DetailReader,
+    position: MinPosition,
 ) -> Response:
     """One standard template: its open draft's clauses and every published
     version with its clause tree (superseded ones stay readable)."""
@@ -88,7 +95,10 @@ async def list_document_templates(
     responses=DETAIL,
 )
 async def get_document_template(
-    template_id: UUID, request: Request, principal: Reader, position: MinPosition
+    template_id: UUID,
+    request: Request,
+    principal: DetailReader,
+    position: MinPosition,
 ) -> Response:
     """One document template and every version of its layout."""
     return await _detail(

@@ -10,16 +10,18 @@ from commands.context import CommandContext
 from commands.http.deps import TenantSettingsServiceDep
 from commands.http.edge import context_for
 from domain.access import Permission
+from read_api.consistency import ALWAYS_CURRENT
+from read_api.exact_query import exact_query
 from read_api.schemas.identity import TenantSettingsPublic
 
 router = APIRouter(prefix="/tenant/settings", tags=["tenant settings"])
 
 Reader = Annotated[
-    CommandContext, Depends(context_for(Permission.TENANT_SETTINGS_READ))
+    CommandContext, Depends(exact_query(context_for(Permission.TENANT_SETTINGS_READ)))
 ]
 
 
-@router.get("", response_model=TenantSettingsPublic)
+@router.get("", response_model=TenantSettingsPublic, dependencies=[ALWAYS_CURRENT])
 def show_settings(
     ctx: Reader, svc: TenantSettingsServiceDep, response: Response
 ) -> TenantSettingsPublic:

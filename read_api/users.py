@@ -15,6 +15,7 @@ from domain.principal import Principal
 from projections.accounts import AccountsProjection
 from projections.collections import USERS
 from read_api.consistency import min_position, wait_for_projection
+from read_api.exact_query import exact_query
 from read_api.listing import list_response, listing_openapi
 from read_api.resources import one, tag
 from read_api.schemas.users import UserPage, UserPublic
@@ -24,6 +25,9 @@ router = APIRouter(prefix="/users", tags=["users"])
 PROJECTION = AccountsProjection.name
 
 Reader = Annotated[Principal, Depends(requires(Permission.USER_READ))]
+DetailReader = Annotated[
+    Principal, Depends(exact_query(requires(Permission.USER_READ)))
+]
 MinPosition = Annotated[int | None, Depends(min_position)]
 DETAIL: dict[int | str, dict[str, Any]] = {
     "200": {"description": "The account, with its ETag (the account version)"}
@@ -42,7 +46,10 @@ async def list_users(
 
 @router.get("/{account_id:uuid}", response_model=UserPublic, responses=DETAIL)
 async def get_user(
-    account_id: UUID, request: Request, principal: Reader, position: MinPosition
+    account_id: UUID,
+    request: Request,
+    principal: DetailReader,
+    position: MinPosition,
 ) -> Response:
     """One account of the caller's tenant. Its ETag is the version to send as
     If-Match to the account's commands."""

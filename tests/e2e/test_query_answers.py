@@ -130,3 +130,13 @@ def test_the_evidence_content_is_the_uploaded_bytes(answers):
     assert r.status_code == 200, r.text
     assert r.content == PDF
     assert r.headers["content-type"] == "application/pdf"
+
+
+def test_a_detail_asked_for_a_past_state_refuses_rather_than_answer_today(answers):
+    _, world, position, client = answers
+    url = f"/audits/{world.audit}"
+    past = read(client, url, reader(world), position, as_of="2026-01-01T00:00:00Z")
+    assert past.status_code == 400, past.text
+    assert past.json()["code"] == "unknown-parameter"
+    assert past.json()["allowed"] == ["min_position"]
+    assert read(client, url, reader(world), position).status_code == 200
