@@ -4,32 +4,33 @@ Routes declare their success answer (and a few errors of their own); the
 errors every route shares follow from what the route is, so they are added
 here, in one place, once the schema is generated:
 
-- ``401`` and ``403`` for every route that needs a caller (not public ones);
-- ``404`` for a route with an id in its path;
-- ``400`` and ``412`` for a route that takes ``If-Match``;
-- ``409`` for every command, listing the business-rule codes of the
-  aggregates it works on (read from the domain's own ``RuleViolationError``
-  calls, so the list cannot drift from the code);
+- ``401``, ``403`` and ``429`` for every route that needs a caller;
+- ``400`` for every query (a parameter it does not take, a bad value), every
+  body that cannot be read, and an ``If-Match`` this API did not issue;
+  ``412`` for a stale ``If-Match``;
+- ``404`` for a route with an id in its path, and for the commands whose body
+  names a record they look up (:data:`REFERENCES`);
+- ``409`` for every command: the business-rule codes of the aggregates it
+  works on (read from the domain's own ``RuleViolationError`` calls, so the
+  list cannot drift from the code), and a lost race (``concurrent-write``);
+- ``413`` for every command (the body size limit);
 - ``503`` for every route that needs Postgres (and, for queries, a read model
   that is behind).
 
-All of them, and the errors routes declare themselves (``422`` included),
-are documented as ``application/problem+json``, which is what
-``read_api.problems`` answers.
+Several reasons for one status are joined in its description. All of them,
+and the errors routes declare themselves (``422`` included), are documented
+as ``application/problem+json``, which is what ``read_api.problems`` answers.
 """
 
 from __future__ import annotations
 
-import importlib
-import inspect
-import re
-from collections.abc import Callable
-from functools import cache
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from fastapi import FastAPI
 
 from read_api.permissions import PUBLIC
+from read_api.rule_codes import rule_codes
 
 PROBLEM_SCHEMA: dict[str, Any] = {
     "type": "object",
@@ -45,43 +46,6 @@ PROBLEM_SCHEMA: dict[str, Any] = {
     },
 }
 
-RULE_MODULES: dict[str, tuple[str, ...]] = {
-    "/organizations": ("organization",),
-    "/standard-templates": ("standard_template",),
-    "/document-templates": ("document_template",),
-    "/audits/{audit_id}/evidence": ("evidence",),
-    "/audits/{audit_id}/findings": ("audit_findings", "audit_state"),
-    "/audits": (
-        "audit",
-        "audit_state",
-        "audit_planning",
-        "audit_review",
-        "audit_findings",
-        "audit_prerequisites",
-    ),
-    "/certificates": ("certificate", "certification"),
-    "/tenant/settings": ("tenant_settings",),
-    "/users": (
-        "account",
-        "account_values",
-        "commands.identity.accounts",
-        "commands.identity.account_writer",
-    ),
-    "/platform/tenants": (
-        "tenant",
-        "account",
-        "account_values",
-        "commands.identity.tenants",
-        "commands.identity.account_writer",
-    ),
-    "/api-tokens": ("api_token",),
-    "/me": ("account", "commands.identity.mfa"),
-    "/auth/invitations": ("account",),
-}
-"""Path prefix → the modules (``domain.`` unless dotted) whose rules its
-commands enforce."""
-
-_RULE = re.compile(r'(?:RuleViolationError|_refuse)\(\s*"([a-z_]+\.[a-z_]+)"')
 _AUTH_ANSWERS: dict[str, dict[str, str]] = {
     "/auth/login": {
         "401": "Refused: one answer for any wrong tenant, e-mail or "
@@ -119,21 +83,15 @@ _AUTH_ANSWERS: dict[str, dict[str, str]] = {
 }
 """Answers of the identity routes beyond the shared ones."""
 _COMMANDS = {"post", "patch", "put", "delete"}
-
-
-@cache
-def rule_codes(path: str) -> tuple[str, ...]:
-    """The business-rule codes a command under ``path`` can answer with."""
-    prefixes = [p for p in RULE_MODULES if path.startswith(p)]
-    if not prefixes:
-        return ()
-    modules = RULE_MODULES[max(prefixes, key=len)]
-    codes: set[str] = set()
-    for name in modules:
-        module = name if "." in name else f"domain.{name}"
-        source = inspect.getsource(importlib.import_module(module))
-        codes.update(_RULE.findall(source))
-    return tuple(sorted(codes))
+REFERENCES: dict[tuple[str, str], str] = {
+    ("post", "/audits"): "The organization or standard template the body names",
+    ("post", "/certificates"): "The audit the body names",
+    ("post", "/certificates/{certificate_id}/revise"): "The audit the body names",
+    ("post", "/audits/{audit_id}/evidence"): "The finding the form names",
+}
+"""Commands whose body names another record, which they look up (a 404 when
+it is not there, like an id in the path)."""
+Answer = tuple[str, str]
 
 
 def _problem(description: str) -> dict[str, Any]:
@@ -147,40 +105,84 @@ def _problem(description: str) -> dict[str, Any]:
     }
 
 
-def _errors(path: str, method: str, operation: dict[str, Any]) -> dict[str, str]:
-    """The shared errors of one operation, by status."""
+def _caller_errors(path: str, operation: dict[str, Any]) -> Iterator[Answer]:
+    """Who may call: credentials, permission, rate limits."""
     public = operation.get("x-permission") == PUBLIC
-    headers = {p["name"].lower() for p in operation.get("parameters", [])}
-    errors: dict[str, str] = {}
     if not public and not path.startswith("/health"):
-        errors["401"] = "No acceptable credentials"
-        errors["403"] = f"The caller lacks `{operation.get('x-permission')}`"
-        errors["429"] = "The token spent its requests of this minute (Retry-After)"
+        yield "401", "No acceptable credentials"
+        yield "403", f"The caller lacks `{operation.get('x-permission')}`"
+        yield "429", "The token spent its requests of this minute (Retry-After)"
     if path.startswith("/auth/") and public:
-        errors["429"] = (
-            "Too many attempts, or a lockout after repeated failures "
-            "(`auth.locked_out`; Retry-After)"
+        yield (
+            "429",
+            (
+                "Too many attempts, or a lockout after repeated failures "
+                "(`auth.locked_out`; Retry-After)"
+            ),
         )
-    errors.update(_AUTH_ANSWERS.get(path, {}))
-    if "{" in path:
-        errors["404"] = "Unknown id, or not visible to the caller"
+    yield from _AUTH_ANSWERS.get(path, {}).items()
+
+
+def _input_errors(
+    path: str, method: str, operation: dict[str, Any]
+) -> Iterator[Answer]:
+    """What the request carries: query, body, preconditions."""
+    headers = {p["name"].lower() for p in operation.get("parameters", [])}
+    if method == "get" and not path.startswith("/health"):
+        yield (
+            "400",
+            (
+                "A query parameter the operation does not take, or a bad value "
+                "(named, with the allowed ones)"
+            ),
+        )
+    if "requestBody" in operation:
+        yield "400", "The body cannot be read (not UTF-8, or a malformed form)"
     if "if-match" in headers:
-        errors["400"] = "If-Match is not an ETag this API issued"
-        errors["412"] = "If-Match names a version that is no longer current"
+        yield "400", "If-Match is not an ETag this API issued"
+        yield "412", "If-Match names a version that is no longer current"
+    if method in _COMMANDS:
+        yield "413", "The body is larger than the API accepts"
+
+
+def _outcome_errors(path: str, method: str) -> Iterator[Answer]:
+    """What the operation finds: ids, rules, races, dependencies."""
+    if "{" in path:
+        yield "404", "Unknown id, or not visible to the caller"
+    if (method, path) in REFERENCES:
+        yield "404", f"{REFERENCES[method, path]} does not exist or is not visible"
     codes = rule_codes(path) if method in _COMMANDS else ()
     if codes:
         listed = ", ".join(f"`{c}`" for c in codes)
-        errors["409"] = (
-            f"A business rule refused the command; `code` is one of: {listed}"
+        yield "409", f"A business rule refused the command; `code` is one of: {listed}"
+    if method in _COMMANDS and not path.startswith("/public/"):
+        yield (
+            "409",
+            "Another change to the same record won the race (`concurrent-write`)",
         )
     if not path.startswith("/health"):
-        errors["503"] = (
-            "A dependency is unavailable, or the read model has not reached "
-            "`min_position` yet (with Retry-After)"
-            if method == "get"
-            else "A dependency is unavailable (with Retry-After)"
+        yield (
+            "503",
+            (
+                "A dependency is unavailable, or the read model has not reached "
+                "`min_position` yet (with Retry-After)"
+                if method == "get"
+                else "A dependency is unavailable (with Retry-After)"
+            ),
         )
-    return errors
+
+
+def _errors(path: str, method: str, operation: dict[str, Any]) -> dict[str, str]:
+    """The shared errors of one operation, by status (several reasons for one
+    status are joined)."""
+    found: dict[str, list[str]] = {}
+    for status, reason in (
+        *_caller_errors(path, operation),
+        *_input_errors(path, method, operation),
+        *_outcome_errors(path, method),
+    ):
+        found.setdefault(status, []).append(reason)
+    return {status: "; ".join(reasons) for status, reasons in found.items()}
 
 
 SECURITY_SCHEMES: dict[str, Any] = {

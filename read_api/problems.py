@@ -131,7 +131,12 @@ def _validation(_: Request, exc: Exception) -> JSONResponse:
 
 def _http(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
-    titles = {404: "Not found", 405: "Method not allowed", 413: "Payload too large"}
+    titles = {
+        400: "Bad request",
+        404: "Not found",
+        405: "Method not allowed",
+        413: "Payload too large",
+    }
     headers = dict(exc.headers or {})
     if exc.status_code == 405:
         # Every method of the path, whichever router serves it.

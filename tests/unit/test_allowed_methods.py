@@ -5,37 +5,26 @@ router (commands or queries) serves each of them. ``HEAD`` is not served
 
 from __future__ import annotations
 
-import asyncio
 import re
 import uuid
-from unittest.mock import MagicMock
 
 import httpx
 import pytest
 from fastapi import FastAPI
 
-from read_api.app import create_app
+from tests.in_process import app_in_process, send
 
 METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE")
 
 
 @pytest.fixture(scope="module")
 def app() -> FastAPI:
-    container = MagicMock()
-    container.settings.max_body_bytes = 1_000_000
-    container.settings.upload_max_bytes = 1_000_000
-    return create_app(container)
+    return app_in_process()
 
 
-def send(app: FastAPI, requests: list[tuple[str, str]]) -> list[httpx.Response]:
-    """Each ``(method, path)`` sent to ``app`` in process (no socket)."""
-
-    async def run() -> list[httpx.Response]:
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://t") as c:
-            return [await c.request(method, path) for method, path in requests]
-
-    return asyncio.run(run())
+def calls(app: FastAPI, requests: list[tuple[str, str]]) -> list[httpx.Response]:
+    """Each ``(method, path)`` sent to ``app``."""
+    return send(app, [{"method": m, "url": p} for m, p in requests])
 
 
 def concrete(path: str) -> str:
@@ -56,7 +45,7 @@ def test_every_unserved_method_of_every_path_is_a_405_naming_the_documented_ones
                 expected.append(", ".join(documented))
     assert len(requests) > 200
     for (method, path), allow, r in zip(
-        requests, expected, send(app, requests), strict=True
+        requests, expected, calls(app, requests), strict=True
     ):
         assert r.status_code == 405, (method, path, r.status_code)
         assert r.headers["allow"] == allow, (method, path)
@@ -66,14 +55,14 @@ def test_every_unserved_method_of_every_path_is_a_405_naming_the_documented_ones
 
 
 def test_a_path_served_by_commands_and_queries_allows_both(app):
-    [options, put] = send(app, [("OPTIONS", "/audits"), ("PUT", "/audits")])
+    [options, put] = calls(app, [("OPTIONS", "/audits"), ("PUT", "/audits")])
     assert options.headers["allow"] == put.headers["allow"] == "GET, POST"
-    [head] = send(app, [("HEAD", f"/audits/{uuid.uuid4()}")])
+    [head] = calls(app, [("HEAD", f"/audits/{uuid.uuid4()}")])
     assert head.headers["allow"] == "GET, PATCH"
 
 
 def test_the_documents_own_paths_allow_what_they_serve(app):
-    [spec, assets] = send(
+    [spec, assets] = calls(
         app, [("PUT", "/openapi.json"), ("POST", "/docs-assets/swagger-ui.css")]
     )
     assert spec.headers["allow"] == assets.headers["allow"] == "GET, HEAD"

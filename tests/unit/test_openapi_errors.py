@@ -8,7 +8,7 @@ from unittest.mock import MagicMock
 import pytest
 
 from read_api.app import create_app
-from read_api.openapi_errors import rule_codes
+from read_api.rule_codes import rule_codes
 
 
 @pytest.fixture(scope="module")
