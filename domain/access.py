@@ -2,6 +2,9 @@
 
 Routes declare a :class:`Permission`; command services check it again with
 :func:`authorize`, so a caller that bypasses HTTP is held to the same rule.
+What only the backend's own processors may do (record a rendered document)
+is no permission of any role: :func:`authorize_system` admits only a system
+caller (:meth:`~domain.principal.Principal.for_system`).
 """
 
 from __future__ import annotations
@@ -31,6 +34,8 @@ class Permission(StrEnum):
     CERTIFICATE_MANAGE = "certificate:manage"
     CERTIFICATE_READ = "certificate:read"
     EVIDENCE_UPLOAD = "evidence:upload"
+    DOCUMENT_REQUEST = "document:request"
+    DOCUMENT_READ = "document:read"
     TENANT_SETTINGS_MANAGE = "tenant_settings:manage"
     TENANT_SETTINGS_READ = "tenant_settings:read"
     DASHBOARD_READ = "dashboard:read"
@@ -70,6 +75,11 @@ PERMISSIONS: dict[Permission, frozenset[Role]] = {
     Permission.CERTIFICATE_MANAGE: _MANAGERS | _DECIDERS,
     Permission.CERTIFICATE_READ: _TENANT_READERS,
     Permission.EVIDENCE_UPLOAD: _AUDITORS | _CLIENTS,
+    # An auditor only as the audit's lead auditor (checked on the audit).
+    Permission.DOCUMENT_REQUEST: _AUDITORS,
+    # A client only for their organizations, and an audit's report only once
+    # the audit is closed (checked by the documents listing).
+    Permission.DOCUMENT_READ: _TENANT_READERS,
     Permission.TENANT_SETTINGS_MANAGE: frozenset({Role.TENANT_ADMIN}),
     Permission.TENANT_SETTINGS_READ: _TENANT_READERS,
     Permission.DASHBOARD_READ: _OVERSEERS,
@@ -106,4 +116,13 @@ def authorize(principal: Principal, permission: Permission) -> None:
             raise MfaEnrollmentRequiredError(permission.value, principal.actor_id)
         raise PermissionDeniedError(
             permission=permission.value, actor=principal.actor_id
+        )
+
+
+def authorize_system(principal: Principal, action: str) -> None:
+    """Raise :class:`PermissionDeniedError` unless the caller is a system
+    caller (a processor of this backend) allowed to do ``action``."""
+    if not principal.system:
+        raise PermissionDeniedError(
+            permission=f"system:{action}", actor=principal.actor_id
         )

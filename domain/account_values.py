@@ -16,6 +16,7 @@ from typing import TypeVar
 from uuid import UUID
 
 from domain.errors import InvalidValueError, RuleViolationError
+from domain.principal import CLIENT_ROLES as CLIENT_ROLES
 from domain.principal import Role
 from domain.tenant import PLATFORM_TENANT
 from domain.values import bounded_text, optional_text
@@ -23,9 +24,6 @@ from domain.values import bounded_text, optional_text
 EMAIL_MAX = 254
 NAME_MAX = 200
 ADDRESS_MAX = 255
-CLIENT_ROLES = frozenset({Role.CLIENT_ADMIN, Role.CLIENT_USER})
-"""Roles of a client organization's people, limited to their organizations."""
-
 _ATOM = r"[a-z0-9!#$%&'*+/=?^_`{|}~-]+"
 _LABEL = r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?"
 _TLD = r"[a-z](?:[a-z0-9-]{0,61}[a-z0-9])"

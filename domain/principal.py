@@ -26,6 +26,10 @@ class Role(StrEnum):
     CLIENT_USER = "client_user"
 
 
+CLIENT_ROLES = frozenset({Role.CLIENT_ADMIN, Role.CLIENT_USER})
+"""Roles of a client organization's people, who see only what concerns them."""
+
+
 @dataclass(frozen=True)
 class Principal:
     """Who is calling, for which tenant, with which roles and scopes.
@@ -43,6 +47,9 @@ class Principal:
         session_id: The login session (or API token) the call comes with.
         mfa_enrollment_pending: The tenant requires MFA of this caller, who
             has not enrolled yet: only enrollment is allowed until they do.
+        system: The caller is a processor of this backend acting in the
+            tenant (see :meth:`for_system`); no authenticator sets it, so no
+            request over HTTP is ever a system caller.
     """
 
     tenant_id: str
@@ -53,6 +60,18 @@ class Principal:
     scopes: frozenset[str] | None = None
     session_id: str | None = None
     mfa_enrollment_pending: bool = False
+    system: bool = False
+
+    @classmethod
+    def for_system(cls, tenant_id: str, actor_id: str) -> Principal:
+        """A processor acting in ``tenant_id`` as ``actor_id`` (e.g.
+        ``system:documents``); it holds no role, only system permissions."""
+        return cls(tenant_id, actor_id, system=True)
+
+    @property
+    def is_client(self) -> bool:
+        """Whether the caller holds a client organization's role."""
+        return not self.roles.isdisjoint(CLIENT_ROLES)
 
     def has_any_role(self, roles: frozenset[Role]) -> bool:
         """Whether the caller holds at least one of ``roles``."""

@@ -1,5 +1,6 @@
-"""A tenant's settings: the time zone its calendar dates are in, and its
-multi-factor authentication (MFA) policy.
+"""A tenant's settings: the time zone its calendar dates are in, its
+multi-factor authentication (MFA) policy, and the document template its
+certificates are rendered with.
 
 Dates in AssureHub (audit start, decision, issue, suspension, due dates) are
 calendar dates in the tenant's time zone; timestamps are UTC. A tenant that
@@ -9,6 +10,10 @@ found without an index and two first writers conflict instead of making two.
 
 The MFA policy requires a second factor of every account of the tenant or of
 accounts holding chosen roles; a tenant that never set one requires none.
+
+The certificate template is the document template every certificate's PDF
+is rendered with (its current layout at the time); a tenant that never chose
+one gets no certificate documents.
 """
 
 from __future__ import annotations
@@ -21,7 +26,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from eventsourcing.domain import Aggregate
 
-from domain.errors import InvalidValueError
+from domain.document_template import DocumentKind, DocumentTemplate
+from domain.document_values import usable_layout
+from domain.errors import InvalidValueError, RuleViolationError
 from domain.events import EventMeta
 from domain.principal import Role
 
@@ -94,11 +101,22 @@ class TenantSettings(Aggregate):
                 Role(r) for r in self.required_roles
             )
 
+    class CertificateTemplateChosen(Event):
+        """The tenant chose the document template its certificates are
+        rendered with."""
+
+        TYPE = "tenant_settings.certificate_template_chosen"
+        template_id: UUID
+
+        def apply(self, aggregate: TenantSettings) -> None:
+            aggregate.certificate_template_id = self.template_id
+
     def __init__(self, meta: EventMeta, time_zone: str) -> None:
         self.tenant_id = meta.tenant_id
         self.time_zone = time_zone
         self.mfa_required_for_all = False
         self.mfa_required_roles: frozenset[Role] = frozenset()
+        self.certificate_template_id: UUID | None = None
 
     @classmethod
     def configure(cls, meta: EventMeta, time_zone: str) -> TenantSettings:
@@ -134,6 +152,21 @@ class TenantSettings(Aggregate):
         settings.set_mfa_policy(meta, required_for_all, roles)
         return settings
 
+    @classmethod
+    def with_certificate_template(
+        cls, meta: EventMeta, template: DocumentTemplate
+    ) -> TenantSettings:
+        """First settings of ``meta``'s tenant (in UTC), with ``template``
+        for certificates.
+
+        Raises:
+            RuleViolationError: as for :meth:`choose_certificate_template`.
+        """
+        usable_layout(template, DocumentKind.CERTIFICATE, None)
+        settings = cls.configure(meta, DEFAULT_TIME_ZONE)
+        settings.choose_certificate_template(meta, template)
+        return settings
+
     def set_time_zone(self, meta: EventMeta, time_zone: str) -> None:
         """Move the tenant's calendar to ``time_zone`` (no event if unchanged).
 
@@ -165,11 +198,45 @@ class TenantSettings(Aggregate):
                 required_roles=tuple(sorted(r.value for r in roles)),
             )
 
+    def choose_certificate_template(
+        self, meta: EventMeta, template: DocumentTemplate
+    ) -> None:
+        """Render certificates with ``template`` from now on (no event if it
+        is the one chosen already).
+
+        Raises:
+            RuleViolationError: the template is retired
+                (``document.template_retired``) or lays out audit reports
+                (``document.template_wrong_kind``).
+        """
+        usable_layout(template, DocumentKind.CERTIFICATE, None)
+        if template.id != self.certificate_template_id:
+            self.trigger_event(
+                self.CertificateTemplateChosen, meta=meta, template_id=template.id
+            )
+
     def mfa_required(self, roles: frozenset[Role]) -> bool:
         """Whether the policy requires MFA of an account holding ``roles``."""
         return self.mfa_required_for_all or not self.mfa_required_roles.isdisjoint(
             roles
         )
+
+
+def certificate_template_of(settings: TenantSettings | None, tenant_id: str) -> UUID:
+    """The document template ``tenant_id`` renders certificates with.
+
+    Raises:
+        RuleViolationError: the tenant never chose one
+            (``tenant_settings.no_certificate_template``).
+    """
+    chosen = settings.certificate_template_id if settings is not None else None
+    if chosen is None:
+        raise RuleViolationError(
+            "tenant_settings.no_certificate_template",
+            f"tenant {tenant_id} has chosen no certificate template "
+            "(POST /tenant/settings/certificate-template)",
+        )
+    return chosen
 
 
 def _valid_required_roles(values: Iterable[str]) -> frozenset[Role]:

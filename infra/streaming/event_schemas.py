@@ -23,6 +23,7 @@ from domain.account import Account
 from domain.api_token import ApiToken
 from domain.audit import Audit
 from domain.certificate import Certificate
+from domain.document import Document
 from domain.document_template import DocumentTemplate
 from domain.evidence import Evidence
 from domain.organization import Organization
@@ -42,6 +43,7 @@ AGGREGATES: tuple[type[Any], ...] = (
     Tenant,
     Account,
     ApiToken,
+    Document,
 )
 """Every aggregate whose events are published on the topic."""
 
