@@ -94,6 +94,22 @@ class AggregateHandler:
         """Load, check, decide and append; return the answer and what
         ``decide`` returned (as JSON)."""
         authorize(ctx.principal, permission)
+        return self.change_authorized(
+            ctx, kind, aggregate_id, expected_version, decide, visible=visible
+        )
+
+    def change_authorized(
+        self,
+        ctx: CommandContext,
+        kind: type[A],
+        aggregate_id: UUID,
+        expected_version: int | None,
+        decide: Callable[[A], object],
+        *,
+        visible: Callable[[A], bool] = lambda _: True,
+    ) -> tuple[Accepted, JSON]:
+        """:meth:`change` for a caller the service authorized itself (a
+        system caller, which holds no role)."""
         replay = self.replay(ctx)
         if replay is not None:
             return replay

@@ -123,6 +123,11 @@ class EventStore(Protocol):
         """The answer recorded with an idempotency key, if any."""
         ...
 
+    def head(self) -> int:
+        """Global position of the newest stored event (0 when empty): what a
+        command that wrote nothing answers as its position."""
+        ...
+
     def find(
         self, tenant_id: str, kind: str, organization_id: UUID, standard_name: str
     ) -> list[UUID]:

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from commands.audits import AuditService
 from commands.certificates import CertificateService
 from commands.document_templates import DocumentTemplateService
+from commands.documents import DocumentService
 from commands.evidence import EvidenceService
 from commands.identity.accounts import AccountService
 from commands.identity.api_tokens import ApiTokenService
@@ -33,6 +34,7 @@ class Services:
     audits: AuditService
     evidence: EvidenceService
     certificates: CertificateService
+    documents: DocumentService
     tenant_settings: TenantSettingsService
     calendar: TenantCalendar
     tenants: TenantService

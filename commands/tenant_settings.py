@@ -1,5 +1,5 @@
-"""Commands on a tenant's settings (time zone, MFA policy), and the tenant
-calendar commands date by.
+"""Commands on a tenant's settings (time zone, MFA policy, certificate
+template), and the tenant calendar commands date by.
 
 Every command that records a calendar date (an audit's start, a decision, a
 certificate's issue, a suspension) dates it "today" in the tenant's time
@@ -16,12 +16,14 @@ import time
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import date
+from uuid import UUID
 
 from commands.context import Accepted, CommandContext
 from commands.errors import ConcurrentWriteError
 from commands.handling import AggregateHandler
 from commands.ports import EventStore
 from domain.access import Permission, authorize
+from domain.document_template import DocumentTemplate
 from domain.tenant_settings import (
     DEFAULT_TIME_ZONE,
     TenantSettings,
@@ -47,6 +49,14 @@ class SetMfaPolicy:
 
 
 @dataclass(frozen=True)
+class SetCertificateTemplate:
+    """Render the tenant's certificates with this document template."""
+
+    template_id: UUID
+    expected_version: int | None = None
+
+
+@dataclass(frozen=True)
 class TenantSettingsView:
     """A tenant's settings as the API shows them (version 0: never set)."""
 
@@ -55,6 +65,7 @@ class TenantSettingsView:
     version: int
     mfa_required_for_all: bool = False
     mfa_required_roles: tuple[str, ...] = ()
+    certificate_template_id: UUID | None = None
 
 
 class TenantCalendar:
@@ -120,6 +131,7 @@ class TenantSettingsService:
             settings.version,
             settings.mfa_required_for_all,
             tuple(sorted(role.value for role in settings.mfa_required_roles)),
+            settings.certificate_template_id,
         )
 
     def set_time_zone(self, ctx: CommandContext, cmd: SetTimeZone) -> Accepted:
@@ -153,6 +165,27 @@ class TenantSettingsService:
             lambda s: s.set_mfa_policy(
                 ctx.meta(), cmd.required_for_all, cmd.required_roles
             ),
+        )
+
+    def set_certificate_template(
+        self, ctx: CommandContext, cmd: SetCertificateTemplate
+    ) -> Accepted:
+        """Render the tenant's certificates with ``cmd.template_id`` (its
+        current layout at each request) from now on; the same template again
+        records nothing.
+
+        Raises:
+            NotFoundError: no such document template in the tenant.
+            RuleViolationError: ``document.template_retired``,
+                ``document.template_wrong_kind``.
+        """
+        authorize(ctx.principal, Permission.TENANT_SETTINGS_MANAGE)
+        template = self._handler.load(ctx, DocumentTemplate, cmd.template_id)
+        return self._configure(
+            ctx,
+            cmd.expected_version,
+            lambda: TenantSettings.with_certificate_template(ctx.meta(), template),
+            lambda s: s.choose_certificate_template(ctx.meta(), template),
         )
 
     def _configure(

@@ -19,6 +19,7 @@ from kafka.errors import KafkaError
 from commands.audits import AuditService
 from commands.certificates import CertificateService
 from commands.document_templates import DocumentTemplateService
+from commands.documents import DocumentService
 from commands.evidence import EvidenceService
 from commands.identity.accounts import AccountService
 from commands.identity.api_tokens import ApiTokenService
@@ -238,6 +239,7 @@ def bootstrap(settings: Settings) -> Container:
             certificates=CertificateService(
                 event_store, PostgresCertificateNumbers(database)
             ),
+            documents=DocumentService(event_store, files),
             tenant_settings=TenantSettingsService(event_store, calendar),
             calendar=calendar,
             tenants=identity.tenants,

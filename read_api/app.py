@@ -13,6 +13,7 @@ from commands.http import audits as audit_commands
 from commands.http import auth, platform
 from commands.http import certificates as certificate_commands
 from commands.http import document_templates as document_template_commands
+from commands.http import documents as document_commands
 from commands.http import evidence as evidence_commands
 from commands.http import me as me_commands
 from commands.http import organizations as organization_commands
@@ -57,6 +58,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     audit_commands.router,
     certificate_commands.router,
     evidence_commands.router,
+    document_commands.router,
     tenant_setting_commands.router,
     me.router,
     api_tokens.router,

@@ -14,6 +14,7 @@ RULE_MODULES: dict[str, tuple[str, ...]] = {
     "/standard-templates": ("standard_template",),
     "/document-templates": ("document_template",),
     "/audits/{audit_id}/evidence": ("evidence",),
+    "/audits/{audit_id}/documents": ("document", "document_values"),
     "/audits/{audit_id}/findings": ("audit_findings", "audit_state"),
     "/audits": (
         "audit",
@@ -24,7 +25,7 @@ RULE_MODULES: dict[str, tuple[str, ...]] = {
         "audit_prerequisites",
     ),
     "/certificates": ("certificate", "certification"),
-    "/tenant/settings": ("tenant_settings",),
+    "/tenant/settings": ("tenant_settings", "document_values"),
     "/users": (
         "account",
         "account_values",

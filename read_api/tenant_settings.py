@@ -35,5 +35,6 @@ def show_settings(
         today=ctx.today,
         mfa_required_for_all=view.mfa_required_for_all,
         mfa_required_roles=list(view.mfa_required_roles),
+        certificate_template_id=view.certificate_template_id,
         version=view.version,
     )

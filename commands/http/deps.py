@@ -18,6 +18,7 @@ from fastapi import Depends, Request
 from commands.audits import AuditService
 from commands.certificates import CertificateService
 from commands.document_templates import DocumentTemplateService
+from commands.documents import DocumentService
 from commands.evidence import EvidenceService
 from commands.findings import FindingService
 from commands.identity.accounts import AccountService
@@ -62,6 +63,9 @@ FindingServiceDep = Annotated[
 EvidenceServiceDep = Annotated[EvidenceService, Depends(_service(lambda s: s.evidence))]
 CertificateServiceDep = Annotated[
     CertificateService, Depends(_service(lambda s: s.certificates))
+]
+DocumentServiceDep = Annotated[
+    DocumentService, Depends(_service(lambda s: s.documents))
 ]
 TenantSettingsServiceDep = Annotated[
     TenantSettingsService, Depends(_service(lambda s: s.tenant_settings))

@@ -1,8 +1,10 @@
-"""Routes for the caller's tenant's settings (its calendar's time zone)."""
+"""Routes for the caller's tenant's settings (its calendar's time zone, its
+MFA policy, its certificate template)."""
 
 from __future__ import annotations
 
 from typing import Annotated
+from uuid import UUID
 
 from fastapi import APIRouter, Depends, Response
 from pydantic import Field
@@ -17,7 +19,7 @@ from commands.http.edge import (
 from commands.http.identity_schemas import MfaPolicySet
 from commands.http.schemas import CommandAccepted, StrictBody
 from commands.http.text import Text
-from commands.tenant_settings import SetMfaPolicy, SetTimeZone
+from commands.tenant_settings import SetCertificateTemplate, SetMfaPolicy, SetTimeZone
 from domain.access import Permission
 
 router = APIRouter(prefix="/tenant/settings", tags=["tenant settings"])
@@ -31,6 +33,15 @@ class TimeZoneSet(StrictBody):
         max_length=64,
         description="IANA time zone; calendar dates of commands are taken in it",
         examples=["Europe/Berlin"],
+    )
+
+
+class CertificateTemplateSet(StrictBody):
+    """Body of ``POST /tenant/settings/certificate-template``."""
+
+    template_id: UUID = Field(
+        description="A document template of kind certificate, not retired",
+        examples=["0b7d4c8e-5a61-4f0e-8d3c-2e9f1a6b7c02"],
     )
 
 
@@ -70,3 +81,18 @@ def set_mfa_policy(
         version,
     )
     return answer(svc.set_mfa_policy(ctx, command), response)
+
+
+@router.post("/certificate-template", response_model=CommandAccepted)
+def set_certificate_template(
+    body: CertificateTemplateSet,
+    ctx: Admin,
+    svc: TenantSettingsServiceDep,
+    response: Response,
+    version: ExpectedVersion,
+) -> CommandAccepted:
+    """Render the tenant's certificates with this document template (its
+    current layout when each is rendered) from now on. Until one is chosen,
+    certificates get no document."""
+    command = SetCertificateTemplate(body.template_id, version)
+    return answer(svc.set_certificate_template(ctx, command), response)

@@ -84,6 +84,7 @@ class TenantSettingsPublic(BaseModel):
                 "today": "2026-03-05",
                 "mfa_required_for_all": False,
                 "mfa_required_roles": ["tenant_admin"],
+                "certificate_template_id": "0b7d4c8e-5a61-4f0e-8d3c-2e9f1a6b7c02",
                 "version": 2,
             }
         )
@@ -97,5 +98,9 @@ class TenantSettingsPublic(BaseModel):
     )
     mfa_required_roles: list[str] = Field(
         description="Users holding one of these roles must use a second factor"
+    )
+    certificate_template_id: UUID | None = Field(
+        description="The document template certificates are rendered with; "
+        "none are rendered until one is chosen"
     )
     version: int = Field(description="0 until the settings are first set")
