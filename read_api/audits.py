@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import Annotated, Any, BinaryIO
+from typing import Annotated, Any
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Request, Response
-from fastapi.responses import JSONResponse, StreamingResponse
+from fastapi.responses import JSONResponse
 from pydantic_core import to_jsonable_python
-from starlette.concurrency import iterate_in_threadpool, run_in_threadpool
 
 from commands.http.edge import requires, tenant_today
 from commands.ports import FileStore
@@ -21,6 +19,7 @@ from projections.audits import AuditProjection
 from projections.collections import AUDITS, EVIDENCE, FINDINGS
 from projections.rows import Row
 from read_api.consistency import min_position, wait_for_projection
+from read_api.downloads import download
 from read_api.exact_query import exact_query
 from read_api.listing import Derived, list_response, listing_openapi
 from read_api.resources import children, one, related, tag
@@ -148,19 +147,13 @@ async def download_evidence(
     await wait_for_projection(request, PROJECTION, position)
     evidence = await _evidence(request, principal, audit_id, evidence_id)
     files: FileStore = request.app.state.read_services.files
-    try:
-        stream = await run_in_threadpool(files.open, evidence["sha256"])
-    except FileNotFoundError as e:
-        raise NotFoundError("evidence content", evidence_id) from e
-    return StreamingResponse(
-        iterate_in_threadpool(_chunks(stream)),
+    return await download(
+        files,
+        evidence["sha256"],
         media_type=evidence["media_type"],
-        headers={
-            "ETag": f'"{evidence["sha256"]}"',
-            "Content-Length": str(evidence["size"]),
-            "Content-Disposition": f'attachment; filename="{_ascii(evidence)}"',
-            "X-Content-Type-Options": "nosniff",
-        },
+        size=evidence["size"],
+        file_name=str(evidence["file_name"]),
+        missing=NotFoundError("evidence content", evidence_id),
     )
 
 
@@ -171,20 +164,6 @@ async def _evidence(
     if evidence["audit_id"] != audit_id:
         raise NotFoundError("evidence", evidence_id)
     return evidence
-
-
-def _chunks(stream: BinaryIO, size: int = 64 * 1024) -> Iterator[bytes]:
-    with stream:
-        while chunk := stream.read(size):
-            yield chunk
-
-
-def _ascii(evidence: Row) -> str:
-    """The file name, safe inside a quoted header value."""
-    name = str(evidence["file_name"])
-    return "".join(
-        c if c.isascii() and c.isprintable() and c != '"' else "_" for c in name
-    )
 
 
 @router.get(
