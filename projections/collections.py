@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from domain.audit_values import AuditStatus, AuditType, FindingStatus, Grade
 from domain.certificate_values import CertificateStatus
+from domain.document_template import DocumentKind
+from domain.document_values import DocumentStatus
 from domain.principal import Role
 from projections.accounts import ACCOUNTS as ACCOUNTS_TABLE
 from projections.accounts import STATUSES as ACCOUNT_STATUSES
@@ -20,6 +22,7 @@ from projections.audit_tables import EVIDENCE as EVIDENCE_TABLE
 from projections.audit_tables import FINDINGS as FINDINGS_TABLE
 from projections.audits import AuditProjection
 from projections.certificates import CERTIFICATES_TABLE, CertificateProjection
+from projections.documents import DOCUMENTS_TABLE, DocumentProjection
 from projections.listing import Filter, FilterKind, Listing, Sort
 from projections.organizations import ORGANIZATIONS as ORGANIZATIONS_TABLE
 from projections.organizations import OrganizationProjection
@@ -30,8 +33,8 @@ from projections.security_events import (
     SECURITY_EVENTS as SECURITY_EVENTS_TABLE,
 )
 from projections.security_events import SecurityEventsProjection
+from projections.templates import DOCUMENTS as DOCUMENT_LAYOUTS
 from projections.templates import (
-    DOCUMENTS,
     STANDARDS,
     TemplateProjection,
 )
@@ -179,6 +182,34 @@ CERTIFICATES = Listing(
 )
 """``GET /certificates``: the certificate registry, one row per revision."""
 
+DOCUMENTS = Listing(
+    name="documents",
+    projection=DocumentProjection.name,
+    table=DOCUMENTS_TABLE,
+    filters=(
+        Filter.exact("audit_id"),
+        Filter.exact("certificate_id"),
+        Filter.exact("organization_id"),
+        Filter.exact("kind", allowed=_values(DocumentKind)),
+        Filter.exact("status", allowed=_values(DocumentStatus)),
+        Filter.flag("draft", description="Requested before the audit was decided"),
+        Filter.date_range("requested_at"),
+    ),
+    sorts=("requested_at", "rendered_at", "certificate_version", "status"),
+    default_sort="-requested_at",
+    columns=tuple(
+        c
+        for c in DOCUMENTS_TABLE.column_names
+        if c not in ("tenant_id", "client_visible", "position")
+    ),
+    organization_column="organization_id",
+    audit_column="audit_id",
+    client_column="client_visible",
+)
+"""``GET /documents``: audit reports and certificate documents, newest first;
+a client sees its organizations' certificate documents, and their audits'
+reports once the audit is closed."""
+
 _TEMPLATES = {t.name: t for t in TEMPLATE_TABLES}
 
 STANDARD_TEMPLATES = Listing(
@@ -204,7 +235,7 @@ STANDARD_TEMPLATES = Listing(
 DOCUMENT_TEMPLATES = Listing(
     name="document-templates",
     projection=TemplateProjection.name,
-    table=_TEMPLATES[DOCUMENTS],
+    table=_TEMPLATES[DOCUMENT_LAYOUTS],
     filters=(
         Filter.exact("status", allowed=("active", "retired")),
         Filter.exact("kind", allowed=("audit_report", "certificate")),
@@ -214,7 +245,7 @@ DOCUMENT_TEMPLATES = Listing(
     default_sort="title",
     columns=tuple(
         c
-        for c in _TEMPLATES[DOCUMENTS].column_names
+        for c in _TEMPLATES[DOCUMENT_LAYOUTS].column_names
         if c not in ("tenant_id", "title_sort")
     ),
 )

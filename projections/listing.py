@@ -317,6 +317,9 @@ class Listing:
         audit_column: The audit, for audit scopes.
         team_column: The audit team (``text[]`` of actor ids), for
             ``Filter.member`` filters such as ``auditor``.
+        client_column: A boolean column; a caller holding a client role sees
+            only the rows where it is true (e.g. a report once its audit is
+            closed), besides the organization scope.
         schema: Overrides ``rm_<projection>``.
     """
 
@@ -330,6 +333,7 @@ class Listing:
     organization_column: str | None = None
     audit_column: str | None = None
     team_column: str | None = None
+    client_column: str | None = None
     schema: str | None = None
     _types: dict[str, Column] = field(init=False, repr=False, compare=False)
 
@@ -403,10 +407,14 @@ def _check(listing: Listing) -> None:
         *(c for f in listing.filters for c in f.columns),
         *(c for c in (listing.organization_column, listing.audit_column) if c),
         *([listing.team_column] if listing.team_column else []),
+        *([listing.client_column] if listing.client_column else []),
     ]
     missing = sorted(set(named) - set(types))
     if missing:
         raise ValueError(f"listing {listing.name}: undeclared columns {missing}")
+    client = listing.client_column
+    if client is not None and base_type(types[client]) != "boolean":
+        raise ValueError(f"listing {listing.name}: client column {client} not boolean")
     for f in listing.filters:
         for column in f.columns:
             if base_type(types[column]) not in _KIND_TYPES[f.kind]:

@@ -33,6 +33,7 @@ from read_api import (
 )
 from read_api import audits as audit_queries
 from read_api import certificates as certificate_queries
+from read_api import documents as document_queries
 from read_api import organizations as organization_queries
 from read_api import templates as template_queries
 from read_api.docs import install_docs
@@ -67,6 +68,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     template_queries.router,
     audit_queries.router,
     certificate_queries.router,
+    document_queries.router,
     users.router,
     security_events.router,
     dashboard.router,

@@ -27,7 +27,8 @@ class DocumentRequest(StrictBody):
     """Body of ``POST /audits/{audit_id}/documents``."""
 
     kind: Literal["audit_report"] = Field(
-        description="What to render; certificates are rendered automatically"
+        description="What to render; certificates are rendered automatically",
+        examples=["audit_report"],
     )
     template_id: UUID = Field(
         description="A document template of kind audit_report, not retired",

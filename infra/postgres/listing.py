@@ -8,7 +8,8 @@ the :class:`Listing` declaration, every value is a named parameter.
 - **Scopes**: a Principal limited to organizations (audits) sees rows whose
   ``organization_column`` (``audit_column``) is one of them. A listing that
   lacks the column answers nothing to a limited caller: a scope the table
-  cannot express denies, it is never ignored.
+  cannot express denies, it is never ignored. A caller holding a client role
+  sees only rows whose ``client_column``, if the listing has one, is true.
 - **Keyset pages**: rows are ordered by the sort keys then ``id`` (unique
   within the tenant); the cursor holds the last row's key values and the
   next page is the rows strictly after them, so rows inserted behind the
@@ -121,7 +122,8 @@ def statement(
 
 
 def _scope(principal: Principal, listing: Listing, p: _Params) -> list[sql.Composable]:
-    """The caller's organization and audit scopes; deny what cannot be scoped."""
+    """The caller's organization and audit scopes, and what a client may see;
+    deny what cannot be scoped."""
     found: list[sql.Composable] = []
     scopes = (
         (principal.organization_ids, listing.organization_column),
@@ -136,6 +138,10 @@ def _scope(principal: Principal, listing: Listing, p: _Params) -> list[sql.Compo
             found.append(
                 sql.SQL("{} = ANY({})").format(sql.Identifier(column), p(sorted(ids)))
             )
+    if principal.is_client and listing.client_column is not None:
+        found.append(
+            sql.SQL("{} IS TRUE").format(sql.Identifier(listing.client_column))
+        )
     return found
 
 

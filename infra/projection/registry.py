@@ -18,6 +18,7 @@ from projections.accounts import AccountsProjection
 from projections.audits import AuditProjection
 from projections.certificate_expiry import CertificateExpiryProjection
 from projections.certificates import CertificateProjection
+from projections.documents import DocumentProjection
 from projections.organizations import OrganizationProjection
 from projections.ports import TableProjection
 from projections.security_events import SecurityEventsProjection
@@ -30,6 +31,7 @@ READ_MODELS: tuple[TableProjection, ...] = (
     TemplateProjection(),
     AccountsProjection(),
     SecurityEventsProjection(),
+    DocumentProjection(),
 )
 """Projections behind the query API, run by ``assurehub projectors``."""
 

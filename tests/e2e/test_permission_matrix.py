@@ -48,6 +48,7 @@ from domain.principal import Role
 from tests.e2e.conftest import as_user
 from tests.e2e.world import (
     CLAUSE,
+    LEAD,
     PDF,
     World,
     build_world,
@@ -134,6 +135,9 @@ def _body_ids(op: Operation, world: World) -> dict[str, Any]:
     }
     if not op.path.startswith(("/auth/", "/public/")):
         public = {"email": unique_email("matrix-new")}
+    # A report is laid out by the report template, certificates by the other.
+    reports = op.path.endswith("/documents")
+    layout = world.report_template if reports else world.document_template
     return {
         **public,
         "tenant_id": new_tenant("matrix-new"),
@@ -144,6 +148,7 @@ def _body_ids(op: Operation, world: World) -> dict[str, Any]:
         "site_ids": [str(s) for s in world.sites],
         "clause_id": CLAUSE,
         "number": world.certificate_number,
+        "template_id": str(layout),
     }
 
 
@@ -652,14 +657,16 @@ def neighbours(client, pipeline) -> tuple[World, World]:
     )
 
 
-def scoped(world: World, role: Role, header: str, *ids) -> dict[str, str]:
+def scoped(
+    world: World, role: Role, header: str, *ids, actor: str = "carl"
+) -> dict[str, str]:
     return {
-        **as_user(world.tenant, role, actor="carl"),
+        **as_user(world.tenant, role, actor=actor),
         header: ",".join(str(i) for i in ids),
     }
 
 
-SCOPED = {"organization_id", "audit_id", "certificate_id"}
+SCOPED = {"organization_id", "audit_id", "certificate_id", "document_id"}
 """Path parameters naming a record an organization or audit scope limits."""
 
 
@@ -698,7 +705,13 @@ def test_a_client_scoped_to_its_organization_sees_and_changes_only_its_own(
 ):
     mine, theirs = neighbours
     me = scoped(mine, Role.CLIENT_USER, "X-Dev-Organizations", mine.organization)
-    for path in ("/organizations", "/audits", "/findings", "/certificates"):
+    for path in (
+        "/organizations",
+        "/audits",
+        "/findings",
+        "/certificates",
+        "/documents",
+    ):
         rows = listed(client, spec, path, mine, me)
         owners = {row.get("organization_id", row["id"]) for row in rows}
         assert owners == {str(mine.organization)}, (path, rows)
@@ -712,7 +725,8 @@ def test_an_auditor_scoped_to_one_audit_sees_and_changes_only_it(
     client, spec, neighbours, pipeline
 ):
     mine, theirs = neighbours
-    me = scoped(mine, Role.AUDITOR, "X-Dev-Audits", mine.audit)
+    # The audit's lead, who may also ask for its report.
+    me = scoped(mine, Role.AUDITOR, "X-Dev-Audits", mine.audit, actor=LEAD)
     audits = listed(client, spec, "/audits", mine, me)
     assert [row["id"] for row in audits] == [str(mine.audit)]
     findings = listed(client, spec, "/findings", mine, me)

@@ -1,17 +1,21 @@
 """One organization with a record of every kind, for tests that call every
 route: its ids, names and numbers, and a ghost twin whose ids exist nowhere.
 
-The organization, its sites, a published standard template, a document
-template and two audits are recorded with the domain's own commands through
+The organization, its sites, a published standard template, two document
+templates and two audits are recorded with the domain's own commands through
 the running container's event store (as the other e2e tests do); the
-certificate is issued and the evidence uploaded over HTTP, as a client would.
-An invited account and an API token are recorded with the container's own
-command services, as a tenant administrator would make them; their events
-also give the tenant's security trail its rows.
+certificate is issued, the evidence uploaded, the decided audit closed, the
+certificate template chosen and the audit report asked for over HTTP, as a
+client would. An invited account and an API token are recorded with the
+container's own command services, as a tenant administrator would make them;
+their events also give the tenant's security trail its rows. The document
+processor is played by its commands: the certificate's document is requested
+and both documents are stored and recorded rendered.
 """
 
 from __future__ import annotations
 
+import io
 import re
 import uuid
 from dataclasses import dataclass, replace
@@ -20,7 +24,8 @@ from uuid import UUID
 
 import httpx
 
-from commands.context import CommandContext
+from commands.context import Accepted, CommandContext
+from commands.documents import RecordRendered, RequestCertificateDocument
 from commands.identity.accounts import Invite
 from commands.identity.api_tokens import IssueApiToken
 from domain.audit import Audit
@@ -33,6 +38,9 @@ from tests.e2e.conftest import as_user
 
 CLAUSE = "8"
 PDF = b"%PDF-1.7\n" + b"matrix evidence " * 64
+LEAD = "alice"
+"""Lead auditor of the world's audits: the actor the permission matrix sends
+requests as, so that an auditor may ask for the audit's report."""
 
 
 def utc_today() -> date:
@@ -54,11 +62,15 @@ class World:
     """The ids of one organization's records, all in ``tenant``.
 
     ``decided_audit`` is a clean audit walked to a grant, on which
-    ``certificate`` was issued; ``audit`` is under way, with ``finding`` (a
-    minor nonconformity whose response is submitted) and ``evidence``
-    uploaded for that finding. ``account`` is a person invited (not yet
-    active, so without a password) with ``account_email``; ``api_token`` is
-    an API token whose secret, shown once, is ``api_token_secret``.
+    ``certificate`` was issued, then closed; ``document`` is its report
+    (laid out by ``report_template``) and ``certificate_document`` the
+    certificate's PDF (laid out by ``document_template``, the tenant's
+    certificate template), both ready. ``audit`` is under way, with
+    ``finding`` (a minor nonconformity whose response is submitted) and
+    ``evidence`` uploaded for that finding; ``LEAD`` leads both audits.
+    ``account`` is a person invited (not yet active, so without a password)
+    with ``account_email``; ``api_token`` is an API token whose secret, shown
+    once, is ``api_token_secret``.
     """
 
     tenant: str
@@ -67,6 +79,7 @@ class World:
     sites: tuple[UUID, ...]
     standard_template: UUID
     document_template: UUID
+    report_template: UUID
     decided_audit: UUID
     audit: UUID
     finding: UUID
@@ -74,6 +87,8 @@ class World:
     certificate: UUID
     certificate_number: str
     verification_code: str
+    document: UUID
+    certificate_document: UUID
     account: UUID
     account_email: str
     api_token: UUID
@@ -89,6 +104,7 @@ class World:
             **{f"site {i}": str(s) for i, s in enumerate(self.sites)},
             "standard_template": str(self.standard_template),
             "document_template": str(self.document_template),
+            "report_template": str(self.report_template),
             "decided_audit": str(self.decided_audit),
             "audit": str(self.audit),
             "finding": str(self.finding),
@@ -96,6 +112,8 @@ class World:
             "certificate": str(self.certificate),
             "certificate_number": self.certificate_number,
             "verification_code": self.verification_code,
+            "document": str(self.document),
+            "certificate_document": str(self.certificate_document),
             "account": str(self.account),
             "account_email": self.account_email,
             "api_token": str(self.api_token),
@@ -116,6 +134,7 @@ class World:
             sites=tuple(uuid.uuid4() for _ in self.sites),
             standard_template=uuid.uuid4(),
             document_template=uuid.uuid4(),
+            report_template=uuid.uuid4(),
             decided_audit=uuid.uuid4(),
             audit=uuid.uuid4(),
             finding=uuid.uuid4(),
@@ -123,6 +142,8 @@ class World:
             certificate=uuid.uuid4(),
             certificate_number="GHOST-2026-000001",
             verification_code="GHST-GHST-GHST-GHST-0000",
+            document=uuid.uuid4(),
+            certificate_document=uuid.uuid4(),
             account=uuid.uuid4(),
             account_email=unique_email("ghost"),
             api_token=uuid.uuid4(),
@@ -146,6 +167,7 @@ def path_values(path: str, world: World) -> dict[str, str]:
         "finding_id": world.finding,
         "evidence_id": world.evidence,
         "certificate_id": world.certificate,
+        "document_id": world.document,
         "account_id": world.account,
         "token_id": world.api_token,
     }
@@ -171,16 +193,19 @@ def build_world(http: httpx.Client, pipeline, tenant: str) -> World:
     layout = DocumentTemplate.create(
         meta, "certificate", "Certificate", "ACME", ("holder", "scope"), "Sig"
     )
-    store.append(organization, template, layout)
+    report_layout = DocumentTemplate.create(
+        meta, "audit_report", "Audit report", "ACME", ("summary", "findings"), "Sig"
+    )
+    store.append(organization, template, layout, report_layout)
 
     decided_on = utc_today() - timedelta(days=3)
-    decided = _audit(meta, organization.id, sites, template.id, decided_on)
+    decided = started_audit(meta, organization.id, sites, template.id, decided_on)
     decided.assess_requirement(meta, CLAUSE, "conforming")
     decided.draft_report(meta, "No nonconformities")
     decided.submit_for_review(meta, "rita")
     decided.approve_review(replace(meta, actor_id="rita"))
     decided.record_decision(meta, "dmitri", "grant", "Meets ISO 9001", decided_on)
-    running = _audit(meta, organization.id, sites[:1], template.id, decided_on)
+    running = started_audit(meta, organization.id, sites[:1], template.id, decided_on)
     finding = running.raise_finding(
         meta, CLAUSE, "minor_nonconformity", "Log gap", "Record missing", decided_on
     )
@@ -208,6 +233,15 @@ def build_world(http: httpx.Client, pipeline, tenant: str) -> World:
     )
     assert uploaded.status_code == 201, uploaded.text
     certificate = issued.json()
+    documents = _documents(
+        http,
+        pipeline,
+        tenant,
+        decided.id,
+        UUID(certificate["id"]),
+        (report_layout.id, layout.id),
+    )
+    report_document, certificate_document = documents
     admin = CommandContext(
         Principal(tenant, "e2e-setup", frozenset({Role.TENANT_ADMIN})),
         f"e2e-setup-{uuid.uuid4().hex}",
@@ -226,6 +260,7 @@ def build_world(http: httpx.Client, pipeline, tenant: str) -> World:
         sites=sites,
         standard_template=template.id,
         document_template=layout.id,
+        report_template=report_layout.id,
         decided_audit=decided.id,
         audit=running.id,
         finding=finding,
@@ -233,6 +268,8 @@ def build_world(http: httpx.Client, pipeline, tenant: str) -> World:
         certificate=UUID(certificate["id"]),
         certificate_number=certificate["number"],
         verification_code=certificate["verification_code"],
+        document=report_document.id,
+        certificate_document=certificate_document.id,
         account=invited.id,
         account_email=email,
         api_token=token.id,
@@ -242,18 +279,20 @@ def build_world(http: httpx.Client, pipeline, tenant: str) -> World:
             uploaded.json()["position"],
             invited.position,
             token.position,
+            *(d.position for d in documents),
         ),
     )
 
 
-def _audit(
+def started_audit(
     meta: EventMeta,
     organization: UUID,
     sites: tuple[UUID, ...],
     template: UUID,
     decided_on: date,
 ) -> Audit:
-    """An audit of ``sites`` planned, staffed and started before ``decided_on``."""
+    """An audit of ``sites`` planned, staffed (led by ``LEAD``, with the
+    auditor ``arun``) and started before ``decided_on``."""
     start = decided_on - timedelta(days=10)
     audit = Audit.plan(
         meta,
@@ -268,6 +307,58 @@ def _audit(
         planned_end=start + timedelta(days=2),
         scope_statement="Design and manufacture of pumps",
     )
-    audit.assign_team(meta, "lena", ("arun",))
+    audit.assign_team(meta, LEAD, ("arun",))
     audit.start(meta, start)
     return audit
+
+
+def _documents(
+    http: httpx.Client,
+    pipeline,
+    tenant: str,
+    decided: UUID,
+    certificate: UUID,
+    templates: tuple[UUID, UUID],
+) -> tuple[Accepted, Accepted]:
+    """Close the decided audit, choose the certificate template and ask for
+    the audit's report (``templates``: report, certificate), then play the
+    document processor: request the certificate's document and record both
+    rendered. Returns each document's last answer (report, certificate)."""
+    report_template, certificate_template = templates
+    manager = as_user(tenant, "programme_manager", actor="mia")
+    closed = http.post(f"/audits/{decided}/close", headers=manager)
+    assert closed.status_code == 200, closed.text
+    chosen = http.post(
+        "/tenant/settings/certificate-template",
+        json={"template_id": str(certificate_template)},
+        headers=as_user(tenant, "tenant_admin", actor="ada"),
+    )
+    assert chosen.status_code == 200, chosen.text
+    asked = http.post(
+        f"/audits/{decided}/documents",
+        json={
+            "kind": "audit_report",
+            "template_id": str(report_template),
+            "format": "pdf",
+        },
+        headers=manager,
+    )
+    assert asked.status_code == 202, asked.text
+    system = CommandContext(
+        Principal.for_system(tenant, "system:documents"),
+        f"e2e-setup-{uuid.uuid4().hex}",
+    )
+    services = pipeline.services.documents
+    requested = services.request_certificate_document(
+        system, RequestCertificateDocument(certificate, 1)
+    )
+    stored = pipeline.files.put(io.BytesIO(PDF), len(PDF))
+
+    def rendered(document: UUID, name: str) -> Accepted:
+        file = RecordRendered(document, stored.sha256, stored.size, 1, name)
+        return services.record_rendered(system, file)
+
+    return (
+        rendered(UUID(asked.json()["id"]), "Matrix-report.pdf"),
+        rendered(requested.id, "Matrix-certificate.pdf"),
+    )

@@ -23,7 +23,7 @@ from fastapi import FastAPI, Request, Response
 from psycopg import sql
 from starlette.requests import ClientDisconnect
 
-from domain.principal import Principal
+from domain.principal import Principal, Role
 from infra.postgres.listing import PostgresListingView, statement
 from infra.postgres.pool import Database
 from projections.listing import (
@@ -486,6 +486,21 @@ def test_a_scope_the_listing_cannot_express_returns_nothing(database, view):
     limited = caller(t, audit_ids=frozenset({uuid.uuid4()}))
     assert view.page(limited, unscoped, query()).items == []
     assert len(view.page(caller(t), unscoped, query()).items) == 5
+
+
+def test_a_client_sees_only_the_rows_its_client_column_admits(database, view):
+    t = tenant()
+    rows = insert(database, make_rows(t, 12))
+    gated = replace(ITEMS, client_column="archived")
+    client = caller(t, roles=frozenset({Role.CLIENT_USER}))
+    staff = caller(t, roles=frozenset({Role.AUDITOR}))
+    admitted = {r["id"] for r in rows if r["archived"]}
+    assert 0 < len(admitted) < len(rows)
+    assert set(ids(view.page(client, gated, query()).items)) == admitted
+    streamed = [r for batch in view.stream(client, gated, query()) for r in batch]
+    assert set(ids(streamed)) == admitted
+    assert len(view.page(staff, gated, query()).items) == len(rows)
+    assert len(view.page(client, ITEMS, query()).items) == len(rows)
 
 
 # --- CSV exports -------------------------------------------------------------------

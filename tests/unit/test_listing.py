@@ -348,6 +348,8 @@ def test_an_export_has_no_pages():
         {"sorts": ("team",)},
         {"default_sort": "-status"},
         {"organization_column": "org"},
+        {"client_column": "status"},
+        {"client_column": "colour"},
         {"filters": (Filter.prefix("p", "score"),)},
         {"filters": (Filter.prefix("p", "team"),)},
         {"filters": (Filter.exact("score", upper=True),)},
