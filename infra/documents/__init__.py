@@ -20,9 +20,9 @@ or the settings: loading aggregates, storing files and recording events
 belong to the processor that calls it.
 """
 
+from domain.document_values import DocumentFormat
 from infra.documents.errors import RenderError
 from infra.documents.rendering import (
-    DocumentFormat,
     RenderedDocument,
     render_certificate,
     render_report,

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from enum import StrEnum
 
+from domain.document_values import DocumentFormat
 from infra.documents.blocks import Content, check_text
 from infra.documents.certificate_content import certificate_content
 from infra.documents.docx_writer import write_docx
@@ -19,20 +19,6 @@ from infra.documents.errors import RenderError
 from infra.documents.pdf_writer import write_pdf
 from infra.documents.report_content import report_content
 from infra.documents.views import CertificateView, ReportView
-
-
-class DocumentFormat(StrEnum):
-    """The file formats rendered, with their media types."""
-
-    PDF = "pdf"
-    DOCX = "docx"
-
-    @property
-    def media_type(self) -> str:
-        """The ``Content-Type`` of a file in this format."""
-        if self is DocumentFormat.PDF:
-            return "application/pdf"
-        return "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
 
 @dataclass(frozen=True)
