@@ -298,6 +298,15 @@ def test_a_client_sees_certificate_documents_and_reports_once_the_audit_closed(
         headers=admin,
     )
     assert chosen.status_code == 200, chosen.text
+    settings = http.get("/tenant/settings", headers=admin).json()
+    assert settings["certificate_template_id"] == str(scene.certificate_template)
+    report_kind = http.post(
+        "/tenant/settings/certificate-template",
+        json={"template_id": str(scene.report_template)},
+        headers=admin,
+    )
+    assert report_kind.status_code == 409
+    assert report_kind.json()["code"] == "document.template_wrong_kind"
     issued = certificate_of(http, scene)
     none_yet = read(
         http,
