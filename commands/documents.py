@@ -231,7 +231,7 @@ class DocumentService:
         try:
             with self._files.open(sha256) as stream:
                 stored = stream.seek(0, 2)
-        except (FileNotFoundError, ValueError) as e:
+        except FileNotFoundError as e:
             raise NotFoundError("stored file", sha256) from e
         if stored != size:
             raise InvalidValueError(
