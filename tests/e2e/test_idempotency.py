@@ -8,7 +8,7 @@ import uuid
 import pytest
 
 from tests.e2e.conftest import as_user
-from tests.e2e.world import build_world, new_tenant
+from tests.e2e.world import LEAD, build_world, new_tenant
 
 
 def test_a_retry_with_the_same_key_gets_the_first_answer_and_writes_once(
@@ -134,7 +134,7 @@ def unchanged(world) -> list[tuple[str, dict[str, object]]]:
         ),
         (
             f"/audits/{world.audit}/assign-team",
-            {"lead_auditor": "lena", "auditors": ["arun"]},
+            {"lead_auditor": LEAD, "auditors": ["arun"]},
         ),
     ]
 
