@@ -23,17 +23,18 @@ from starlette.concurrency import run_in_threadpool
 from commands.http.edge import requires
 from commands.ports import FileStore
 from domain.access import Permission
-from domain.document_values import DocumentStatus
+from domain.document_values import DocumentFormat, DocumentStatus
 from domain.errors import NotFoundError, RuleViolationError
 from domain.principal import Principal
 from projections.collections import DOCUMENTS
 from projections.listing import Condition, ListQuery, Op
 from projections.rows import Row
 from read_api.consistency import min_position, wait_for_projection
-from read_api.document_schemas import DocumentPage, DocumentPublic
 from read_api.downloads import download
+from read_api.exact_query import exact_query
 from read_api.listing import list_response, listing_openapi, listing_view
 from read_api.resources import one, tag
+from read_api.schemas.documents import DocumentPage, DocumentPublic
 
 router = APIRouter(tags=["documents"])
 
@@ -41,6 +42,9 @@ PROJECTION = DOCUMENTS.projection
 NEWEST = "-certificate_version,-requested_at"
 
 Reader = Annotated[Principal, Depends(requires(Permission.DOCUMENT_READ))]
+DetailReader = Annotated[
+    Principal, Depends(exact_query(requires(Permission.DOCUMENT_READ)))
+]
 MinPosition = Annotated[int | None, Depends(min_position)]
 DETAIL: dict[int | str, dict[str, Any]] = {
     "200": {"description": "The document, with its ETag (its version)"}
@@ -60,7 +64,7 @@ async def list_documents(
 
 @router.get("/documents/{document_id}", response_model=DocumentPublic, responses=DETAIL)
 async def get_document(
-    document_id: UUID, request: Request, principal: Reader, position: MinPosition
+    document_id: UUID, request: Request, principal: DetailReader, position: MinPosition
 ) -> Response:
     """One document: ``pending``, ``ready`` (SHA-256, size, pages, file
     name) or ``failed`` (a code and detail), the template and audit or
@@ -72,13 +76,20 @@ async def get_document(
 
 @router.get(
     "/documents/{document_id}/content",
+    response_class=Response,
     responses={
-        "200": {"description": "The file, streamed; ETag = its SHA-256"},
+        "200": {
+            "description": "The file, streamed; ETag = its SHA-256",
+            "content": {
+                fmt.media_type: {"schema": {"type": "string", "format": "binary"}}
+                for fmt in DocumentFormat
+            },
+        },
         "409": {"description": "Pending or failed: `document.not_ready`"},
     },
 )
 async def download_document(
-    document_id: UUID, request: Request, principal: Reader, position: MinPosition
+    document_id: UUID, request: Request, principal: DetailReader, position: MinPosition
 ) -> Response:
     """The document's file, with its media type, its SHA-256 as ETag and a
     file name a person would keep (``filename*`` for names beyond ASCII)."""
@@ -107,7 +118,10 @@ async def download_document(
     responses=DETAIL,
 )
 async def get_certificate_document(
-    certificate_id: UUID, request: Request, principal: Reader, position: MinPosition
+    certificate_id: UUID,
+    request: Request,
+    principal: DetailReader,
+    position: MinPosition,
 ) -> Response:
     """The newest ready document of the certificate (of its latest version
     rendered); 404 while it has none."""
