@@ -44,7 +44,7 @@ from domain.errors import (
     UnsupportedMediaTypeError,
     VersionConflictError,
 )
-from infra.errors import DependencyUnavailableError
+from infra.errors import DependencyUnavailableError, UnstorableTextError
 from projections.listing import QueryError
 from read_api.routing import allowed_methods
 
@@ -308,6 +308,22 @@ def _unavailable(request: Request, exc: Exception) -> JSONResponse:
     )
 
 
+def _unstorable(request: Request, exc: Exception) -> JSONResponse:
+    """Text the edge let through that Postgres cannot hold: the caller's
+    input is at fault (422), and the edge's rules missed it (logged)."""
+    log.warning(
+        "text postgres cannot hold reached the database",
+        extra={"method": request.method, "path": request.url.path, "error": str(exc)},
+    )
+    return problem(
+        422,
+        "unstorable-text",
+        "Invalid request",
+        "the request holds text that cannot be stored (a NUL character or an "
+        "unpaired surrogate)",
+    )
+
+
 def unexpected(method: str, path: str, exc: Exception) -> JSONResponse:
     """The 500 answer to an exception no handler maps (logged with its
     traceback; the client gets no detail)."""
@@ -345,6 +361,7 @@ _HANDLERS: dict[type[Exception], Callable[[Request, Exception], JSONResponse]] =
     WrongPasswordError: _auth_refusal(400, "auth.wrong_password", "Wrong password"),
     CertificateNotVerifiedError: _not_verified,
     DependencyUnavailableError: _unavailable,
+    UnstorableTextError: _unstorable,
 }
 
 
