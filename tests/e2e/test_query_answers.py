@@ -13,6 +13,7 @@ import httpx
 import pytest
 
 from domain.audit import Audit
+from domain.audit_values import AuditStatus
 from domain.events import EventMeta
 from tests.e2e.conftest import as_user
 from tests.e2e.test_queries import read
@@ -24,12 +25,14 @@ READER = ("tenant_admin", "compliance_officer")
 
 
 def with_histories(pipeline, world: World) -> int:
-    """Close and reopen the decided audit (a past decision, a reopening) and
-    regrade the running audit's finding, so that no nested list is empty."""
+    """Reopen the decided audit (closed once a decision was taken, so it has
+    a past decision and a reopening) and regrade the running audit's finding,
+    so that no nested list is empty."""
     store = pipeline.event_store
     meta = EventMeta(world.tenant, "setup", "e2e-setup", "e2e-setup")
     decided = store.load(Audit, world.decided_audit)
-    decided.close(meta)
+    if decided.status is not AuditStatus.CLOSED:
+        decided.close(meta)
     decided.reopen(meta, "Scope extended to a new site")
     running = store.load(Audit, world.audit)
     running.regrade_finding(meta, world.finding, "major_nonconformity", "Systemic")
