@@ -261,6 +261,28 @@ class LibraryEventStore:
             raise
         return aggregate if isinstance(aggregate, kind) else None
 
+    def load_at(self, kind: type[A], aggregate_id: UUID, version: int) -> A | None:
+        """The aggregate exactly as its event ``version`` left it, or ``None``
+        if it is unknown, of another kind, or has not reached that version.
+
+        Raises:
+            DependencyUnavailableError: Postgres cannot be reached.
+        """
+        if version < 1:
+            return None
+        try:
+            aggregate: Aggregate = self.app.repository.get(
+                aggregate_id, version=version
+            )
+        except AggregateNotFoundError:
+            return None
+        except PersistenceError as e:
+            raise_if_unreachable(e)
+            raise
+        if not isinstance(aggregate, kind) or aggregate.version != version:
+            return None
+        return aggregate
+
     def append(self, *aggregates: Aggregate, side: SideWrites | None = None) -> int:
         """Append the aggregates' pending events and the side records in one
         transaction; return the last event's position.

@@ -13,6 +13,7 @@ from commands.organizations import OrganizationService, RegisterOrganization
 from domain.events import EventMeta
 from domain.organization import Organization
 from domain.principal import Principal, Role
+from domain.tenant import Tenant
 from infra.eventstore.store import LibraryEventStore, postgres_env
 from tests.event_store_contract import EventStoreContract
 
@@ -38,6 +39,23 @@ def test_appended_events_load_back_with_their_metadata(container):
     stored = store.read_after(position - 2, 2)
     assert [n.originator_version for n in stored] == [1, 2]
     assert store.decode(stored[-1]).meta == META
+
+
+def test_an_aggregate_loads_exactly_at_a_version_it_reached(container):
+    store = container.event_store
+    org = Organization.register(META, "Versions Ltd", "NL")
+    store.append(org)
+    org.rename(META, "Versions Two Ltd")
+    org.rename(META, "Versions Three Ltd")
+    store.append(org)
+
+    second = store.load_at(Organization, org.id, 2)
+    assert second is not None
+    assert (second.name, second.version) == ("Versions Two Ltd", 2)
+    assert second.modified_on < org.modified_on
+    assert store.load_at(Organization, org.id, 4) is None  # not reached yet
+    assert store.load_at(Organization, org.id, 0) is None
+    assert store.load_at(Tenant, org.id, 1) is None  # another kind
 
 
 def test_two_writers_of_the_same_version_one_loses(container, migrated):
