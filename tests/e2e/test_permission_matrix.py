@@ -94,6 +94,7 @@ class Operation:
     path: str
     permission: str
     request_body: dict[str, Any] | None
+    parameters: tuple[dict[str, Any], ...] = ()
 
     def __str__(self) -> str:
         return f"{self.method.upper()} {self.path}"
@@ -117,7 +118,13 @@ class Operation:
 
 def operations(spec: dict[str, Any]) -> list[Operation]:
     return [
-        Operation(method, path, op["x-permission"], op.get("requestBody"))
+        Operation(
+            method,
+            path,
+            op["x-permission"],
+            op.get("requestBody"),
+            tuple(op.get("parameters", ())),
+        )
         for path, methods in spec["paths"].items()
         for method, op in methods.items()
     ]
@@ -209,6 +216,17 @@ def body_of(spec: dict[str, Any], op: Operation, world: World) -> dict[str, Any]
     return {"files": files, "data": {k: v for k, v in value.items() if k not in files}}
 
 
+def query_of(spec: dict[str, Any], op: Operation, world: World) -> dict[str, Any]:
+    """A value for each required query parameter (the world's, where one
+    fits): the link form of certificate verification takes number and code."""
+    ids = _body_ids(op, world)
+    return {
+        p["name"]: example(spec, p["schema"], p["name"], ids)
+        for p in op.parameters
+        if p["in"] == "query" and p.get("required")
+    }
+
+
 def call(
     client: httpx.Client,
     spec: dict[str, Any],
@@ -216,10 +234,15 @@ def call(
     world: World,
     headers: dict[str, str],
 ) -> httpx.Response:
-    """Send ``op`` with ``world``'s ids; a read waits (retrying 503) until its
-    read model holds the world, as a client reading its own writes would."""
+    """Send ``op`` with ``world``'s ids; a read that takes ``min_position``
+    waits (retrying 503) until its read model holds the world, as a client
+    reading its own writes would."""
     url = op.path.format(**path_values(op.path, world))
-    params = {"min_position": world.position} if op.is_read else None
+    waits = any(p["name"] == "min_position" for p in op.parameters)
+    params = {
+        **({"min_position": world.position} if waits else {}),
+        **query_of(spec, op, world),
+    }
     deadline = time.monotonic() + WAIT_SECONDS
     while True:
         r = client.request(
@@ -603,7 +626,7 @@ def test_public_routes_answer_anyone_and_verification_reads_across_tenants(
             r = call(client, spec, op, a, {**headers, **own_address()})
             assert r.status_code == 200, (str(op), r.text)
             answers.append(r)
-        if op.method != "post":
+        if op.path != "/public/certificate-verifications":
             continue
         anonymous, theirs = (r.json() for r in answers)
         assert anonymous["number"] == a.certificate_number

@@ -203,3 +203,41 @@ def test_an_old_revision_shows_superseded_once_revised(http, certificates):
     current = http.post(PATH, json=new, headers=anonymous()).json()
     assert (current["revision"], current["superseded"]) == (2, False)
     assert current["scopes"] == [{"site": "North", "scope": "Manufacture of pumps"}]
+
+
+def test_the_link_form_answers_what_the_post_answers(http, certificates):
+    tenant = Tenant(certificates)
+    mine = issue(http, tenant)
+    projected(certificates, mine["position"])
+    printed = {"number": mine["number"], "code": mine["verification_code"]}
+    posted = http.post(PATH, json=printed, headers=anonymous())
+    linked = http.get(PATH, params=printed, headers=anonymous())
+    assert linked.status_code == 200, linked.text
+    assert linked.json() == posted.json()
+    assert linked.headers["cache-control"] == "no-store"
+    assert linked.headers["referrer-policy"] == "no-referrer"
+    wrong = http.get(
+        PATH,
+        params={**printed, "code": printed["code"][::-1]},
+        headers=anonymous(),
+    )
+    assert wrong.status_code == 404
+    assert wrong.json()["code"] == "certificate-not-verified"
+
+
+def test_the_link_form_names_malformed_fields_and_shares_the_limit(http, base_url):
+    malformed = http.get(
+        PATH, params={"number": "../etc/passwd", "code": "x"}, headers=anonymous()
+    )
+    assert malformed.status_code == 422
+    assert {e["field"] for e in malformed.json()["errors"]} == {"number", "code"}
+
+    client = anonymous()
+    for i in range(5):
+        guess = {"number": f"LK{uuid.uuid4().hex[:8].upper()}-2026-{i:06d}",
+                 "code": "ABCDEFGHJKMNPQRSTUVW"}  # fmt: skip
+        assert http.post(PATH, json=guess, headers=client).status_code == 404
+        assert http.get(PATH, params=guess, headers=client).status_code == 404
+    limited = http.get(PATH, params=guess, headers=client)
+    assert limited.status_code == 429
+    assert limited.json()["code"] == "rate-limited"

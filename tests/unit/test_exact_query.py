@@ -28,7 +28,8 @@ def get(app: FastAPI, path: str, params: dict[str, str]) -> httpx.Response:
 
 
 def unfiltered_queries(spec: dict[str, Any]) -> list[tuple[str, list[str]]]:
-    """Every GET but the lists and health, with the query parameters it takes."""
+    """Every GET but the lists, health and the routes whose query is their
+    input (required parameters), with the query parameters it takes."""
     found = []
     for path, operations in spec["paths"].items():
         op = operations.get("get")
@@ -36,7 +37,7 @@ def unfiltered_queries(spec: dict[str, Any]) -> list[tuple[str, list[str]]]:
             continue
         query = [p for p in op.get("parameters", []) if p["in"] == "query"]
         names = sorted(p["name"] for p in query)
-        if "cursor" not in names:
+        if "cursor" not in names and not any(p.get("required") for p in query):
             found.append((path, names))
     return found
 
@@ -74,3 +75,12 @@ def test_a_declared_parameter_passes_the_check(app):
 def test_an_unauthenticated_caller_is_told_401_before_400():
     r = get(app_in_process(Nobody()), f"/audits/{uuid.uuid4()}", AS_OF)
     assert r.status_code == 401, r.text
+
+
+def test_the_link_form_of_verification_refuses_a_parameter_it_does_not_take(app):
+    printed = {"number": "ACME-2026-000123", "code": "7K3M9QWX2HFD8TZA4BCE"}
+    r = get(app, "/public/certificate-verifications", {**printed, **AS_OF})
+    assert r.status_code == 400, r.text
+    problem = r.json()
+    assert problem["code"] == "unknown-parameter"
+    assert problem["allowed"] == ["code", "number"]

@@ -40,6 +40,7 @@ def test_the_only_public_routes_are_health_verification_and_the_ways_in():
         ("get", "/health/live"),
         ("get", "/health/ready"),
         ("post", "/public/certificate-verifications"),
+        ("get", "/public/certificate-verifications"),
         ("post", "/auth/login"),
         ("post", "/auth/login/mfa"),
         ("post", "/auth/refresh"),
