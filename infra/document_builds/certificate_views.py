@@ -10,9 +10,7 @@ from __future__ import annotations
 
 from urllib.parse import urlencode
 
-from domain.errors import NotFoundError
-from infra.document_builds.errors import DocumentBuildError
-from infra.document_builds.sources import MISSING, CertificateSources
+from infra.document_builds.sources import CertificateSources, site_of
 from infra.documents import CertificateView, CertifiedSiteView
 
 VERIFICATION_PATH = "/public/certificate-verifications"
@@ -29,26 +27,14 @@ def verification_url(public_base_url: str, number: str, code: str) -> str:
 def certificate_view(
     sources: CertificateSources, public_base_url: str
 ) -> CertificateView:
-    """The certificate of ``sources.certificate`` at its recorded version.
-
-    Raises:
-        DocumentBuildError: ``document.source_missing``: a certified site is
-            not a site of the organization at its recorded version.
-    """
+    """The certificate of ``sources.certificate`` at its recorded version."""
     certificate = sources.certificate
     organization = sources.common.organization
-    try:
-        sites = tuple(
-            CertifiedSiteView(site.name, site.address, site.country, certified.scope)
-            for certified in certificate.sites
-            for site in (organization.site(certified.site_id),)
-        )
-    except NotFoundError as e:
-        raise DocumentBuildError(
-            MISSING,
-            f"a site of certificate {certificate.id} is not a site of organization "
-            f"{organization.id} at version {organization.version}",
-        ) from e
+    sites = tuple(
+        CertifiedSiteView(site.name, site.address, site.country, certified.scope)
+        for certified in certificate.sites
+        for site in (site_of(organization, certified.site_id),)
+    )
     return CertificateView(
         tenant_name=sources.common.tenant_name,
         certificate_id=certificate.id,

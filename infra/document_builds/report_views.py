@@ -17,7 +17,7 @@ from domain.audit_values import Finding, Team
 from domain.errors import NotFoundError
 from domain.organization import Organization
 from infra.document_builds.errors import DocumentBuildError
-from infra.document_builds.sources import MISSING, ReportSources
+from infra.document_builds.sources import MISSING, ReportSources, site_of
 from infra.documents import (
     ClauseAssessmentView,
     DecisionView,
@@ -32,8 +32,8 @@ def report_view(sources: ReportSources) -> ReportView:
     """The report of ``sources.audit`` as its recorded version left it.
 
     Raises:
-        DocumentBuildError: ``document.source_missing``: a site of the audit
-            or the standard version audited against is not recorded.
+        DocumentBuildError: ``document.source_missing``: the standard version
+            audited against is not recorded.
     """
     audit, names = sources.audit, sources.names
     organization = sources.common.organization
@@ -73,14 +73,7 @@ def report_view(sources: ReportSources) -> ReportView:
 
 
 def _sites(audit: Audit, organization: Organization) -> tuple[SiteView, ...]:
-    try:
-        sites = [organization.site(site_id) for site_id in audit.site_ids]
-    except NotFoundError as e:
-        raise DocumentBuildError(
-            MISSING,
-            f"a site of audit {audit.id} is not a site of organization "
-            f"{organization.id} at version {organization.version}",
-        ) from e
+    sites = (site_of(organization, site_id) for site_id in audit.site_ids)
     return tuple(SiteView(s.name, s.address, s.country) for s in sites)
 
 

@@ -24,7 +24,7 @@ from domain.certificate import Certificate
 from domain.document import Document
 from domain.document_template import DocumentKind, DocumentLayout, DocumentTemplate
 from domain.errors import NotFoundError
-from domain.organization import Organization
+from domain.organization import Organization, Site
 from domain.standard_template import StandardTemplate
 from domain.tenant import Tenant, tenant_aggregate_id
 from infra.document_builds.errors import DocumentBuildError
@@ -133,6 +133,16 @@ def load_certificate_sources(
         "certificate",
     )
     return CertificateSources(_common(loader, document), certificate)
+
+
+def site_of(organization: Organization, site_id: UUID) -> Site:
+    """The site ``site_id`` of ``organization``; one removed from it before
+    the recorded version (audits and certificates keep naming it) prints as
+    a removed site in the organization's country."""
+    try:
+        return organization.site(site_id)
+    except NotFoundError:
+        return Site(site_id, f"Removed site {site_id}", "—", organization.country)
 
 
 def _common(loader: _Loader, document: Document) -> Common:

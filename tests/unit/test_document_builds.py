@@ -243,3 +243,16 @@ def test_verify_of_a_pending_document_matches_nothing(store, service, scene, bui
     assert verdict.recorded_sha256 is None
     assert (verdict.issued, verdict.reproduced) == (False, False)
     assert verdict.rendered_sha256 == built.rendered.sha256
+
+
+def test_a_site_removed_before_the_request_prints_as_removed(store, service, scene):
+    scene.organization.remove_site(scene.meta, scene.sites[1])
+    store.append(scene.organization)
+    requested = document(store, scene.request_report(service).id)
+    view = report_view(load_report_sources(store, requested))
+    assert [s.name for s in view.sites] == [
+        f"Plant {CITIES[0]}",
+        f"Removed site {scene.sites[1]}",
+        *(f"Plant {c}" for c in CITIES[2:]),
+    ]
+    assert view.sites[1].country == "PL"
