@@ -38,6 +38,7 @@ from infra.cache.rate_limit import AuthAttemptLimits, RateLimiter, VerificationL
 from infra.cache.redis import ReadCache, RedisGuard
 from infra.cache.ttl import TtlCache
 from infra.cache.views import CachedDashboardView, CachedVerificationView, ReadServices
+from infra.document_builds import DocumentBuilder
 from infra.errors import DependencyUnavailableError
 from infra.eventstore.store import LibraryEventStore, postgres_env
 from infra.files import LocalFileStore
@@ -65,6 +66,7 @@ from infra.postgres.audit_teams import PostgresAuditTeams
 from infra.postgres.certificate_expiry import PostgresDueCertificates
 from infra.postgres.certificate_numbers import PostgresCertificateNumbers
 from infra.postgres.dashboard import PostgresDashboardView
+from infra.postgres.document_jobs import PostgresDocumentJobs
 from infra.postgres.identity import PostgresIdentityDirectory
 from infra.postgres.organizations import PostgresOrganizationView
 from infra.postgres.outbox import PostgresOutbox
@@ -73,12 +75,14 @@ from infra.postgres.progress import ProjectionProgress
 from infra.postgres.verification import PostgresVerificationView
 from infra.postgres.watermark import ProgressWatermark
 from infra.projection.rebuild import Rebuilder
-from infra.projection.registry import PROCESSOR_MODELS, READ_MODELS, all_projections
+from infra.projection.registry import READ_MODELS, all_projections, by_name
 from infra.projection.runner import ProjectionRunner
 from infra.projection.status import ProjectionStatus, projection_status
 from infra.settings import Settings
 from infra.streaming import kafka
 from infra.streaming.relay import Relay
+from projections.certificate_expiry import CertificateExpiryProjection
+from projections.document_jobs import DocumentJobsProjection
 from projections.ports import TableProjection
 
 log = logging.getLogger(__name__)
@@ -107,6 +111,8 @@ class Container:
     """The process's one Redis client (lockouts, rate limits, read cache)."""
     files: LocalFileStore
     """The process's one content-addressed file store."""
+    document_builder: DocumentBuilder
+    """Renders documents from the event store (the processor, verification)."""
     read_services: ReadServices
     _closed: bool = field(default=False, repr=False)
 
@@ -153,8 +159,18 @@ class Container:
         self, topic: str | None = None, group: str | None = None
     ) -> ProjectionRunner:
         """The expiry processor's own projection, on its own consumer group."""
-        (expiry,) = PROCESSOR_MODELS
-        return self.runner(expiry, topic, group)
+        return self.runner(by_name(CertificateExpiryProjection.name), topic, group)
+
+    def document_jobs_runner(
+        self, topic: str | None = None, group: str | None = None
+    ) -> ProjectionRunner:
+        """The document processor's own projection (its list of jobs), on its
+        own consumer group."""
+        return self.runner(by_name(DocumentJobsProjection.name), topic, group)
+
+    def document_jobs(self, lease_seconds: float = 300.0) -> PostgresDocumentJobs:
+        """The document processor's jobs, each claimed for ``lease_seconds``."""
+        return PostgresDocumentJobs(self.database, lease_seconds=lease_seconds)
 
     def topic_partitions(self, topic: str | None = None) -> list[int]:
         """Partitions of ``topic`` as Kafka describes it (the configured count
@@ -258,6 +274,7 @@ def bootstrap(settings: Settings) -> Container:
         ),
         redis=redis,
         files=files,
+        document_builder=DocumentBuilder(event_store, settings.public_base_url),
         read_services=_read_services(settings, database, redis, files),
     )
 

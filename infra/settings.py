@@ -93,6 +93,8 @@ class Settings(BaseSettings):
     outbox_poll_seconds: float = Field(default=1.0, gt=0, le=300)
     outbox_retention_hours: int = Field(default=24, ge=1, le=24 * 365)
     """How long a message never sent keeps its body (its links) once given up."""
+    documents_poll_seconds: float = Field(default=1.0, gt=0, le=300)
+    """How long the document processor waits for a job when it has none."""
 
     @field_validator(
         "jwt_signing_key", "recovery_code_key", mode="after", check_fields=False

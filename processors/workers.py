@@ -5,14 +5,17 @@ from __future__ import annotations
 import logging
 import signal
 import threading
+from collections.abc import Callable
 from datetime import timedelta
+from threading import Thread
 from types import FrameType
 
-from infra.bootstrap import bootstrap
+from infra.bootstrap import Container, bootstrap
 from infra.errors import DependencyUnavailableError
 from infra.heartbeat import Heartbeat
 from infra.settings import Settings
 from infra.streaming import kafka
+from processors.documents import DocumentProcessor, run_documents
 from processors.expiry import run_expiry_checks
 from processors.housekeeping import chores, run_housekeeping
 from processors.mail import OutboxDispatcher, run_outbox
@@ -91,64 +94,66 @@ def run_projectors(settings: Settings) -> None:
         container.close()
 
 
+def document_processor(
+    container: Container, lease_seconds: float = 300.0
+) -> DocumentProcessor:
+    """The document processor on ``container``'s stores and services."""
+    return DocumentProcessor(
+        container.document_jobs(lease_seconds),
+        container.event_store,
+        container.document_builder,
+        container.files,
+        container.services.documents,
+        container.settings.upload_max_bytes,
+    )
+
+
 def run_processors(settings: Settings) -> None:
-    """Run the processors (certificate expiry, housekeeping, the mail
-    outbox) until SIGINT/SIGTERM."""
+    """Run the processors (certificate expiry, documents, housekeeping, the
+    mail outbox) until SIGINT/SIGTERM."""
     stop = _stop_on_signals()
     container = bootstrap(settings)
-    runner = container.expiry_runner()
     outbox = container.outbox()
+
+    def worker(name: str, target: Callable[..., None], *args: object) -> Thread:
+        beat = Heartbeat(settings.heartbeat_dir, f"processor-{name}").beat
+        return Thread(
+            target=target, args=(stop, *args), kwargs={"beat": beat}, name=name
+        )
+
     threads = [
-        threading.Thread(
-            target=runner.run,
-            args=(
-                stop,
-                Heartbeat(settings.heartbeat_dir, "processor-expiry-list").beat,
-            ),
-            name="expiry-projection",
+        worker("expiry-list", container.expiry_runner().run),
+        worker(
+            "expiry-checks",
+            run_expiry_checks,
+            container.due_certificates(),
+            container.services.certificates,
+            settings.expiry_check_seconds,
+            container.services.calendar.today,
         ),
-        threading.Thread(
-            target=run_expiry_checks,
-            args=(
-                stop,
-                container.due_certificates(),
-                container.services.certificates,
-                settings.expiry_check_seconds,
-                container.services.calendar.today,
-            ),
-            kwargs={
-                "beat": Heartbeat(
-                    settings.heartbeat_dir, "processor-expiry-checks"
-                ).beat
-            },
-            name="expiry-checks",
+        worker("document-jobs", container.document_jobs_runner().run),
+        worker(
+            "documents",
+            run_documents,
+            document_processor(container),
+            settings.documents_poll_seconds,
         ),
-        threading.Thread(
-            target=run_housekeeping,
-            args=(
-                stop,
-                chores(
-                    container.database,
-                    outbox,
-                    timedelta(hours=settings.idempotency_retention_hours),
-                    timedelta(hours=settings.outbox_retention_hours),
-                ),
-                settings.expiry_check_seconds,
+        worker(
+            "housekeeping",
+            run_housekeeping,
+            chores(
+                container.database,
+                outbox,
+                timedelta(hours=settings.idempotency_retention_hours),
+                timedelta(hours=settings.outbox_retention_hours),
             ),
-            kwargs={
-                "beat": Heartbeat(settings.heartbeat_dir, "processor-housekeeping").beat
-            },
-            name="housekeeping",
+            settings.expiry_check_seconds,
         ),
-        threading.Thread(
-            target=run_outbox,
-            args=(
-                stop,
-                OutboxDispatcher(outbox, container.mail_sender()),
-                settings.outbox_poll_seconds,
-            ),
-            kwargs={"beat": Heartbeat(settings.heartbeat_dir, "processor-outbox").beat},
-            name="outbox",
+        worker(
+            "outbox",
+            run_outbox,
+            OutboxDispatcher(outbox, container.mail_sender()),
+            settings.outbox_poll_seconds,
         ),
     ]
     try:

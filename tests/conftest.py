@@ -141,3 +141,14 @@ def make_relay(container: Container):
     yield make
     for relay in made:
         relay.close()
+
+
+@pytest.fixture(scope="session")
+def document_jobs(pipeline: Container) -> Iterator[Container]:
+    """The pipeline, with the document processor's list of jobs projected
+    (one runner per session: the projection's tracking is per topic)."""
+    background = Background()
+    runner = pipeline.document_jobs_runner()
+    background.start(runner.run, runner.projection.name)
+    yield pipeline
+    background.close()

@@ -18,6 +18,7 @@ from projections.accounts import AccountsProjection
 from projections.audits import AuditProjection
 from projections.certificate_expiry import CertificateExpiryProjection
 from projections.certificates import CertificateProjection
+from projections.document_jobs import DocumentJobsProjection
 from projections.documents import DocumentProjection
 from projections.organizations import OrganizationProjection
 from projections.ports import TableProjection
@@ -35,7 +36,10 @@ READ_MODELS: tuple[TableProjection, ...] = (
 )
 """Projections behind the query API, run by ``assurehub projectors``."""
 
-PROCESSOR_MODELS: tuple[TableProjection, ...] = (CertificateExpiryProjection(),)
+PROCESSOR_MODELS: tuple[TableProjection, ...] = (
+    CertificateExpiryProjection(),
+    DocumentJobsProjection(),
+)
 """Projections that feed processors, run by ``assurehub processors``."""
 
 
