@@ -68,6 +68,7 @@ from infra.postgres.certificate_numbers import PostgresCertificateNumbers
 from infra.postgres.dashboard import PostgresDashboardView
 from infra.postgres.document_jobs import PostgresDocumentJobs
 from infra.postgres.identity import PostgresIdentityDirectory
+from infra.postgres.issued_documents import PostgresIssuedDocuments
 from infra.postgres.organizations import PostgresOrganizationView
 from infra.postgres.outbox import PostgresOutbox
 from infra.postgres.pool import Database
@@ -167,6 +168,10 @@ class Container:
         """The document processor's own projection (its list of jobs), on its
         own consumer group."""
         return self.runner(by_name(DocumentJobsProjection.name), topic, group)
+
+    def issued_documents(self) -> PostgresIssuedDocuments:
+        """Documents by the SHA-256 of their file, across tenants (operators)."""
+        return PostgresIssuedDocuments(self.database)
 
     def document_jobs(self, lease_seconds: float = 300.0) -> PostgresDocumentJobs:
         """The document processor's jobs, each claimed for ``lease_seconds``."""

@@ -29,6 +29,7 @@ from infra.projection.status import ProjectionStatus
 from infra.settings import Settings, load_settings
 from infra.streaming import kafka
 from infra.streaming.event_schemas import write_all
+from processors.document_cli import add_documents_parser, verify_file
 from processors.supervisor import supervise
 from processors.workers import run_processors, run_projectors, run_relay
 
@@ -45,7 +46,8 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_parser("projectors", help="build the read models from Kafka")
     sub.add_parser(
         "processors",
-        help="scheduled work: certificate expiries, outgoing mail, housekeeping",
+        help="scheduled work: certificate expiries, documents, outgoing mail, "
+        "housekeeping",
     )
     sub.add_parser("dev", help="API, relay and projectors together; Ctrl-C stops all")
     m = sub.add_parser("migrate", help="create or upgrade tables and the Kafka topic")
@@ -63,6 +65,7 @@ def _parser() -> argparse.ArgumentParser:
     a.add_argument("--email", required=True)
     a.add_argument("--name", required=True)
     _projection_parsers(sub)
+    add_documents_parser(sub)
     return parser
 
 
@@ -255,6 +258,20 @@ def projections_command(settings: Settings, args: argparse.Namespace) -> int:
         container.close()
 
 
+def _documents(settings: Settings, args: argparse.Namespace) -> int:
+    """``assurehub documents verify FILE [--document ID]``."""
+    if not args.file.is_file():
+        print(f"{args.file}: no such file", file=sys.stderr)
+        return 2
+    container = bootstrap(settings)
+    try:
+        return verify_file(
+            args, container.document_builder, container.issued_documents()
+        )
+    finally:
+        container.close()
+
+
 HEALTH_PREFIXES = {
     "relay": "relay",
     "projectors": "projector-",
@@ -297,6 +314,8 @@ def main(argv: list[str] | None = None) -> int:
         return _worker_health(settings, args.worker)
     if args.command == "projections":
         return projections_command(settings, args)
+    if args.command == "documents":
+        return _documents(settings, args)
     if args.command == "api":
         uvicorn.run(
             "read_api.asgi:app_factory",

@@ -24,6 +24,7 @@ from infra.projection.progress_watcher import ProgressWatcher
 from read_api import (
     api_tokens,
     dashboard,
+    document_verification,
     health,
     me,
     security_events,
@@ -69,6 +70,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     audit_queries.router,
     certificate_queries.router,
     document_queries.router,
+    document_verification.router,
     users.router,
     security_events.router,
     dashboard.router,

@@ -71,8 +71,9 @@ class RequestIdMiddleware:
             correlation_id.reset(token)
 
 
-UPLOAD_PATH_SUFFIX = "/evidence"
-"""Routes that take file uploads get the larger upload limit."""
+UPLOAD_PATHS = re.compile(r".*/evidence|/documents/[^/]+/verify")
+"""Routes that take file uploads (evidence, a copy of a document to check)
+get the larger upload limit."""
 
 
 class BodyLimitMiddleware:
@@ -91,7 +92,7 @@ class BodyLimitMiddleware:
             return
         limit = (
             self.upload_max_bytes
-            if scope["path"].endswith(UPLOAD_PATH_SUFFIX)
+            if UPLOAD_PATHS.fullmatch(scope["path"])
             else self.max_bytes
         )
         declared = dict(scope["headers"]).get(b"content-length")

@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from typing import BinaryIO
+from uuid import UUID
 
 from domain.document import Document
 from domain.document_template import DocumentKind
@@ -22,6 +23,7 @@ from domain.document_values import (
     certificate_file_name,
     report_file_name,
 )
+from domain.errors import NotFoundError
 from infra.document_builds.certificate_views import certificate_view
 from infra.document_builds.errors import DocumentBuildError
 from infra.document_builds.report_views import report_view
@@ -120,6 +122,20 @@ class DocumentBuilder:
             return BuiltDocument(render_certificate(certificate, fmt.value), name)
         except RenderError as e:
             raise DocumentBuildError("document.unrenderable", str(e)) from e
+
+    def verify_copy(
+        self, document_id: UUID, copy: BinaryIO, tenant_id: str | None = None
+    ) -> CopyVerdict:
+        """Compare the file ``copy`` with the document ``document_id`` (of
+        ``tenant_id``, when given).
+
+        Raises:
+            NotFoundError: no such document (in that tenant).
+        """
+        document = self._store.load(Document, document_id)
+        if document is None or tenant_id not in (None, document.tenant_id):
+            raise NotFoundError("document", document_id)
+        return self.verify(document, copy)
 
     def verify(self, document: Document, copy: BinaryIO) -> CopyVerdict:
         """Compare the file ``copy`` (read to its end) with ``document``."""

@@ -7,6 +7,7 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import partial
 
 import httpx
 import pytest
@@ -15,7 +16,10 @@ from fastapi import FastAPI
 
 from infra.bootstrap import Container, bootstrap
 from infra.settings import Settings
+from processors.documents import DocumentProcessor, run_documents
+from processors.workers import document_processor
 from read_api.app import create_app
+from tests.conftest import Background
 
 
 def free_port() -> int:
@@ -25,9 +29,10 @@ def free_port() -> int:
 
 
 @contextmanager
-def serve(app: FastAPI) -> Iterator[str]:
-    """Serve ``app`` with uvicorn on a free loopback port; yield its base URL."""
-    port = free_port()
+def serve(app: FastAPI, port: int | None = None) -> Iterator[str]:
+    """Serve ``app`` with uvicorn on ``port`` (a free loopback port if
+    ``None``); yield its base URL."""
+    port = port or free_port()
     server = uvicorn.Server(
         uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None)
     )
@@ -84,3 +89,20 @@ def api_with(
             yield client, container
     finally:
         container.close()
+
+
+@contextmanager
+def processing(container: Container) -> Iterator[None]:
+    """The document processor of ``container`` working in a thread (its job
+    list is projected by the session's ``document_jobs`` fixture)."""
+    background = Background()
+    processor = document_processor(container, lease_seconds=30)
+    background.start(partial(_run_documents, processor), "documents")
+    try:
+        yield
+    finally:
+        background.close()
+
+
+def _run_documents(processor: DocumentProcessor, stop: threading.Event) -> None:
+    run_documents(stop, processor, 0.2)
