@@ -5,6 +5,7 @@ Uses, and resets, the test database of the local services. Options:
 ``--list-audits``, ``--list-findings``, ``--list-requests`` and
 ``--list-connections`` (the pinned asyncio run; 0 skips it) for the audit
 list query; ``--rebuild-events`` for the rebuild of every read model;
+``--document-clauses`` and ``--document-findings`` for the large report;
 ``--only list,lag`` to run some sections only.
 """
 
@@ -15,11 +16,19 @@ import os
 import platform
 from datetime import UTC, datetime
 
-from bench import concurrent_load, lag, list_query, rebuild, snapshots, throughput
+from bench import (
+    concurrent_load,
+    documents,
+    lag,
+    list_query,
+    rebuild,
+    snapshots,
+    throughput,
+)
 from bench.common import bench_settings, percentile, reset_database
 from infra.settings import Settings
 
-SECTIONS = ("throughput", "snapshots", "lag", "list", "rebuild")
+SECTIONS = ("throughput", "snapshots", "lag", "list", "rebuild", "documents")
 
 
 def main() -> None:
@@ -34,6 +43,8 @@ def main() -> None:
     parser.add_argument("--list-requests", type=int, default=3_000)
     parser.add_argument("--list-connections", type=int, default=50)
     parser.add_argument("--rebuild-events", type=int, default=1_000_000)
+    parser.add_argument("--document-clauses", type=int, default=2000)
+    parser.add_argument("--document-findings", type=int, default=200)
     parser.add_argument(
         "--only",
         type=lambda v: set(v.split(",")),
@@ -80,6 +91,13 @@ def main() -> None:
             reset_database(settings)
         events = 20_000 if args.quick else args.rebuild_events
         _rebuild(rebuild.run(settings, events))
+    if "documents" in args.only:
+        if args.quick:
+            _documents(documents.run(settings, 200, 20, 50, 2))
+        else:
+            _documents(
+                documents.run(settings, args.document_clauses, args.document_findings)
+            )
 
 
 def _throughput(settings: Settings, commands: int) -> None:
@@ -200,6 +218,35 @@ def _rebuild(report: rebuild.Report) -> None:
     print("|---|---|---|---|")
     for t in [*report.timings, *report.one_by_one]:
         print(f"| {t.name} | {t.events:,} | {t.seconds:.1f} | {t.per_second:,.0f} |")
+
+
+def _documents(report: documents.Report) -> None:
+    print()
+    print(
+        f"## Document rendering (ms): a certificate PDF beside the reportlab floor;"
+        f" a report of {report.clauses:,} assessed clauses and {report.findings:,}"
+        " findings"
+    )
+    sizes = ", ".join(
+        f"{name} {size / 1024:,.0f} KiB" for name, size in report.sizes.items()
+    )
+    print(
+        f"Sources recorded in {report.record_seconds:.1f} s; the report PDF has"
+        f" {report.pages} pages; files: {sizes}."
+    )
+    print()
+    print("| rendering | n | p50 | p99 | max |")
+    print("|---|---|---|---|---|")
+    for t in report.timings:
+        cells = (t.p(50), t.p(99), max(t.values))
+        print(f"| {t.name} | {t.n} | " + " | ".join(f"{c:.1f}" for c in cells) + " |")
+    print()
+    print("### Memory of a fresh process rendering one view once (MiB)")
+    print("| view | RSS before | peak RSS while rendering | Python peak |")
+    print("|---|---|---|---|")
+    for m in report.memory:
+        cells = (m.rss_before, m.rss_peak, m.python_peak)
+        print(f"| {m.name} | " + " | ".join(f"{c:.0f}" for c in cells) + " |")
 
 
 if __name__ == "__main__":
