@@ -10,7 +10,7 @@ from datetime import date
 import pytest
 from pypdf import PdfReader
 
-from commands.documents import DocumentService, RecordRendered
+from commands.documents import RecordRendered
 from domain.document import Document
 from domain.document_template import DocumentLayout, DocumentTemplate
 from infra.document_builds import DocumentBuilder, DocumentBuildError, verification_url
@@ -20,55 +20,35 @@ from infra.document_builds.sources import (
     load_certificate_sources,
     load_report_sources,
 )
-from infra.eventstore.memory import in_memory_env
-from infra.eventstore.store import LibraryEventStore
-from infra.files import LocalFileStore
 from tests.document_scene import CITIES, LEAD_NAME, DocumentScene, new_tenant
 
 BASE = "https://verify.example.test/"
 
 
 @pytest.fixture
-def store():
-    return LibraryEventStore(in_memory_env())
+def builder(memory_store):
+    return DocumentBuilder(memory_store, BASE)
 
 
-@pytest.fixture
-def files(tmp_path):
-    return LocalFileStore(tmp_path / "media")
-
-
-@pytest.fixture
-def service(store, files):
-    return DocumentService(store, files)
-
-
-@pytest.fixture
-def scene(store):
-    scene = DocumentScene(new_tenant())
-    scene.record(store)
-    return scene
-
-
-@pytest.fixture
-def builder(store):
-    return DocumentBuilder(store, BASE)
-
-
-def document(store, document_id) -> Document:
-    found = store.load(Document, document_id)
+def document(memory_store, document_id) -> Document:
+    found = memory_store.load(Document, document_id)
     assert found is not None
     return found
 
 
 def test_a_report_shows_the_audit_as_its_recorded_version_left_it(
-    store, service, scene
+    memory_store, document_service, document_scene
 ):
-    requested = document(store, scene.request_report(service).id)
-    view = report_view(load_report_sources(store, requested))
+    requested = document(
+        memory_store, document_scene.request_report(document_service).id
+    )
+    view = report_view(load_report_sources(memory_store, requested))
     assert view.tenant_name == "Nordic Certification AB"
-    assert (view.audit_id, view.audit_version) == (scene.audit.id, scene.audit.version)
-    assert view.as_of == scene.audit.modified_on.date()
+    assert (view.audit_id, view.audit_version) == (
+        document_scene.audit.id,
+        document_scene.audit.version,
+    )
+    assert view.as_of == document_scene.audit.modified_on.date()
     assert view.draft is True
     assert view.decision is None
     assert view.organization_name == "Nordic Valves Łódź"
@@ -93,28 +73,43 @@ def test_a_report_shows_the_audit_as_its_recorded_version_left_it(
 
 
 def test_later_changes_to_the_sources_do_not_reach_a_requested_document(
-    store, service, scene, builder
+    memory_store, document_service, document_scene, builder
 ):
-    requested = document(store, scene.request_report(service).id)
-    before = builder.build(requested)
-    scene.organization.rename(scene.meta, "Renamed Valves")
-    scene.audit.raise_finding(
-        scene.meta, "8", "observation", "Something new", "Seen", date(2026, 12, 1)
+    requested = document(
+        memory_store, document_scene.request_report(document_service).id
     )
-    scene.report_template.revise(scene.meta, "Report v2", "Other", ("summary",), "Sig")
-    store.append(scene.organization, scene.audit, scene.report_template)
-    again = builder.build(document(store, requested.id))
+    before = builder.build(requested)
+    document_scene.organization.rename(document_scene.meta, "Renamed Valves")
+    document_scene.audit.raise_finding(
+        document_scene.meta,
+        "8",
+        "observation",
+        "Something new",
+        "Seen",
+        date(2026, 12, 1),
+    )
+    document_scene.report_template.revise(
+        document_scene.meta, "Report v2", "Other", ("summary",), "Sig"
+    )
+    memory_store.append(
+        document_scene.organization,
+        document_scene.audit,
+        document_scene.report_template,
+    )
+    again = builder.build(document(memory_store, requested.id))
     assert again.rendered.sha256 == before.rendered.sha256
-    newer = document(store, scene.request_report(service).id)
+    newer = document(memory_store, document_scene.request_report(document_service).id)
     assert builder.build(newer).rendered.sha256 != before.rendered.sha256
 
 
 def test_a_decided_audit_gives_a_final_report_with_the_decision(
-    store, service, scene, builder
+    memory_store, document_service, document_scene, builder
 ):
-    scene.decide(store)
-    requested = document(store, scene.request_report(service, "docx").id)
-    view = report_view(load_report_sources(store, requested))
+    document_scene.decide(memory_store)
+    requested = document(
+        memory_store, document_scene.request_report(document_service, "docx").id
+    )
+    view = report_view(load_report_sources(memory_store, requested))
     assert view.draft is False
     assert view.decision is not None
     assert (view.decision.outcome, view.decision.decided_by) == ("grant", "dmitri")
@@ -126,12 +121,15 @@ def test_a_decided_audit_gives_a_final_report_with_the_decision(
 
 
 def test_a_certificate_shows_its_sites_and_encodes_its_verification_url(
-    store, service, scene, builder
+    memory_store, document_service, document_scene, builder
 ):
-    scene.decide(store)
-    certificate = scene.issue(store)
-    requested = document(store, scene.request_certificate(service, certificate).id)
-    view = certificate_view(load_certificate_sources(store, requested), BASE)
+    document_scene.decide(memory_store)
+    certificate = document_scene.issue(memory_store)
+    requested = document(
+        memory_store,
+        document_scene.request_certificate(document_service, certificate).id,
+    )
+    view = certificate_view(load_certificate_sources(memory_store, requested), BASE)
     assert view.verification_url == (
         "https://verify.example.test/public/certificate-verifications"
         f"?number={certificate.number}&code={certificate.verification_code}"
@@ -152,32 +150,40 @@ def test_the_verification_url_does_not_depend_on_a_trailing_slash():
 
 
 def test_a_template_that_turned_out_of_the_wrong_kind_is_a_lasting_failure(
-    store, service, scene, builder
+    memory_store, document_service, document_scene, builder
 ):
-    requested = document(store, scene.request_report(service).id)
+    requested = document(
+        memory_store, document_scene.request_report(document_service).id
+    )
     # The request names a template id that now holds a certificate layout
     # (as if the events were edited): the build refuses to guess.
-    requested.template_id = scene.certificate_template.id
+    requested.template_id = document_scene.certificate_template.id
     with pytest.raises(DocumentBuildError) as refused:
         builder.build(requested)
     assert refused.value.code == "document.template_wrong_kind"
 
 
 def test_a_source_missing_at_its_recorded_version_is_a_lasting_failure(
-    store, service, scene, builder
+    memory_store, document_service, document_scene, builder
 ):
-    requested = document(store, scene.request_report(service).id)
+    requested = document(
+        memory_store, document_scene.request_report(document_service).id
+    )
     requested.organization_version += 5
     with pytest.raises(DocumentBuildError) as refused:
         builder.build(requested)
     assert refused.value.code == "document.source_missing"
-    assert str(scene.organization.id) in refused.value.detail
+    assert str(document_scene.organization.id) in refused.value.detail
 
 
-def test_a_source_of_another_tenant_is_missing(store, service, scene, builder):
+def test_a_source_of_another_tenant_is_missing(
+    memory_store, document_service, document_scene, builder
+):
     theirs = DocumentScene(new_tenant("other"))
-    theirs.record(store)
-    requested = document(store, scene.request_report(service).id)
+    theirs.record(memory_store)
+    requested = document(
+        memory_store, document_scene.request_report(document_service).id
+    )
     requested.audit_id = theirs.audit.id
     requested.audit_version = theirs.audit.version
     with pytest.raises(DocumentBuildError) as refused:
@@ -189,8 +195,8 @@ class EditedTemplates:
     """The event store, with one template's layouts replaced as stored data
     could hold them (the domain refuses to record such a layout)."""
 
-    def __init__(self, store, template: DocumentTemplate) -> None:
-        self._store = store
+    def __init__(self, memory_store, template: DocumentTemplate) -> None:
+        self._store = memory_store
         self._template = template
 
     def load(self, kind, aggregate_id):
@@ -203,14 +209,16 @@ class EditedTemplates:
 
 
 def test_a_layout_with_a_section_the_renderer_has_no_data_for_is_unrenderable(
-    store, service, scene
+    memory_store, document_service, document_scene
 ):
-    requested = document(store, scene.request_report(service).id)
-    template = store.load(DocumentTemplate, scene.report_template.id)
+    requested = document(
+        memory_store, document_scene.request_report(document_service).id
+    )
+    template = memory_store.load(DocumentTemplate, document_scene.report_template.id)
     template.layouts = [
         DocumentLayout(1, "Report", "ACME", ("summary", "validity"), "Sig")
     ]
-    builder = DocumentBuilder(EditedTemplates(store, template), BASE)
+    builder = DocumentBuilder(EditedTemplates(memory_store, template), BASE)
     with pytest.raises(DocumentBuildError) as refused:
         builder.build(requested)
     assert refused.value.code == "document.unrenderable"
@@ -218,16 +226,18 @@ def test_a_layout_with_a_section_the_renderer_has_no_data_for_is_unrenderable(
 
 
 def test_verify_tells_the_issued_file_from_a_changed_copy(
-    store, service, files, scene, builder
+    memory_store, document_service, media, document_scene, builder
 ):
-    requested = document(store, scene.request_report(service).id)
+    requested = document(
+        memory_store, document_scene.request_report(document_service).id
+    )
     content = builder.build(requested).rendered.content
-    stored = files.put(io.BytesIO(content), 10**8)
-    service.record_rendered(
-        scene.system(),
+    stored = media.put(io.BytesIO(content), 10**8)
+    document_service.record_rendered(
+        document_scene.system(),
         RecordRendered(requested.id, stored.sha256, stored.size, 1, "report.pdf"),
     )
-    issued = document(store, requested.id)
+    issued = document(memory_store, requested.id)
     verdict = builder.verify(issued, io.BytesIO(content))
     assert (verdict.issued, verdict.reproduced) == (True, True)
     changed = content.replace(b"/Producer", b"/Pro-ducer", 1)
@@ -236,8 +246,12 @@ def test_verify_tells_the_issued_file_from_a_changed_copy(
     assert verdict.file_sha256 != verdict.recorded_sha256
 
 
-def test_verify_of_a_pending_document_matches_nothing(store, service, scene, builder):
-    requested = document(store, scene.request_report(service).id)
+def test_verify_of_a_pending_document_matches_nothing(
+    memory_store, document_service, document_scene, builder
+):
+    requested = document(
+        memory_store, document_scene.request_report(document_service).id
+    )
     built = builder.build(requested)
     verdict = builder.verify(requested, io.BytesIO(built.rendered.content))
     assert verdict.recorded_sha256 is None
@@ -245,14 +259,20 @@ def test_verify_of_a_pending_document_matches_nothing(store, service, scene, bui
     assert verdict.rendered_sha256 == built.rendered.sha256
 
 
-def test_a_site_removed_before_the_request_prints_as_removed(store, service, scene):
-    scene.organization.remove_site(scene.meta, scene.sites[1])
-    store.append(scene.organization)
-    requested = document(store, scene.request_report(service).id)
-    view = report_view(load_report_sources(store, requested))
+def test_a_site_removed_before_the_request_prints_as_removed(
+    memory_store, document_service, document_scene
+):
+    document_scene.organization.remove_site(
+        document_scene.meta, document_scene.sites[1]
+    )
+    memory_store.append(document_scene.organization)
+    requested = document(
+        memory_store, document_scene.request_report(document_service).id
+    )
+    view = report_view(load_report_sources(memory_store, requested))
     assert [s.name for s in view.sites] == [
         f"Plant {CITIES[0]}",
-        f"Removed site {scene.sites[1]}",
+        f"Removed site {document_scene.sites[1]}",
         *(f"Plant {c}" for c in CITIES[2:]),
     ]
     assert view.sites[1].country == "PL"
