@@ -83,16 +83,19 @@ class DocumentProcessor:
         self._documents = documents
         self._max_bytes = max_bytes
 
-    def tick(self, stop: threading.Event) -> bool:
+    def tick(
+        self, stop: threading.Event, beat: Callable[[], None] = lambda: None
+    ) -> bool:
         """Claim one due job and do it; whether there was one.
 
-        A transient failure is retried with backoff until it passes or
-        ``stop`` is set (then it is raised and the job waits for its lease).
+        A transient failure is retried with backoff (``beat`` between
+        attempts: waiting is alive) until it passes or ``stop`` is set (then
+        it is raised and the job waits for its lease).
         """
         job = self._jobs.claim()
         if job is None:
             return False
-        retrying = until_stopped(stop, TRANSIENT, _log_wait(job))
+        retrying = until_stopped(stop, TRANSIENT, _log_wait(job, beat))
         try:
             retrying(self.process)(job)
         except TRANSIENT:
@@ -193,8 +196,11 @@ def _fields(job: DocumentJob) -> dict[str, object]:
     }
 
 
-def _log_wait(job: DocumentJob) -> Callable[[RetryCallState], None]:
+def _log_wait(
+    job: DocumentJob, beat: Callable[[], None]
+) -> Callable[[RetryCallState], None]:
     def log_wait(state: RetryCallState) -> None:
+        beat()
         error = state.outcome.exception() if state.outcome else None
         log.warning(
             "document job waiting for its dependencies",
@@ -219,9 +225,10 @@ def run_documents(
     while not stop.is_set():
         beat()
         try:
-            busy = processor.tick(stop)
+            busy = processor.tick(stop, beat)
         except Exception:
-            log.exception("document jobs failed; retrying next interval")
+            if not stop.is_set():  # else: stopping amid an outage
+                log.exception("document jobs failed; retrying next interval")
             busy = False
         if not busy:
             stop.wait(interval_seconds)

@@ -238,11 +238,12 @@ def test_the_file_store_down_is_waited_for_and_never_recorded_as_failure(
     accepted = scene.request_report(container.services.documents)
     stop = threading.Event()
     finished = threading.Event()
+    beats: list[float] = []
 
     def work() -> None:
         drive(container, lambda: job_row(container, accepted.id) is not None)
         while not stop.is_set() and not settled(container, accepted.id)():
-            down.tick(stop)
+            down.tick(stop, lambda: beats.append(time.monotonic()))
         finished.set()
 
     thread = threading.Thread(target=work)
@@ -251,6 +252,7 @@ def test_the_file_store_down_is_waited_for_and_never_recorded_as_failure(
         time.sleep(3)
         assert load(container, accepted.id).status is DocumentStatus.PENDING
         assert not finished.is_set()
+        assert len(beats) >= 2  # waiting with backoff, and saying it is alive
         blocked.unlink()  # the file store comes back
         assert finished.wait(WAIT_SECONDS)
     finally:
