@@ -8,6 +8,10 @@ the job list, and each test drives processors by calling ``tick``.
 
 from __future__ import annotations
 
+import os
+import signal
+import subprocess
+import sys
 import threading
 import time
 from collections import Counter
@@ -31,6 +35,7 @@ from processors.workers import document_processor
 from tests.document_scene import DocumentScene, new_tenant
 
 WAIT_SECONDS = 60
+ROOT = Path(__file__).resolve().parents[2]
 
 
 class Killed(BaseException):
@@ -178,6 +183,66 @@ def test_a_processor_killed_between_storing_and_recording_leaves_one_document(
         assert (
             stored.read() == container.document_builder.build(document).rendered.content
         )
+
+
+SLOW_PROCESSOR = """
+import sys, time
+from uuid import UUID
+from infra.bootstrap import bootstrap
+from infra.settings import load_settings
+from processors.documents import DocumentProcessor
+from threading import Event
+
+container = bootstrap(load_settings())
+target = UUID(sys.argv[1])
+
+class Slow:
+    def build(self, document):
+        if document.id == target:
+            print("rendering", flush=True)
+            time.sleep(600)  # killed long before this ends
+        return container.document_builder.build(document)
+
+processor = DocumentProcessor(
+    container.document_jobs(lease_seconds=1.0), container.event_store, Slow(),
+    container.files, container.services.documents, 10**8,
+)
+stop = Event()
+while True:
+    processor.tick(stop) or time.sleep(0.1)
+"""
+
+
+def test_a_processor_process_killed_mid_render_leaves_one_document(
+    document_jobs, scene, migrated
+):
+    container = document_jobs
+    accepted = scene.request_report(container.services.documents)
+    env = {
+        "PATH": os.environ.get("PATH", ""),
+        "ASSUREHUB_ENV": "development",
+        "ASSUREHUB_DATABASE_URL": str(migrated.database_url),
+        "ASSUREHUB_MEDIA_DIR": str(migrated.media_dir.resolve()),
+    }
+    with subprocess.Popen(
+        [sys.executable, "-c", SLOW_PROCESSOR, str(accepted.id)],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    ) as child:
+        try:
+            assert child.stdout is not None
+            assert child.stdout.readline().strip() == "rendering"
+        finally:
+            child.send_signal(signal.SIGKILL)
+            child.wait(timeout=30)
+    assert load(container, accepted.id).status is DocumentStatus.PENDING
+    assert job_row(container, accepted.id) == (1, None)
+
+    drive(container, settled(container, accepted.id), processor(container))
+    assert events_of(container, accepted.id) == ["Requested", "Rendered"]
 
 
 def test_two_processors_at_once_render_each_document_once(document_jobs, scene):
