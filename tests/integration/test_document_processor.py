@@ -19,11 +19,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from uuid import UUID
+from uuid import UUID, uuid4
 
 import pytest
 
 from commands.documents import DocumentService
+from domain.audit import Audit
 from domain.document import Document
 from domain.document_values import DocumentStatus, certificate_document_id
 from infra.bootstrap import Container
@@ -273,10 +274,19 @@ def test_two_processors_at_once_render_each_document_once(document_jobs, scene):
 
 def test_a_document_that_cannot_be_rendered_fails_with_its_reason(document_jobs, scene):
     container = document_jobs
-    # Text a document cannot carry (a bell character), as imported or older
-    # data could hold it: the same request would fail the same way again.
-    scene.audit.raise_finding(
-        scene.meta, "8", "observation", "Alarm \x07 rang", "Heard", date(2026, 12, 1)
+    # Text a document cannot carry (a bell character) in an event recorded
+    # before the domain refused such text (old events are never rewritten):
+    # the same request would fail the same way again.
+    scene.audit.trigger_event(
+        Audit.FindingRaised,
+        meta=scene.meta,
+        finding_id=uuid4(),
+        clause_id="8",
+        grade="observation",
+        description="Alarm \x07 rang",
+        objective_evidence="Heard",
+        evidence_ids=(),
+        raised_on=date(2026, 12, 1),
     )
     container.event_store.append(scene.audit)
     accepted = scene.request_report(container.services.documents)
