@@ -29,7 +29,7 @@ import pytest
 
 from infra.projection.registry import READ_MODELS
 from tests.e2e.conftest import api_with, as_user
-from tests.e2e.world import CLAUSE, World, build_world, new_tenant
+from tests.e2e.world import World, build_world, new_tenant, world_ids
 
 CALLERS = {
     "staff": [
@@ -79,19 +79,7 @@ def _token(http: httpx.Client, tenant: str, name: str, roles: list[str]) -> str:
 def _config(world: World, path: Path) -> Path:
     """Path parameters naming the world's records, so that operations on one
     record reach their logic instead of a 404."""
-    ids = {
-        "organization_id": world.organization,
-        "site_id": world.sites[0],
-        "template_id": world.standard_template,
-        "clause_id": CLAUSE,
-        "audit_id": world.audit,
-        "finding_id": world.finding,
-        "evidence_id": world.evidence,
-        "certificate_id": world.certificate,
-        "document_id": world.document,
-        "account_id": world.account,
-        "token_id": world.api_token,
-    }
+    ids = world_ids(world, world.standard_template)
     lines = [f'"path.{name}" = {json.dumps(str(value))}' for name, value in ids.items()]
     path.write_text(CONFIG + "\n".join(lines) + "\n")
     return path

@@ -151,14 +151,10 @@ class World:
         )
 
 
-def path_values(path: str, world: World) -> dict[str, str]:
-    """``world``'s id for each parameter of ``path``."""
-    template = (
-        world.document_template
-        if path.startswith("/document-templates")
-        else world.standard_template
-    )
-    known = {
+def world_ids(world: World, template: UUID) -> dict[str, object]:
+    """``world``'s value for each path parameter the API has (``template``
+    for ``template_id``, which names a standard or a document template)."""
+    return {
         "organization_id": world.organization,
         "site_id": world.sites[0],
         "template_id": template,
@@ -171,6 +167,16 @@ def path_values(path: str, world: World) -> dict[str, str]:
         "account_id": world.account,
         "token_id": world.api_token,
     }
+
+
+def path_values(path: str, world: World) -> dict[str, str]:
+    """``world``'s id for each parameter of ``path``."""
+    template = (
+        world.document_template
+        if path.startswith("/document-templates")
+        else world.standard_template
+    )
+    known = world_ids(world, template)
     names = re.findall(r"{(\w+)}", path)
     unknown = [n for n in names if n not in known]
     assert not unknown, f"{path}: no id of the world fits {unknown}; add one"
