@@ -14,9 +14,9 @@ from datetime import date
 
 from domain.errors import InvalidValueError
 
-_REFUSED = re.compile(r"[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
+_REFUSED = re.compile(r"[\x00-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
 _REFUSED_IN_MULTILINE = re.compile(
-    r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]"
+    r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]"
 )
 _LINE = "\t\n\r"
 
@@ -26,8 +26,9 @@ def unsafe_character(value: str, *, multiline: bool = False) -> str | None:
 
     Refused: U+0000 (Postgres text and jsonb cannot hold it), unpaired
     surrogates U+D800 to U+DFFF (UTF-8 cannot encode them) and the other control
-    characters U+0001 to U+001F and U+007F to U+009F; tab, line feed and carriage
-    return only where ``multiline``.
+    characters U+0001 to U+001F and U+007F to U+009F, and the noncharacters
+    U+FFFE and U+FFFF (XML, and so a DOCX, cannot hold them); tab, line feed
+    and carriage return only where ``multiline``.
 
     Returns:
         What is wrong, naming the first such character and where it is, e.g.
@@ -44,6 +45,8 @@ def unsafe_character(value: str, *, multiline: bool = False) -> str | None:
         what = "U+0000 (NUL)"
     elif 0xD800 <= code <= 0xDFFF:
         what = f"an unpaired surrogate (U+{code:04X})"
+    elif code >= 0xFFFE:
+        what = f"the noncharacter U+{code:04X}"
     else:
         what = f"the control character U+{code:04X}"
     return f"must not contain {what}, {where}"

@@ -70,9 +70,9 @@ def verify_file(
 def _report(document_id: UUID, verdict: CopyVerdict) -> int:
     recorded = verdict.recorded_sha256 or "none (the document is not ready)"
     print(f"document {document_id}: issued as {recorded}")
-    if verdict.rendered_sha256 is None:
+    if verdict.build_error is not None:
         print(f"  rendered again: failed ({verdict.build_error})")
-    else:
+    elif verdict.rendered_sha256 is not None:
         print(f"  rendered again from the recorded versions: {verdict.rendered_sha256}")
     if not verdict.issued:
         print("  NOT the file issued")

@@ -39,15 +39,16 @@ class DocumentVerificationPublic(BaseModel):
     )
     reproduced: bool = Field(
         description="Rendering the document again from the recorded versions "
-        "gives the recorded SHA-256"
+        "gives the recorded SHA-256 (checked only when the file is the one "
+        "issued)"
     )
     file_sha256: str = Field(description="SHA-256 of the uploaded file")
     recorded_sha256: str | None = Field(
         description="SHA-256 recorded for the document (null unless it is ready)"
     )
     rendered_sha256: str | None = Field(
-        description="SHA-256 of the document rendered again now (null if it "
-        "could not be)"
+        description="SHA-256 of the document rendered again now; rendered only "
+        "for the issued file (null for any other file, or if it could not be)"
     )
     detail: str | None = Field(description="Why it could not be rendered again")
 

@@ -114,6 +114,7 @@ class BodyLimitMiddleware:
             if not message.get("more_body", False):
                 break
         body = b"".join(chunks)
+        del chunks  # one copy of the body, not two, while the app runs
         # The raw body, for request fingerprints (idempotency keys): a parsed
         # form no longer has it.
         scope.setdefault("state", {})["raw_body"] = body

@@ -30,9 +30,9 @@ from pydantic_core import CoreSchema, PydanticCustomError, core_schema
 
 from domain.values import unsafe_character
 
-SINGLE_LINE_PATTERN = r"^[^\x00-\x1F\x7F-\x9F]*$"
+SINGLE_LINE_PATTERN = r"^[^\x00-\x1F\x7F-\x9F\uFFFE\uFFFF]*$"
 """What a single-line field admits, as the OpenAPI states it."""
-MULTILINE_PATTERN = r"^[^\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F]*$"
+MULTILINE_PATTERN = r"^[^\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F\uFFFE\uFFFF]*$"
 """What a multi-line field admits: tab, line feed and carriage return too."""
 ERROR_TYPE = "unsafe_character"
 """The ``type`` of the ``422``'s error entry for such a field."""

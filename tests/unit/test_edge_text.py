@@ -17,7 +17,7 @@ from commands.http.text import MULTILINE_PATTERN, SINGLE_LINE_PATTERN
 from read_api.app import create_app
 
 Loc = tuple[str | int, ...]
-REFUSED = ["\x00", "\ud800", "\x1b", "\x7f", "\x85"]
+REFUSED = ["\x00", "\ud800", "\x1b", "\x7f", "\x85", "\uffff"]
 
 
 @pytest.fixture(scope="module")

@@ -30,6 +30,8 @@ REFUSED_EVERYWHERE = [
     "\x7f",
     "\x85",
     "\x9f",
+    "\ufffe",
+    "\uffff",
 ]
 LINE_BREAKS = ["\t", "\n", "\r"]
 CARRIED = ["Qualität \u2013 品質 😀", "a\u00a0b", "line\u2028separator", "\ufeffbom"]
