@@ -37,6 +37,7 @@ from commands.documents import (
     RecordRendered,
     RequestCertificateDocument,
 )
+from commands.errors import FileTooLargeError
 from commands.ports import EventStore, FileStore, Idempotency
 from domain.document import Document
 from domain.document_values import FAILURE_DETAIL_MAX, DocumentStatus
@@ -52,6 +53,9 @@ log = logging.getLogger(__name__)
 
 SYSTEM_ACTOR = "system:documents"
 TRANSIENT = (DependencyUnavailableError, OSError)
+MAX_ATTEMPTS = 10
+"""Attempts after which a job that keeps failing for an unknown reason is
+given up (the document recorded failed), so it cannot hold its place forever."""
 """Postgres or the file store cannot be reached or written: retried."""
 
 
@@ -101,8 +105,14 @@ class DocumentProcessor:
         except TRANSIENT:
             raise
         except Exception as e:  # recorded on the job, which is retried later
+            reason = f"{type(e).__name__}: {e}"
+            if job.attempts >= MAX_ATTEMPTS:
+                log.exception("document job given up", extra=_fields(job))
+                self._give_up(job, reason)
+                self._jobs.finish(job)
+                return True
             log.exception("document job failed; retried later", extra=_fields(job))
-            self._jobs.retry_later(job, f"{type(e).__name__}: {e}")
+            self._jobs.retry_later(job, reason)
             return True
         self._jobs.finish(job)
         return True
@@ -127,7 +137,11 @@ class DocumentProcessor:
             self._fail(job, e.code, e.detail)
             return
         rendered = built.rendered
-        stored = self._files.put(io.BytesIO(rendered.content), self._max_bytes)
+        try:
+            stored = self._files.put(io.BytesIO(rendered.content), self._max_bytes)
+        except FileTooLargeError as e:
+            self._fail(job, "document.too_large", str(e))
+            return
         cmd = RecordRendered(
             document.id,
             stored.sha256,
@@ -145,6 +159,17 @@ class DocumentProcessor:
             _refused(job, e)
         else:
             log.info("document rendered", extra={**_fields(job), "sha": stored.sha256})
+
+    def _give_up(self, job: DocumentJob, reason: str) -> None:
+        """After :data:`MAX_ATTEMPTS`: a render is recorded failed; a
+        certificate's request is left to be asked for again by hand."""
+        if job.kind is JobKind.CERTIFICATE:
+            return
+        self._fail(
+            job,
+            "document.abandoned",
+            f"given up after {job.attempts} attempts; last: {reason}",
+        )
 
     def _fail(self, job: DocumentJob, code: str, detail: str) -> None:
         detail = detail[:FAILURE_DETAIL_MAX]

@@ -31,7 +31,7 @@ from infra.bootstrap import Container
 from infra.document_builds import BuiltDocument, DocumentBuilder
 from infra.files import LocalFileStore
 from infra.postgres.document_jobs import PostgresDocumentJobs
-from processors.documents import DocumentProcessor
+from processors.documents import MAX_ATTEMPTS, DocumentProcessor
 from processors.workers import document_processor
 from tests.document_scene import DocumentScene, new_tenant
 
@@ -191,7 +191,7 @@ import sys, time
 from uuid import UUID
 from infra.bootstrap import bootstrap
 from infra.settings import load_settings
-from processors.documents import DocumentProcessor
+from processors.documents import MAX_ATTEMPTS, DocumentProcessor
 from threading import Event
 
 container = bootstrap(load_settings())
@@ -369,3 +369,47 @@ def test_a_tenant_without_a_certificate_template_gets_no_document(document_jobs)
         document_processor(container),
     )
     assert store.load(Document, certificate_document_id(certificate.id, 1)) is None
+
+
+class Unforeseen:
+    """A builder that fails, every time, for a reason nobody foresaw."""
+
+    def build(self, document: Document) -> BuiltDocument:
+        raise RuntimeError("unforeseen")
+
+
+def test_a_job_failing_for_an_unknown_reason_is_given_up_after_its_attempts(
+    document_jobs, scene
+):
+    container = document_jobs
+    jobs = PostgresDocumentJobs(
+        container.database, retry_base_seconds=0.01, retry_max_seconds=0.01
+    )
+    broken = processor(container, jobs=jobs, builder=Unforeseen())
+    accepted = scene.request_report(container.services.documents)
+    drive(container, settled(container, accepted.id), broken)
+    document = load(container, accepted.id)
+    assert document.status is DocumentStatus.FAILED
+    assert document.failure is not None
+    code, detail = document.failure
+    assert code == "document.abandoned"
+    assert f"after {MAX_ATTEMPTS} attempts" in detail
+    assert "unforeseen" in detail
+    assert job_row(container, accepted.id) is None
+
+
+def test_a_document_larger_than_the_file_store_takes_fails_as_too_large(
+    document_jobs, scene
+):
+    container = document_jobs
+    accepted = scene.request_report(container.services.documents)
+    drive(
+        container,
+        settled(container, accepted.id),
+        processor(container, max_bytes=100),
+    )
+    document = load(container, accepted.id)
+    assert document.status is DocumentStatus.FAILED
+    assert document.failure is not None
+    assert document.failure[0] == "document.too_large"
+    assert job_row(container, accepted.id) is None

@@ -4,5 +4,5 @@
 -- It is claimed with the tenant's creation event, or on its first
 -- certificate number for a tenant that has none recorded. A tenant holds
 -- one code: this index refuses a second, and finds a tenant's code.
-CREATE UNIQUE INDEX unique_claims_one_certificate_code
+CREATE UNIQUE INDEX IF NOT EXISTS unique_claims_one_certificate_code
     ON unique_claims (aggregate_id) WHERE scope = 'tenant.certificate_code';
