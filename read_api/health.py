@@ -19,6 +19,9 @@ class Live(BaseModel):
     status: str
 
 
+HALTED = "halted: see `assurehub projections status` for the reason"
+
+
 class Ready(BaseModel):
     model_config = ConfigDict(
         json_schema_extra=examples(
@@ -30,10 +33,7 @@ class Ready(BaseModel):
                     "redis": "up",
                     "projections": "halted",
                 },
-                "halted": {
-                    "templates": "record at position 4410 can be neither applied "
-                    "nor parked"
-                },
+                "halted": {"templates": HALTED},
             }
         )
     )
@@ -41,7 +41,9 @@ class Ready(BaseModel):
     status: str
     checks: dict[str, str]
     halted: dict[str, str]
-    """Each halted projection with why it stopped (empty when none is)."""
+    """Each halted projection (empty when none is). The reason, which names
+    records and may quote their values, is for operators only: ``assurehub
+    projections status`` shows it; this public answer does not."""
 
 
 @router.get("/live", response_model=Live, openapi_extra=PUBLIC)
@@ -61,6 +63,8 @@ def ready(request: Request) -> JSONResponse:
     Kafka or Redis down, or a halted projection, only degrades."""
     readiness = request.app.state.container.health.readiness()
     body = Ready(
-        status=readiness.status, checks=readiness.checks, halted=readiness.halted
+        status=readiness.status,
+        checks=readiness.checks,
+        halted={name: HALTED for name in readiness.halted},
     )
     return JSONResponse(body.model_dump(), status_code=200 if readiness.ready else 503)
