@@ -42,7 +42,8 @@ _FINISH = sql.SQL("DELETE FROM {} WHERE {}").format(_TABLE, _KEY)
 _RETRY = sql.SQL("""
 UPDATE {} SET last_error = %(error)s,
     due_at = now() + make_interval(
-        secs => least(%(base)s * power(2, least(greatest(attempts, 1) - 1, 30)), %(cap)s))
+        secs => least(
+            %(base)s * power(2, least(greatest(attempts, 1) - 1, 30)), %(cap)s))
 WHERE {}
 """).format(_TABLE, _KEY)
 
