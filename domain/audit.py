@@ -81,6 +81,8 @@ from domain.audit_values import (
     Grade,
     PastGrade,
     Team,
+    initial_status,
+    status_after_regrade,
 )
 from domain.events import EventMeta
 
@@ -294,6 +296,7 @@ class Audit(PlanningCommands, FindingCommands, ReviewCommands, Aggregate):
                 objective_evidence=self.objective_evidence,
                 evidence_ids=tuple(self.evidence_ids),
                 raised_on=self.raised_on,
+                status=initial_status(Grade(self.grade)),
             )
             aggregate._put(finding)
             aggregate._outdate_draft()
@@ -309,7 +312,9 @@ class Audit(PlanningCommands, FindingCommands, ReviewCommands, Aggregate):
         def apply(self, aggregate: Audit) -> None:
             old = aggregate._findings[self.finding_id]
             past = (*old.past_grades, PastGrade(old.grade, self.reason))
-            aggregate._put(replace(old, grade=Grade(self.grade), past_grades=past))
+            grade = Grade(self.grade)
+            status = status_after_regrade(old.status, grade)
+            aggregate._put(replace(old, grade=grade, status=status, past_grades=past))
             aggregate._outdate_draft()
 
     class FindingDismissed(Event):

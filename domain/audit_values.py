@@ -95,11 +95,16 @@ class Grade(StrEnum):
 class FindingStatus(StrEnum):
     """Where a finding is in its corrective-action lifecycle.
 
-    ``awaiting_response`` → ``response_submitted`` → ``response_accepted``
-    (or back to ``awaiting_response`` when rejected) → ``action_implemented``
-    → ``verified`` → ``closed``; any open status → ``dismissed``.
+    A nonconformity: ``awaiting_response`` → ``response_submitted`` →
+    ``response_accepted`` (or back to ``awaiting_response`` when rejected) →
+    ``action_implemented`` → ``verified`` → ``closed``. An observation or
+    opportunity for improvement asks nothing of the client: it is ``noted``
+    until ``closed``. Any open status → ``dismissed``. Regrading between the
+    two kinds moves ``noted`` and ``awaiting_response`` into each other
+    (see :func:`status_after_regrade`).
     """
 
+    NOTED = "noted"
     AWAITING_RESPONSE = "awaiting_response"
     RESPONSE_SUBMITTED = "response_submitted"
     RESPONSE_ACCEPTED = "response_accepted"
@@ -125,6 +130,27 @@ ACTION_DUE = frozenset(
     }
 )
 """Finding statuses in which the corrective action is still to be done."""
+
+
+def initial_status(grade: Grade) -> FindingStatus:
+    """The status a newly raised finding of ``grade`` starts in."""
+    if grade.is_nonconformity:
+        return FindingStatus.AWAITING_RESPONSE
+    return FindingStatus.NOTED
+
+
+def status_after_regrade(status: FindingStatus, grade: Grade) -> FindingStatus:
+    """A finding's status once regraded to ``grade`` from ``status``.
+
+    A noted observation regraded to a nonconformity now awaits the client's
+    response; a nonconformity still awaiting one regraded to an observation
+    or opportunity for improvement owes nothing any more. Any other status
+    (a response already given, the action done) is kept.
+    """
+    if status in (FindingStatus.NOTED, FindingStatus.AWAITING_RESPONSE):
+        return initial_status(grade)
+    return status
+
 
 WORK = (AuditStatus.IN_PROGRESS, AuditStatus.REPORT_DRAFTED)
 """Statuses in which the audit work (team, clauses, findings) may change."""

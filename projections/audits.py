@@ -32,7 +32,13 @@ from datetime import date, datetime
 from typing import Any
 from uuid import UUID
 
-from domain.audit_values import AuditStatus, FindingStatus
+from domain.audit_values import (
+    AuditStatus,
+    FindingStatus,
+    Grade,
+    initial_status,
+    status_after_regrade,
+)
 from projections.audit_tables import (
     ASSESSMENTS,
     AUDITS,
@@ -267,7 +273,7 @@ def _recount(audit: Row, old: Row | None, new: Row) -> Row:
 
 def _finding_raised(step: _Step) -> Row:
     d, event, audit = step.data, step.event, step.audit
-    status = FindingStatus.AWAITING_RESPONSE.value
+    status = initial_status(Grade(d["grade"])).value
     row = {
         "tenant_id": event.tenant_id,
         "id": UUID(d["finding_id"]),
@@ -316,7 +322,12 @@ def _regraded(step: _Step) -> Row:
     grade, old = step.data["grade"], step.finding
     regrade = _by(step.event, reason=step.data["reason"], to=grade)
     regrade["from"] = old["grade"]
-    return {"grade": grade, "regrades": [*old["regrades"], regrade]}
+    status = status_after_regrade(FindingStatus(old["status"]), Grade(grade))
+    return {
+        "grade": grade,
+        "status": status.value,
+        "regrades": [*old["regrades"], regrade],
+    }
 
 
 def _response_submitted(step: _Step) -> Row:

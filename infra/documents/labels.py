@@ -37,6 +37,7 @@ _LABELS: dict[str, str] = {
     "observation": "Observation",
     "opportunity_for_improvement": "Opportunity for improvement",
     # FindingStatus
+    "noted": "Noted",
     "awaiting_response": "Awaiting response",
     "response_submitted": "Response submitted",
     "response_accepted": "Response accepted",

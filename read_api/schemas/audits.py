@@ -63,6 +63,7 @@ AUDIT_EXAMPLE = {
     "findings_observation": 0,
     "findings_ofi": 0,
     "findings_open_majors": 0,
+    "findings_noted": 0,
     "findings_awaiting_response": 0,
     "findings_response_submitted": 1,
     "findings_response_accepted": 0,
@@ -173,7 +174,14 @@ class AuditPublic(BaseModel):
     findings_open_majors: int = Field(
         description="Major nonconformities not verified, closed nor dismissed"
     )
-    findings_awaiting_response: int
+    findings_noted: int = Field(
+        description="Observations and opportunities for improvement that are"
+        " open: nothing is owed by the client, so they never count as awaiting"
+        " a response nor as overdue"
+    )
+    findings_awaiting_response: int = Field(
+        description="Nonconformities awaiting the client's response"
+    )
     findings_response_submitted: int
     findings_response_accepted: int
     findings_action_implemented: int

@@ -156,7 +156,7 @@ def test_counts_are_per_tenant_and_every_audit_status_is_listed(database):
     world.finding(mine, org, "major_nonconformity", "closed")
     world.finding(mine, org, "minor_nonconformity", "response_accepted")
     world.finding(mine, org, "minor_nonconformity", "dismissed")
-    world.finding(mine, org, "observation", "awaiting_response")
+    world.finding(mine, org, "observation", "noted")
     world.finding(theirs, other, "major_nonconformity", "awaiting_response")
     world.certificate(theirs, other, TODAY + timedelta(days=5))
 
@@ -231,9 +231,7 @@ def test_expiry_windows_include_both_ends_and_due_today_is_not_overdue(database)
     world.finding(
         tenant, org, minor, "action_implemented", due=TODAY - timedelta(days=9)
     )
-    world.finding(
-        tenant, org, "observation", "awaiting_response", due=TODAY - timedelta(days=9)
-    )
+    world.finding(tenant, org, "observation", "noted", due=TODAY - timedelta(days=9))
 
     summary = world.view().summary(overseer(tenant), TODAY)
     # today, +30, suspended +3 | +31, +60 | +61, +90

@@ -559,6 +559,46 @@ def test_observations_need_no_corrective_action_and_close_at_once():
     assert audit.findings[finding_id].status is FindingStatus.CLOSED
 
 
+@pytest.mark.parametrize(
+    "grade", [Grade.OBSERVATION, Grade.OPPORTUNITY_FOR_IMPROVEMENT]
+)
+def test_observations_are_noted_not_awaiting_a_response_and_never_overdue(grade):
+    audit = started()
+    finding_id = raise_nc(audit, grade)
+    finding = audit.findings[finding_id]
+    assert finding.status is FindingStatus.NOTED
+    assert not finding.is_overdue(END + timedelta(days=3650))
+    assert not finding.is_resolved
+
+
+def test_regrading_moves_between_noted_and_awaiting_response():
+    audit = started()
+    finding_id = raise_nc(audit, Grade.OBSERVATION)
+    audit.regrade_finding(META, finding_id, MINOR, "Systemic")
+    assert audit.findings[finding_id].status is FindingStatus.AWAITING_RESPONSE
+    audit.regrade_finding(META, finding_id, Grade.OBSERVATION, "Isolated after all")
+    assert audit.findings[finding_id].status is FindingStatus.NOTED
+    audit.regrade_finding(META, finding_id, MAJOR, "Systemic")
+    respond(audit, finding_id)
+    audit.regrade_finding(META, finding_id, Grade.OBSERVATION, "Minor slip")
+    # A response already given stays on record.
+    assert audit.findings[finding_id].status is FindingStatus.RESPONSE_SUBMITTED
+
+
+def test_stored_observation_events_load_as_noted():
+    audit = plan()
+    audit.assign_team(META, LEAD, (AUDITOR,), (EXPERT,), (OBSERVER,))
+    audit.start(META, START)
+    finding_id = raise_nc(audit, Grade.OBSERVATION)
+    store = LibraryEventStore(in_memory_env())
+    try:
+        store.append(audit)
+        reloaded = store.load(Audit, audit.id)
+    finally:
+        store.close()
+    assert reloaded.findings[finding_id].status is FindingStatus.NOTED
+
+
 def test_the_due_date_cannot_be_before_the_finding():
     audit = started()
     finding_id = raise_nc(audit)

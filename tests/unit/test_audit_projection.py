@@ -225,12 +225,15 @@ def test_a_full_audit_lifecycle_shows_on_the_list_detail_and_register(feed):
         "observation": 1,
         "ofi": 1,
         "open_majors": 1,
-        "awaiting_response": 5,
+        "awaiting_response": 3,
+        "noted": 2,
     }
     f = screen.get("findings", major)
     assert (f["audit_id"], f["clause_id"], f["raised_on"]) == (audit.id, "7.1", START)
     assert (f["open"], f["action_due"], f["due_date"]) == (True, True, None)
-    assert screen.get("findings", obs)["action_due"] is False
+    observation = screen.get("findings", obs)
+    assert (observation["status"], observation["action_due"]) == ("noted", False)
+    assert not is_overdue(observation, DUE + timedelta(days=365))
 
     audit.dismiss_finding(META, mistaken, "Raised in error")
     step(audit)
@@ -240,7 +243,8 @@ def test_a_full_audit_lifecycle_shows_on_the_list_detail_and_register(feed):
         "observation": 1,
         "ofi": 1,
         "open_majors": 1,
-        "awaiting_response": 4,
+        "awaiting_response": 2,
+        "noted": 2,
         "dismissed": 1,
     }
     f = screen.get("findings", mistaken)
@@ -250,7 +254,10 @@ def test_a_full_audit_lifecycle_shows_on_the_list_detail_and_register(feed):
     step(audit)
     assert screen.counts(audit.id)["minor"] == 2
     assert "observation" not in screen.counts(audit.id)
+    assert screen.counts(audit.id)["awaiting_response"] == 3
+    assert screen.counts(audit.id)["noted"] == 1
     f = screen.get("findings", obs)
+    assert f["status"] == "awaiting_response"
     assert [(r["from"], r["to"], r["reason"]) for r in f["regrades"]] == [
         ("observation", "minor_nonconformity", "Systemic")
     ]
