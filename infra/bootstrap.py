@@ -69,6 +69,7 @@ from infra.postgres.dashboard import PostgresDashboardView
 from infra.postgres.document_jobs import PostgresDocumentJobs
 from infra.postgres.identity import PostgresIdentityDirectory
 from infra.postgres.issued_documents import PostgresIssuedDocuments
+from infra.postgres.notifications import PostgresNotifications
 from infra.postgres.organizations import PostgresOrganizationView
 from infra.postgres.outbox import PostgresOutbox
 from infra.postgres.pool import Database
@@ -84,6 +85,7 @@ from infra.streaming import kafka
 from infra.streaming.relay import Relay
 from projections.certificate_expiry import CertificateExpiryProjection
 from projections.document_jobs import DocumentJobsProjection
+from projections.notification_intents import NotificationIntentsProjection
 from projections.ports import TableProjection
 
 log = logging.getLogger(__name__)
@@ -168,6 +170,17 @@ class Container:
         """The document processor's own projection (its list of jobs), on its
         own consumer group."""
         return self.runner(by_name(DocumentJobsProjection.name), topic, group)
+
+    def notification_intents_runner(
+        self, topic: str | None = None, group: str | None = None
+    ) -> ProjectionRunner:
+        """The notification processor's own projection (events that call for
+        e-mails), on its own consumer group."""
+        return self.runner(by_name(NotificationIntentsProjection.name), topic, group)
+
+    def notifications(self) -> PostgresNotifications:
+        """The notification processor's intents, read models and outbox."""
+        return PostgresNotifications(self.database)
 
     def issued_documents(self) -> PostgresIssuedDocuments:
         """Documents by the SHA-256 of their file, across tenants (operators)."""

@@ -7,9 +7,11 @@ A :class:`MailSender` delivers one :class:`OutgoingMail`. Two adapters:
   half a file, and sending the same message again rewrites the same file.
 - :class:`SmtpSender` hands it to an SMTP server (STARTTLS by default).
 
-Both build the same message with :func:`compose`. Its ``Message-ID`` is
-derived from the outbox message id, so a message sent twice (delivery is at
-least once) carries the same id and mail clients can tell the copies apart.
+Both build the same message with :func:`compose` (plain text, with an HTML
+alternative and a ``List-Unsubscribe`` header where the outbox row has them).
+Its ``Message-ID`` is derived from the outbox message id, so a message sent
+twice (delivery is at least once) carries the same id and mail clients can
+tell the copies apart.
 Driver errors become :class:`MailDeliveryError`.
 """
 
@@ -49,6 +51,11 @@ class OutgoingMail:
     body: str
     created_at: datetime
     attempts: int = 0
+    html_body: str | None = None
+    """An HTML alternative to ``body`` (the message is then multipart)."""
+    unsubscribe_url: str | None = None
+    """Where the recipient switches this kind of message off
+    (``List-Unsubscribe``); ``None`` for messages that cannot be."""
 
 
 class MailSender(Protocol):
@@ -78,9 +85,13 @@ def compose(mail: OutgoingMail, mail_from: str) -> EmailMessage:
         message["Date"] = format_datetime(mail.created_at.astimezone(UTC))
         message["Message-ID"] = f"<{mail.message_id}@{domain}>"
         message["Auto-Submitted"] = "auto-generated"
+        if mail.unsubscribe_url:
+            message["List-Unsubscribe"] = f"<{mail.unsubscribe_url}>"
     except (ValueError, IndexError) as e:
         raise MailDeliveryError(f"message {mail.message_id}: {e}") from e
     message.set_content(mail.body, charset="utf-8")
+    if mail.html_body:
+        message.add_alternative(mail.html_body, subtype="html", charset="utf-8")
     return message
 
 

@@ -93,6 +93,10 @@ class Settings(BaseSettings):
     outbox_poll_seconds: float = Field(default=1.0, gt=0, le=300)
     outbox_retention_hours: int = Field(default=24, ge=1, le=24 * 365)
     """How long a message never sent keeps its body (its links) once given up."""
+    frontend_base_url: str = "http://127.0.0.1:3000"
+    """Base of the links in notification e-mails (the web application)."""
+    notifications_poll_seconds: float = Field(default=1.0, gt=0, le=300)
+    """How long the notification processor waits when it has nothing to do."""
     documents_poll_seconds: float = Field(default=1.0, gt=0, le=300)
     """How long the document processor waits for a job when it has none."""
 

@@ -13,12 +13,14 @@ from types import FrameType
 from infra.bootstrap import Container, bootstrap
 from infra.errors import DependencyUnavailableError
 from infra.heartbeat import Heartbeat
+from infra.notifications.render import NotificationTemplates
 from infra.settings import Settings
 from infra.streaming import kafka
 from processors.documents import DocumentProcessor, run_documents
 from processors.expiry import run_expiry_checks
 from processors.housekeeping import chores, run_housekeeping
 from processors.mail import OutboxDispatcher, run_outbox
+from processors.notifications import NotificationProcessor, run_notifications
 
 log = logging.getLogger(__name__)
 
@@ -108,9 +110,19 @@ def document_processor(
     )
 
 
+def notification_processor(container: Container) -> NotificationProcessor:
+    """The notification processor on ``container``'s stores."""
+    return NotificationProcessor(
+        container.notifications(),
+        container.progress,
+        NotificationTemplates(),
+        container.settings.frontend_base_url,
+    )
+
+
 def run_processors(settings: Settings) -> None:
-    """Run the processors (certificate expiry, documents, housekeeping, the
-    mail outbox) until SIGINT/SIGTERM."""
+    """Run the processors (certificate expiry, documents, notifications,
+    housekeeping, the mail outbox) until SIGINT/SIGTERM."""
     stop = _stop_on_signals()
     container = bootstrap(settings)
     outbox = container.outbox()
@@ -148,6 +160,13 @@ def run_processors(settings: Settings) -> None:
                 timedelta(hours=settings.outbox_retention_hours),
             ),
             settings.expiry_check_seconds,
+        ),
+        worker("notification-intents", container.notification_intents_runner().run),
+        worker(
+            "notifications",
+            run_notifications,
+            notification_processor(container),
+            settings.notifications_poll_seconds,
         ),
         worker(
             "outbox",

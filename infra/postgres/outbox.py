@@ -47,12 +47,13 @@ SET attempts = o.attempts + 1,
     next_attempt_at = now() + make_interval(secs => %(lease)s)
 FROM due WHERE o.message_id = due.message_id
 RETURNING o.message_id, o.tenant_id, o.recipient, o.subject, o.body,
-    o.created_at, o.attempts
+    o.created_at, o.attempts, o.html_body, o.unsubscribe_url
 """
 
 _SENT = """
 UPDATE notification_outbox
-SET sent_at = now(), next_attempt_at = NULL, last_error = NULL, body = ''
+SET sent_at = now(), next_attempt_at = NULL, last_error = NULL, body = '',
+    html_body = NULL
 WHERE message_id = %s AND sent_at IS NULL
 """
 
@@ -68,7 +69,7 @@ RETURNING tenant_id, attempts, next_attempt_at
 """
 
 _BLANK_GIVEN_UP = """
-UPDATE notification_outbox SET body = ''
+UPDATE notification_outbox SET body = '', html_body = NULL
 WHERE ctid = ANY(ARRAY(
     SELECT ctid FROM notification_outbox
     WHERE sent_at IS NULL AND body <> '' AND created_at < now() - %(retention)s

@@ -20,6 +20,7 @@ from projections.certificate_expiry import CertificateExpiryProjection
 from projections.certificates import CertificateProjection
 from projections.document_jobs import DocumentJobsProjection
 from projections.documents import DocumentProjection
+from projections.notification_intents import NotificationIntentsProjection
 from projections.organizations import OrganizationProjection
 from projections.ports import TableProjection
 from projections.security_events import SecurityEventsProjection
@@ -39,6 +40,7 @@ READ_MODELS: tuple[TableProjection, ...] = (
 PROCESSOR_MODELS: tuple[TableProjection, ...] = (
     CertificateExpiryProjection(),
     DocumentJobsProjection(),
+    NotificationIntentsProjection(),
 )
 """Projections that feed processors, run by ``assurehub processors``."""
 

@@ -596,6 +596,7 @@ def test_stored_observation_events_load_as_noted():
         reloaded = store.load(Audit, audit.id)
     finally:
         store.close()
+    assert reloaded is not None
     assert reloaded.findings[finding_id].status is FindingStatus.NOTED
 
 
