@@ -19,6 +19,7 @@ from commands.identity.api_tokens import ApiTokenService
 from commands.identity.mfa import MfaService
 from commands.identity.sessions import SessionService
 from commands.identity.tenants import TenantService
+from commands.notification_preferences import NotificationPreferencesService
 from commands.organizations import OrganizationService
 from commands.standard_templates import StandardTemplateService
 from commands.tenant_settings import TenantCalendar, TenantSettingsService
@@ -42,3 +43,4 @@ class Services:
     sessions: SessionService
     mfa: MfaService
     api_tokens: ApiTokenService
+    notification_preferences: NotificationPreferencesService

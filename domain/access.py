@@ -45,6 +45,7 @@ class Permission(StrEnum):
     API_TOKEN_MANAGE = "api_token:manage"  # noqa: S105 - a permission name
     SECURITY_EVENT_READ = "security_event:read"
     SELF_SERVICE = "self:manage"
+    NOTIFICATION_READ = "notification:read"
 
 
 _MANAGERS = frozenset({Role.TENANT_ADMIN, Role.PROGRAMME_MANAGER})
@@ -91,6 +92,7 @@ PERMISSIONS: dict[Permission, frozenset[Role]] = {
         {Role.TENANT_ADMIN, Role.COMPLIANCE_OFFICER}
     ),
     Permission.SELF_SERVICE: frozenset(Role),
+    Permission.NOTIFICATION_READ: frozenset({Role.TENANT_ADMIN}),
 }
 
 SELF_SERVICE_ONLY = frozenset({Permission.SELF_SERVICE})

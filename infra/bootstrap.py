@@ -27,6 +27,7 @@ from commands.identity.mfa import MfaService
 from commands.identity.ports import Authenticator
 from commands.identity.sessions import SessionService
 from commands.identity.tenants import TenantService
+from commands.notification_preferences import NotificationPreferencesService
 from commands.organizations import OrganizationService
 from commands.ports import EventStore
 from commands.services import Services
@@ -69,6 +70,7 @@ from infra.postgres.dashboard import PostgresDashboardView
 from infra.postgres.document_jobs import PostgresDocumentJobs
 from infra.postgres.identity import PostgresIdentityDirectory
 from infra.postgres.issued_documents import PostgresIssuedDocuments
+from infra.postgres.notification_preferences import PostgresPreferences
 from infra.postgres.notifications import PostgresNotifications
 from infra.postgres.organizations import PostgresOrganizationView
 from infra.postgres.outbox import PostgresOutbox
@@ -281,6 +283,9 @@ def bootstrap(settings: Settings) -> Container:
             sessions=identity.sessions,
             mfa=identity.mfa,
             api_tokens=identity.api_tokens,
+            notification_preferences=NotificationPreferencesService(
+                PostgresPreferences(database)
+            ),
         ),
         organization_view=PostgresOrganizationView(database),
         progress=ProjectionProgress(database, settings.kafka_topic),

@@ -16,6 +16,7 @@ from commands.http import document_templates as document_template_commands
 from commands.http import documents as document_commands
 from commands.http import evidence as evidence_commands
 from commands.http import me as me_commands
+from commands.http import notification_preferences as notification_preference_commands
 from commands.http import organizations as organization_commands
 from commands.http import standard_templates as standard_template_commands
 from commands.http import tenant_settings as tenant_setting_commands
@@ -27,6 +28,7 @@ from read_api import (
     document_verification,
     health,
     me,
+    notifications,
     security_events,
     tenant_settings,
     users,
@@ -76,6 +78,8 @@ ROUTERS: tuple[APIRouter, ...] = (
     dashboard.router,
     verification.router,
     health.router,
+    notification_preference_commands.router,
+    notifications.router,
 )
 """Every router the API serves, commands first."""
 

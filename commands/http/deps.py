@@ -26,6 +26,7 @@ from commands.identity.api_tokens import ApiTokenService
 from commands.identity.mfa import MfaService
 from commands.identity.sessions import SessionService
 from commands.identity.tenants import TenantService
+from commands.notification_preferences import NotificationPreferencesService
 from commands.organizations import OrganizationService
 from commands.services import Services
 from commands.standard_templates import StandardTemplateService
@@ -76,4 +77,8 @@ SessionServiceDep = Annotated[SessionService, Depends(_service(lambda s: s.sessi
 MfaServiceDep = Annotated[MfaService, Depends(_service(lambda s: s.mfa))]
 ApiTokenServiceDep = Annotated[
     ApiTokenService, Depends(_service(lambda s: s.api_tokens))
+]
+NotificationPreferencesServiceDep = Annotated[
+    NotificationPreferencesService,
+    Depends(_service(lambda s: s.notification_preferences)),
 ]

@@ -9,6 +9,7 @@ import socket
 import subprocess
 import sys
 import time
+import typing
 import uuid
 from collections.abc import Iterator
 from email.message import Message
@@ -155,10 +156,15 @@ def test_a_dispatcher_killed_after_claiming_leaves_one_multipart_mail_to_send(
         "<https://app.example.test/settings/notifications?unsubscribe=x>"
     )
     assert mail.get_content_type() == "multipart/alternative"
-    text, html = mail.get_payload()
+    text, html = typing.cast(list[Message], mail.get_payload())
     assert text.get_content_type() == "text/plain"
-    assert "ISO 9001 <QMS>" in text.get_payload(decode=True).decode()
+    assert (
+        "ISO 9001 <QMS>" in typing.cast(bytes, text.get_payload(decode=True)).decode()
+    )
     assert html.get_content_type() == "text/html"
-    assert "ISO 9001 &lt;QMS&gt;" in html.get_payload(decode=True).decode()
+    assert (
+        "ISO 9001 &lt;QMS&gt;"
+        in typing.cast(bytes, html.get_payload(decode=True)).decode()
+    )
     [mail] = delivered(box, german)
     assert "ausgestellt" in str(mail["Subject"])
