@@ -76,6 +76,7 @@ from infra.postgres.organizations import PostgresOrganizationView
 from infra.postgres.outbox import PostgresOutbox
 from infra.postgres.pool import Database
 from infra.postgres.progress import ProjectionProgress
+from infra.postgres.schedules import PostgresSchedules
 from infra.postgres.verification import PostgresVerificationView
 from infra.postgres.watermark import ProgressWatermark
 from infra.projection.rebuild import Rebuilder
@@ -183,6 +184,10 @@ class Container:
     def notifications(self) -> PostgresNotifications:
         """The notification processor's intents, read models and outbox."""
         return PostgresNotifications(self.database)
+
+    def schedules(self) -> PostgresSchedules:
+        """The scheduler's run records and the rows its jobs read."""
+        return PostgresSchedules(self.database)
 
     def issued_documents(self) -> PostgresIssuedDocuments:
         """Documents by the SHA-256 of their file, across tenants (operators)."""

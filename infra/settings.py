@@ -6,6 +6,7 @@ import time: call :func:`load_settings` in an entry point.
 
 from __future__ import annotations
 
+from datetime import time
 from enum import StrEnum
 from pathlib import Path
 
@@ -95,6 +96,8 @@ class Settings(BaseSettings):
     """How long a message never sent keeps its body (its links) once given up."""
     frontend_base_url: str = "http://127.0.0.1:3000"
     """Base of the links in notification e-mails (the web application)."""
+    schedule_time_of_day: time = time(2, 0)
+    """When (each tenant's clock) the scheduler runs the day's jobs."""
     notifications_poll_seconds: float = Field(default=1.0, gt=0, le=300)
     """How long the notification processor waits when it has nothing to do."""
     documents_poll_seconds: float = Field(default=1.0, gt=0, le=300)

@@ -30,6 +30,7 @@ from infra.settings import Settings, load_settings
 from infra.streaming import kafka
 from infra.streaming.event_schemas import write_all
 from processors.document_cli import add_documents_parser, verify_file
+from processors.schedule_cli import add_schedules_parser, schedules_status
 from processors.supervisor import supervise
 from processors.workers import run_processors, run_projectors, run_relay
 
@@ -66,6 +67,7 @@ def _parser() -> argparse.ArgumentParser:
     a.add_argument("--name", required=True)
     _projection_parsers(sub)
     add_documents_parser(sub)
+    add_schedules_parser(sub)
     return parser
 
 
@@ -296,6 +298,19 @@ def _worker_health(settings: Settings, worker: str) -> int:
     return 0
 
 
+def _schedules(settings: Settings, args: argparse.Namespace) -> int:
+    container = bootstrap(settings)
+    try:
+        return schedules_status(
+            container.schedules(),
+            container.services.calendar.time_zone,
+            settings.schedule_time_of_day,
+            args.json,
+        )
+    finally:
+        container.close()
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.command == "services":
@@ -316,6 +331,8 @@ def main(argv: list[str] | None = None) -> int:
         return projections_command(settings, args)
     if args.command == "documents":
         return _documents(settings, args)
+    if args.command == "schedules":
+        return _schedules(settings, args)
     if args.command == "api":
         uvicorn.run(
             "read_api.asgi:app_factory",

@@ -15,6 +15,7 @@ import logging
 import threading
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
+from uuid import UUID
 
 from commands.certificates import CertificateAction, CertificateService
 from commands.context import CommandContext
@@ -43,26 +44,45 @@ def expire_due(
     expired = 0
     for item in due.due(utc + LATEST_ZONE_AHEAD):
         local = today(item.tenant_id)
-        if item.expiry_date > local:
-            continue
-        ctx = CommandContext(
-            principal=Principal(
-                item.tenant_id, SYSTEM_ACTOR, frozenset({Role.TENANT_ADMIN})
-            ),
-            correlation_id=f"expiry-{local.isoformat()}-{item.certificate_id}",
-            today=local,
-        )
-        try:
-            certificates.expire(ctx, CertificateAction(item.certificate_id))
-            expired += 1
-        except DomainError as e:
-            log.info(
-                "certificate not expired",
-                extra={"certificate_id": str(item.certificate_id), "reason": str(e)},
-            )
+        if item.expiry_date <= local:
+            expired += _expire(certificates, item.tenant_id, item.certificate_id, local)
     if expired:
         log.info("certificates expired", extra={"count": expired, "utc_date": str(utc)})
     return expired
+
+
+def expire_tenant(
+    due: PostgresDueCertificates,
+    certificates: CertificateService,
+    tenant_id: str,
+    today: date,
+) -> int:
+    """Issue ``expire`` for ``tenant_id``'s certificates whose expiry date is
+    ``today`` (its calendar) or earlier; return how many were expired."""
+    return sum(
+        _expire(certificates, item.tenant_id, item.certificate_id, today)
+        for item in due.due(today)
+        if item.tenant_id == tenant_id
+    )
+
+
+def _expire(
+    certificates: CertificateService, tenant_id: str, certificate_id: UUID, local: date
+) -> int:
+    ctx = CommandContext(
+        principal=Principal(tenant_id, SYSTEM_ACTOR, frozenset({Role.TENANT_ADMIN})),
+        correlation_id=f"expiry-{local.isoformat()}-{certificate_id}",
+        today=local,
+    )
+    try:
+        certificates.expire(ctx, CertificateAction(certificate_id))
+    except DomainError as e:
+        log.info(
+            "certificate not expired",
+            extra={"certificate_id": str(certificate_id), "reason": str(e)},
+        )
+        return 0
+    return 1
 
 
 def run_expiry_checks(

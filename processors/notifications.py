@@ -187,6 +187,16 @@ class NotificationProcessor:
             intent.tenant_id, intent.kind, intent.event_id, mails, intent
         )
 
+    def queue(
+        self,
+        tenant_id: str,
+        kind: NotificationKind,
+        occurrence: str,
+        mails: list[QueuedMail],
+    ) -> int:
+        """Queue ``occurrence``'s e-mails (those not queued before)."""
+        return self._store.queue(tenant_id, kind, occurrence, mails)
+
     def context(
         self,
         tenant_id: str,

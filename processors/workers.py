@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import logging
+import os
 import signal
+import socket
 import threading
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from threading import Thread
 from types import FrameType
 
@@ -14,13 +16,20 @@ from infra.bootstrap import Container, bootstrap
 from infra.errors import DependencyUnavailableError
 from infra.heartbeat import Heartbeat
 from infra.notifications.render import NotificationTemplates
+from infra.postgres.outbox import PostgresOutbox
 from infra.settings import Settings
 from infra.streaming import kafka
 from processors.documents import DocumentProcessor, run_documents
-from processors.expiry import run_expiry_checks
-from processors.housekeeping import chores, run_housekeeping
+from processors.housekeeping import chores
 from processors.mail import OutboxDispatcher, run_outbox
 from processors.notifications import NotificationProcessor, run_notifications
+from processors.scheduler import (
+    Scheduler,
+    expiry_job,
+    housekeeping_job,
+    notification_jobs,
+    run_scheduler,
+)
 
 log = logging.getLogger(__name__)
 
@@ -120,9 +129,40 @@ def notification_processor(container: Container) -> NotificationProcessor:
     )
 
 
+def scheduler(
+    container: Container,
+    outbox: PostgresOutbox,
+    now: Callable[[], datetime] = lambda: datetime.now(UTC),
+) -> Scheduler:
+    """The scheduler with every job, on ``container``'s stores."""
+    settings = container.settings
+    schedules = container.schedules()
+    jobs = [
+        *notification_jobs(schedules, notification_processor(container)),
+        expiry_job(container.due_certificates(), container.services.certificates),
+        housekeeping_job(
+            chores(
+                container.database,
+                outbox,
+                timedelta(hours=settings.idempotency_retention_hours),
+                timedelta(hours=settings.outbox_retention_hours),
+            )
+        ),
+    ]
+    return Scheduler(
+        schedules,
+        jobs,
+        container.services.calendar.time_zone,
+        settings.schedule_time_of_day,
+        f"{socket.gethostname()}:{os.getpid()}",
+        now,
+    )
+
+
 def run_processors(settings: Settings) -> None:
-    """Run the processors (certificate expiry, documents, notifications,
-    housekeeping, the mail outbox) until SIGINT/SIGTERM."""
+    """Run the processors (documents, notifications, the scheduler with
+    certificate expiry and housekeeping, the mail outbox) until
+    SIGINT/SIGTERM."""
     stop = _stop_on_signals()
     container = bootstrap(settings)
     outbox = container.outbox()
@@ -135,14 +175,6 @@ def run_processors(settings: Settings) -> None:
 
     threads = [
         worker("expiry-list", container.expiry_runner().run),
-        worker(
-            "expiry-checks",
-            run_expiry_checks,
-            container.due_certificates(),
-            container.services.certificates,
-            settings.expiry_check_seconds,
-            container.services.calendar.today,
-        ),
         worker("document-jobs", container.document_jobs_runner().run),
         worker(
             "documents",
@@ -151,14 +183,9 @@ def run_processors(settings: Settings) -> None:
             settings.documents_poll_seconds,
         ),
         worker(
-            "housekeeping",
-            run_housekeeping,
-            chores(
-                container.database,
-                outbox,
-                timedelta(hours=settings.idempotency_retention_hours),
-                timedelta(hours=settings.outbox_retention_hours),
-            ),
+            "scheduler",
+            run_scheduler,
+            scheduler(container, outbox),
             settings.expiry_check_seconds,
         ),
         worker("notification-intents", container.notification_intents_runner().run),

@@ -39,6 +39,7 @@ KIND_OF: dict[str, NotificationKind] = {
     f"{_CERTIFICATE}suspended.v1": _K.CERTIFICATE_SUSPENDED,
     f"{_CERTIFICATE}reinstated.v1": _K.CERTIFICATE_REINSTATED,
     f"{_CERTIFICATE}withdrawn.v1": _K.CERTIFICATE_WITHDRAWN,
+    f"{_CERTIFICATE}expired.v1": _K.CERTIFICATE_EXPIRED,
 }
 """Event types that call for a notification, and its kind."""
 

@@ -152,3 +152,13 @@ def document_jobs(pipeline: Container) -> Iterator[Container]:
     background.start(runner.run, runner.projection.name)
     yield pipeline
     background.close()
+
+
+@pytest.fixture(scope="session")
+def notifying(pipeline: Container) -> Iterator[Container]:
+    """The pipeline, with the notification processor's intents projected."""
+    background = Background()
+    runner = pipeline.notification_intents_runner()
+    background.start(runner.run, runner.projection.name)
+    yield pipeline
+    background.close()

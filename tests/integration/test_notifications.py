@@ -13,11 +13,8 @@ import json
 import time
 import uuid
 from collections import Counter
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-
-import pytest
 
 from domain.account import Account
 from domain.audit import Audit
@@ -28,20 +25,9 @@ from infra.bootstrap import Container
 from infra.postgres.rows import qualified
 from processors.workers import notification_processor
 from projections.notification_intents import INTENTS, NotificationIntentsProjection
-from tests.conftest import Background
 
 START = date(2026, 11, 30)
 WAIT_SECONDS = 60
-
-
-@pytest.fixture(scope="session")
-def notifying(pipeline: Container) -> Iterator[Container]:
-    """The pipeline, with the notification processor's intents projected."""
-    background = Background()
-    runner = pipeline.notification_intents_runner()
-    background.start(runner.run, runner.projection.name)
-    yield pipeline
-    background.close()
 
 
 @dataclass
