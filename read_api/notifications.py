@@ -132,9 +132,9 @@ def _decoded(cursor: str | None) -> tuple[datetime, UUID] | None:
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         at, message = json.loads(raw)
-        moment = datetime.fromisoformat(at)
+        moment = datetime.fromisoformat(str(at))
         if moment.tzinfo is None:
             raise ValueError("naive time")
-        return moment, UUID(message)
-    except (ValueError, TypeError) as e:
+        return moment, UUID(str(message))
+    except (ValueError, TypeError, OverflowError) as e:
         raise InvalidCursorError("cursor", "cursor is not one this API issued") from e

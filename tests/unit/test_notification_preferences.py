@@ -14,6 +14,7 @@ from commands.notification_preferences import NotificationPreferencesService
 from domain.errors import InvalidValueError, NotFoundError, PermissionDeniedError
 from domain.notifications import NotificationKind
 from domain.principal import Principal, Role
+from tests.in_process import app_in_process, send
 
 
 class MemoryPreferences:
@@ -84,3 +85,14 @@ def test_a_caller_that_is_no_person_has_no_preferences():
     svc = NotificationPreferencesService(MemoryPreferences())
     with pytest.raises(NotFoundError):
         svc.mine(ctx(Role.AUDITOR, actor="token:ci"))
+
+
+@pytest.mark.parametrize("cursor", ["bogus", "WzEsMl0", "bnVsbA", "W10"])
+def test_a_forged_notifications_cursor_is_400_naming_it(cursor):
+    [r] = send(
+        app_in_process(),
+        [{"method": "GET", "url": "/notifications", "params": {"cursor": cursor}}],
+    )
+    assert r.status_code == 400, r.text
+    assert r.headers["content-type"] == "application/problem+json"
+    assert [e["field"] for e in r.json()["errors"]] == ["cursor"]
