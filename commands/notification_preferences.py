@@ -58,6 +58,9 @@ class PreferenceStore(Protocol):
     def language(self, tenant_id: str, account_id: UUID) -> str | None:
         """The person's language, if chosen."""
 
+    def is_account(self, tenant_id: str, account_id: UUID) -> bool:
+        """Whether ``account_id`` is a person's account of ``tenant_id``."""
+
     def save(
         self,
         tenant_id: str,
@@ -92,7 +95,7 @@ class NotificationPreferencesService:
             NotFoundError: the caller is not a person (an API token).
         """
         authorize(ctx.principal, Permission.SELF_SERVICE)
-        account = _own_account(ctx)
+        account = _own_account(ctx, self._store)
         tenant = ctx.principal.tenant_id
         return Preferences(
             self._merged(tenant, account), self._store.language(tenant, account)
@@ -108,7 +111,7 @@ class NotificationPreferencesService:
                 or a language without templates (``language``).
         """
         authorize(ctx.principal, Permission.SELF_SERVICE)
-        account = _own_account(ctx)
+        account = _own_account(ctx, self._store)
         choices = _checked(kinds)
         if language is not None and language not in LANGUAGES:
             raise InvalidValueError(
@@ -177,8 +180,11 @@ def _checked(kinds: Mapping[str, bool]) -> dict[str, bool]:
     return dict(kinds)
 
 
-def _own_account(ctx: CommandContext) -> UUID:
+def _own_account(ctx: CommandContext, store: PreferenceStore) -> UUID:
     try:
-        return UUID(ctx.principal.actor_id)
+        account = UUID(ctx.principal.actor_id)
     except ValueError:
         raise NotFoundError("account", ctx.principal.actor_id) from None
+    if not store.is_account(ctx.principal.tenant_id, account):
+        raise NotFoundError("account", account)
+    return account

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import base64
 import json
+from collections.abc import Generator
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Response
 from pydantic import BaseModel, ConfigDict
 
 from commands.context import CommandContext
@@ -23,9 +24,12 @@ from domain.notifications import NotificationKind
 from projections.listing import InvalidCursorError
 from read_api.consistency import ALWAYS_CURRENT
 from read_api.exact_query import exact_query
+from read_api.listing import CsvResponse
 from read_api.schemas.rows import Page, page_examples
 
 router = APIRouter(tags=["notifications"])
+
+CSV_MAX_ROWS = 10_000
 
 Self = Annotated[
     CommandContext,
@@ -100,7 +104,10 @@ def default_preferences(
 
 
 @router.get(
-    "/notifications", response_model=NotificationPage, dependencies=[ALWAYS_CURRENT]
+    "/notifications",
+    response_model=NotificationPage,
+    dependencies=[ALWAYS_CURRENT],
+    responses={200: {"content": {"text/csv": {"schema": {"type": "string"}}}}},
 )
 def list_notifications(
     ctx: Reader,
@@ -109,9 +116,18 @@ def list_notifications(
     kind: NotificationKind | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     cursor: Annotated[str | None, Query(max_length=200)] = None,
-) -> NotificationPage:
+    format: Literal["json", "csv"] = "json",
+) -> NotificationPage | Response:
     """What was queued, sent or given up (``failed``, with the last error),
-    newest first (tenant administrators). The e-mails' text is not shown."""
+    newest first (tenant administrators). The e-mails' text is not shown.
+    ``format=csv`` downloads the newest matching messages (at most
+    ``CSV_MAX_ROWS``; no cursor or limit)."""
+    if format == "csv":
+        found = svc.sent(ctx, status, kind, CSV_MAX_ROWS)
+        valid = NotificationPublic.model_validate
+        rows = [valid(n, from_attributes=True).model_dump() for n in found]
+        columns = list(NotificationPublic.model_fields)
+        return CsvResponse(columns, rows or None, _no_more(), "notifications.csv")
     found = svc.sent(ctx, status, kind, limit + 1, _decoded(cursor))
     valid = NotificationPublic.model_validate
     items = [valid(n, from_attributes=True) for n in found[:limit]]
@@ -119,6 +135,10 @@ def list_notifications(
     return NotificationPage(
         items=items, next_cursor=None if last is None else _encoded(last)
     )
+
+
+def _no_more() -> Generator[list[dict[str, Any]], None, None]:
+    yield from ()
 
 
 def _encoded(last: NotificationPublic) -> str:

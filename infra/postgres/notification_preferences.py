@@ -65,6 +65,15 @@ class PostgresPreferences:
             ).fetchone()
         return None if row is None else str(row[0])
 
+    def is_account(self, tenant_id: str, account_id: UUID) -> bool:
+        with self._db.connection() as conn:
+            row = conn.execute(
+                "SELECT 1 FROM identity_accounts"
+                " WHERE tenant_id = %s AND account_id = %s",
+                (tenant_id, account_id),
+            ).fetchone()
+        return row is not None
+
     def save(
         self,
         tenant_id: str,

