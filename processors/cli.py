@@ -47,8 +47,8 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_parser("projectors", help="build the read models from Kafka")
     sub.add_parser(
         "processors",
-        help="scheduled work: certificate expiries, documents, outgoing mail, "
-        "housekeeping",
+        help="documents, notifications, outgoing mail, and the scheduler "
+        "(expiries, reminders, warnings, housekeeping)",
     )
     sub.add_parser("dev", help="API, relay and projectors together; Ctrl-C stops all")
     m = sub.add_parser("migrate", help="create or upgrade tables and the Kafka topic")
