@@ -483,6 +483,7 @@ def test_a_command_on_another_tenants_records_is_404_and_writes_nothing(
     verdicts.check()
 
 
+@pytest.mark.timeout(360)  # a fresh world per command and granted role
 def test_a_command_admits_every_role_with_its_permission(client, spec, pipeline):
     """Each role the table grants a command's permission sends it, each on a
     fresh world of its own (the command may change what the next would see)."""
