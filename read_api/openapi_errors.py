@@ -72,6 +72,9 @@ _AUTH_ANSWERS: dict[str, dict[str, str]] = {
         "404": "The caller is not a person's account (an API token)",
     },
     "/me/mfa/totp": {"404": "The caller is not a person's account (an API token)"},
+    "/me/notification-preferences": {
+        "404": "The caller is not a person's account (an API token)"
+    },
     "/me/mfa/totp/confirm": {
         "400": "The code is not valid (`auth.invalid_otp`)",
         "404": "The caller is not a person's account (an API token)",
