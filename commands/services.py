@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from commands.access_records import AccessRecordService
 from commands.audits import AuditService
 from commands.certificates import CertificateService
 from commands.document_templates import DocumentTemplateService
@@ -42,3 +43,4 @@ class Services:
     sessions: SessionService
     mfa: MfaService
     api_tokens: ApiTokenService
+    access_records: AccessRecordService

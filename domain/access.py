@@ -45,6 +45,8 @@ class Permission(StrEnum):
     API_TOKEN_MANAGE = "api_token:manage"  # noqa: S105 - a permission name
     SECURITY_EVENT_READ = "security_event:read"
     SELF_SERVICE = "self:manage"
+    AUDIT_TRAIL_READ = "audit_trail:read"
+    PERSONAL_DATA_READ = "personal_data:read"
 
 
 _MANAGERS = frozenset({Role.TENANT_ADMIN, Role.PROGRAMME_MANAGER})
@@ -91,6 +93,15 @@ PERMISSIONS: dict[Permission, frozenset[Role]] = {
         {Role.TENANT_ADMIN, Role.COMPLIANCE_OFFICER}
     ),
     Permission.SELF_SERVICE: frozenset(Role),
+    # The tenant's whole event trail, and the record of who read what.
+    Permission.AUDIT_TRAIL_READ: frozenset(
+        {Role.TENANT_ADMIN, Role.COMPLIANCE_OFFICER}
+    ),
+    # Other people's personal fields (``PERSONAL`` of an event class) in
+    # histories and the trail; without it they are answered redacted.
+    Permission.PERSONAL_DATA_READ: frozenset(
+        {Role.TENANT_ADMIN, Role.COMPLIANCE_OFFICER}
+    ),
 }
 
 SELF_SERVICE_ONLY = frozenset({Permission.SELF_SERVICE})

@@ -16,6 +16,7 @@ from functools import partial
 
 from kafka.errors import KafkaError
 
+from commands.access_records import AccessRecordService
 from commands.audits import AuditService
 from commands.certificates import CertificateService
 from commands.document_templates import DocumentTemplateService
@@ -43,6 +44,7 @@ from infra.errors import DependencyUnavailableError
 from infra.eventstore.store import LibraryEventStore, postgres_env
 from infra.files import LocalFileStore
 from infra.health import HealthCheck
+from infra.history.reader import PostgresHistory
 from infra.identity.authenticator import (
     DevelopmentAuthenticator,
     TokenAuthenticator,
@@ -115,6 +117,8 @@ class Container:
     document_builder: DocumentBuilder
     """Renders documents from the event store (the processor, verification)."""
     read_services: ReadServices
+    history: PostgresHistory
+    """Histories and the tenant's trail, read from the event store."""
     _closed: bool = field(default=False, repr=False)
 
     def relay(self, topic: str | None = None) -> Relay:
@@ -268,6 +272,7 @@ def bootstrap(settings: Settings) -> Container:
             sessions=identity.sessions,
             mfa=identity.mfa,
             api_tokens=identity.api_tokens,
+            access_records=AccessRecordService(event_store),
         ),
         organization_view=PostgresOrganizationView(database),
         progress=ProjectionProgress(database, settings.kafka_topic),
@@ -281,6 +286,7 @@ def bootstrap(settings: Settings) -> Container:
         files=files,
         document_builder=DocumentBuilder(event_store, settings.public_base_url),
         read_services=_read_services(settings, database, redis, files),
+        history=PostgresHistory(database, event_store, settings.event_source),
     )
 
 

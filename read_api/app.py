@@ -26,6 +26,7 @@ from read_api import (
     dashboard,
     document_verification,
     health,
+    history,
     me,
     security_events,
     tenant_settings,
@@ -37,6 +38,7 @@ from read_api import certificates as certificate_queries
 from read_api import documents as document_queries
 from read_api import organizations as organization_queries
 from read_api import templates as template_queries
+from read_api.access_recording import AccessRecordingMiddleware
 from read_api.docs import install_docs
 from read_api.middleware import BodyLimitMiddleware, RequestIdMiddleware
 from read_api.openapi_errors import document_errors
@@ -74,6 +76,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     users.router,
     security_events.router,
     dashboard.router,
+    history.router,
     verification.router,
     health.router,
 )
@@ -117,6 +120,9 @@ def create_app(container: Container) -> FastAPI:
         BodyLimitMiddleware,
         max_bytes=container.settings.max_body_bytes,
         upload_max_bytes=container.settings.upload_max_bytes + _MULTIPART_OVERHEAD,
+    )
+    app.add_middleware(
+        AccessRecordingMiddleware, service=container.services.access_records
     )
     app.add_middleware(RequestIdMiddleware)
     return app

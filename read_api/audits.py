@@ -18,6 +18,7 @@ from projections.audit_tables import ASSESSMENTS, is_overdue
 from projections.audits import AuditProjection
 from projections.collections import AUDITS, EVIDENCE, FINDINGS
 from projections.rows import Row
+from read_api.access_recording import recorded
 from read_api.consistency import min_position, wait_for_projection
 from read_api.downloads import download
 from read_api.exact_query import exact_query
@@ -135,6 +136,7 @@ async def get_evidence(
             "content": {"*/*": {"schema": {"type": "string", "format": "binary"}}},
         }
     },
+    openapi_extra=recorded("evidence"),
 )
 async def download_evidence(
     audit_id: UUID,

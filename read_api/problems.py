@@ -369,3 +369,13 @@ def install_problem_handlers(app: FastAPI) -> None:
     """Map every exception type the app knows to its problem response."""
     for exc_type, handler in _HANDLERS.items():
         app.add_exception_handler(exc_type, handler)
+
+
+def problem_for(request: Request, exc: Exception) -> JSONResponse:
+    """The problem response the app's handlers make of ``exc`` (the 500 if
+    none maps it), for errors raised outside a route (middleware)."""
+    for kind in type(exc).__mro__:
+        handler = _HANDLERS.get(kind)
+        if handler is not None:
+            return handler(request, exc)
+    return unexpected(request.method, request.url.path, exc)

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 from uuid import UUID
 
+from domain.access_record import AccessRecord
 from domain.account import Account
 from domain.api_token import ApiToken
 from domain.audit import Audit
@@ -44,6 +45,7 @@ AGGREGATES: tuple[type[Any], ...] = (
     Account,
     ApiToken,
     Document,
+    AccessRecord,
 )
 """Every aggregate whose events are published on the topic."""
 
