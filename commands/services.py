@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from commands.access_records import AccessRecordService
 from commands.audits import AuditService
 from commands.certificates import CertificateService
 from commands.document_templates import DocumentTemplateService
@@ -43,4 +42,3 @@ class Services:
     sessions: SessionService
     mfa: MfaService
     api_tokens: ApiTokenService
-    access_records: AccessRecordService

@@ -119,6 +119,8 @@ class Container:
     read_services: ReadServices
     history: PostgresHistory
     """Histories and the tenant's trail, read from the event store."""
+    access_records: AccessRecordService
+    """Records reads of the past by staff (the read API's middleware)."""
     _closed: bool = field(default=False, repr=False)
 
     def relay(self, topic: str | None = None) -> Relay:
@@ -272,7 +274,6 @@ def bootstrap(settings: Settings) -> Container:
             sessions=identity.sessions,
             mfa=identity.mfa,
             api_tokens=identity.api_tokens,
-            access_records=AccessRecordService(event_store),
         ),
         organization_view=PostgresOrganizationView(database),
         progress=ProjectionProgress(database, settings.kafka_topic),
@@ -287,6 +288,7 @@ def bootstrap(settings: Settings) -> Container:
         document_builder=DocumentBuilder(event_store, settings.public_base_url),
         read_services=_read_services(settings, database, redis, files),
         history=PostgresHistory(database, event_store, settings.event_source),
+        access_records=AccessRecordService(event_store),
     )
 
 

@@ -121,8 +121,6 @@ def create_app(container: Container) -> FastAPI:
         max_bytes=container.settings.max_body_bytes,
         upload_max_bytes=container.settings.upload_max_bytes + _MULTIPART_OVERHEAD,
     )
-    app.add_middleware(
-        AccessRecordingMiddleware, service=container.services.access_records
-    )
+    app.add_middleware(AccessRecordingMiddleware, service=container.access_records)
     app.add_middleware(RequestIdMiddleware)
     return app

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
+from typing_extensions import TypeAliasType
 
 from read_api.schemas.rows import examples
 
@@ -32,6 +33,13 @@ ENTRY_EXAMPLE: dict[str, Any] = {
     },
     "redacted": [],
 }
+
+
+EventValue = TypeAliasType(
+    "EventValue",
+    "str | int | float | bool | list[EventValue] | dict[str, EventValue] | None",
+)
+"""A value of an event's public JSON."""
 
 
 class HistoryActor(BaseModel):
@@ -65,7 +73,7 @@ class HistoryEntry(BaseModel):
     actor: HistoryActor
     correlation_id: str = Field(description="Request the change started with")
     causation_id: str = Field(description="Message that directly caused it")
-    data: dict[str, Any] = Field(
+    data: dict[str, EventValue] = Field(
         description="The event's public JSON (`docs/events/<public_type>.json`)"
     )
     redacted: list[str] = Field(
