@@ -9,15 +9,21 @@ import subprocess
 import sys
 import time
 import uuid
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import uvicorn
 
+from commands.access_records import RecordRead
 from domain.errors import InvalidValueError, RuleViolationError
+from domain.principal import Principal
 from infra.bootstrap import Container, bootstrap
 from infra.errors import DependencyUnavailableError
 from infra.heartbeat import STALE_AFTER_SECONDS, Heartbeat
+from infra.history.export import write_trail
+from infra.history.query import HistoryQuery
+from infra.history.reader import Viewer
 from infra.logs import configure_logging
 from infra.migrations import migrate
 from infra.postgres import projection_halts
@@ -64,9 +70,70 @@ def _parser() -> argparse.ArgumentParser:
     )
     a.add_argument("--email", required=True)
     a.add_argument("--name", required=True)
+    x = sub.add_parser(
+        "export-history",
+        help="write a tenant's events (the audit trail) as JSON Lines",
+    )
+    x.add_argument("--tenant", required=True)
+    x.add_argument("--from", dest="recorded_from", metavar="TIME", type=_time)
+    x.add_argument("--to", dest="recorded_to", metavar="TIME", type=_time)
+    x.add_argument("file", type=Path, help="where to write ('-' for stdout)")
     _projection_parsers(sub)
     add_documents_parser(sub)
     return parser
+
+
+def _time(value: str) -> datetime:
+    """An RFC 3339 time with an offset (argparse type)."""
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        parsed = None
+    if parsed is None or parsed.tzinfo is None:
+        raise argparse.ArgumentTypeError(
+            f"{value!r} is not an RFC 3339 time with an offset"
+        )
+    return parsed
+
+
+def _export_history(settings: Settings, args: argparse.Namespace) -> int:
+    """Write the tenant's trail to ``args.file`` (the same entries as
+    ``GET /audit-trail?format=jsonl``, personal fields included); the export
+    is itself recorded in the trail."""
+    query = HistoryQuery(recorded_from=args.recorded_from, recorded_to=args.recorded_to)
+    operator = Principal.for_system(args.tenant, "system:export-history")
+    container = bootstrap(settings)
+    started = time.monotonic()
+    try:
+        container.access_records.record_read(
+            operator,
+            f"cli-{uuid.uuid4()}",
+            RecordRead("CLI export-history", "", _export_query(args), None, None),
+        )
+        viewer = Viewer(operator.actor_id, sees_personal=True)
+        if str(args.file) == "-":
+            count = write_trail(
+                container.history, args.tenant, query, viewer, sys.stdout.buffer
+            )
+        else:
+            with args.file.open("wb") as out:
+                count = write_trail(container.history, args.tenant, query, viewer, out)
+    finally:
+        container.close()
+    seconds = time.monotonic() - started
+    print(
+        f"{count} events of {args.tenant} written in {seconds:.1f} s", file=sys.stderr
+    )
+    return 0
+
+
+def _export_query(args: argparse.Namespace) -> str:
+    parts = [f"--tenant {args.tenant}"]
+    if args.recorded_from is not None:
+        parts.append(f"--from {args.recorded_from.isoformat()}")
+    if args.recorded_to is not None:
+        parts.append(f"--to {args.recorded_to.isoformat()}")
+    return " ".join(parts)
 
 
 def _invite_platform_admin(email: str, name: str) -> int:
@@ -316,6 +383,8 @@ def main(argv: list[str] | None = None) -> int:
         return projections_command(settings, args)
     if args.command == "documents":
         return _documents(settings, args)
+    if args.command == "export-history":
+        return _export_history(settings, args)
     if args.command == "api":
         uvicorn.run(
             "read_api.asgi:app_factory",

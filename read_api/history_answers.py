@@ -15,6 +15,7 @@ from starlette.types import Receive, Scope, Send
 
 from domain.access import Permission, is_allowed
 from domain.principal import Principal
+from infra.history.export import jsonl
 from infra.history.reader import Entry, Page, PostgresHistory, Viewer
 from read_api.history_query import HistoryFormat, HistoryRequest
 from read_api.listing import CsvResponse
@@ -90,14 +91,6 @@ async def answer(
         rows = _flat(first), _flat_batches(batches)
         return CsvResponse(CSV_COLUMNS, rows[0], rows[1], f"{name}.csv")
     return JsonLinesResponse(first, batches, f"{name}.jsonl")
-
-
-def jsonl(entries: list[Entry]) -> bytes:
-    """Entries as JSON Lines."""
-    dumps = json.dumps
-    return "".join(
-        [dumps(e, ensure_ascii=False, separators=(",", ":")) + "\n" for e in entries]
-    ).encode()
 
 
 class JsonLinesResponse(StreamingResponse):
