@@ -19,6 +19,7 @@ from datetime import UTC, datetime
 from bench import (
     concurrent_load,
     documents,
+    history,
     lag,
     list_query,
     rebuild,
@@ -28,7 +29,15 @@ from bench import (
 from bench.common import bench_settings, percentile, reset_database
 from infra.settings import Settings
 
-SECTIONS = ("throughput", "snapshots", "lag", "list", "rebuild", "documents")
+SECTIONS = (
+    "throughput",
+    "snapshots",
+    "lag",
+    "list",
+    "rebuild",
+    "documents",
+    "history",
+)
 
 
 def main() -> None:
@@ -45,6 +54,7 @@ def main() -> None:
     parser.add_argument("--rebuild-events", type=int, default=1_000_000)
     parser.add_argument("--document-clauses", type=int, default=2000)
     parser.add_argument("--document-findings", type=int, default=200)
+    parser.add_argument("--history-events", type=int, default=1_000_000)
     parser.add_argument(
         "--only",
         type=lambda v: set(v.split(",")),
@@ -98,6 +108,11 @@ def main() -> None:
             _documents(
                 documents.run(settings, args.document_clauses, args.document_findings)
             )
+    if "history" in args.only:
+        if args.only & {"list", "rebuild"}:
+            reset_database(settings)
+        events = 20_000 if args.quick else args.history_events
+        _history(history.run(settings, events, 10 if args.quick else 50))
 
 
 def _throughput(settings: Settings, commands: int) -> None:
@@ -200,6 +215,32 @@ def _list_query(report: list_query.Report) -> None:
     print("```")
     print(report.plan)
     print("```")
+
+
+def _history(report: history.Report) -> None:
+    print()
+    print(
+        f"## History reads from the event store ({report.events:,} events, one tenant)"
+    )
+    print(f"Stored in {report.load_seconds:.0f} s.")
+    print()
+    print(
+        f"| first page of {history.PAGE} events of one aggregate (ms)"
+        " | n | p50 | p99 | max |"
+    )
+    print("|---|---|---|---|---|")
+    for name, values in report.page_ms.items():
+        cells = (percentile(values, 50), percentile(values, 99), max(values))
+        print(
+            f"| {name} | {len(values)} | "
+            + " | ".join(f"{c:.1f}" for c in cells)
+            + " |"
+        )
+    print()
+    print("| pass over the tenant's events | events | seconds | events/s |")
+    print("|---|---|---|---|")
+    for name, (events, seconds) in report.export.items():
+        print(f"| {name} | {events:,} | {seconds:.1f} | {events / seconds:,.0f} |")
 
 
 def _rebuild(report: rebuild.Report) -> None:

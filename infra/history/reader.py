@@ -33,6 +33,8 @@ from projections.envelope import EventEnvelope
 Entry = dict[str, Any]
 _COLUMNS = "originator_id, originator_version, topic, state, notification_id"
 _INVITED = get_topic(Account.Invited)
+_TYPES: dict[str, tuple[str, int, str]] = {}
+"""Public type → (type, schema version, aggregate type), worked out once."""
 
 
 @dataclass(frozen=True)
@@ -221,7 +223,11 @@ def _public(
 ) -> Entry:
     """The history entry of one envelope, as ``viewer`` may see it."""
     public_type = envelope.type
-    name, _, schema = public_type[len("assurehub.") :].rpartition(".v")
+    parts = _TYPES.get(public_type)
+    if parts is None:
+        name, _, schema = public_type[len("assurehub.") :].rpartition(".v")
+        parts = _TYPES[public_type] = (name, int(schema), name.split(".", 1)[0])
+    name, version, aggregate_type = parts
     acted = envelope.actor_id == viewer.actor_id
     data = envelope.data
     redacted: list[str] = []
@@ -237,10 +243,10 @@ def _public(
         "id": envelope.id,
         "type": name,
         "public_type": public_type,
-        "schema_version": int(schema),
+        "schema_version": version,
         "stored_schema_version": stored_version,
         "recorded_at": envelope.time.isoformat(),
-        "aggregate_type": name.split(".", 1)[0],
+        "aggregate_type": aggregate_type,
         "aggregate_id": envelope.subject,
         "actor": {
             "id": envelope.actor_id,
