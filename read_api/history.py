@@ -28,6 +28,7 @@ from projections.collections import (
 )
 from projections.listing import Listing
 from read_api.access_recording import recorded
+from read_api.consistency import min_position, wait_for_projection
 from read_api.exact_query import exact_query
 from read_api.history_answers import EXPORTS, answer, history_of, viewer
 from read_api.history_query import History, Trail
@@ -50,6 +51,7 @@ TemplateReader = Annotated[
     Principal, Depends(exact_query(requires(Permission.TEMPLATE_READ)))
 ]
 UserReader = Annotated[Principal, Depends(exact_query(requires(Permission.USER_READ)))]
+MinPosition = Annotated[int | None, Depends(min_position)]
 TrailReader = Annotated[
     Principal, Depends(exact_query(requires(Permission.AUDIT_TRAIL_READ)))
 ]
@@ -70,7 +72,11 @@ async def _history(
     listing: Listing,
     aggregate_id: UUID,
     kind: str,
+    position: int | None,
 ) -> Response:
+    # The thing is found in its read model (for the caller's scopes), which
+    # min_position lets a caller wait for; its events come from the store.
+    await wait_for_projection(request, listing.projection, position)
     await one(request, principal, listing, aggregate_id, kind)
     history, seen = history_of(request), viewer(principal)
     return await answer(
@@ -83,11 +89,17 @@ async def _history(
 
 @router.get("/audits/{audit_id}/history", **_route("audit"))
 async def audit_history(
-    audit_id: UUID, request: Request, principal: AuditReader, parsed: History
+    audit_id: UUID,
+    request: Request,
+    principal: AuditReader,
+    parsed: History,
+    position: MinPosition,
 ) -> Response:
     """Every event of the audit, oldest first: version, position, type, when,
     who, correlation and causation ids, and the change in its public JSON."""
-    return await _history(request, principal, parsed, AUDITS, audit_id, "audit")
+    return await _history(
+        request, principal, parsed, AUDITS, audit_id, "audit", position
+    )
 
 
 @router.get("/certificates/{certificate_id}/history", **_route("certificate"))
@@ -96,10 +108,17 @@ async def certificate_history(
     request: Request,
     principal: CertificateReader,
     parsed: History,
+    position: MinPosition,
 ) -> Response:
     """Every event of the certificate, oldest first (see the audit's history)."""
     return await _history(
-        request, principal, parsed, CERTIFICATES, certificate_id, "certificate"
+        request,
+        principal,
+        parsed,
+        CERTIFICATES,
+        certificate_id,
+        "certificate",
+        position,
     )
 
 
@@ -109,51 +128,86 @@ async def organization_history(
     request: Request,
     principal: OrganizationReader,
     parsed: History,
+    position: MinPosition,
 ) -> Response:
     """Every event of the organization, oldest first (see the audit's history)."""
     return await _history(
-        request, principal, parsed, ORGANIZATIONS, organization_id, "organization"
+        request,
+        principal,
+        parsed,
+        ORGANIZATIONS,
+        organization_id,
+        "organization",
+        position,
     )
 
 
 @router.get("/standard-templates/{template_id}/history", **_route("standard_template"))
 async def standard_template_history(
-    template_id: UUID, request: Request, principal: TemplateReader, parsed: History
+    template_id: UUID,
+    request: Request,
+    principal: TemplateReader,
+    parsed: History,
+    position: MinPosition,
 ) -> Response:
     """Every event of the standard template, oldest first."""
     return await _history(
-        request, principal, parsed, STANDARD_TEMPLATES, template_id, "template"
+        request,
+        principal,
+        parsed,
+        STANDARD_TEMPLATES,
+        template_id,
+        "template",
+        position,
     )
 
 
 @router.get("/document-templates/{template_id}/history", **_route("document_template"))
 async def document_template_history(
-    template_id: UUID, request: Request, principal: TemplateReader, parsed: History
+    template_id: UUID,
+    request: Request,
+    principal: TemplateReader,
+    parsed: History,
+    position: MinPosition,
 ) -> Response:
     """Every event of the document template, oldest first."""
     return await _history(
-        request, principal, parsed, DOCUMENT_TEMPLATES, template_id, "template"
+        request,
+        principal,
+        parsed,
+        DOCUMENT_TEMPLATES,
+        template_id,
+        "template",
+        position,
     )
 
 
 @router.get("/users/{account_id}/history", **_route("account"))
 async def user_history(
-    account_id: UUID, request: Request, principal: UserReader, parsed: History
+    account_id: UUID,
+    request: Request,
+    principal: UserReader,
+    parsed: History,
+    position: MinPosition,
 ) -> Response:
     """Every event of the account, oldest first: invitation, roles, logins
     and their failures (with addresses), MFA, sessions."""
-    return await _history(request, principal, parsed, USERS, account_id, "account")
+    return await _history(
+        request, principal, parsed, USERS, account_id, "account", position
+    )
 
 
 @router.get("/audit-trail", **_route("trail"))
 async def audit_trail(
-    request: Request, principal: TrailReader, parsed: Trail
+    request: Request, principal: TrailReader, parsed: Trail, position: MinPosition
 ) -> Response:
     """Every event of the caller's tenant in store order, with the history's
     filters plus `aggregate_type` and `aggregate_id`: a page at a time, or
     all of them as JSON Lines (`format=jsonl`) for export. Reads of history,
     as-of states, the trail and documents by staff appear here as
-    `access.recorded` events."""
+    `access.recorded` events. The trail is read from the event store, which
+    holds every accepted command's events: `min_position` is always reached."""
+    del position
     history, seen = history_of(request), viewer(principal)
     tenant = principal.tenant_id
     return await answer(

@@ -3,7 +3,6 @@ as CSV or JSON Lines (read a batch at a time on a worker thread)."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import AsyncIterator, Callable, Generator
 from typing import Any
 
@@ -19,26 +18,12 @@ from infra.history.export import jsonl
 from infra.history.reader import Entry, Page, PostgresHistory, Viewer
 from read_api.history_query import HistoryFormat, HistoryRequest
 from read_api.listing import CsvResponse
+from read_api.schemas.history import HistoryEntry
 
 Batches = Generator[list[Entry], None, None]
 
-CSV_COLUMNS = (
-    "position",
-    "version",
-    "id",
-    "type",
-    "schema_version",
-    "stored_schema_version",
-    "recorded_at",
-    "aggregate_type",
-    "aggregate_id",
-    "actor_id",
-    "actor_name",
-    "correlation_id",
-    "causation_id",
-    "data",
-    "redacted",
-)
+CSV_COLUMNS = tuple(HistoryEntry.model_fields)
+"""An entry's fields; ``actor``, ``data`` and ``redacted`` as their JSON."""
 JSONL = "application/x-ndjson"
 EXPORTS: dict[int | str, dict[str, Any]] = {
     "200": {
@@ -88,8 +73,7 @@ async def answer(
         await run_in_threadpool(batches.close)
         raise
     if parsed.format is HistoryFormat.CSV:
-        rows = _flat(first), _flat_batches(batches)
-        return CsvResponse(CSV_COLUMNS, rows[0], rows[1], f"{name}.csv")
+        return CsvResponse(CSV_COLUMNS, first, batches, f"{name}.csv")
     return JsonLinesResponse(first, batches, f"{name}.jsonl")
 
 
@@ -123,28 +107,3 @@ class JsonLinesResponse(StreamingResponse):
         finally:
             with anyio.CancelScope(shield=True):
                 await run_in_threadpool(self._batches.close)
-
-
-def _flat(entries: list[Entry] | None) -> list[dict[str, Any]] | None:
-    if entries is None:
-        return None
-    return [
-        {
-            **{
-                k: e[k] for k in CSV_COLUMNS if k in e and k not in ("data", "redacted")
-            },
-            "actor_id": e["actor"]["id"],
-            "actor_name": e["actor"]["name"],
-            "data": json.dumps(e["data"], ensure_ascii=False, sort_keys=True),
-            "redacted": ",".join(e["redacted"]),
-        }
-        for e in entries
-    ]
-
-
-def _flat_batches(batches: Batches) -> Generator[list[dict[str, Any]], None, None]:
-    try:
-        for batch in batches:
-            yield _flat(batch) or []
-    finally:
-        batches.close()
