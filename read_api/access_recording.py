@@ -16,14 +16,14 @@ table lock, ~1-3 ms) per recorded request, a page or an export alike.
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import Any, Protocol
 
 from fastapi.routing import APIRoute
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from commands.access_records import AccessRecordService, RecordRead
+from commands.access_records import RecordRead
 from domain.principal import Principal
 from read_api.problems import problem_for
 
@@ -31,6 +31,14 @@ log = logging.getLogger("assurehub.access")
 
 RECORDED = "x-access-recorded"
 AS_OF_PARAMETERS = frozenset({"as_of", "as_of_version"})
+
+
+class ReadRecorder(Protocol):
+    """What records a read (:class:`~commands.access_records.AccessRecordService`)."""
+
+    def record_read(
+        self, principal: Principal, correlation_id: str, cmd: RecordRead
+    ) -> int: ...
 
 
 def recorded(kind: str) -> dict[str, Any]:
@@ -71,7 +79,7 @@ def read_to_record(scope: Scope) -> RecordRead | None:
 class AccessRecordingMiddleware:
     """Holds each recorded read's answer until the read is recorded."""
 
-    def __init__(self, app: ASGIApp, service: AccessRecordService) -> None:
+    def __init__(self, app: ASGIApp, service: ReadRecorder) -> None:
         self.app = app
         self.service = service
 

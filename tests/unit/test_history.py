@@ -3,20 +3,28 @@ which reads are recorded: no services needed."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime
 from uuid import uuid4
 
+import httpx
 import pytest
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI, Request
 from fastapi.routing import APIRoute
 
 from domain.access_record import QUERY_MAX, AccessRecord
 from domain.events import EventMeta
+from domain.principal import Principal, Role
+from infra.errors import DependencyUnavailableError
 from infra.history.catalog import catalog
 from infra.history.reader import Viewer, _public
 from infra.streaming.public_events import to_envelope
 from projections.listing import InvalidCursorError, InvalidFilterValueError
-from read_api.access_recording import read_to_record, recorded
+from read_api.access_recording import (
+    AccessRecordingMiddleware,
+    read_to_record,
+    recorded,
+)
 from read_api.history_query import HistoryFormat, parse_history
 
 META = EventMeta("acme", "ana", "req-1", "req-1")
@@ -168,3 +176,56 @@ def test_routes_that_declare_it_are_recorded_without_parameters():
     read = read_to_record(scope)
     assert read is not None
     assert read.resource == ("audit", str(audit))
+
+
+class _Records:
+    def __init__(self, fail: bool) -> None:
+        self.fail = fail
+        self.reads: list[tuple[str, str]] = []
+
+    def record_read(self, principal, correlation_id, read) -> int:
+        if self.fail:
+            raise DependencyUnavailableError("postgres", "connection refused")
+        self.reads.append((principal.actor_id, read.route))
+        return 1
+
+
+def _recording_app(records: _Records, roles: frozenset[Role]) -> FastAPI:
+    app = FastAPI()
+
+    async def caller(request: Request) -> Principal:
+        request.state.principal = Principal("acme", "ana", roles)
+        return request.state.principal
+
+    @app.get("/things/{thing_id}/history", openapi_extra=recorded("thing"))
+    async def history(thing_id: str, _: Principal = Depends(caller)) -> dict:  # noqa: B008
+        return {"items": [thing_id]}
+
+    app.add_middleware(AccessRecordingMiddleware, service=records)
+    return app
+
+
+def _get(app: FastAPI) -> httpx.Response:
+    async def run() -> httpx.Response:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://t") as c:
+            return await c.get("/things/t1/history")
+
+    return asyncio.run(run())
+
+
+def test_a_read_that_cannot_be_recorded_is_not_answered():
+    records = _Records(fail=True)
+    answer = _get(_recording_app(records, frozenset({Role.AUDITOR})))
+    assert answer.status_code == 503
+    assert answer.headers["content-type"] == "application/problem+json"
+    assert "t1" not in answer.text
+
+
+def test_staff_reads_are_recorded_and_client_reads_are_not():
+    records = _Records(fail=False)
+    assert _get(_recording_app(records, frozenset({Role.AUDITOR}))).status_code == 200
+    assert records.reads == [("ana", "GET /things/{thing_id}/history")]
+    client = _Records(fail=True)  # would refuse, were it asked
+    answer = _get(_recording_app(client, frozenset({Role.CLIENT_USER})))
+    assert answer.json() == {"items": ["t1"]}
