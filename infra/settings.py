@@ -95,6 +95,15 @@ class Settings(BaseSettings):
     """How long a message never sent keeps its body (its links) once given up."""
     documents_poll_seconds: float = Field(default=1.0, gt=0, le=300)
     """How long the document processor waits for a job when it has none."""
+    log_signing_keys: SecretStr | None = None
+    """``key_id:hexseed[,key_id:hexseed...]`` (Ed25519 seeds, 32 bytes); the
+    first signs checkpoints, every one's public key is published."""
+    log_checkpoint_events: int = Field(default=1000, ge=1, le=10_000_000)
+    """A tenant's chain is signed after this many new events..."""
+    log_checkpoint_seconds: float = Field(default=60.0, gt=0, le=86_400)
+    """... or once its oldest unsigned event is this old."""
+    log_watch_seconds: float = Field(default=5.0, gt=0, le=3600)
+    """How often the log watcher re-verifies the newest segments and signs."""
 
     @field_validator(
         "jwt_signing_key", "recovery_code_key", mode="after", check_fields=False
@@ -124,6 +133,24 @@ class Settings(BaseSettings):
                     "ASSUREHUB_TOTP_ENCRYPTION_KEYS: version:64 hex characters, ..."
                 )
             keys.append((int(version), key))
+        return keys
+
+    def log_keys(self) -> list[tuple[str, bytes]]:
+        """The checkpoint signing keys (id, Ed25519 seed), the signing one first."""
+        if self.log_signing_keys is None:
+            return []
+        keys = []
+        for part in self.log_signing_keys.get_secret_value().split(","):
+            key_id, _, hexkey = part.strip().partition(":")
+            try:
+                seed = bytes.fromhex(hexkey)
+            except ValueError:
+                seed = b""
+            if not key_id or len(seed) != 32:
+                raise ValueError(
+                    "ASSUREHUB_LOG_SIGNING_KEYS: key_id:64 hex characters, ..."
+                )
+            keys.append((key_id, seed))
         return keys
 
     @property

@@ -1,6 +1,6 @@
 """The library's recorders, extended with the command side's own records.
 
-Besides the events, a command may record its idempotency key with its answer,
+Besides the events and their hash chain (:mod:`infra.eventstore.chain`), a command may record its idempotency key with its answer,
 index entries that make aggregates findable by organization and standard,
 unique claims and identity side records (:mod:`commands.identity.ports`).
 All are written in the transaction that inserts the events, so they exist
@@ -24,6 +24,7 @@ from psycopg.rows import DictRow
 from psycopg.types.json import Jsonb
 
 from commands.ports import Claim, RecordedAnswer, SideWrites
+from infra.eventstore.chain import chain_links, read_payload
 from infra.postgres.identity_records import write_record
 
 IDEMPOTENCY_CONSTRAINT = "idempotency_keys_pkey"
@@ -72,6 +73,40 @@ def _insert_answer(
     )
 
 
+def _chain(
+    curs: Cursor[DictRow], stored_events: Sequence[StoredEvent], ids: Sequence[int]
+) -> None:
+    """Write the events' chain links (:mod:`infra.eventstore.chain`): read
+    each tenant's newest hash, then insert one row per event. Runs under the
+    events table's lock, so no other append reads the same heads."""
+    payloads = [read_payload(e.state) for e in stored_events]
+    tenants = sorted({p.tenant_id for p in payloads})
+    with curs.connection.pipeline() as pipeline:
+        curs.execute(
+            "SELECT DISTINCT ON (tenant_id) tenant_id, hash FROM event_chain"
+            " WHERE tenant_id = ANY(%s) ORDER BY tenant_id, position DESC",
+            (tenants,),
+            prepare=False,
+        )
+        pipeline.sync()
+        heads = {row["tenant_id"]: bytes(row["hash"]) for row in curs.fetchall()}
+        links = chain_links(stored_events, payloads, ids, heads)
+        curs.execute(
+            "INSERT INTO event_chain (position, tenant_id, recorded_at,"
+            " previous_hash, hash) SELECT * FROM unnest("
+            "%s::bigint[], %s::text[], %s::timestamptz[], %s::bytea[], %s::bytea[])",
+            (
+                [link.position for link in links],
+                [link.tenant_id for link in links],
+                [link.recorded_at for link in links],
+                [link.previous_hash for link in links],
+                [link.hash for link in links],
+            ),
+            prepare=False,
+        )
+        pipeline.sync()
+
+
 class FailFastRecorder(PostgresApplicationRecorder):
     """The library's Postgres recorder, without its blind retry loops, and
     writing the command's side records in the events' transaction.
@@ -92,6 +127,8 @@ class FailFastRecorder(PostgresApplicationRecorder):
     ) -> Sequence[int] | None:
         """Write the side records once the events' positions are known."""
         ids = super()._fetch_ids_after_insert_events(curs, stored_events, **kwargs)
+        if ids:
+            _chain(curs, stored_events, ids)
         side: SideWrites | None = kwargs.get("side")
         # (equal only when there is nothing to write: no records either)
         if side is None or not ids or side == SideWrites(outcome=side.outcome):
