@@ -44,6 +44,7 @@ class Permission(StrEnum):
     USER_READ = "user:read"
     API_TOKEN_MANAGE = "api_token:manage"  # noqa: S105 - a permission name
     SECURITY_EVENT_READ = "security_event:read"
+    EVENT_LOG_EXPORT = "event_log:export"
     SELF_SERVICE = "self:manage"
     AUDIT_TRAIL_READ = "audit_trail:read"
     PERSONAL_DATA_READ = "personal_data:read"
@@ -92,6 +93,7 @@ PERMISSIONS: dict[Permission, frozenset[Role]] = {
     Permission.SECURITY_EVENT_READ: frozenset(
         {Role.TENANT_ADMIN, Role.COMPLIANCE_OFFICER}
     ),
+    Permission.EVENT_LOG_EXPORT: frozenset({Role.COMPLIANCE_OFFICER}),
     Permission.SELF_SERVICE: frozenset(Role),
     # The tenant's whole event trail, and the record of who read what.
     Permission.AUDIT_TRAIL_READ: frozenset(

@@ -41,6 +41,8 @@ from infra.cache.ttl import TtlCache
 from infra.cache.views import CachedDashboardView, CachedVerificationView, ReadServices
 from infra.document_builds import DocumentBuilder
 from infra.errors import DependencyUnavailableError
+from infra.eventlog.signing import CheckpointSigner, signing_keys
+from infra.eventlog.watch import LogWatcher
 from infra.eventstore.store import LibraryEventStore, postgres_env
 from infra.files import LocalFileStore
 from infra.health import HealthCheck
@@ -228,6 +230,19 @@ class Container:
     def outbox(self) -> PostgresOutbox:
         """The notification outbox the mail processor drains."""
         return PostgresOutbox(self.database)
+
+    def log_watcher(self) -> LogWatcher:
+        """Re-verifies the event log's newest segments and signs checkpoints.
+
+        Raises:
+            SigningKeyError: no signing key is configured outside development.
+        """
+        return LogWatcher(
+            self.database,
+            CheckpointSigner(self.database, signing_keys(self.settings)),
+            self.settings.log_checkpoint_events,
+            self.settings.log_checkpoint_seconds,
+        )
 
     def mail_sender(self) -> MailSender:
         """How the mail processor sends (SMTP, or ``.eml`` files)."""

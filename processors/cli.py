@@ -27,6 +27,7 @@ from infra.history.reader import Viewer
 from infra.logs import configure_logging
 from infra.migrations import migrate
 from infra.postgres import projection_halts
+from infra.postgres.pool import Database
 from infra.postgres.projection_schemas import ShapeMismatchError, ensure_schemas
 from infra.projection.rebuild import RebuildError
 from infra.projection.registry import UnknownProjectionError, all_projections, by_name
@@ -36,6 +37,7 @@ from infra.settings import Settings, load_settings
 from infra.streaming import kafka
 from infra.streaming.event_schemas import write_all
 from processors.document_cli import add_documents_parser, verify_file
+from processors.log_cli import add_log_parsers, export_log, verify_live, verify_offline
 from processors.supervisor import supervise
 from processors.workers import run_processors, run_projectors, run_relay
 
@@ -80,6 +82,7 @@ def _parser() -> argparse.ArgumentParser:
     x.add_argument("file", type=Path, help="where to write ('-' for stdout)")
     _projection_parsers(sub)
     add_documents_parser(sub)
+    add_log_parsers(sub)
     return parser
 
 
@@ -363,6 +366,17 @@ def _worker_health(settings: Settings, worker: str) -> int:
     return 0
 
 
+def _event_log(settings: Settings, args: argparse.Namespace) -> int:
+    """``export-log`` and ``verify-log --live``, on a database pool."""
+    database = Database.from_settings(settings)
+    try:
+        if args.command == "export-log":
+            return export_log(database, args)
+        return verify_live(database)
+    finally:
+        database.close()
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.command == "services":
@@ -371,8 +385,14 @@ def main(argv: list[str] | None = None) -> int:
         for path in write_all(Path(args.write)):
             print(path)
         return 0
+    if args.command == "verify-log":
+        offline = verify_offline(args)
+        if offline is not None:
+            return offline
     settings = load_settings()
     configure_logging(settings)
+    if args.command in ("verify-log", "export-log"):
+        return _event_log(settings, args)
     if args.command == "migrate":
         return _migrate(args.skip_kafka)
     if args.command == "invite-platform-admin":

@@ -12,6 +12,7 @@ from types import FrameType
 
 from infra.bootstrap import Container, bootstrap
 from infra.errors import DependencyUnavailableError
+from infra.eventlog.watch import run_log_watch
 from infra.heartbeat import Heartbeat
 from infra.settings import Settings
 from infra.streaming import kafka
@@ -110,10 +111,11 @@ def document_processor(
 
 def run_processors(settings: Settings) -> None:
     """Run the processors (certificate expiry, documents, housekeeping, the
-    mail outbox) until SIGINT/SIGTERM."""
+    mail outbox, the event log watcher) until SIGINT/SIGTERM."""
     stop = _stop_on_signals()
     container = bootstrap(settings)
     outbox = container.outbox()
+    log_watcher = container.log_watcher()  # no signing key: stop at start-up
 
     def worker(name: str, target: Callable[..., None], *args: object) -> Thread:
         beat = Heartbeat(settings.heartbeat_dir, f"processor-{name}").beat
@@ -155,6 +157,7 @@ def run_processors(settings: Settings) -> None:
             OutboxDispatcher(outbox, container.mail_sender()),
             settings.outbox_poll_seconds,
         ),
+        worker("event-log", run_log_watch, log_watcher, settings.log_watch_seconds),
     ]
     try:
         _wait_for_topic(settings, stop)

@@ -41,7 +41,9 @@ def signing_keys(settings: Settings) -> list[tuple[str, Ed25519PrivateKey]]:
     if keys:
         return [(i, Ed25519PrivateKey.from_private_bytes(s)) for i, s in keys]
     if not settings.dev_headers:
-        raise SigningKeyError("ASSUREHUB_LOG_SIGNING_KEYS is required outside development")
+        raise SigningKeyError(
+            "ASSUREHUB_LOG_SIGNING_KEYS is required outside development"
+        )
     log.warning(
         "no log signing key configured: a random one is used until this process stops",
         extra={"setting": "ASSUREHUB_LOG_SIGNING_KEYS"},

@@ -43,9 +43,7 @@ def database_keys(database: Database) -> dict[str, Ed25519PublicKey]:
         }
 
 
-def verify_tenant(
-    database: Database, tenant_id: str, from_position: int = 1
-) -> Report:
+def verify_tenant(database: Database, tenant_id: str, from_position: int = 1) -> Report:
     """Verify the tenant's chain in place from ``from_position`` to its
     newest event (events after the newest checkpoint are accepted)."""
     lines = export_lines(database, tenant_id, from_position, None)
@@ -99,7 +97,9 @@ class LogWatcher:
             if not report.ok:
                 self._alert(tenant, report.position, report.problem, report.detail)
             elif tenant in due and report.last_position is not None and report.head:
-                self._signer.sign(tenant, report.last_position, bytes.fromhex(report.head))
+                self._signer.sign(
+                    tenant, report.last_position, bytes.fromhex(report.head)
+                )
                 signed.append(tenant)
         for position in orphans:
             self._alert("", position, Problem.EVENT_INSERTED, "no chain link")

@@ -93,6 +93,8 @@ def chain_links(
         )
         current[chained.tenant_id] = digest
         links.append(
-            ChainLink(position, chained.tenant_id, chained.recorded_at, previous, digest)
+            ChainLink(
+                position, chained.tenant_id, chained.recorded_at, previous, digest
+            )
         )
     return links

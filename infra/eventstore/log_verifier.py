@@ -155,12 +155,10 @@ class Report:
                 f"{self.checkpoints} checkpoints verified"
             )
         assert self.problem is not None
-        return (
-            f"bad at position {self.position}: {self.problem.value}: {self.detail}"
-        )
+        return f"bad at position {self.position}: {self.problem.value}: {self.detail}"
 
 
-class _Bad(Exception):
+class _BadPositionError(Exception):
     def __init__(self, problem: Problem, position: int | None, detail: str) -> None:
         super().__init__(detail)
         self.problem, self.position, self.detail = problem, position, detail
@@ -217,7 +215,9 @@ class _Walk:
 
     def start(self, line: Mapping[str, Any]) -> None:
         if line.get("kind") != "log" or line.get("format") != FORMAT:
-            raise _Bad(Problem.MALFORMED, None, f"the first line is not a {FORMAT} log")
+            raise _BadPositionError(
+                Problem.MALFORMED, None, f"the first line is not a {FORMAT} log"
+            )
         self.tenant_id = str(line["tenant_id"])
         self.head = str(line["previous_hash"])
         self.covered_to = line.get("from_position", 1) - 1
@@ -225,11 +225,17 @@ class _Walk:
     def event(self, line: dict[str, Any], ahead: Iterator[dict[str, Any]]) -> None:
         position = int(line["position"])
         if line["tenant_id"] != self.tenant_id:
-            raise _Bad(Problem.EVENT_INSERTED, position, "another tenant's event")
+            raise _BadPositionError(
+                Problem.EVENT_INSERTED, position, "another tenant's event"
+            )
         if line.get("payload") is None:
-            raise _Bad(Problem.EVENT_MISSING, position, "its stored row is gone")
+            raise _BadPositionError(
+                Problem.EVENT_MISSING, position, "its stored row is gone"
+            )
         if self.last is not None and position <= self.last:
-            raise _Bad(Problem.ORDER_CHANGED, position, f"follows {self.last}")
+            raise _BadPositionError(
+                Problem.ORDER_CHANGED, position, f"follows {self.last}"
+            )
         previous, stored = line["previous_hash"], line["hash"]
         if _content_hash(line, previous, position) != stored:
             raise self._altered(line, position, ahead)
@@ -243,40 +249,40 @@ class _Walk:
 
     def _altered(
         self, line: dict[str, Any], position: int, ahead: Iterator[dict[str, Any]]
-    ) -> _Bad:
+    ) -> _BadPositionError:
         """The stored hash does not match the content: moved or changed."""
         for other in [*self.behind, *_events(ahead)]:
             if _content_hash(line, other.previous, other.position) == other.hash:
-                return _Bad(
+                return _BadPositionError(
                     Problem.ORDER_CHANGED,
                     position,
                     f"holds the event chained at position {other.position}",
                 )
-        return _Bad(
+        return _BadPositionError(
             Problem.PAYLOAD_ALTERED, position, "its content does not match its hash"
         )
 
     def _broken(
         self, position: int, previous: str, ahead: Iterator[dict[str, Any]]
-    ) -> _Bad:
+    ) -> _BadPositionError:
         """The event is intact but does not follow the one before it."""
         behind = list(self.behind)
         for i, earlier in enumerate(behind):
             if earlier.hash == previous:
                 first_extra = behind[i + 1].position if i + 1 < len(behind) else None
-                return _Bad(
+                return _BadPositionError(
                     Problem.EVENT_INSERTED,
                     first_extra,
                     f"not in the chain: position {position} follows {earlier.position}",
                 )
         for later in _events(ahead):
             if later.hash == previous:
-                return _Bad(
+                return _BadPositionError(
                     Problem.ORDER_CHANGED,
                     position,
                     f"follows position {later.position}, which comes after it",
                 )
-        return _Bad(
+        return _BadPositionError(
             Problem.EVENT_MISSING,
             position,
             "the event chained before it is not in the log",
@@ -287,28 +293,32 @@ class _Walk:
         head = str(line["head"])
         key = self.keys.get(str(line["key_id"]))
         if key is None:
-            raise _Bad(
+            raise _BadPositionError(
                 Problem.SIGNATURE_INVALID, position, f"unknown key {line['key_id']}"
             )
         try:
             key.verify(
                 base64.b64decode(line["signature"]),
-                checkpoint_message(str(line["tenant_id"]), position, bytes.fromhex(head)),
+                checkpoint_message(
+                    str(line["tenant_id"]), position, bytes.fromhex(head)
+                ),
             )
         except InvalidSignature:
-            raise _Bad(
+            raise _BadPositionError(
                 Problem.SIGNATURE_INVALID, position, f"key {line['key_id']}"
             ) from None
         if line["tenant_id"] != self.tenant_id:
-            raise _Bad(Problem.MALFORMED, position, "another tenant's checkpoint")
+            raise _BadPositionError(
+                Problem.MALFORMED, position, "another tenant's checkpoint"
+            )
         if position != self.last:
-            raise _Bad(
+            raise _BadPositionError(
                 Problem.EVENT_MISSING,
                 position,
                 f"the checkpoint's event is not in the log (last is {self.last})",
             )
         if head != self.head:
-            raise _Bad(
+            raise _BadPositionError(
                 Problem.CHECKPOINT_MISMATCH,
                 position,
                 "events up to here were altered, inserted or removed since the "
@@ -323,8 +333,10 @@ class _Walk:
             and self.last is not None
             and (self.covered_to is None or self.covered_to < self.last)
         ):
-            uncovered = [e.position for e in self.behind if e.position > (self.covered_to or 0)]
-            raise _Bad(
+            uncovered = [
+                e.position for e in self.behind if e.position > (self.covered_to or 0)
+            ]
+            raise _BadPositionError(
                 Problem.NOT_COVERED,
                 uncovered[0] if uncovered else self.last,
                 f"no signed checkpoint after position {self.covered_to}",
@@ -374,13 +386,13 @@ def verify(
             elif kind == "checkpoint":
                 walk.checkpoint(line)
         return walk.finish()
-    except _Bad as bad:
+    except _BadPositionError as bad:
         return _failed(walk, bad)
     except (KeyError, TypeError, ValueError) as e:
-        return _failed(walk, _Bad(Problem.MALFORMED, walk.last, repr(e)))
+        return _failed(walk, _BadPositionError(Problem.MALFORMED, walk.last, repr(e)))
 
 
-def _failed(walk: _Walk, bad: _Bad) -> Report:
+def _failed(walk: _Walk, bad: _BadPositionError) -> Report:
     return Report(
         False,
         walk.tenant_id,

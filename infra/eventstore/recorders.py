@@ -1,8 +1,9 @@
 """The library's recorders, extended with the command side's own records.
 
-Besides the events and their hash chain (:mod:`infra.eventstore.chain`), a command may record its idempotency key with its answer,
-index entries that make aggregates findable by organization and standard,
-unique claims and identity side records (:mod:`commands.identity.ports`).
+Besides the events and their hash chain (:mod:`infra.eventstore.chain`), a
+command may record its idempotency key with its answer, index entries that
+make aggregates findable by organization and standard, unique claims and
+identity side records (:mod:`commands.identity.ports`).
 All are written in the transaction that inserts the events, so they exist
 exactly when the events do. The one record a command writes without events is
 the idempotent answer of a command that changed nothing
