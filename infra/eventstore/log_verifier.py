@@ -184,7 +184,12 @@ def public_keys(document: Mapping[str, Any]) -> dict[str, Ed25519PublicKey]:
     return keys
 
 
-def _content_hash(line: Mapping[str, Any], previous: str, position: int) -> str:
+def _content_hash(
+    line: Mapping[str, Any],
+    previous: str,
+    position: int,
+    recorded_at: str | None = None,
+) -> str:
     return event_hash(
         bytes.fromhex(previous),
         position,
@@ -192,7 +197,7 @@ def _content_hash(line: Mapping[str, Any], previous: str, position: int) -> str:
         line["aggregate_id"],
         line["version"],
         line["type"],
-        line["recorded_at"],
+        recorded_at or line["recorded_at"],
         base64.b64decode(line["payload"]),
         line["meta"],
     ).hex()
@@ -252,7 +257,9 @@ class _Walk:
     ) -> _BadPositionError:
         """The stored hash does not match the content: moved or changed."""
         for other in [*self.behind, *_events(ahead)]:
-            if _content_hash(line, other.previous, other.position) == other.hash:
+            # the position, its link and its recorded time stay where they were
+            at = other.line["recorded_at"]
+            if _content_hash(line, other.previous, other.position, at) == other.hash:
                 return _BadPositionError(
                     Problem.ORDER_CHANGED,
                     position,
