@@ -22,6 +22,7 @@ from bench import (
     history,
     lag,
     list_query,
+    log_proof,
     rebuild,
     snapshots,
     throughput,
@@ -37,6 +38,7 @@ SECTIONS = (
     "rebuild",
     "documents",
     "history",
+    "log",
 )
 
 
@@ -55,6 +57,7 @@ def main() -> None:
     parser.add_argument("--document-clauses", type=int, default=2000)
     parser.add_argument("--document-findings", type=int, default=200)
     parser.add_argument("--history-events", type=int, default=1_000_000)
+    parser.add_argument("--log-events", type=int, default=1_000_000)
     parser.add_argument(
         "--only",
         type=lambda v: set(v.split(",")),
@@ -101,6 +104,8 @@ def main() -> None:
             reset_database(settings)
         events = 20_000 if args.quick else args.rebuild_events
         _rebuild(rebuild.run(settings, events))
+    if "log" in args.only:
+        _log_proof(settings, commands, 20_000 if args.quick else args.log_events)
     if "documents" in args.only:
         if args.quick:
             _documents(documents.run(settings, 200, 20, 50, 2))
@@ -113,6 +118,25 @@ def main() -> None:
             reset_database(settings)
         events = 20_000 if args.quick else args.history_events
         _history(history.run(settings, events, 10 if args.quick else 50))
+
+
+def _log_proof(settings: Settings, commands: int, events: int) -> None:
+    print()
+    print(f"## Event log proof: appends ({commands} single-event commands per run)")
+    print("| writers | without the chain, commands/s | with it | ratio |")
+    print("|---|---|---|---|")
+    for writers in (1, 8):
+        without, chained = log_proof.append_rates(settings, writers, commands)
+        print(
+            f"| {writers} | {without:,.0f} | {chained:,.0f} | {chained / without:.2f} |"
+        )
+    size, rate, sha, seconds = log_proof.verify_rates(events)
+    print()
+    print(f"## Offline verification of {events:,} events ({size / 1e6:,.0f} MB export)")
+    print("| reader | events/s |")
+    print("|---|---|")
+    print(f"| assurehub verify-log ({seconds:.1f} s) | {rate:,.0f} |")
+    print(f"| sha256sum over the same file | {sha:,.0f} |")
 
 
 def _throughput(settings: Settings, commands: int) -> None:

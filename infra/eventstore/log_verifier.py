@@ -46,6 +46,7 @@ import argparse
 import base64
 import hashlib
 import json
+import struct
 import sys
 from collections import deque
 from collections.abc import Iterable, Iterator, Mapping
@@ -66,15 +67,21 @@ _WINDOW = 1000
 """Events kept behind and read ahead to say what went wrong at a break."""
 
 
+_LENGTH = struct.Struct(">I").pack
+
+
 def _field(value: bytes) -> bytes:
-    return len(value).to_bytes(4, "big") + value
+    return _LENGTH(len(value)) + value
 
 
 def metadata_bytes(meta: Mapping[str, str]) -> bytes:
-    """The metadata's canonical bytes: its keys in byte order, each key then
-    its value as a field."""
-    pairs = sorted((k.encode(), v.encode()) for k, v in meta.items())
-    return b"".join(_field(k) + _field(v) for k, v in pairs)
+    """The metadata's canonical bytes: its keys in byte order (which for
+    UTF-8 is code point order), each key then its value as a field."""
+    parts = []
+    for key in sorted(meta):
+        k, v = key.encode(), meta[key].encode()
+        parts += (_LENGTH(len(k)), k, _LENGTH(len(v)), v)
+    return b"".join(parts)
 
 
 def event_hash(
@@ -89,19 +96,32 @@ def event_hash(
     meta: Mapping[str, str],
 ) -> bytes:
     """SHA-256 of the event's canonical form (see the module docstring)."""
+    n = _LENGTH
+    p, t, a = b"%d" % position, tenant_id.encode(), aggregate_id.encode()
+    v, k, r = b"%d" % version, type_.encode(), recorded_at.encode()
+    m = metadata_bytes(meta)
     return hashlib.sha256(
         b"".join(
             (
                 _TAG,
-                _field(previous),
-                _field(str(position).encode()),
-                _field(tenant_id.encode()),
-                _field(aggregate_id.encode()),
-                _field(str(version).encode()),
-                _field(type_.encode()),
-                _field(recorded_at.encode()),
-                _field(payload),
-                _field(metadata_bytes(meta)),
+                n(len(previous)),
+                previous,
+                n(len(p)),
+                p,
+                n(len(t)),
+                t,
+                n(len(a)),
+                a,
+                n(len(v)),
+                v,
+                n(len(k)),
+                k,
+                n(len(r)),
+                r,
+                n(len(payload)),
+                payload,
+                n(len(m)),
+                m,
             )
         )
     ).digest()

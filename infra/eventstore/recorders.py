@@ -14,18 +14,20 @@ the event store's test twin.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
 from eventsourcing.persistence import StoredEvent
 from eventsourcing.postgres import PostgresApplicationRecorder
 from psycopg import Cursor
-from psycopg.rows import DictRow
+from psycopg.rows import DictRow, dict_row
 from psycopg.types.json import Jsonb
 
 from commands.ports import Claim, RecordedAnswer, SideWrites
-from infra.eventstore.chain import chain_links, read_payload
+from infra.eventstore.chain import Chained, ChainLink, chain_links, read_payload
 from infra.postgres.identity_records import write_record
 
 IDEMPOTENCY_CONSTRAINT = "idempotency_keys_pkey"
@@ -74,38 +76,35 @@ def _insert_answer(
     )
 
 
-def _chain(
-    curs: Cursor[DictRow], stored_events: Sequence[StoredEvent], ids: Sequence[int]
-) -> None:
-    """Write the events' chain links (:mod:`infra.eventstore.chain`): read
-    each tenant's newest hash, then insert one row per event. Runs under the
-    events table's lock, so no other append reads the same heads."""
-    payloads = [read_payload(e.state) for e in stored_events]
-    tenants = sorted({p.tenant_id for p in payloads})
-    with curs.connection.pipeline() as pipeline:
-        curs.execute(
-            "SELECT DISTINCT ON (tenant_id) tenant_id, hash FROM event_chain"
-            " WHERE tenant_id = ANY(%s) ORDER BY tenant_id, position DESC",
-            (tenants,),
-            prepare=False,
-        )
-        pipeline.sync()
-        heads = {row["tenant_id"]: bytes(row["hash"]) for row in curs.fetchall()}
-        links = chain_links(stored_events, payloads, ids, heads)
-        curs.execute(
-            "INSERT INTO event_chain (position, tenant_id, recorded_at,"
-            " previous_hash, hash) SELECT * FROM unnest("
-            "%s::bigint[], %s::text[], %s::timestamptz[], %s::bytea[], %s::bytea[])",
-            (
-                [link.position for link in links],
-                [link.tenant_id for link in links],
-                [link.recorded_at for link in links],
-                [link.previous_hash for link in links],
-                [link.hash for link in links],
-            ),
-            prepare=False,
-        )
-        pipeline.sync()
+_HEADS = (
+    "SELECT DISTINCT ON (tenant_id) tenant_id, hash FROM event_chain"
+    " WHERE tenant_id = ANY(%s) ORDER BY tenant_id, position DESC"
+)
+
+
+@dataclass
+class _PendingChain:
+    """What the chain step reads while the events are being inserted."""
+
+    payloads: list[Chained]
+    heads: Cursor[DictRow]
+
+
+def _insert_links(curs: Cursor[DictRow], links: Sequence[ChainLink]) -> None:
+    """Queue the chain rows (pipelined: they are sent with the commit)."""
+    curs.execute(
+        "INSERT INTO event_chain (position, tenant_id, recorded_at,"
+        " previous_hash, hash) SELECT * FROM unnest("
+        "%s::bigint[], %s::text[], %s::timestamptz[], %s::bytea[], %s::bytea[])",
+        (
+            [link.position for link in links],
+            [link.tenant_id for link in links],
+            [link.recorded_at for link in links],
+            [link.previous_hash for link in links],
+            [link.hash for link in links],
+        ),
+        prepare=False,
+    )
 
 
 class FailFastRecorder(PostgresApplicationRecorder):
@@ -118,18 +117,50 @@ class FailFastRecorder(PostgresApplicationRecorder):
     backoff decides how to wait.
     """
 
+    _chaining = True
+    """Whether appends extend the hash chain (off only in the benchmark's
+    baseline)."""
+
     insert_events = PostgresApplicationRecorder.insert_events.__wrapped__
     select_events = PostgresApplicationRecorder.select_events.__wrapped__
     select_notifications = PostgresApplicationRecorder.select_notifications.__wrapped__
     max_notification_id = PostgresApplicationRecorder.max_notification_id.__wrapped__
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # One append at a time per thread: what its chain step read. An
+        # append that fails leaves it behind, and the thread's next append
+        # replaces it before reading it.
+        self._chain_step = threading.local()
+
+    def _insert_stored_events(
+        self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent], **kwargs: Any
+    ) -> None:
+        """Lock, insert the events, and ask for each tenant's chain head in
+        the same pipeline (read under the lock, answered with the ids)."""
+        chaining = bool(stored_events) and self._chaining
+        # (parsed before the lock is queued: only hashing happens under it)
+        payloads = [read_payload(e.state) for e in stored_events] if chaining else []
+        super()._insert_stored_events(curs, stored_events, **kwargs)
+        if chaining:
+            heads = curs.connection.cursor(row_factory=dict_row)
+            tenants = sorted({p.tenant_id for p in payloads})
+            heads.execute(_HEADS, (tenants,), prepare=False)
+            self._chain_step.pending = _PendingChain(payloads, heads)
+
     def _fetch_ids_after_insert_events(
         self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent], **kwargs: Any
     ) -> Sequence[int] | None:
-        """Write the side records once the events' positions are known."""
+        """Chain the events and write the side records once the events'
+        positions are known."""
         ids = super()._fetch_ids_after_insert_events(curs, stored_events, **kwargs)
-        if ids:
-            _chain(curs, stored_events, ids)
+        pending: _PendingChain | None = getattr(self._chain_step, "pending", None)
+        self._chain_step.pending = None
+        if ids and pending is not None:
+            with pending.heads as heads:
+                found = {r["tenant_id"]: bytes(r["hash"]) for r in heads.fetchall()}
+            links = chain_links(stored_events, pending.payloads, ids, found)
+            _insert_links(curs, links)
         side: SideWrites | None = kwargs.get("side")
         # (equal only when there is nothing to write: no records either)
         if side is None or not ids or side == SideWrites(outcome=side.outcome):
