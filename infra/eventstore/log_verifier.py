@@ -77,7 +77,7 @@ def _field(value: bytes) -> bytes:
 def metadata_bytes(meta: Mapping[str, str]) -> bytes:
     """The metadata's canonical bytes: its keys in byte order (which for
     UTF-8 is code point order), each key then its value as a field."""
-    parts = []
+    parts: list[bytes] = []
     for key in sorted(meta):
         k, v = key.encode(), meta[key].encode()
         parts += (_LENGTH(len(k)), k, _LENGTH(len(v)), v)

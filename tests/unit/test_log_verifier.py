@@ -43,7 +43,7 @@ KEYS = public_keys(KEYS_DOCUMENT)
 
 def event(position: int, previous: str, tenant: str = "acme") -> dict[str, Any]:
     payload = json.dumps({"name": f"Org {position}"}).encode()
-    fields = {
+    fields: dict[str, Any] = {
         "position": position,
         "tenant_id": tenant,
         "aggregate_id": f"00000000-0000-0000-0000-{position:012d}",
