@@ -7,6 +7,14 @@ writes them in the transaction that inserts the events, under the events
 table's lock, so the chain can never lag the log or fork: appends are
 serialized and each tenant's previous hash is read inside the lock.
 
+Without the table lock (lock-free appends), two appends of one tenant could
+read the same head and fork the chain. The chain would then need its own
+serialization per tenant: a ``event_chain_heads`` row per tenant locked with
+``SELECT … FOR UPDATE`` in the appending transaction (appends of different
+tenants still run in parallel), and the chain's order would be the order in
+which those row locks were taken — which must also be the position order
+within the tenant, so positions would have to be drawn after that lock.
+
 The tenant, the metadata and the recorded time come from the stored payload
 (the event's ``meta`` and ``timestamp``, as the library's transcoder wrote
 them); the payload bytes themselves are hashed as stored, whatever they hold.

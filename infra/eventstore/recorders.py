@@ -77,9 +77,11 @@ def _insert_answer(
 
 
 _HEADS = (
-    "SELECT DISTINCT ON (tenant_id) tenant_id, hash FROM event_chain"
-    " WHERE tenant_id = ANY(%s) ORDER BY tenant_id, position DESC"
+    "SELECT t.tenant_id, h.hash FROM unnest(%s::text[]) AS t (tenant_id)"
+    " CROSS JOIN LATERAL (SELECT c.hash FROM event_chain c"
+    " WHERE c.tenant_id = t.tenant_id ORDER BY c.position DESC LIMIT 1) AS h"
 )
+"""Each tenant's newest hash: one backward index probe per tenant."""
 
 
 @dataclass

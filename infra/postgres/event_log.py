@@ -13,9 +13,23 @@ from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
 
+from psycopg import sql
+
 from infra.postgres.pool import Connection
 
 _BATCH = 2000
+_TENANTS = (
+    "t AS ((SELECT tenant_id FROM event_chain ORDER BY tenant_id LIMIT 1)"
+    " UNION ALL SELECT (SELECT c.tenant_id FROM event_chain c"
+    " WHERE c.tenant_id > t.tenant_id ORDER BY c.tenant_id LIMIT 1)"
+    " FROM t WHERE t.tenant_id IS NOT NULL)"
+)
+"""The distinct tenants of ``event_chain``, one index probe each."""
+
+
+def _with_tenants(query: str) -> sql.Composed:
+    """``query`` with the tenants as its recursive ``t``."""
+    return sql.SQL("WITH RECURSIVE {} {}").format(sql.SQL(_TENANTS), sql.SQL(query))
 
 
 @dataclass(frozen=True)
@@ -156,15 +170,22 @@ class PendingChain:
 
 
 def pending(conn: Connection) -> list[PendingChain]:
-    """Every tenant whose chain has grown since its newest checkpoint."""
+    """Every tenant whose chain has grown since its newest checkpoint (per
+    tenant: its newest checkpoint, then an index range over the events
+    after it)."""
     rows = conn.execute(
-        "WITH k AS (SELECT tenant_id, max(position) AS position, max(signed_at) AS at"
-        " FROM log_checkpoints GROUP BY tenant_id)"
-        " SELECT c.tenant_id, coalesce(k.position, 0), max(c.position), count(*),"
-        " coalesce(max(k.at), min(c.recorded_at))"
-        " FROM event_chain c LEFT JOIN k USING (tenant_id)"
-        " WHERE c.position > coalesce(k.position, 0)"
-        " GROUP BY c.tenant_id, k.position ORDER BY c.tenant_id"
+        _with_tenants(
+            " SELECT t.tenant_id, coalesce(k.position, 0), h.head, h.n,"
+            " coalesce(k.at, h.oldest) FROM t"
+            " LEFT JOIN LATERAL (SELECT position, signed_at AS at FROM log_checkpoints"
+            " WHERE tenant_id = t.tenant_id ORDER BY position DESC LIMIT 1) AS k"
+            " ON true"
+            " CROSS JOIN LATERAL (SELECT max(c.position) AS head, count(*) AS n,"
+            " min(c.recorded_at) AS oldest FROM event_chain c"
+            " WHERE c.tenant_id = t.tenant_id"
+            " AND c.position > coalesce(k.position, 0))"
+            " AS h WHERE t.tenant_id IS NOT NULL AND h.n > 0 ORDER BY t.tenant_id"
+        )
     ).fetchall()
     return [PendingChain(r[0], r[1], r[2], r[3], r[4]) for r in rows]
 
@@ -187,12 +208,7 @@ def record_checkpoint(conn: Connection, checkpoint: CheckpointRow) -> None:
 def tenants(conn: Connection) -> list[str]:
     """Every tenant with a chain."""
     rows = conn.execute(
-        "WITH RECURSIVE t AS ("
-        " (SELECT tenant_id FROM event_chain ORDER BY tenant_id LIMIT 1)"
-        " UNION ALL SELECT (SELECT c.tenant_id FROM event_chain c"
-        " WHERE c.tenant_id > t.tenant_id ORDER BY c.tenant_id LIMIT 1)"
-        " FROM t WHERE t.tenant_id IS NOT NULL)"
-        " SELECT tenant_id FROM t WHERE tenant_id IS NOT NULL"
+        _with_tenants("SELECT tenant_id FROM t WHERE tenant_id IS NOT NULL")
     ).fetchall()
     return [r[0] for r in rows]
 
