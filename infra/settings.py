@@ -122,41 +122,38 @@ class Settings(BaseSettings):
 
     def totp_keys(self) -> list[tuple[int, bytes]]:
         """The TOTP encryption keys by version, the current one first."""
-        if self.totp_encryption_keys is None:
-            return []
-        keys = []
-        for part in self.totp_encryption_keys.get_secret_value().split(","):
-            version, _, hexkey = part.strip().partition(":")
-            key = bytes.fromhex(hexkey)
-            if not version.isdigit() or len(key) != 32:
-                raise ValueError(
-                    "ASSUREHUB_TOTP_ENCRYPTION_KEYS: version:64 hex characters, ..."
-                )
-            keys.append((int(version), key))
-        return keys
+        keys = _keyed(self.totp_encryption_keys, "ASSUREHUB_TOTP_ENCRYPTION_KEYS")
+        if not all(version.isdigit() for version, _ in keys):
+            raise ValueError(
+                "ASSUREHUB_TOTP_ENCRYPTION_KEYS: version:64 hex characters, ..."
+            )
+        return [(int(version), key) for version, key in keys]
 
     def log_keys(self) -> list[tuple[str, bytes]]:
         """The checkpoint signing keys (id, Ed25519 seed), the signing one first."""
-        if self.log_signing_keys is None:
-            return []
-        keys = []
-        for part in self.log_signing_keys.get_secret_value().split(","):
-            key_id, _, hexkey = part.strip().partition(":")
-            try:
-                seed = bytes.fromhex(hexkey)
-            except ValueError:
-                seed = b""
-            if not key_id or len(seed) != 32:
-                raise ValueError(
-                    "ASSUREHUB_LOG_SIGNING_KEYS: key_id:64 hex characters, ..."
-                )
-            keys.append((key_id, seed))
-        return keys
+        return _keyed(self.log_signing_keys, "ASSUREHUB_LOG_SIGNING_KEYS")
 
     @property
     def dev_headers(self) -> bool:
         """Development headers build the caller only in development."""
         return self.env is Environment.DEVELOPMENT
+
+
+def _keyed(value: SecretStr | None, variable: str) -> list[tuple[str, bytes]]:
+    """``id:64-hex[,id:64-hex...]`` as ``(id, 32-byte key)`` pairs, in order."""
+    if value is None:
+        return []
+    keys = []
+    for part in value.get_secret_value().split(","):
+        key_id, _, hexkey = part.strip().partition(":")
+        try:
+            key = bytes.fromhex(hexkey)
+        except ValueError:
+            key = b""
+        if not key_id or len(key) != 32:
+            raise ValueError(f"{variable}: id:64 hex characters, ...")
+        keys.append((key_id, key))
+    return keys
 
 
 def load_settings(**overrides: object) -> Settings:

@@ -15,16 +15,14 @@ import pytest
 
 from domain.events import EventMeta
 from domain.organization import Organization
-from infra.bootstrap import Container, bootstrap
+from infra.bootstrap import Container
 from infra.eventlog.export import export_lines, newest_checkpoint
 from infra.eventlog.signing import CheckpointSigner, signing_keys
 from infra.eventlog.watch import LogWatcher, database_keys
 from infra.eventstore.chain import read_payload, recorded_time
 from infra.eventstore.log_verifier import Problem, Report, event_hash, verify
-from infra.migrations import migrate
-from infra.postgres.pool import Database
 from processors.log_cli import verify_live
-from tests.scratch_database import scratch_database
+from tests.scratch_database import scratch_container
 
 SEQUENCE = "assurehub_events_notification_id_seq"
 
@@ -32,15 +30,8 @@ SEQUENCE = "assurehub_events_notification_id_seq"
 @pytest.fixture(scope="module")
 def store(settings) -> Iterator[Container]:
     """A database of its own: the tests edit its events table."""
-    with scratch_database(settings) as scratch:
-        database = Database.from_settings(scratch)
-        try:
-            migrate(scratch, database)
-        finally:
-            database.close()
-        container = bootstrap(scratch)
+    with scratch_container(settings) as container:
         yield container
-        container.close()
 
 
 @dataclass
