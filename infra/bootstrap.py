@@ -40,6 +40,7 @@ from infra.cache.redis import ReadCache, RedisGuard
 from infra.cache.ttl import TtlCache
 from infra.cache.views import CachedDashboardView, CachedVerificationView, ReadServices
 from infra.document_builds import DocumentBuilder
+from infra.erasure.sealing import PersonalCipher
 from infra.errors import DependencyUnavailableError
 from infra.eventlog.signing import CheckpointSigner, signing_keys
 from infra.eventlog.watch import LogWatcher
@@ -75,6 +76,7 @@ from infra.postgres.identity import PostgresIdentityDirectory
 from infra.postgres.issued_documents import PostgresIssuedDocuments
 from infra.postgres.organizations import PostgresOrganizationView
 from infra.postgres.outbox import PostgresOutbox
+from infra.postgres.person_keys import PostgresPersonKeys
 from infra.postgres.pool import Database
 from infra.postgres.progress import ProjectionProgress
 from infra.postgres.verification import PostgresVerificationView
@@ -149,6 +151,7 @@ class Container:
             lambda group_id: kafka.consumer(self.settings, group_id, name),
             name,
             group=group,
+            personal=PersonalCipher(PostgresPersonKeys(self.database.connection)),
         )
 
     def projectors(

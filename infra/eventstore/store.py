@@ -28,6 +28,7 @@ from eventsourcing.persistence import (
     ApplicationRecorder,
     IntegrityError,
     JSONTranscoder,
+    Mapper,
     Notification,
     PersistenceError,
     StoredEvent,
@@ -44,18 +45,21 @@ from commands.errors import (
 from commands.identity.ports import SideRecordRefusedError
 from commands.ports import Claim, RecordedAnswer, SideWrites
 from domain.events import EventMeta
+from infra.erasure.sealing import PersonalCipher
 from infra.eventstore.recorders import (
     CLAIMS_CONSTRAINT,
     IDEMPOTENCY_CONSTRAINT,
     FailFastRecorder,
     claim_key,
 )
+from infra.eventstore.sealing_mapper import SealingMapper
 from infra.eventstore.snapshots import (
     SNAPSHOTTING_INTERVALS,
     AggregateSnapshot,
     SnapshotRepository,
 )
 from infra.postgres.errors import raise_if_unreachable
+from infra.postgres.person_keys import PostgresPersonKeys
 from infra.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -118,6 +122,24 @@ class AssureHubApplication(Application[UUID]):
     ) -> Environment:
         # Unlike the library's default, never read os.environ: settings decide.
         return Environment(name, dict(env or {}))
+
+    def __init__(self, env: Mapping[str, str] | None = None) -> None:
+        super().__init__(env)
+        # The recorder exists only now: the mapper's keys live beside it.
+        keys = getattr(self.recorder, "person_keys", None)
+        if keys is None:
+            datastore = cast(Any, self.recorder).datastore
+            keys = PostgresPersonKeys(datastore.get_connection)
+        self.sealing_mapper.personal = PersonalCipher(keys)
+
+    @property
+    def sealing_mapper(self) -> SealingMapper:
+        """The mapper, which seals personal fields (see
+        :mod:`infra.eventstore.sealing_mapper`)."""
+        return cast(SealingMapper, self.mapper)
+
+    def construct_mapper(self) -> Mapper[UUID]:
+        return SealingMapper(transcoder=self.construct_transcoder())
 
     def construct_recorder(self) -> ApplicationRecorder:
         if isinstance(self.factory, POPOFactory):
@@ -382,8 +404,17 @@ class LibraryEventStore:
             raise
 
     def decode(self, stored: StoredEvent) -> DomainEventProtocol[UUID]:
-        """The domain event at its current class version (upcast if older)."""
-        return self.app.mapper.to_domain_event(stored)
+        """The domain event at its current class version (upcast if older),
+        its personal fields as stored (sealed): what the public JSON is made
+        of. Loading an aggregate opens them."""
+        return self.app.sealing_mapper.to_sealed_event(stored)
+
+    @property
+    def personal(self) -> PersonalCipher:
+        """Seals and opens personal fields with this store's data keys."""
+        cipher = self.app.sealing_mapper.personal
+        assert cipher is not None, "the application sets its cipher when built"
+        return cipher
 
     def head(self) -> int:
         """Position of the newest stored event (0 when empty)."""

@@ -51,6 +51,7 @@ from infra.postgres.projection_schemas import (
 )
 from infra.postgres.rows import PostgresRows, schema_name
 from infra.projection.memory_fold import FoldHaltedError, MemoryFold
+from infra.streaming.public_events import personal_view
 from infra.streaming.stored_envelopes import StoredEnvelopes
 from projections.envelope import EventEnvelope
 from projections.ports import TableProjection
@@ -114,14 +115,18 @@ class Rebuilder:
         self._envelopes = StoredEnvelopes(store, source)
 
     def events(self, after: int, upto: int | None = None) -> Iterator[EventEnvelope]:
-        """Public envelopes of the stored events after ``after`` (up to ``upto``)."""
+        """Public envelopes of the stored events after ``after`` (up to
+        ``upto``), their personal fields opened (``[erased]`` for an erased
+        person), as the projectors see them."""
         envelopes = self._envelopes
+        personal = self._store.personal
         while True:
             page = self._store.read_after(after, self._page)
             for stored in page:
                 if upto is not None and stored.id > upto:
                     return
-                yield envelopes.envelope(stored, stored.id)
+                envelope = envelopes.envelope(stored, stored.id)
+                yield personal_view(envelope, personal, reveal=True)
                 after = stored.id
             if len(page) < self._page:
                 return

@@ -39,6 +39,7 @@ from kafka.errors import KafkaError
 from tenacity import RetryCallState
 
 from infra.backoff import until_stopped
+from infra.erasure.sealing import PersonalCipher
 from infra.errors import DependencyUnavailableError, InfrastructureError
 from infra.logs import correlation_id
 from infra.postgres import dead_letters
@@ -58,6 +59,7 @@ from infra.projection.halting import (
     wait_while_halted,
 )
 from infra.projection.parking import Delivery
+from infra.streaming.public_events import personal_view
 from projections.envelope import EventEnvelope
 from projections.ports import TableProjection
 from projections.rows import Rows
@@ -128,6 +130,9 @@ class ProjectionRunner:
     Args:
         halt_poll_seconds: While halted, how often it looks whether the halt
             was cleared.
+        personal: Opens the sealed personal fields of each event for the
+            projection (:func:`~infra.streaming.public_events.personal_view`);
+            ``None`` hands them on sealed.
     """
 
     def __init__(
@@ -138,8 +143,10 @@ class ProjectionRunner:
         topic: str,
         group: str | None = None,
         halt_poll_seconds: float = 5.0,
+        personal: PersonalCipher | None = None,
     ) -> None:
         self.projection = projection
+        self._personal = personal
         self.on_error = dead_letters.policy(projection)
         self._group = group
         self._db = database
@@ -267,6 +274,8 @@ class ProjectionRunner:
         """Apply one event with its correlation id on every log line."""
         token = correlation_id.set(envelope.correlation_id)
         try:
+            if self._personal is not None:
+                envelope = personal_view(envelope, self._personal, reveal=True)
             self.projection.apply(envelope, store)
             log.debug(
                 "event projected",

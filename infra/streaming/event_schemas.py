@@ -19,53 +19,10 @@ from pathlib import Path
 from typing import Any
 from uuid import UUID
 
-from domain.access_record import AccessRecord
-from domain.account import Account
-from domain.api_token import ApiToken
-from domain.audit import Audit
-from domain.certificate import Certificate
-from domain.document import Document
-from domain.document_template import DocumentTemplate
-from domain.evidence import Evidence
-from domain.organization import Organization
-from domain.standard_template import StandardTemplate
-from domain.tenant import Tenant
-from domain.tenant_settings import TenantSettings
+from infra.streaming.event_catalog import AGGREGATES, EVENT_CLASSES, PUBLIC_TYPES
 from infra.streaming.public_events import INTERNAL_FIELDS, public_type
 
-AGGREGATES: tuple[type[Any], ...] = (
-    Organization,
-    StandardTemplate,
-    DocumentTemplate,
-    Audit,
-    Certificate,
-    Evidence,
-    TenantSettings,
-    Tenant,
-    Account,
-    ApiToken,
-    Document,
-    AccessRecord,
-)
-"""Every aggregate whose events are published on the topic."""
-
-
-def _published(aggregate: type[Any]) -> list[type[Any]]:
-    return [
-        value
-        for value in vars(aggregate).values()
-        if isinstance(value, type) and isinstance(getattr(value, "TYPE", None), str)
-    ]
-
-
-EVENT_CLASSES: tuple[type[Any], ...] = tuple(
-    event for aggregate in AGGREGATES for event in _published(aggregate)
-)
-"""Every event class published on the topic."""
-
-PUBLIC_TYPES: frozenset[str] = frozenset(public_type(c) for c in EVENT_CLASSES)
-"""Every public event type (at its current version) the relay publishes: a
-record of any other type is not one this code can apply."""
+__all__ = ["AGGREGATES", "EVENT_CLASSES", "PUBLIC_TYPES", "render_all", "schema"]
 
 _SCALARS: dict[Any, dict[str, str]] = {
     str: {"type": "string"},

@@ -28,6 +28,7 @@ from infra.eventstore.store import EVENTS_CHANNEL, LibraryEventStore
 from infra.postgres.pool import Database
 from infra.settings import Settings
 from infra.streaming import cloudevents
+from infra.streaming.public_events import personal_view
 from infra.streaming.stored_envelopes import StoredEnvelopes
 
 log = logging.getLogger(__name__)
@@ -118,7 +119,11 @@ class Relay:
         Raises:
             DependencyUnavailableError: any record was not acknowledged.
         """
-        envelopes = [self._envelopes.envelope(n, n.id) for n in notifications]
+        personal = self._store.personal
+        envelopes = [
+            personal_view(self._envelopes.envelope(n, n.id), personal, reveal=False)
+            for n in notifications
+        ]
         heads: dict[int, int] = {}
         try:
             producer = self._ensure_producer()

@@ -39,6 +39,7 @@ from eventsourcing.persistence import (
 from eventsourcing.utils import resolve_topic
 
 from domain.events import EventMeta
+from infra.eventstore.sealing_mapper import SealingMapper
 from infra.eventstore.store import DateAsISO, EventMetaAsDict, LibraryEventStore
 from infra.streaming.public_events import described_fields, event_id_of, to_envelope
 from projections.envelope import EventEnvelope
@@ -273,12 +274,13 @@ class StoredEnvelopes:
 
     def _prepare(self) -> None:
         """Take the mapper's setup; leave the fast path off unless it is the
-        library's plain JSON one."""
+        library's plain JSON one (or ours, which decodes the same way: the
+        public path reads personal fields sealed, as stored)."""
         self._ready = True
         mapper = self._store.app.mapper
         transcoder = mapper.transcoder
         if (
-            type(mapper) is not Mapper
+            type(mapper) not in (Mapper, SealingMapper)
             or mapper.cipher is not None
             or mapper.compressor is not None
             or type(transcoder) is not JSONTranscoder

@@ -1,0 +1,88 @@
+"""The per-person data keys in Postgres (table ``person_keys``).
+
+A row with ``data_key`` NULL and ``erased_at`` set is the tombstone of an
+erasure: :meth:`PostgresPersonKeys.key_for` never makes that key again. The
+erasure itself destroys the key in the transaction of its event
+(:func:`destroy_key`, called by the identity side records).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Collection
+from contextlib import AbstractContextManager
+from typing import Any
+from uuid import UUID
+
+import psycopg
+from eventsourcing.persistence import PersistenceError
+from psycopg.rows import tuple_row
+
+from infra.postgres.errors import raise_if_unreachable
+
+Connect = Callable[[], AbstractContextManager[psycopg.Connection[Any]]]
+
+
+class PostgresPersonKeys:
+    """:class:`~infra.erasure.keys.PersonKeys` over ``person_keys``.
+
+    Args:
+        connect: Gives a pooled connection (the event store's or ours).
+    """
+
+    def __init__(self, connect: Connect) -> None:
+        self._connect = connect
+
+    def keys(
+        self, tenant_id: str, person_ids: Collection[UUID]
+    ) -> dict[UUID, bytes | None]:
+        if not person_ids:
+            return {}
+        try:
+            with self._connect() as conn:
+                rows = (
+                    conn.cursor(row_factory=tuple_row)
+                    .execute(
+                        "SELECT person_id, data_key FROM person_keys"
+                        " WHERE tenant_id = %s AND person_id = ANY(%s)",
+                        (tenant_id, list(person_ids)),
+                    )
+                    .fetchall()
+                )
+        except (psycopg.Error, PersistenceError) as e:
+            raise_if_unreachable(e)
+            raise
+        return {row[0]: (bytes(row[1]) if row[1] is not None else None) for row in rows}
+
+    def key_for(self, tenant_id: str, person_id: UUID) -> bytes | None:
+        try:
+            with self._connect() as conn, conn.transaction():
+                conn.execute(
+                    "INSERT INTO person_keys (tenant_id, person_id, data_key)"
+                    " VALUES (%s, %s, %s) ON CONFLICT DO NOTHING",
+                    (tenant_id, person_id, os.urandom(32)),
+                )
+                row = (
+                    conn.cursor(row_factory=tuple_row)
+                    .execute(
+                        "SELECT data_key FROM person_keys"
+                        " WHERE tenant_id = %s AND person_id = %s",
+                        (tenant_id, person_id),
+                    )
+                    .fetchone()
+                )
+        except (psycopg.Error, PersistenceError) as e:
+            raise_if_unreachable(e)
+            raise
+        return bytes(row[0]) if row and row[0] is not None else None
+
+
+def destroy_key(cursor: Any, tenant_id: str, person_id: UUID) -> None:
+    """Destroy the person's key with ``cursor`` (in the erasure's transaction),
+    leaving the tombstone; a person without a key gets the tombstone alone."""
+    cursor.execute(
+        "INSERT INTO person_keys (tenant_id, person_id, data_key, erased_at)"
+        " VALUES (%s, %s, NULL, now()) ON CONFLICT (tenant_id, person_id)"
+        " DO UPDATE SET data_key = NULL, erased_at = now()",
+        (tenant_id, person_id),
+    )
