@@ -24,6 +24,7 @@ from bench import (
     list_query,
     log_proof,
     rebuild,
+    sealing,
     snapshots,
     throughput,
 )
@@ -32,6 +33,7 @@ from infra.settings import Settings
 
 SECTIONS = (
     "throughput",
+    "sealing",
     "snapshots",
     "lag",
     "list",
@@ -79,6 +81,8 @@ def main() -> None:
     )
     if "throughput" in args.only:
         _throughput(settings, commands)
+    if "sealing" in args.only:
+        _sealing(settings, commands)
     if "snapshots" in args.only:
         _snapshots(settings, args.audit_events, 5 if args.quick else 20)
     if "lag" in args.only:
@@ -146,6 +150,18 @@ def _throughput(settings: Settings, commands: int) -> None:
     print("|---|---|---|---|")
     for writers, store, raw in throughput.run(settings, commands):
         print(f"| {writers} | {store:,.0f} | {raw:,.0f} | {store / raw:.2f} |")
+
+
+def _sealing(settings: Settings, events: int) -> None:
+    print()
+    print(f"## Appends with personal fields sealed ({events} events per run)")
+    print("| workload | writers | sealed events/s | not sealed events/s | ratio |")
+    print("|---|---|---|---|---|")
+    for workload, writers, sealed, plain in sealing.run(settings, events):
+        print(
+            f"| {workload} | {writers} | {sealed:,.0f} | {plain:,.0f}"
+            f" | {sealed / plain:.2f} |"
+        )
 
 
 def _snapshots(settings: Settings, events: int, repeats: int) -> None:

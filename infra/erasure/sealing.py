@@ -64,10 +64,32 @@ def open_with(key: bytes, tenant_id: str, person_id: UUID, token: str) -> str:
 
 
 class PersonalCipher:
-    """Seals and opens personal values with the keys of ``keys``."""
+    """Seals and opens personal values with the keys of ``keys``.
 
-    def __init__(self, keys: PersonKeys) -> None:
+    Args:
+        remember: Keep the keys looked up for opening (a rebuild, which
+            reads each person's events many times over, in one pass). A
+            cipher that remembers sees an erasure made after it looked the key
+            up only through the erasure event that follows in the log; the
+            live path never remembers.
+    """
+
+    def __init__(self, keys: PersonKeys, *, remember: bool = False) -> None:
         self.keys = keys
+        self._remembered: dict[tuple[str, UUID], bytes | None] | None = (
+            {} if remember else None
+        )
+
+    def _key(self, tenant_id: str, person_id: UUID) -> bytes | None:
+        remembered = self._remembered
+        if remembered is None:
+            return self.keys.keys(tenant_id, (person_id,)).get(person_id)
+        try:
+            return remembered[(tenant_id, person_id)]
+        except KeyError:
+            key = self.keys.keys(tenant_id, (person_id,)).get(person_id)
+            remembered[(tenant_id, person_id)] = key
+            return key
 
     def seal(self, tenant_id: str, person_id: UUID, values: dict[str, Any]) -> None:
         """Seal the text values of ``values`` in place with the person's key
@@ -90,7 +112,7 @@ class PersonalCipher:
         sealed = [k for k, v in values.items() if is_sealed(v)]
         if not sealed:
             return
-        key = self.keys.keys(tenant_id, (person_id,)).get(person_id)
+        key = self._key(tenant_id, person_id)
         for name in sealed:
             values[name] = (
                 ERASED

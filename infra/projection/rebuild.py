@@ -39,6 +39,7 @@ from dataclasses import dataclass
 import psycopg
 from psycopg import sql
 
+from infra.erasure.sealing import PersonalCipher
 from infra.errors import InfrastructureError
 from infra.eventstore.store import EVENTS_TABLE, LibraryEventStore
 from infra.postgres import dead_letters, projection_halts
@@ -119,7 +120,7 @@ class Rebuilder:
         ``upto``), their personal fields opened (``[erased]`` for an erased
         person), as the projectors see them."""
         envelopes = self._envelopes
-        personal = self._store.personal
+        personal = PersonalCipher(self._store.personal.keys, remember=True)
         while True:
             page = self._store.read_after(after, self._page)
             for stored in page:
