@@ -46,7 +46,7 @@ def _invite(i: int) -> Account:
     )
 
 
-def _rate(writers: int, per_writer: int, work: Callable[[int, int], None]) -> float:
+def _rate(writers: int, per_writer: int, work: Callable[[int, int], object]) -> float:
     barrier = threading.Barrier(writers + 1)
 
     def run(w: int) -> None:
