@@ -28,6 +28,7 @@ from infra.erasure.keys import PersonKeys
 
 PREFIX = "pii:v1:"
 _NONCE = 12
+_SEALING_KEYS_KEPT = 10_000
 
 
 def is_sealed(value: object) -> bool:
@@ -79,6 +80,9 @@ class PersonalCipher:
         self._remembered: dict[tuple[str, UUID], bytes | None] | None = (
             {} if remember else None
         )
+        self._sealing: dict[tuple[str, UUID], bytes | None] = {}
+        """Keys used for sealing, kept: sealing with a key destroyed since
+        makes a token nobody can open, which is what erased means."""
 
     def _key(self, tenant_id: str, person_id: UUID) -> bytes | None:
         remembered = self._remembered
@@ -98,13 +102,24 @@ class PersonalCipher:
         plain = [k for k, v in values.items() if type(v) is str and not is_sealed(v)]
         if not plain:
             return
-        key = self.keys.key_for(tenant_id, person_id)
+        key = self._sealing_key(tenant_id, person_id)
         for name in plain:
             values[name] = (
                 ERASED
                 if key is None
                 else seal_with(key, tenant_id, person_id, values[name])
             )
+
+    def _sealing_key(self, tenant_id: str, person_id: UUID) -> bytes | None:
+        kept = self._sealing
+        try:
+            return kept[(tenant_id, person_id)]
+        except KeyError:
+            key = self.keys.key_for(tenant_id, person_id)
+            if len(kept) >= _SEALING_KEYS_KEPT:
+                kept.clear()
+            kept[(tenant_id, person_id)] = key
+            return key
 
     def open(self, tenant_id: str, person_id: UUID, values: dict[str, Any]) -> None:
         """Open the tokens among ``values`` in place (:data:`ERASED` where

@@ -63,14 +63,13 @@ class PostgresPersonKeys:
         try:
             with self._connect() as conn, conn.transaction():
                 cursor = conn.cursor(row_factory=tuple_row)
-                row = cursor.execute(_SELECT, (tenant_id, person_id)).fetchone()
-                if row is None:
-                    cursor.execute("SET LOCAL synchronous_commit TO off")
-                    cursor.execute(
-                        "INSERT INTO person_keys (tenant_id, person_id, data_key)"
-                        " VALUES (%s, %s, %s) ON CONFLICT DO NOTHING",
-                        (tenant_id, person_id, os.urandom(32)),
-                    )
+                cursor.execute("SET LOCAL synchronous_commit TO off")
+                row = cursor.execute(
+                    "INSERT INTO person_keys (tenant_id, person_id, data_key)"
+                    " VALUES (%s, %s, %s) ON CONFLICT DO NOTHING RETURNING data_key",
+                    (tenant_id, person_id, os.urandom(32)),
+                ).fetchone()
+                if row is None:  # the person has one already (or a tombstone)
                     row = cursor.execute(_SELECT, (tenant_id, person_id)).fetchone()
         except (psycopg.Error, PersistenceError) as e:
             raise_if_unreachable(e)

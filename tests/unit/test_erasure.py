@@ -74,16 +74,28 @@ def test_a_sealed_value_opens_only_with_its_key_tenant_and_person():
 
 def test_a_destroyed_key_is_never_made_again():
     keys, person = MemoryPersonKeys(), uuid4()
-    cipher = PersonalCipher(keys)
     values = {"email": EMAIL}
-    cipher.seal(TENANT, person, values)
+    PersonalCipher(keys).seal(TENANT, person, values)
     keys.destroy(TENANT, person)
 
     again = {"email": EMAIL}
-    cipher.seal(TENANT, person, again)
-    cipher.open(TENANT, person, values)
+    PersonalCipher(keys).seal(TENANT, person, again)
+    PersonalCipher(keys).open(TENANT, person, values)
     assert (values, again) == ({"email": ERASED}, {"email": ERASED})
     assert keys.keys(TENANT, [person]) == {person: None}
+
+
+def test_a_key_kept_for_sealing_after_its_erasure_seals_what_nobody_opens():
+    keys, person = MemoryPersonKeys(), uuid4()
+    cipher = PersonalCipher(keys)
+    cipher.seal(TENANT, person, {"email": EMAIL})  # the key is kept from here
+    keys.destroy(TENANT, person)
+
+    late = {"email": EMAIL}
+    cipher.seal(TENANT, person, late)
+    assert is_sealed(late["email"])
+    cipher.open(TENANT, person, late)
+    assert late == {"email": ERASED}
 
 
 def test_personal_fields_are_stored_sealed_and_loaded_open(world, admin):
