@@ -34,6 +34,16 @@ class PersonKeys(Protocol):
         """
         ...
 
+    def new_key(self, tenant_id: str, person_id: UUID) -> bytes:
+        """A key for a person appearing for the first time (the creation of
+        their aggregate); it is stored with the events sealed with it, in
+        their transaction, where the store can do that.
+
+        Raises:
+            DependencyUnavailableError: the key table cannot be reached.
+        """
+        ...
+
     def key_for(self, tenant_id: str, person_id: UUID) -> bytes | None:
         """The person's key, made now if they have none; ``None`` if it was
         destroyed (it is never made again).

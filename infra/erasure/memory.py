@@ -29,6 +29,11 @@ class MemoryPersonKeys:
         with self._lock:
             return self._keys.setdefault((tenant_id, person_id), os.urandom(32))
 
+    def new_key(self, tenant_id: str, person_id: UUID) -> bytes:
+        key = self.key_for(tenant_id, person_id)
+        assert key is not None, "a new person has no erased key"
+        return key
+
     def destroy(self, tenant_id: str, person_id: UUID) -> None:
         """Destroy the person's key (leaving the tombstone)."""
         with self._lock:

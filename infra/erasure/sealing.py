@@ -95,14 +95,31 @@ class PersonalCipher:
             remembered[(tenant_id, person_id)] = key
             return key
 
-    def seal(self, tenant_id: str, person_id: UUID, values: dict[str, Any]) -> None:
+    def seal(
+        self,
+        tenant_id: str,
+        person_id: UUID,
+        values: dict[str, Any],
+        *,
+        new_person: bool = False,
+    ) -> None:
         """Seal the text values of ``values`` in place with the person's key
         (made if new), or make them :data:`ERASED` if the person was erased;
-        tokens stay as they are."""
+        tokens stay as they are.
+
+        Args:
+            new_person: The values are the first of a person just created
+                (their aggregate's first event): their key is made with the
+                events, without looking for one.
+        """
         plain = [k for k, v in values.items() if type(v) is str and not is_sealed(v)]
         if not plain:
             return
-        key = self._sealing_key(tenant_id, person_id)
+        if new_person:
+            key: bytes | None = self.keys.new_key(tenant_id, person_id)
+            self._sealing[(tenant_id, person_id)] = key
+        else:
+            key = self._sealing_key(tenant_id, person_id)
         for name in plain:
             values[name] = (
                 ERASED

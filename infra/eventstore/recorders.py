@@ -29,6 +29,7 @@ from psycopg.types.json import Jsonb
 from commands.ports import Claim, RecordedAnswer, SideWrites
 from infra.eventstore.chain import Chained, ChainLink, chain_links, read_payload
 from infra.postgres.identity_records import write_record
+from infra.postgres.person_keys import PostgresPersonKeys, insert_key
 
 IDEMPOTENCY_CONSTRAINT = "idempotency_keys_pkey"
 CLAIMS_CONSTRAINT = "unique_claims_pkey"
@@ -123,6 +124,10 @@ class FailFastRecorder(PostgresApplicationRecorder):
     """Whether appends extend the hash chain (off only in the benchmark's
     baseline)."""
 
+    new_keys: PostgresPersonKeys | None = None
+    """Where the mapper left the keys it made for new persons (the store
+    sets it): they are inserted in the events' transaction."""
+
     insert_events = PostgresApplicationRecorder.insert_events.__wrapped__
     select_events = PostgresApplicationRecorder.select_events.__wrapped__
     select_notifications = PostgresApplicationRecorder.select_notifications.__wrapped__
@@ -153,7 +158,8 @@ class FailFastRecorder(PostgresApplicationRecorder):
     def _fetch_ids_after_insert_events(
         self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent], **kwargs: Any
     ) -> Sequence[int] | None:
-        """Chain the events and write the side records once the events'
+        """Chain the events, insert the data keys of new persons the events
+        were sealed with, and write the side records once the events'
         positions are known."""
         ids = super()._fetch_ids_after_insert_events(curs, stored_events, **kwargs)
         pending: _PendingChain | None = getattr(self._chain_step, "pending", None)
@@ -163,6 +169,9 @@ class FailFastRecorder(PostgresApplicationRecorder):
                 found = {r["tenant_id"]: bytes(r["hash"]) for r in heads.fetchall()}
             links = chain_links(stored_events, pending.payloads, ids, found)
             _insert_links(curs, links)
+        if self.new_keys is not None:
+            for tenant_id, person_id, key in self.new_keys.take_new():
+                insert_key(curs, tenant_id, person_id, key)
         side: SideWrites | None = kwargs.get("side")
         # (equal only when there is nothing to write: no records either)
         if side is None or not ids or side == SideWrites(outcome=side.outcome):

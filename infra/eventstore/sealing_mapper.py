@@ -45,7 +45,12 @@ class SealingMapper(Mapper[UUID]):
         if fields and self.personal is not None:
             state = dict(vars(domain_event))
             values = {name: state[name] for name in fields}
-            self.personal.seal(state["meta"].tenant_id, state[person], values)
+            new_person = (
+                person == "originator_id" and domain_event.originator_version == 1
+            )
+            self.personal.seal(
+                state["meta"].tenant_id, state[person], values, new_person=new_person
+            )
             domain_event = _with_state(domain_event, state | values)
         return super().to_stored_event(domain_event)
 

@@ -130,6 +130,7 @@ class AssureHubApplication(Application[UUID]):
         if keys is None:
             datastore = cast(Any, self.recorder).datastore
             keys = PostgresPersonKeys(datastore.get_connection)
+            cast(FailFastRecorder, self.recorder).new_keys = keys
         self.sealing_mapper.personal = PersonalCipher(keys)
 
     @property

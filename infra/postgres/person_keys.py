@@ -9,6 +9,7 @@ erasure itself destroys the key in the transaction of its event
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Callable, Collection
 from contextlib import AbstractContextManager
 from typing import Any
@@ -34,6 +35,26 @@ class PostgresPersonKeys:
 
     def __init__(self, connect: Connect) -> None:
         self._connect = connect
+        self._new = threading.local()
+
+    def new_key(self, tenant_id: str, person_id: UUID) -> bytes:
+        """A key for a person who appears for the first time (their
+        aggregate's creation), inserted with the events sealed with it, in
+        their transaction (by the event store's recorder, through
+        :meth:`take_new`, on this thread)."""
+        key = os.urandom(32)
+        pending = getattr(self._new, "keys", None)
+        if pending is None:
+            pending = self._new.keys = {}
+        # A retried append seals again: the newest key is the one its events hold.
+        pending[(tenant_id, person_id)] = key
+        return key
+
+    def take_new(self) -> list[tuple[str, UUID, bytes]]:
+        """The keys :meth:`new_key` made on this thread since the last call."""
+        pending: dict[tuple[str, UUID], bytes] = getattr(self._new, "keys", None) or {}
+        self._new.keys = {}
+        return [(tenant, person, key) for (tenant, person), key in pending.items()]
 
     def keys(
         self, tenant_id: str, person_ids: Collection[UUID]
@@ -75,6 +96,15 @@ class PostgresPersonKeys:
             raise_if_unreachable(e)
             raise
         return bytes(row[0]) if row and row[0] is not None else None
+
+
+def insert_key(cursor: Any, tenant_id: str, person_id: UUID, key: bytes) -> None:
+    """Insert a new person's key with ``cursor`` (in their events'
+    transaction); a person who has one already fails the transaction."""
+    cursor.execute(
+        "INSERT INTO person_keys (tenant_id, person_id, data_key) VALUES (%s, %s, %s)",
+        (tenant_id, person_id, key),
+    )
 
 
 def destroy_key(cursor: Any, tenant_id: str, person_id: UUID) -> None:
