@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 from collections.abc import Generator, Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 from uuid import UUID, uuid4
 
 from eventsourcing.persistence import StoredEvent
@@ -26,7 +26,7 @@ from infra.eventstore.store import EVENTS_TABLE, LibraryEventStore
 from infra.history.catalog import Catalog, catalog
 from infra.history.query import HistoryQuery
 from infra.postgres.pool import Database
-from infra.streaming.public_events import to_envelope
+from infra.streaming.public_events import personal_view, to_envelope
 from infra.streaming.stored_envelopes import StoredEnvelopes
 from projections.envelope import EventEnvelope
 
@@ -198,8 +198,20 @@ class PostgresHistory:
         if unknown:
             names.update(_account_names(conn, self._store, unknown))
         return [
-            _public(e, stored, personal, names, viewer) for e, stored, personal in made
+            _public(self._opened(e, viewer), stored, personal, names, viewer)
+            for e, stored, personal in made
         ]
+
+    def _opened(self, envelope: EventEnvelope, viewer: Viewer) -> EventEnvelope:
+        """``envelope`` with its sealed personal fields opened (``"[erased]"``
+        once the person's key is destroyed) when ``viewer`` may see them;
+        otherwise as stored, for :func:`_public` to hide."""
+        if viewer.sees_personal or viewer.actor_id in (
+            envelope.actor_id,
+            envelope.subject,
+        ):
+            return personal_view(envelope, self._store.personal, reveal=True)
+        return envelope
 
     def _entry(self, row: Any) -> tuple[EventEnvelope, int, frozenset[str]]:
         originator_id, version, topic, state, position = row
@@ -284,6 +296,9 @@ def _account_names(
         (ids, _INVITED),
     ).fetchall()
     for originator_id, version, topic, state in rows:
-        event = store.decode(StoredEvent(originator_id, version, topic, bytes(state)))
-        names[str(originator_id)] = str(getattr(event, "name", "")) or None
+        stored = StoredEvent(originator_id, version, topic, bytes(state))
+        event = cast(Account.Invited, store.decode(stored))
+        name = {"name": str(getattr(event, "name", ""))}
+        store.personal.open(event.meta.tenant_id, originator_id, name)
+        names[str(originator_id)] = name["name"] or None
     return names
