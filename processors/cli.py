@@ -34,7 +34,8 @@ from infra.projection.registry import UnknownProjectionError, all_projections, b
 from infra.projection.replay import ReplayRefusedError, replay
 from infra.projection.status import ProjectionStatus
 from infra.settings import Settings, load_settings
-from infra.streaming import kafka
+from infra.streaming import asyncapi, kafka
+from infra.streaming.asyncapi import ASYNCAPI_FILE
 from infra.streaming.event_schemas import write_all
 from processors.document_cli import add_documents_parser, verify_file
 from processors.log_cli import add_log_parsers, export_log, verify_live, verify_offline
@@ -60,7 +61,9 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_parser("dev", help="API, relay and projectors together; Ctrl-C stops all")
     m = sub.add_parser("migrate", help="create or upgrade tables and the Kafka topic")
     m.add_argument("--skip-kafka", action="store_true", help="do not create the topic")
-    e = sub.add_parser("event-schemas", help="write the events' JSON Schemas")
+    e = sub.add_parser(
+        "event-schemas", help="write the events' JSON Schemas and AsyncAPI document"
+    )
     e.add_argument("--write", metavar="DIR", default="docs/events")
     h = sub.add_parser("health", help="exit 0 if a worker is looping (healthchecks)")
     h.add_argument("worker", choices=list(HEALTH_PREFIXES))
@@ -384,6 +387,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "event-schemas":
         for path in write_all(Path(args.write)):
             print(path)
+        document = Path(args.write) / ASYNCAPI_FILE
+        document.write_text(asyncapi.as_yaml())
+        print(document)
         return 0
     if args.command == "verify-log":
         offline = verify_offline(args)

@@ -40,6 +40,8 @@ from read_api import documents as document_queries
 from read_api import organizations as organization_queries
 from read_api import templates as template_queries
 from read_api.access_recording import AccessRecordingMiddleware
+
+from read_api.asyncapi import install_asyncapi
 from read_api.docs import install_docs
 from read_api.middleware import BodyLimitMiddleware, RequestIdMiddleware
 from read_api.openapi_errors import document_errors
@@ -115,6 +117,7 @@ def create_app(container: Container) -> FastAPI:
     for router in ROUTERS:
         app.include_router(router)
     install_docs(app)
+    install_asyncapi(app)
     document_errors(app)
     keep_answer_examples(app)
     install_problem_handlers(app)

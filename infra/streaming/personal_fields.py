@@ -1,0 +1,38 @@
+"""Personal fields of public events, and their masked form.
+
+An event class names its personal fields in ``PERSONAL`` (the JSON Schemas
+mark them ``"x-personal": true``). A reader that may not see personal data
+(the HTTP event feed, for a caller without ``events:read_personal``) gets
+each such field as ``null``; every other field, and the CloudEvents context,
+is exactly what was stored.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from functools import cache
+
+from infra.streaming.event_schemas import EVENT_CLASSES
+from infra.streaming.public_events import public_type
+from projections.envelope import EventEnvelope
+
+
+@cache
+def _personal_by_type() -> dict[str, frozenset[str]]:
+    return {
+        public_type(c): frozenset(getattr(c, "PERSONAL", ())) for c in EVENT_CLASSES
+    }
+
+
+def personal_fields(event_type: str) -> frozenset[str]:
+    """The personal fields of the public type ``event_type`` (none if unknown)."""
+    return _personal_by_type().get(event_type, frozenset())
+
+
+def masked(envelope: EventEnvelope) -> EventEnvelope:
+    """``envelope`` with each personal field of its data set to ``None``."""
+    personal = personal_fields(envelope.type)
+    if not personal:
+        return envelope
+    data = {k: (None if k in personal else v) for k, v in envelope.data.items()}
+    return dataclasses.replace(envelope, data=data)
