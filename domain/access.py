@@ -48,6 +48,8 @@ class Permission(StrEnum):
     SELF_SERVICE = "self:manage"
     AUDIT_TRAIL_READ = "audit_trail:read"
     PERSONAL_DATA_READ = "personal_data:read"
+    EVENTS_READ = "events:read"
+    EVENTS_READ_PERSONAL = "events:read_personal"
 
 
 _MANAGERS = frozenset({Role.TENANT_ADMIN, Role.PROGRAMME_MANAGER})
@@ -102,6 +104,20 @@ PERMISSIONS: dict[Permission, frozenset[Role]] = {
     # Other people's personal fields (``PERSONAL`` of an event class) in
     # histories and the trail; without it they are answered redacted.
     Permission.PERSONAL_DATA_READ: frozenset(
+        {Role.TENANT_ADMIN, Role.COMPLIANCE_OFFICER}
+    ),
+    # The HTTP event feed, for integrations (API tokens) and their admins;
+    # a client's token sees its organizations' events only (checked by the
+    # feed), and personal fields only with events:read_personal.
+    Permission.EVENTS_READ: frozenset(
+        {
+            Role.TENANT_ADMIN,
+            Role.PROGRAMME_MANAGER,
+            Role.COMPLIANCE_OFFICER,
+            Role.CLIENT_ADMIN,
+        }
+    ),
+    Permission.EVENTS_READ_PERSONAL: frozenset(
         {Role.TENANT_ADMIN, Role.COMPLIANCE_OFFICER}
     ),
 }

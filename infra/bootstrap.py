@@ -87,6 +87,7 @@ from infra.projection.runner import ProjectionRunner
 from infra.projection.status import ProjectionStatus, projection_status
 from infra.settings import Settings
 from infra.streaming import kafka
+from infra.streaming.feed import EventFeed
 from infra.streaming.relay import Relay
 from projections.certificate_expiry import CertificateExpiryProjection
 from projections.document_jobs import DocumentJobsProjection
@@ -125,6 +126,8 @@ class Container:
     """Histories and the tenant's trail, read from the event store."""
     access_records: AccessRecordService
     """Records reads of the past by staff (the read API's middleware)."""
+    event_feed: EventFeed
+    """The tenant's stored events for the HTTP feed."""
     _closed: bool = field(default=False, repr=False)
 
     def relay(self, topic: str | None = None) -> Relay:
@@ -307,6 +310,7 @@ def bootstrap(settings: Settings) -> Container:
         read_services=_read_services(settings, database, redis, files),
         history=PostgresHistory(database, event_store, settings.event_source),
         access_records=AccessRecordService(event_store),
+        event_feed=EventFeed(database, event_store, settings.event_source),
     )
 
 

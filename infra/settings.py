@@ -49,6 +49,8 @@ class Settings(BaseSettings):
     media_dir: Path = Path("var/media")
     relay_batch_size: int = Field(default=500, ge=1, le=10_000)
     relay_poll_seconds: float = Field(default=1.0, gt=0, le=60)
+    feed_max_wait_seconds: float = Field(default=25.0, ge=0, le=60)
+    feed_stream_seconds: float = Field(default=300.0, gt=0, le=3600)
     expiry_check_seconds: float = Field(default=60.0, gt=0, le=86_400)
     projection_stall_seconds: float = Field(default=120.0, gt=0, le=86_400)
     """A projection behind the head that has not moved for this long is

@@ -51,6 +51,9 @@ def settings() -> Settings:
         log_format="text",
         read_wait_seconds=5,
         relay_poll_seconds=0.5,
+        # The fuzzer calls the feed too: keep its waits and streams short.
+        feed_max_wait_seconds=1,
+        feed_stream_seconds=1,
     )
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 from functools import cache
+from typing import Any
 
 from infra.streaming.event_schemas import EVENT_CLASSES
 from infra.streaming.public_events import public_type
@@ -36,3 +37,14 @@ def masked(envelope: EventEnvelope) -> EventEnvelope:
         return envelope
     data = {k: (None if k in personal else v) for k, v in envelope.data.items()}
     return dataclasses.replace(envelope, data=data)
+
+
+def masked_schema(schema: dict[str, Any]) -> dict[str, Any]:
+    """``schema`` of an event's data with each ``x-personal`` field also
+    allowed to be ``null`` (its masked form), without ``$schema``/``$id``."""
+    properties = {
+        name: ({"anyOf": [sub, {"type": "null"}]} if sub.get("x-personal") else sub)
+        for name, sub in schema["properties"].items()
+    }
+    kept = {k: v for k, v in schema.items() if k not in ("$schema", "$id")}
+    return kept | {"properties": properties}

@@ -18,6 +18,8 @@ AS_OF = {"as_of": "2026-01-01T00:00:00Z"}
 EXCEPTIONS = {
     "/.well-known/assurehub-log-keys": [],
     "/audit-log/export": ["from_position", "to_position"],
+    "/events": ["after", "aggregate_type", "limit", "type", "wait"],
+    "/events/stream": ["after", "aggregate_type", "type"],
 }
 """Routes that take other parameters than ``min_position`` (they read no
 read model)."""
