@@ -15,6 +15,7 @@ from commands.organizations import (
 from domain.principal import Principal, Role
 from infra.streaming.feed import EventFeed, FeedQuery, topics_by_type
 from infra.streaming.stored_envelopes import StoredEnvelopes
+from projections.envelope import EventEnvelope
 
 
 def _admin(tenant: str) -> Principal:
@@ -30,7 +31,8 @@ def _store_envelopes(container, start: int, tenant: str):
 
 
 def _read_all(feed: EventFeed, query: FeedQuery):
-    read, after = [], query.after
+    read: list[EventEnvelope] = []
+    after = query.after
     while True:
         page = feed.read(FeedQuery(**{**query.__dict__, "after": after}))
         if not page:
