@@ -19,6 +19,7 @@ from datetime import UTC, datetime
 from bench import (
     concurrent_load,
     documents,
+    feed,
     history,
     lag,
     list_query,
@@ -41,6 +42,7 @@ SECTIONS = (
     "documents",
     "history",
     "log",
+    "feed",
 )
 
 
@@ -56,6 +58,7 @@ def main() -> None:
     parser.add_argument("--list-requests", type=int, default=3_000)
     parser.add_argument("--list-connections", type=int, default=50)
     parser.add_argument("--rebuild-events", type=int, default=1_000_000)
+    parser.add_argument("--feed-events", type=int, default=1_000_000)
     parser.add_argument("--document-clauses", type=int, default=2000)
     parser.add_argument("--document-findings", type=int, default=200)
     parser.add_argument("--history-events", type=int, default=1_000_000)
@@ -122,6 +125,10 @@ def main() -> None:
             reset_database(settings)
         events = 20_000 if args.quick else args.history_events
         _history(history.run(settings, events, 10 if args.quick else 50))
+    if "feed" in args.only:
+        if args.only != {"feed"}:
+            reset_database(settings)
+        _feed(feed.run(settings, 20_000 if args.quick else args.feed_events))
 
 
 def _log_proof(settings: Settings, commands: int, events: int) -> None:
@@ -298,6 +305,17 @@ def _rebuild(report: rebuild.Report) -> None:
     print("| pass over every stored event | events | seconds | events/s |")
     print("|---|---|---|---|")
     for t in [*report.timings, *report.one_by_one]:
+        print(f"| {t.name} | {t.events:,} | {t.seconds:.1f} | {t.per_second:,.0f} |")
+
+
+def _feed(report: feed.Report) -> None:
+    print()
+    print(f"## Feed catch-up of {report.events:,} events of one tenant")
+    print(f"Stored in {report.load_seconds:.0f} s (through the feed's index trigger).")
+    print()
+    print("| pass over every stored event | events | seconds | events/s |")
+    print("|---|---|---|---|")
+    for t in report.timings:
         print(f"| {t.name} | {t.events:,} | {t.seconds:.1f} | {t.per_second:,.0f} |")
 
 

@@ -82,8 +82,8 @@ class Report:
 class _Tenant:
     """One tenant's reference data, shared by its audits."""
 
-    def __init__(self, rng: random.Random, n: int) -> None:
-        self.name = f"bench-rb-{n}"
+    def __init__(self, rng: random.Random, n: int, name: str | None = None) -> None:
+        self.name = name or f"bench-rb-{n}"
         self.code = f"CB{n}"
         self.rng = rng
         self.auditors = [f"auditor-{n}-{i}" for i in range(12)]

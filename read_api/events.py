@@ -163,7 +163,9 @@ def _query(
     )
 
 
-def _events(feed: EventFeed, principal: Principal, query: FeedQuery) -> list[Any]:
+def feed_page(feed: EventFeed, principal: Principal, query: FeedQuery) -> list[Any]:
+    """The structured CloudEvents ``query`` selects, personal fields masked
+    unless ``principal`` holds ``events:read_personal``."""
     personal = is_allowed(principal, Permission.EVENTS_READ_PERSONAL)
     return [
         cloudevents.structured(envelope if personal else masked(envelope))
@@ -219,10 +221,10 @@ async def read_events(
     deadline = time.monotonic() + min(
         wait, request.app.state.container.settings.feed_max_wait_seconds
     )
-    events = await run_in_threadpool(_events, feed, principal, query)
+    events = await run_in_threadpool(feed_page, feed, principal, query)
     while not events and time.monotonic() < deadline:
         await asyncio.sleep(min(POLL_SECONDS, max(0.0, deadline - time.monotonic())))
-        events = await run_in_threadpool(_events, feed, principal, query)
+        events = await run_in_threadpool(feed_page, feed, principal, query)
     next_after = events[-1]["position"] if events else after
     return CloudEventsBatchResponse(events, headers={"Next-After": str(next_after)})
 
@@ -263,7 +265,7 @@ async def stream_events(
     settings = request.app.state.container.settings
     # The first page is read before answering: Postgres down is a 503.
     first = await run_in_threadpool(
-        _events, feed, principal, _query(principal, start, MAX_LIMIT, topics)
+        feed_page, feed, principal, _query(principal, start, MAX_LIMIT, topics)
     )
 
     async def messages() -> AsyncIterator[bytes]:
@@ -284,7 +286,7 @@ async def stream_events(
             if time.monotonic() >= ends or await request.is_disconnected():
                 return
             query = _query(principal, position, MAX_LIMIT, topics)
-            events = await run_in_threadpool(_events, feed, principal, query)
+            events = await run_in_threadpool(feed_page, feed, principal, query)
 
     return StreamingResponse(
         messages(),
