@@ -16,6 +16,7 @@ import asyncio
 import json
 import time
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Query, Request
@@ -186,6 +187,23 @@ AggregateTypes = Annotated[
 ]
 
 
+@dataclass(frozen=True)
+class Selection:
+    """What a feed request selects: the position to read after, the topics."""
+
+    after: int
+    topics: frozenset[str] | None
+
+
+def _selection(
+    after: After = 0, types: Types = None, aggregate_type: AggregateTypes = None
+) -> Selection:
+    return Selection(after, _topics(types, aggregate_type))
+
+
+Selected = Annotated[Selection, Depends(_selection)]
+
+
 @router.get(
     "",
     response_model=list[CloudEventPublic],
@@ -205,9 +223,7 @@ async def read_events(
     request: Request,
     principal: Reader,
     feed: Feed,
-    after: After = 0,
-    types: Types = None,
-    aggregate_type: AggregateTypes = None,
+    selected: Selected,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 100,
     wait: Annotated[float, Query(ge=0, le=60, description="Long-poll seconds.")] = 0,
 ) -> CloudEventsBatchResponse:
@@ -217,7 +233,7 @@ async def read_events(
     waits up to that many seconds (bounded by the server) for the first
     event. Resuming after the last position received neither skips nor
     repeats an event."""
-    query = _query(principal, after, limit, _topics(types, aggregate_type))
+    query = _query(principal, selected.after, limit, selected.topics)
     deadline = time.monotonic() + min(
         wait, request.app.state.container.settings.feed_max_wait_seconds
     )
@@ -225,7 +241,7 @@ async def read_events(
     while not events and time.monotonic() < deadline:
         await asyncio.sleep(min(POLL_SECONDS, max(0.0, deadline - time.monotonic())))
         events = await run_in_threadpool(feed_page, feed, principal, query)
-    next_after = events[-1]["position"] if events else after
+    next_after = events[-1]["position"] if events else selected.after
     return CloudEventsBatchResponse(events, headers={"Next-After": str(next_after)})
 
 
@@ -249,9 +265,7 @@ async def stream_events(
     request: Request,
     principal: Reader,
     feed: Feed,
-    after: After = 0,
-    types: Types = None,
-    aggregate_type: AggregateTypes = None,
+    selected: Selected,
     last_event_id: Annotated[
         int | None,
         Header(ge=0, le=2**63 - 1, description="Resume after this position."),
@@ -260,8 +274,8 @@ async def stream_events(
     """The same events as ``GET /events``, as Server-Sent Events, one per
     message with ``id:`` = position, resuming after ``Last-Event-ID`` (else
     ``after``); ends after a while (reconnect with ``Last-Event-ID``)."""
-    topics = _topics(types, aggregate_type)
-    start = last_event_id if last_event_id is not None else after
+    topics = selected.topics
+    start = last_event_id if last_event_id is not None else selected.after
     settings = request.app.state.container.settings
     # The first page is read before answering: Postgres down is a 503.
     first = await run_in_threadpool(

@@ -3,7 +3,6 @@ scope by scope, while writers append (no gaps, no duplicates)."""
 
 from __future__ import annotations
 
-import threading
 import uuid
 
 from commands.context import CommandContext
@@ -16,6 +15,7 @@ from domain.principal import Principal, Role
 from infra.streaming.feed import EventFeed, FeedQuery, topics_by_type
 from infra.streaming.stored_envelopes import StoredEnvelopes
 from projections.envelope import EventEnvelope
+from tests.tailing import tail_while_writing
 
 
 def _admin(tenant: str) -> Principal:
@@ -49,40 +49,19 @@ def test_a_tailing_reader_gets_every_event_once_under_8_concurrent_writers(
     feed = container.event_feed
     start = container.event_store.head()
     writers, per_writer = 8, 20
-    done = threading.Event()
-    seen: list = []
-    errors: list[BaseException] = []
-
-    def tail() -> None:
-        after = start
-        try:
-            while True:
-                finished = done.is_set()
-                page = feed.read(FeedQuery(tenants[0], after, 7))
-                seen.extend(page)
-                if page:
-                    after = page[-1].position
-                elif finished:
-                    return
-        except BaseException as e:  # pragma: no cover - reported below
-            errors.append(e)
 
     def write(n: int) -> None:
         ctx = CommandContext(_admin(tenants[n % 2]), f"req-feed-{n}")
         for i in range(per_writer):
             service.register_organization(ctx, RegisterOrganization(f"F{n}-{i}", "SE"))
 
-    reader = threading.Thread(target=tail)
-    reader.start()
-    threads = [threading.Thread(target=write, args=(n,)) for n in range(writers)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=120)
-    done.set()
-    reader.join(timeout=60)
-
-    assert not errors
+    seen = tail_while_writing(
+        lambda after: feed.read(FeedQuery(tenants[0], after, 7)),
+        lambda envelope: envelope.position,
+        start,
+        write,
+        writers,
+    )
     stored = _store_envelopes(container, start, tenants[0])
     assert len(stored) == writers // 2 * per_writer
     assert seen == stored  # same events, same order, same CloudEvents

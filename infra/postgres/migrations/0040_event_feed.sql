@@ -36,32 +36,38 @@ CREATE FUNCTION event_feed_record(
 ) RETURNS void
 LANGUAGE plpgsql AS $$
 DECLARE
-    state json := convert_from(event_state, 'UTF8')::json;
+    state json;
+    tenant text;
     organization uuid;
+    named_audit uuid;
 BEGIN
+    BEGIN
+        state := convert_from(event_state, 'UTF8')::json;
+        tenant := state -> 'meta' -> '_data_' ->> 'tenant_id';
+        organization := event_feed_uuid(state -> 'organization_id');
+        named_audit := event_feed_uuid(state -> 'audit_id');
+    EXCEPTION WHEN others THEN
+        -- A state Postgres cannot read as text (a \u0000 escape, bytes that
+        -- are not UTF-8) is still stored: its tenant is found by pattern.
+        tenant := substring(
+            encode(event_state, 'escape') FROM '"tenant_id": ?"([^"\\]*)"'
+        );
+    END;
     IF event_topic LIKE 'domain.organization:%' THEN
         organization := event_aggregate;
-    ELSE
-        organization := event_feed_uuid(state -> 'organization_id');
-        IF organization IS NULL AND state -> 'audit_id' IS NOT NULL THEN
-            SELECT f.organization_id INTO organization FROM event_feed f
-             WHERE f.aggregate_id = event_feed_uuid(state -> 'audit_id')
-               AND f.organization_id IS NOT NULL
-             LIMIT 1;
-        END IF;
-        IF organization IS NULL THEN
-            SELECT f.organization_id INTO organization FROM event_feed f
-             WHERE f.aggregate_id = event_aggregate AND f.organization_id IS NOT NULL
-             LIMIT 1;
-        END IF;
+    END IF;
+    IF organization IS NULL AND named_audit IS NOT NULL THEN
+        SELECT f.organization_id INTO organization FROM event_feed f
+         WHERE f.aggregate_id = named_audit AND f.organization_id IS NOT NULL
+         LIMIT 1;
+    END IF;
+    IF organization IS NULL THEN
+        SELECT f.organization_id INTO organization FROM event_feed f
+         WHERE f.aggregate_id = event_aggregate AND f.organization_id IS NOT NULL
+         LIMIT 1;
     END IF;
     INSERT INTO event_feed (position, tenant_id, aggregate_id, organization_id)
-    VALUES (
-        event_position,
-        COALESCE(state -> 'meta' -> '_data_' ->> 'tenant_id', ''),
-        event_aggregate,
-        organization
-    );
+    VALUES (event_position, COALESCE(tenant, ''), event_aggregate, organization);
 END
 $$;
 
