@@ -296,7 +296,8 @@ async def stream_events(
                 if time.monotonic() - idle_since >= KEEP_ALIVE_SECONDS:
                     yield b": keep-alive\n\n"
                     idle_since = time.monotonic()
-                await asyncio.sleep(POLL_SECONDS)
+                left = ends - time.monotonic()
+                await asyncio.sleep(max(0.0, min(POLL_SECONDS, left)))
             if time.monotonic() >= ends or await request.is_disconnected():
                 return
             query = _query(principal, position, MAX_LIMIT, topics)

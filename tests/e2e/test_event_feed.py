@@ -17,7 +17,7 @@ import httpx
 from infra.streaming import cloudevents, kafka
 from infra.streaming.personal_fields import masked
 from infra.streaming.stored_envelopes import StoredEnvelopes
-from tests.e2e.conftest import as_user
+from tests.e2e.conftest import api_with, as_user
 from tests.kafka_helpers import consume_until, headers
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "docs" / "examples"
@@ -149,18 +149,19 @@ def test_an_organization_scoped_caller_sees_only_its_organizations_events(http):
     assert {e["subject"] for e in everything} == {mine["id"], theirs["id"]}
 
 
-def test_a_long_poll_answers_when_an_event_arrives(http):
+def test_a_long_poll_answers_when_an_event_arrives(http, settings, pipeline):
     tenant = _tenant()
     first = _register(http, tenant, "Before")
     timer = threading.Timer(0.3, _register, (http, tenant, "During"))
-    timer.start()
-    started = time.monotonic()
-    answer = http.get(
-        "/events",
-        params={"after": first["position"], "wait": 10},
-        headers=as_user(tenant),
-    )
-    timer.join()
+    with api_with(settings, feed_max_wait_seconds=10) as (client, _):
+        timer.start()
+        started = time.monotonic()
+        answer = client.get(
+            "/events",
+            params={"after": first["position"], "wait": 10},
+            headers=as_user(tenant),
+        )
+        timer.join()
     assert answer.status_code == 200, answer.text
     [event] = answer.json()
     assert event["type"] == "assurehub.organization.registered.v2"
