@@ -245,6 +245,22 @@ async def read_events(
     return CloudEventsBatchResponse(events, headers={"Next-After": str(next_after)})
 
 
+_SSE_EVENT = {
+    "type": "object",
+    "description": "One Server-Sent Event.",
+    "properties": {
+        "id": {"type": "string", "pattern": "^[0-9]+$", "description": "Position."},
+        "event": {"type": "string", "description": "The CloudEvent's type."},
+        "data": {
+            "type": "string",
+            "contentMediaType": "application/cloudevents+json",
+            "description": "The CloudEvent in structured JSON.",
+        },
+    },
+    "required": ["id", "event", "data"],
+}
+
+
 def _sse(event: dict[str, Any]) -> bytes:
     data = json.dumps(event, separators=(",", ":"))
     return f"id: {event['position']}\nevent: {event['type']}\ndata: {data}\n\n".encode()
@@ -255,7 +271,7 @@ def _sse(event: dict[str, Any]) -> bytes:
     response_class=StreamingResponse,
     responses={
         200: {
-            "content": {"text/event-stream": {"schema": {"type": "string"}}},
+            "content": {"text/event-stream": {"schema": _SSE_EVENT}},
             "description": "Server-Sent Events: `id:` = position, `data:` = "
             "the CloudEvent; `: keep-alive` comments while idle.",
         }
