@@ -41,7 +41,6 @@ from read_api import documents as document_queries
 from read_api import organizations as organization_queries
 from read_api import templates as template_queries
 from read_api.access_recording import AccessRecordingMiddleware
-
 from read_api.asyncapi import install_asyncapi
 from read_api.docs import install_docs
 from read_api.middleware import BodyLimitMiddleware, RequestIdMiddleware

@@ -35,7 +35,7 @@ from infra.streaming.feed import (
     topics_by_aggregate_type,
     topics_by_type,
 )
-from infra.streaming.personal_fields import masked, masked_schema
+from infra.streaming.personal_fields import masked_schema
 from projections.listing import InvalidFilterValueError
 from read_api.exact_query import exact_query
 from read_api.schemas.rows import examples
@@ -169,8 +169,8 @@ def feed_page(feed: EventFeed, principal: Principal, query: FeedQuery) -> list[A
     unless ``principal`` holds ``events:read_personal``."""
     personal = is_allowed(principal, Permission.EVENTS_READ_PERSONAL)
     return [
-        cloudevents.structured(envelope if personal else masked(envelope))
-        for envelope in feed.read(query)
+        cloudevents.structured(envelope)
+        for envelope in feed.read(query, personal=personal)
     ]
 
 

@@ -31,7 +31,8 @@ from eventsourcing.utils import get_topic
 from infra.eventstore.store import LibraryEventStore
 from infra.postgres.pool import Database
 from infra.streaming.event_schemas import EVENT_CLASSES
-from infra.streaming.public_events import public_type
+from infra.streaming.personal_fields import masked
+from infra.streaming.public_events import personal_view, public_type
 from infra.streaming.stored_envelopes import StoredEnvelopes
 from projections.envelope import EventEnvelope
 
@@ -101,9 +102,12 @@ class EventFeed:
     def __init__(self, database: Database, store: LibraryEventStore, source: str):
         self._db = database
         self._envelopes = StoredEnvelopes(store, source)
+        self._personal = store.personal
 
-    def read(self, query: FeedQuery) -> list[EventEnvelope]:
-        """The events ``query`` selects, in position order.
+    def read(self, query: FeedQuery, *, personal: bool = False) -> list[EventEnvelope]:
+        """The events ``query`` selects, in position order: personal fields
+        opened (``"[erased]"`` once the person's key is destroyed) if
+        ``personal``, else ``null``.
 
         Raises:
             DependencyUnavailableError: Postgres cannot be reached.
@@ -122,7 +126,12 @@ class EventFeed:
         }
         with self._db.connection() as conn:
             rows = conn.execute(_READ, params).fetchall()
-        return list(self._envelopes_of(rows))
+        if personal:
+            return [
+                personal_view(e, self._personal, reveal=True)
+                for e in self._envelopes_of(rows)
+            ]
+        return [masked(e) for e in self._envelopes_of(rows)]
 
     def _envelopes_of(
         self, rows: Iterable[tuple[int, UUID, int, str, bytes]]

@@ -10,24 +10,16 @@ is exactly what was stored.
 from __future__ import annotations
 
 import dataclasses
-from functools import cache
 from typing import Any
 
-from infra.streaming.event_schemas import EVENT_CLASSES
-from infra.streaming.public_events import public_type
+from infra.streaming.event_catalog import PERSONAL_BY_TYPE
 from projections.envelope import EventEnvelope
-
-
-@cache
-def _personal_by_type() -> dict[str, frozenset[str]]:
-    return {
-        public_type(c): frozenset(getattr(c, "PERSONAL", ())) for c in EVENT_CLASSES
-    }
 
 
 def personal_fields(event_type: str) -> frozenset[str]:
     """The personal fields of the public type ``event_type`` (none if unknown)."""
-    return _personal_by_type().get(event_type, frozenset())
+    described = PERSONAL_BY_TYPE.get(event_type)
+    return frozenset() if described is None else frozenset(described[0])
 
 
 def masked(envelope: EventEnvelope) -> EventEnvelope:
