@@ -22,6 +22,7 @@ from commands.identity.tenants import TenantService
 from commands.organizations import OrganizationService
 from commands.standard_templates import StandardTemplateService
 from commands.tenant_settings import TenantCalendar, TenantSettingsService
+from commands.webhooks import WebhookService
 
 
 @dataclass
@@ -42,3 +43,4 @@ class Services:
     sessions: SessionService
     mfa: MfaService
     api_tokens: ApiTokenService
+    webhooks: WebhookService

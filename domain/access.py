@@ -45,6 +45,7 @@ class Permission(StrEnum):
     API_TOKEN_MANAGE = "api_token:manage"  # noqa: S105 - a permission name
     SECURITY_EVENT_READ = "security_event:read"
     EVENT_LOG_EXPORT = "event_log:export"
+    WEBHOOK_MANAGE = "webhook:manage"
     SELF_SERVICE = "self:manage"
     AUDIT_TRAIL_READ = "audit_trail:read"
     PERSONAL_DATA_READ = "personal_data:read"
@@ -96,6 +97,7 @@ PERMISSIONS: dict[Permission, frozenset[Role]] = {
         {Role.TENANT_ADMIN, Role.COMPLIANCE_OFFICER}
     ),
     Permission.EVENT_LOG_EXPORT: frozenset({Role.COMPLIANCE_OFFICER}),
+    Permission.WEBHOOK_MANAGE: frozenset({Role.TENANT_ADMIN}),
     Permission.SELF_SERVICE: frozenset(Role),
     # The tenant's whole event trail, and the record of who read what.
     Permission.AUDIT_TRAIL_READ: frozenset(

@@ -10,6 +10,7 @@ Nothing connects at import time; pools and clients open on first use.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from functools import partial
@@ -33,6 +34,7 @@ from commands.ports import EventStore
 from commands.services import Services
 from commands.standard_templates import StandardTemplateService
 from commands.tenant_settings import TenantCalendar, TenantSettingsService
+from commands.webhooks import WebhookService
 from domain.principal import Role
 from domain.tenant_settings import TenantSettings, settings_id
 from infra.cache.rate_limit import AuthAttemptLimits, RateLimiter, VerificationLimits
@@ -44,7 +46,7 @@ from infra.erasure.sealing import PersonalCipher
 from infra.errors import DependencyUnavailableError
 from infra.eventlog.signing import CheckpointSigner, signing_keys
 from infra.eventlog.watch import LogWatcher
-from infra.eventstore.store import LibraryEventStore, postgres_env
+from infra.eventstore.store import EVENTS_TABLE, LibraryEventStore, postgres_env
 from infra.files import LocalFileStore
 from infra.health import HealthCheck
 from infra.history.reader import PostgresHistory
@@ -81,14 +83,21 @@ from infra.postgres.pool import Database
 from infra.postgres.progress import ProjectionProgress
 from infra.postgres.verification import PostgresVerificationView
 from infra.postgres.watermark import ProgressWatermark
+from infra.postgres.webhooks import PostgresWebhooks
 from infra.projection.rebuild import Rebuilder
 from infra.projection.registry import READ_MODELS, all_projections, by_name
 from infra.projection.runner import ProjectionRunner
 from infra.projection.status import ProjectionStatus, projection_status
 from infra.settings import Settings
 from infra.streaming import kafka
+from infra.streaming.event_schemas import PUBLIC_TYPES
 from infra.streaming.feed import EventFeed
 from infra.streaming.relay import Relay
+from infra.webhooks.fanout import WebhookFanout
+from infra.webhooks.sender import RetryPolicy, WebhookSender
+from infra.webhooks.signing import mint_secret
+from infra.webhooks.targets import TargetPolicy
+from infra.webhooks.transport import HttpTransport
 from projections.certificate_expiry import CertificateExpiryProjection
 from projections.document_jobs import DocumentJobsProjection
 from projections.ports import TableProjection
@@ -254,6 +263,38 @@ class Container:
         """How the mail processor sends (SMTP, or ``.eml`` files)."""
         return sender_from_settings(self.settings)
 
+    def webhooks(self) -> PostgresWebhooks:
+        """Webhook subscriptions and the delivery queue."""
+        return PostgresWebhooks(self.database, EVENTS_TABLE)
+
+    def webhook_sender(self) -> WebhookSender:
+        """The sender of due webhook deliveries, configured from settings."""
+        s = self.settings
+        return WebhookSender(
+            self.webhooks(),
+            TargetPolicy(s.webhook_insecure_targets),
+            HttpTransport(s.webhook_timeout_seconds, s.webhook_max_response_bytes),
+            RetryPolicy(
+                s.webhook_retry_base_seconds,
+                s.webhook_retry_max_seconds,
+                s.webhook_retry_window_seconds,
+            ),
+            lease_seconds=2 * s.webhook_timeout_seconds + 1,
+            concurrency=s.webhook_concurrency,
+        )
+
+    def webhook_fanout(
+        self, on_enqueued: Callable[[], None], topic: str | None = None
+    ) -> WebhookFanout:
+        """The consumer that turns the events topic into webhook deliveries."""
+        name = topic or self.settings.kafka_topic
+        return WebhookFanout(
+            self.database,
+            lambda group_id: kafka.consumer(self.settings, group_id, name),
+            name,
+            on_enqueued,
+        )
+
     def close(self) -> None:
         if not self._closed:
             self._closed = True
@@ -295,6 +336,13 @@ def bootstrap(settings: Settings) -> Container:
             sessions=identity.sessions,
             mfa=identity.mfa,
             api_tokens=identity.api_tokens,
+            webhooks=WebhookService(
+                PostgresWebhooks(database, EVENTS_TABLE),
+                TargetPolicy(settings.webhook_insecure_targets),
+                mint_secret,
+                PUBLIC_TYPES,
+                settings.webhook_secret_grace_seconds,
+            ),
         ),
         organization_view=PostgresOrganizationView(database),
         progress=ProjectionProgress(database, settings.kafka_topic),

@@ -9,7 +9,7 @@ from __future__ import annotations
 from enum import StrEnum
 from pathlib import Path
 
-from pydantic import Field, PostgresDsn, SecretStr, field_validator
+from pydantic import Field, PostgresDsn, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -106,6 +106,21 @@ class Settings(BaseSettings):
     """... or once its oldest unsigned event is this old."""
     log_watch_seconds: float = Field(default=5.0, gt=0, le=3600)
     """How often the log watcher re-verifies the newest segments and signs."""
+    webhook_timeout_seconds: float = Field(default=10.0, gt=0, le=60)
+    """Bound of one delivery attempt (connect, send, answer)."""
+    webhook_max_response_bytes: int = Field(default=65_536, ge=0, le=10_485_760)
+    """How much of a receiver's answer is read at most."""
+    webhook_retry_base_seconds: float = Field(default=5.0, gt=0, le=3600)
+    webhook_retry_max_seconds: float = Field(default=3600.0, gt=0, le=86_400)
+    webhook_retry_window_seconds: float = Field(default=86_400.0, gt=0, le=7 * 86_400)
+    """How long deliveries may keep failing before the subscription is paused."""
+    webhook_secret_grace_seconds: float = Field(default=86_400.0, ge=0, le=7 * 86_400)
+    """How long a rotated-out signing secret keeps signing beside the new one."""
+    webhook_concurrency: int = Field(default=16, ge=1, le=256)
+    webhook_poll_seconds: float = Field(default=1.0, gt=0, le=60)
+    webhook_allow_insecure_targets: bool | None = None
+    """``http`` and loopback/private targets; default: only in development.
+    Refused in production."""
 
     @field_validator(
         "jwt_signing_key", "recovery_code_key", mode="after", check_fields=False
@@ -134,6 +149,21 @@ class Settings(BaseSettings):
     def log_keys(self) -> list[tuple[str, bytes]]:
         """The checkpoint signing keys (id, Ed25519 seed), the signing one first."""
         return _keyed(self.log_signing_keys, "ASSUREHUB_LOG_SIGNING_KEYS")
+
+    @model_validator(mode="after")
+    def _no_insecure_webhooks_in_production(self) -> Settings:
+        if self.env is Environment.PRODUCTION and self.webhook_allow_insecure_targets:
+            raise ValueError(
+                "ASSUREHUB_WEBHOOK_ALLOW_INSECURE_TARGETS is refused in production"
+            )
+        return self
+
+    @property
+    def webhook_insecure_targets(self) -> bool:
+        """Whether webhook targets may be ``http`` or non-public addresses."""
+        if self.webhook_allow_insecure_targets is None:
+            return self.env is Environment.DEVELOPMENT
+        return self.webhook_allow_insecure_targets
 
     @property
     def dev_headers(self) -> bool:

@@ -40,7 +40,7 @@ from infra.streaming.event_schemas import write_all
 from processors.document_cli import add_documents_parser, verify_file
 from processors.log_cli import add_log_parsers, export_log, verify_live, verify_offline
 from processors.supervisor import supervise
-from processors.workers import run_processors, run_projectors, run_relay
+from processors.workers import run_processors, run_projectors, run_relay, run_webhooks
 
 log = logging.getLogger("assurehub")
 
@@ -57,6 +57,9 @@ def _parser() -> argparse.ArgumentParser:
         "processors",
         help="scheduled work: certificate expiries, documents, outgoing mail, "
         "housekeeping",
+    )
+    sub.add_parser(
+        "webhooks", help="only the webhook dispatcher (also run by processors)"
     )
     sub.add_parser("dev", help="API, relay and projectors together; Ctrl-C stops all")
     m = sub.add_parser("migrate", help="create or upgrade tables and the Kafka topic")
@@ -430,6 +433,9 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.command == "processors":
         run_processors(settings)
+        return 0
+    if args.command == "webhooks":
+        run_webhooks(settings)
         return 0
     return supervise()
 

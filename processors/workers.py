@@ -1,4 +1,5 @@
-"""Long-running workers: the relay and the projectors."""
+"""Long-running workers: the relay, the projectors, the processors and the
+webhook dispatcher."""
 
 from __future__ import annotations
 
@@ -109,19 +110,64 @@ def document_processor(
     )
 
 
-def run_processors(settings: Settings) -> None:
-    """Run the processors (certificate expiry, documents, housekeeping, the
-    mail outbox, the event log watcher) until SIGINT/SIGTERM."""
-    stop = _stop_on_signals()
-    container = bootstrap(settings)
-    outbox = container.outbox()
-    log_watcher = container.log_watcher()  # no signing key: stop at start-up
-
+def _worker(settings: Settings, stop: threading.Event) -> Callable[..., Thread]:
     def worker(name: str, target: Callable[..., None], *args: object) -> Thread:
         beat = Heartbeat(settings.heartbeat_dir, f"processor-{name}").beat
         return Thread(
             target=target, args=(stop, *args), kwargs={"beat": beat}, name=name
         )
+
+    return worker
+
+
+def webhook_threads(
+    container: Container, worker: Callable[..., Thread]
+) -> list[Thread]:
+    """The webhook dispatcher: the fan-out consumer (events to deliveries)
+    and the sender, which the fan-out wakes when it queued something."""
+    sender = container.webhook_sender()
+    fanout = container.webhook_fanout(sender.wake)
+    return [
+        worker("webhook-fanout", fanout.run),
+        worker("webhook-sender", sender.run, container.settings.webhook_poll_seconds),
+    ]
+
+
+def _run_threads(
+    settings: Settings,
+    stop: threading.Event,
+    container: Container,
+    threads: list[Thread],
+) -> None:
+    try:
+        _wait_for_topic(settings, stop)
+        for t in threads:
+            t.start()
+        while any(t.is_alive() for t in threads):
+            for t in threads:
+                t.join(timeout=0.5)
+    finally:
+        stop.set()
+        container.close()
+
+
+def run_webhooks(settings: Settings) -> None:
+    """Run only the webhook dispatcher until SIGINT/SIGTERM."""
+    stop = _stop_on_signals()
+    container = bootstrap(settings)
+    worker = _worker(settings, stop)
+    _run_threads(settings, stop, container, webhook_threads(container, worker))
+
+
+def run_processors(settings: Settings) -> None:
+    """Run the processors (certificate expiry, documents, housekeeping, the
+    mail outbox, the event log watcher, the webhook dispatcher) until
+    SIGINT/SIGTERM."""
+    stop = _stop_on_signals()
+    container = bootstrap(settings)
+    outbox = container.outbox()
+    log_watcher = container.log_watcher()  # no signing key: stop at start-up
+    worker = _worker(settings, stop)
 
     threads = [
         worker("expiry-list", container.expiry_runner().run),
@@ -158,14 +204,6 @@ def run_processors(settings: Settings) -> None:
             settings.outbox_poll_seconds,
         ),
         worker("event-log", run_log_watch, log_watcher, settings.log_watch_seconds),
+        *webhook_threads(container, worker),
     ]
-    try:
-        _wait_for_topic(settings, stop)
-        for t in threads:
-            t.start()
-        while any(t.is_alive() for t in threads):
-            for t in threads:
-                t.join(timeout=0.5)
-    finally:
-        stop.set()
-        container.close()
+    _run_threads(settings, stop, container, threads)

@@ -19,6 +19,7 @@ from commands.http import me as me_commands
 from commands.http import organizations as organization_commands
 from commands.http import standard_templates as standard_template_commands
 from commands.http import tenant_settings as tenant_setting_commands
+from commands.http import webhooks as webhook_commands
 from infra.bootstrap import Container
 from infra.projection.progress_watcher import ProgressWatcher
 from read_api import (
@@ -34,6 +35,7 @@ from read_api import (
     tenant_settings,
     users,
     verification,
+    webhooks,
 )
 from read_api import audits as audit_queries
 from read_api import certificates as certificate_queries
@@ -67,6 +69,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     evidence_commands.router,
     document_commands.router,
     tenant_setting_commands.router,
+    webhook_commands.router,
     me.router,
     api_tokens.router,
     tenant_settings.router,
@@ -80,6 +83,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     security_events.router,
     event_log.router,
     events.router,
+    webhooks.router,
     dashboard.router,
     history.router,
     verification.router,

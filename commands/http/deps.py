@@ -30,6 +30,7 @@ from commands.organizations import OrganizationService
 from commands.services import Services
 from commands.standard_templates import StandardTemplateService
 from commands.tenant_settings import TenantSettingsService
+from commands.webhooks import WebhookService
 
 S = TypeVar("S")
 
@@ -77,3 +78,4 @@ MfaServiceDep = Annotated[MfaService, Depends(_service(lambda s: s.mfa))]
 ApiTokenServiceDep = Annotated[
     ApiTokenService, Depends(_service(lambda s: s.api_tokens))
 ]
+WebhookServiceDep = Annotated[WebhookService, Depends(_service(lambda s: s.webhooks))]
