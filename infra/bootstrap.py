@@ -93,7 +93,7 @@ from infra.streaming import kafka
 from infra.streaming.event_schemas import PUBLIC_TYPES
 from infra.streaming.feed import EventFeed
 from infra.streaming.relay import Relay
-from infra.webhooks.fanout import WebhookFanout
+from infra.webhooks.fanout import GROUP_ID, WebhookFanout
 from infra.webhooks.sender import RetryPolicy, WebhookSender
 from infra.webhooks.signing import mint_secret
 from infra.webhooks.targets import TargetPolicy
@@ -284,7 +284,10 @@ class Container:
         )
 
     def webhook_fanout(
-        self, on_enqueued: Callable[[], None], topic: str | None = None
+        self,
+        on_enqueued: Callable[[], None],
+        topic: str | None = None,
+        group: str = GROUP_ID,
     ) -> WebhookFanout:
         """The consumer that turns the events topic into webhook deliveries."""
         name = topic or self.settings.kafka_topic
@@ -293,6 +296,7 @@ class Container:
             lambda group_id: kafka.consumer(self.settings, group_id, name),
             name,
             on_enqueued,
+            group,
         )
 
     def close(self) -> None:

@@ -65,6 +65,7 @@ class WebhookFanout:
         topic: The events topic.
         on_enqueued: Called after a batch that queued deliveries (wakes the
             sender).
+        group: The consumer group (default :data:`GROUP_ID`).
     """
 
     def __init__(
@@ -73,7 +74,9 @@ class WebhookFanout:
         consumer_factory: Callable[[str], Any],
         topic: str,
         on_enqueued: Callable[[], None] = lambda: None,
+        group: str = GROUP_ID,
     ) -> None:
+        self._group = group
         self._db = database
         self._factory = consumer_factory
         self._topic = topic
@@ -129,7 +132,7 @@ class WebhookFanout:
     def step(self, timeout_ms: int = 200) -> int:
         """Poll once, enqueue, then commit the offsets."""
         if self._consumer is None:
-            self._consumer = self._factory(GROUP_ID)
+            self._consumer = self._factory(self._group)
         consumer = self._consumer
         polled = consumer.poll(timeout_ms=timeout_ms)
         records = [r for recs in polled.values() for r in recs]
