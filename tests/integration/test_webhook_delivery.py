@@ -111,7 +111,7 @@ def test_nothing_is_lost_or_reordered_through_a_killed_dispatcher_and_a_failing_
     got = received(out)
     by_aggregate: dict[str, list[int]] = defaultdict(list)
     for r in got:
-        by_aggregate[str(r["subject"])].append(int(r["position"]))  # type: ignore[arg-type]
+        by_aggregate[str(r["subject"])].append(int(str(r["position"])))
     assert set(by_aggregate) == set(expected)
     for aggregate, positions in expected.items():
         seen = by_aggregate[aggregate]

@@ -17,7 +17,7 @@ from domain.principal import Principal, Role
 from infra.postgres.webhooks import DueDelivery
 from infra.webhooks.sender import RetryPolicy, WebhookSender
 from infra.webhooks.signing import mint_secret
-from infra.webhooks.targets import TargetPolicy, UnsafeTargetError, forbidden
+from infra.webhooks.targets import Target, TargetPolicy, UnsafeTargetError, forbidden
 from infra.webhooks.transport import Outcome
 
 PUBLIC = "93.184.215.14"
@@ -113,7 +113,7 @@ class Never:
 
 class Recording:
     def __init__(self) -> None:
-        self.targets = []
+        self.targets: list[Target] = []
 
     def post(self, target, headers, body):
         self.targets.append(target)
@@ -130,7 +130,7 @@ def sender(policy: TargetPolicy, transport) -> WebhookSender:
     return WebhookSender(
         None,  # type: ignore[arg-type]  # attempt() needs no queue
         policy,
-        transport,  # type: ignore[arg-type]
+        transport,
         RetryPolicy(1, 10, 100),
         lease_seconds=5,
         concurrency=1,
