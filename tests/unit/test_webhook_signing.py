@@ -12,7 +12,7 @@ from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
 from infra.webhooks.signing import SECRET_PREFIX, headers, mint_secret
 
-BODY = b'{"id":"e1","type":"assurehub.organization.registered.v1"}'
+BODY = b'{"id":"e1","type":"assurehub.organization.registered.v2"}'
 
 
 def test_a_minted_secret_is_whsec_and_32_random_bytes_in_base64():

@@ -174,7 +174,7 @@ def service(allow_insecure: bool) -> WebhookService:
         NoStore(),  # type: ignore[arg-type]
         TargetPolicy(allow_insecure, resolving(["10.1.1.1"])),
         mint_secret,
-        frozenset({"assurehub.organization.registered.v1"}),
+        frozenset({"assurehub.organization.registered.v2"}),
         60,
     )
 
