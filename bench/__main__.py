@@ -6,6 +6,7 @@ Uses, and resets, the test database of the local services. Options:
 ``--list-connections`` (the pinned asyncio run; 0 skips it) for the audit
 list query; ``--rebuild-events`` for the rebuild of every read model;
 ``--document-clauses`` and ``--document-findings`` for the large report;
+``--webhook-rate`` for the webhook delivery lag (over ``--seconds``);
 ``--only list,lag`` to run some sections only.
 """
 
@@ -28,6 +29,7 @@ from bench import (
     sealing,
     snapshots,
     throughput,
+    webhooks,
 )
 from bench.common import bench_settings, percentile, reset_database
 from infra.settings import Settings
@@ -43,6 +45,7 @@ SECTIONS = (
     "history",
     "log",
     "feed",
+    "webhooks",
 )
 
 
@@ -63,6 +66,7 @@ def main() -> None:
     parser.add_argument("--document-findings", type=int, default=200)
     parser.add_argument("--history-events", type=int, default=1_000_000)
     parser.add_argument("--log-events", type=int, default=1_000_000)
+    parser.add_argument("--webhook-rate", type=float, default=200.0)
     parser.add_argument(
         "--only",
         type=lambda v: set(v.split(",")),
@@ -129,6 +133,8 @@ def main() -> None:
         if args.only != {"feed"}:
             reset_database(settings)
         _feed(feed.run(settings, 20_000 if args.quick else args.feed_events))
+    if "webhooks" in args.only:
+        _webhooks(settings, args.webhook_rate, seconds)
 
 
 def _log_proof(settings: Settings, commands: int, events: int) -> None:
@@ -148,6 +154,37 @@ def _log_proof(settings: Settings, commands: int, events: int) -> None:
     print("|---|---|")
     print(f"| assurehub verify-log ({seconds:.1f} s) | {rate:,.0f} |")
     print(f"| sha256sum over the same file | {sha:,.0f} |")
+
+
+def _webhooks(settings: Settings, rate: float, seconds: float) -> None:
+    print()
+    print(
+        f"## Webhook delivery lag at {rate:g} events/s to"
+        f" {webhooks.SUBSCRIPTIONS} subscriptions for {seconds:g} s (ms)"
+    )
+    _lag_table(
+        (
+            (
+                "event recorded → signed POST received",
+                webhooks.delivery_lag(settings, rate, seconds),
+            ),
+            ("bare HTTP POST loop → received", webhooks.bare_post_loop(rate, seconds)),
+        )
+    )
+
+
+def _lag_table(rows: tuple[tuple[str, list[float]], ...]) -> None:
+    print("| path | n | p50 | p95 | p99 | max |")
+    print("|---|---|---|---|---|---|")
+    for name, values in rows:
+        if not values:
+            print(f"| {name} | 0 | - | - | - | - |")
+            continue
+        print(
+            f"| {name} | {len(values)} | {percentile(values, 50):.1f} "
+            f"| {percentile(values, 95):.1f} | {percentile(values, 99):.1f} "
+            f"| {max(values):.1f} |"
+        )
 
 
 def _throughput(settings: Settings, commands: int) -> None:
@@ -186,26 +223,18 @@ def _snapshots(settings: Settings, events: int, repeats: int) -> None:
 def _lag(settings: Settings, rate: float, seconds: float) -> None:
     print()
     print(f"## End-to-end lag at {rate:g}/s for {seconds:g} s (ms)")
-    print("| path | n | p50 | p95 | p99 | max |")
-    print("|---|---|---|---|---|---|")
-    for name, values in (
+    _lag_table(
         (
-            "command accepted → visible in query API",
-            lag.command_lag(settings, rate, seconds),
-        ),
-        (
-            "raw Kafka produce → consume (acks=all)",
-            lag.kafka_round_trip(settings, rate, seconds),
-        ),
-    ):
-        if not values:
-            print(f"| {name} | 0 | - | - | - | - |")
-            continue
-        print(
-            f"| {name} | {len(values)} | {percentile(values, 50):.1f} "
-            f"| {percentile(values, 95):.1f} | {percentile(values, 99):.1f} "
-            f"| {max(values):.1f} |"
+            (
+                "command accepted → visible in query API",
+                lag.command_lag(settings, rate, seconds),
+            ),
+            (
+                "raw Kafka produce → consume (acks=all)",
+                lag.kafka_round_trip(settings, rate, seconds),
+            ),
         )
+    )
 
 
 def _list_query(report: list_query.Report) -> None:

@@ -59,8 +59,13 @@ class WebhookSubscriptionCreate(StrictBody):
     url: Text = Field(
         min_length=1,
         max_length=MAX_URL_LENGTH,
-        description="Where deliveries are POSTed; https outside development",
-        examples=["https://erp.example.com/assurehub/webhooks"],
+        description="Where deliveries are POSTed; https to a public address "
+        "outside development (the first example is the development receiver of "
+        "docs/examples)",
+        examples=[
+            "http://127.0.0.1:8900/",
+            "https://erp.example.com/assurehub/webhooks",
+        ],
     )
     event_types: list[Text] = Field(
         default_factory=list,

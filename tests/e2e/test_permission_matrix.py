@@ -305,7 +305,7 @@ class Verdicts:
         if op.is_read:
             self.expect(r.status_code == 200, op, who, r)
             return
-        problem = r.json() if r.headers["content-type"] == PROBLEM else {}
+        problem = r.json() if r.headers.get("content-type") == PROBLEM else {}
         if str(op) in NEEDS_A_SESSION:
             no_session = "session" in problem.get("detail", "")
             self.expect(r.status_code == 404 and no_session, op, who, r)
