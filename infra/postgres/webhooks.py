@@ -60,7 +60,7 @@ SET attempts = d.attempts + 1,
 FROM due, webhook_subscriptions s
 WHERE d.delivery_id = due.delivery_id AND s.subscription_id = d.subscription_id
 RETURNING d.delivery_id, d.subscription_id, d.tenant_id, s.url, d.event_id,
-    d.body, d.attempts, d.failing_since, d.position,
+    d.body, d.attempts, d.failing_since, d.position, d.next_attempt_at,
     array_remove(ARRAY[s.secret,
         CASE WHEN s.previous_until > now() THEN s.previous_secret END], NULL)
 """
@@ -86,6 +86,9 @@ class DueDelivery:
     attempt: int
     failing_since: datetime | None
     position: int
+    leased_until: datetime
+    """The claim's lease: an outcome is recorded only while it still holds
+    (a redeliver or replay meanwhile makes the delivery due again)."""
     secrets: tuple[str, ...]
 
 
@@ -369,7 +372,7 @@ class PostgresWebhooks:
             ).fetchall()
         claimed = [
             DueDelivery(
-                r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], tuple(r[9])
+                r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], r[9], tuple(r[10])
             )
             for r in rows
         ]
@@ -408,8 +411,8 @@ class PostgresWebhooks:
                 conn.execute(
                     "UPDATE webhook_deliveries SET state = 'delivered',"
                     " delivered_at = now(), failing_since = NULL"
-                    " WHERE delivery_id = %s",
-                    (due.delivery_id,),
+                    " WHERE delivery_id = %s AND next_attempt_at = %s",
+                    (due.delivery_id, due.leased_until),
                 )
                 return False
             row = conn.execute(
@@ -417,8 +420,15 @@ class PostgresWebhooks:
                 " failing_since = COALESCE(failing_since, %s),"
                 " next_attempt_at = now() + make_interval(secs => %s)"
                 " WHERE delivery_id = %s AND state = 'pending'"
+                " AND next_attempt_at = %s"
                 " RETURNING now() - failing_since >= make_interval(secs => %s)",
-                (started_at, retry_in_seconds, due.delivery_id, give_up_after_seconds),
+                (
+                    started_at,
+                    retry_in_seconds,
+                    due.delivery_id,
+                    due.leased_until,
+                    give_up_after_seconds,
+                ),
             ).fetchone()
             if row is None or not row[0]:
                 return False

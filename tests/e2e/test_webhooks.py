@@ -16,7 +16,7 @@ from collections.abc import Iterator
 import pytest
 
 from tests.e2e.conftest import as_user
-from tests.webhook_harness import free_port, receiver
+from tests.webhook_harness import free_port, receiver, wait_for
 
 REGISTERED = "assurehub.organization.registered.v2"
 WAIT = 30.0
@@ -96,10 +96,14 @@ def test_an_integrator_receives_signed_events_and_manages_the_subscription(
         assert event["position"] == org["position"]
         assert event["webhook_id"] == event["id"]
 
-        deliveries = http.get(f"/webhook-subscriptions/{sid}/deliveries", headers=admin)
-        assert deliveries.status_code == 200, deliveries.text
-        [delivery] = deliveries.json()["items"]
-        assert delivery["state"] == "delivered"
+        def listed() -> list[dict]:
+            r = http.get(f"/webhook-subscriptions/{sid}/deliveries", headers=admin)
+            assert r.status_code == 200, r.text
+            return r.json()["items"]
+
+        # the receiver answered; the dispatcher records that just after
+        wait_for(lambda: listed()[0]["state"] == "delivered", WAIT, "delivered")
+        [delivery] = listed()
         [attempt] = delivery["attempts"]
         assert attempt["status_code"] == 204
         assert attempt["error"] is None

@@ -6,6 +6,7 @@ refused then, and the dispatcher connects to the address it checked)."""
 from __future__ import annotations
 
 import ipaddress
+from datetime import UTC, datetime
 from uuid import uuid4
 
 import pytest
@@ -21,6 +22,7 @@ from infra.webhooks.targets import Target, TargetPolicy, UnsafeTargetError, forb
 from infra.webhooks.transport import Outcome
 
 PUBLIC = "93.184.215.14"
+NOW = datetime.now(UTC)
 
 
 @pytest.mark.parametrize(
@@ -122,7 +124,7 @@ class Recording:
 
 def due(url: str) -> DueDelivery:
     return DueDelivery(
-        uuid4(), uuid4(), "t", url, "ev", "{}", 1, None, 1, (mint_secret(),)
+        uuid4(), uuid4(), "t", url, "ev", "{}", 1, None, 1, NOW, (mint_secret(),)
     )
 
 
