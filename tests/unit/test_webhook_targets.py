@@ -10,12 +10,14 @@ from datetime import UTC, datetime
 from uuid import uuid4
 
 import pytest
+from pydantic import ValidationError
 
 from commands.context import CommandContext
 from commands.webhooks import Subscribe, WebhookService
 from domain.errors import InvalidValueError, PermissionDeniedError
 from domain.principal import Principal, Role
 from infra.postgres.webhooks import DueDelivery
+from infra.settings import Settings
 from infra.webhooks.sender import RetryPolicy, WebhookSender
 from infra.webhooks.signing import mint_secret
 from infra.webhooks.targets import Target, TargetPolicy, UnsafeTargetError, forbidden
@@ -208,3 +210,14 @@ def test_only_tenant_admins_subscribe():
         service(True).subscribe(
             ctx(Role.PROGRAMME_MANAGER), Subscribe("http://127.0.0.1/")
         )
+
+
+DB = "postgresql://u:p@127.0.0.1:1/db"
+
+
+def test_insecure_targets_are_on_only_in_development_and_refused_in_production():
+    assert Settings(env="development", database_url=DB).webhook_insecure_targets
+    assert not Settings(env="test", database_url=DB).webhook_insecure_targets
+    assert not Settings(env="production", database_url=DB).webhook_insecure_targets
+    with pytest.raises(ValidationError, match="refused in production"):
+        Settings(env="production", database_url=DB, webhook_allow_insecure_targets=True)
