@@ -26,6 +26,7 @@ from infra.postgres.webhooks import Owed, enqueue
 from infra.projection.batch import Batch
 from infra.projection.parking import Delivery, read
 from infra.streaming.cloudevents import structured
+from infra.streaming.personal_fields import masked
 from projections.envelope import EventEnvelope
 
 log = logging.getLogger(__name__)
@@ -43,8 +44,13 @@ def organization_of(envelope: EventEnvelope) -> str | None:
 
 
 def owed(envelope: EventEnvelope) -> Owed:
-    """What a delivery of ``envelope`` holds: the structured CloudEvent."""
-    body = json.dumps(structured(envelope), separators=(",", ":"), sort_keys=True)
+    """What a delivery of ``envelope`` holds: the structured CloudEvent, its
+    personal fields ``null`` (a receiver holds no personal data, so an
+    erasure has nothing to reach there; the feed shows them to callers with
+    ``events:read_personal``)."""
+    body = json.dumps(
+        structured(masked(envelope)), separators=(",", ":"), sort_keys=True
+    )
     return Owed(
         envelope.tenant_id,
         envelope.id,
