@@ -84,6 +84,7 @@ from infra.postgres.progress import ProjectionProgress
 from infra.postgres.verification import PostgresVerificationView
 from infra.postgres.watermark import ProgressWatermark
 from infra.postgres.webhooks import PostgresWebhooks
+from infra.projection.as_of import AsOfFolds
 from infra.projection.rebuild import Rebuilder
 from infra.projection.registry import READ_MODELS, all_projections, by_name
 from infra.projection.runner import ProjectionRunner
@@ -93,6 +94,7 @@ from infra.streaming import kafka
 from infra.streaming.event_schemas import PUBLIC_TYPES
 from infra.streaming.feed import EventFeed
 from infra.streaming.relay import Relay
+from infra.streaming.stored_envelopes import StoredEnvelopes
 from infra.webhooks.fanout import GROUP_ID, WebhookFanout
 from infra.webhooks.sender import RetryPolicy, WebhookSender
 from infra.webhooks.signing import mint_secret
@@ -137,6 +139,8 @@ class Container:
     """Records reads of the past by staff (the read API's middleware)."""
     event_feed: EventFeed
     """The tenant's stored events for the HTTP feed."""
+    as_of: AsOfFolds
+    """Read models folded as of a version or a moment (``?as_of``)."""
     _closed: bool = field(default=False, repr=False)
 
     def relay(self, topic: str | None = None) -> Relay:
@@ -363,6 +367,9 @@ def bootstrap(settings: Settings) -> Container:
         history=PostgresHistory(database, event_store, settings.event_source),
         access_records=AccessRecordService(event_store),
         event_feed=EventFeed(database, event_store, settings.event_source),
+        as_of=AsOfFolds(
+            event_store, StoredEnvelopes(event_store, settings.event_source)
+        ),
     )
 
 

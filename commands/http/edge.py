@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Callable, Coroutine
-from datetime import date
+from datetime import date, datetime
 from typing import Annotated, Any
 
 from fastapi import Depends, Header, Request, Response
@@ -104,13 +104,16 @@ ExpectedVersion = Annotated[int | None, Depends(expected_version)]
 """The version a command expects its aggregate at (``If-Match``), if any."""
 
 
-async def tenant_today(request: Request, tenant_id: str) -> date:
-    """Today in the tenant's time zone (read in a worker thread on a miss)."""
+async def tenant_today(
+    request: Request, tenant_id: str, now: datetime | None = None
+) -> date:
+    """Today (or the day of ``now``) in the tenant's time zone (read in a
+    worker thread on a miss)."""
     calendar = command_services(request).calendar
     zone = calendar.cached_zone(tenant_id)
     if zone is None:
         zone = await run_in_threadpool(calendar.time_zone, tenant_id)
-    return today_in(zone)
+    return today_in(zone, now)
 
 
 def requires(

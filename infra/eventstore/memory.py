@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from typing import Any
 from uuid import UUID
 
-from eventsourcing.persistence import IntegrityError, StoredEvent
+from eventsourcing.persistence import IntegrityError, Notification, StoredEvent
 from eventsourcing.popo import POPOApplicationRecorder
 
 from commands.identity.account_writer import EMAIL_CLAIM
@@ -145,4 +145,24 @@ class InMemoryRecorder(POPOApplicationRecorder):
                 for e in self._index
                 if (e.tenant_id, e.kind, e.organization_id, e.standard_name)
                 == (tenant_id, kind, organization_id, standard_name)
+            ]
+
+    def aggregate_notifications(
+        self, aggregate_id: UUID, after: int, upto: int | None
+    ) -> list[Notification]:
+        """The aggregate's events with versions in ``(after, upto]``, each
+        with its global position."""
+        with self._database_lock:
+            return [
+                Notification(
+                    id=i,
+                    originator_id=s.originator_id,
+                    originator_version=s.originator_version,
+                    topic=s.topic,
+                    state=s.state,
+                )
+                for i, s in enumerate(self._stored_events, start=1)
+                if s.originator_id == aggregate_id
+                and after < s.originator_version
+                and (upto is None or s.originator_version <= upto)
             ]

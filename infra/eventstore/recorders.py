@@ -20,10 +20,11 @@ from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
-from eventsourcing.persistence import StoredEvent
+from eventsourcing.persistence import Notification, StoredEvent
 from eventsourcing.postgres import PostgresApplicationRecorder
 from psycopg import Cursor
 from psycopg.rows import DictRow, dict_row
+from psycopg.sql import SQL, Identifier
 from psycopg.types.json import Jsonb
 
 from commands.ports import Claim, RecordedAnswer, SideWrites
@@ -262,3 +263,28 @@ class FailFastRecorder(PostgresApplicationRecorder):
                 (tenant_id, kind, organization_id, standard_name),
             )
             return [row["aggregate_id"] for row in curs.fetchall()]
+
+    def aggregate_notifications(
+        self, aggregate_id: UUID, after: int, upto: int | None
+    ) -> list[Notification]:
+        """The aggregate's events with versions in ``(after, upto]`` (no upper
+        bound when ``upto`` is ``None``), each with its global position."""
+        statement = SQL(
+            "SELECT notification_id, originator_id, originator_version, topic,"
+            " state FROM {table} WHERE originator_id = %s"
+            " AND originator_version > %s AND originator_version <= %s"
+            " ORDER BY originator_version"
+        ).format(table=Identifier(self.events_table_name))
+        top = 2**31 - 1 if upto is None else upto
+        with self.datastore.get_connection() as conn, conn.cursor() as curs:
+            curs.execute(statement, (aggregate_id, after, top), prepare=False)
+            return [
+                Notification(
+                    id=row["notification_id"],
+                    originator_id=row["originator_id"],
+                    originator_version=row["originator_version"],
+                    topic=row["topic"],
+                    state=bytes(row["state"]),
+                )
+                for row in curs.fetchall()
+            ]

@@ -306,6 +306,52 @@ class LibraryEventStore:
             return None
         return aggregate
 
+    def history(
+        self, aggregate_id: UUID, after: int = 0, upto: int | None = None
+    ) -> list[Notification]:
+        """The aggregate's stored events with versions in ``(after, upto]``
+        (to the newest when ``upto`` is ``None``), in version order, each
+        with its global position.
+
+        Raises:
+            DependencyUnavailableError: Postgres cannot be reached.
+        """
+        recorder = cast(FailFastRecorder, self.app.recorder)
+        try:
+            return recorder.aggregate_notifications(aggregate_id, after, upto)
+        except PersistenceError as e:
+            raise_if_unreachable(e)
+            raise
+
+    def snapshot(self, key: UUID, upto: int) -> DomainEventProtocol[UUID] | None:
+        """The newest snapshot stored under ``key`` at a version at most
+        ``upto``, or ``None`` (none, or snapshotting is off).
+
+        Raises:
+            DependencyUnavailableError: Postgres cannot be reached.
+        """
+        snapshots = self.app.snapshots
+        if snapshots is None:
+            return None
+        try:
+            found = snapshots.get(key, desc=True, limit=1, lte=upto)
+            return next(iter(found), None)
+        except PersistenceError as e:
+            raise_if_unreachable(e)
+            raise
+
+    def put_snapshots(self, taken: Sequence[DomainEventProtocol[UUID]]) -> None:
+        """Store derived snapshots; one already stored at that version, or
+        snapshotting being off, is not an error (they are derived data)."""
+        snapshots = self.app.snapshots
+        if snapshots is None or not taken:
+            return
+        for snapshot in taken:
+            try:
+                snapshots.put([snapshot])
+            except IntegrityError:
+                continue
+
     def append(self, *aggregates: Aggregate, side: SideWrites | None = None) -> int:
         """Append the aggregates' pending events and the side records in one
         transaction; return the last event's position.
