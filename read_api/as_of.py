@@ -102,6 +102,7 @@ async def fold(
     subject: UUID,
     related: Iterable[UUID],
     target: Target,
+    parameter: str = "as_of_version",
 ) -> Folded:
     """``projection``'s rows at ``target`` for ``subject`` and its related
     aggregates.
@@ -117,7 +118,7 @@ async def fold(
         )
     except VersionNotReachedError as e:
         raise InvalidFilterValueError(
-            "as_of_version",
+            parameter,
             f"{kind} {subject} has no version {e.version} (newest: {e.newest})",
         ) from e
     if folded is None:

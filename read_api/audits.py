@@ -112,11 +112,13 @@ async def audit_as_of(
     audit_id: UUID,
     evidence_ids: list[UUID],
     target: Target,
+    parameter: str = "as_of_version",
 ) -> Row:
     """The audit detail as it was at ``target``, from the audits projection
-    folded over the audit's and its evidence's events."""
+    folded over the audit's and its evidence's events (``parameter``: the
+    query parameter a version not reached is blamed on)."""
     folded = await fold(
-        request, AuditProjection(), "audit", audit_id, evidence_ids, target
+        request, AuditProjection(), "audit", audit_id, evidence_ids, target, parameter
     )
     moment = target.time if isinstance(target, AtTime) else folded.moment.recorded_at
     day = await tenant_today(request, principal.tenant_id, moment)
