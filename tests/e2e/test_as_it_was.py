@@ -1,0 +1,149 @@
+"""As it was and what changed, against a real server: every version of an
+audit asked ``as_of_version`` answers what the live detail answered at that
+version, field for field; ``as_of`` a time answers the state then; the diff
+between two versions, applied by a JSON Patch library, turns one into the
+other; refusals name their parameter; scopes hold."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import jsonpatch
+
+from tests.e2e.conftest import as_user
+from tests.e2e.test_audit_commands import AuditClient, Tenant, planned_audit, started
+
+PROBLEM = "application/problem+json"
+
+
+class Recorder:
+    """The live detail after each command, by version (the last one seen)."""
+
+    def __init__(self, http, audit: AuditClient, headers) -> None:
+        self.http, self.audit, self.headers = http, audit, headers
+        self.live: dict[int, dict[str, Any]] = {}
+
+    def record(self, position: int | None = None) -> dict[str, Any]:
+        at = position if position is not None else self.audit.position
+        r = self.http.get(
+            self.audit.url, headers=self.headers, params={"min_position": at}
+        )
+        assert r.status_code == 200, r.text
+        self.live[r.json()["version"]] = r.json()
+        return r.json()
+
+    def send(self, *args: Any, **kwargs: Any) -> None:
+        self.audit.send(*args, **kwargs)
+        self.record()
+
+
+def as_of(http, url: str, headers, **params: Any):
+    return http.get(url, headers=headers, params=params)
+
+
+def test_every_version_as_of_is_the_live_detail_then_and_diffs_apply(http):
+    people = Tenant()
+    audit = planned_audit(http, people)
+    rec = Recorder(http, audit, people.admin)
+    rec.record()
+    started(audit, people)
+    rec.record()
+    rec.send("assess", people.lead, {"clause_id": "8.5", "result": "conforming"})
+    raised = http.post(
+        f"{audit.url}/findings",
+        json={
+            "clause_id": "8.5",
+            "grade": "minor_nonconformity",
+            "description": "Calibration records missing",
+            "objective_evidence": "Gauge 7",
+        },
+        headers={**people.lead, "If-Match": f'"{audit.version}"'},
+    )
+    assert raised.status_code == 201, raised.text
+    audit.version, audit.position = raised.json()["version"], raised.json()["position"]
+    before_evidence = rec.record()
+    moment = datetime.now(UTC)
+    uploaded = http.post(
+        f"{audit.url}/evidence",
+        files={"file": ("notes.txt", b"Calibration log", "text/plain")},
+        headers=people.lead,
+    )
+    assert uploaded.status_code == 201, uploaded.text
+    rec.record(uploaded.json()["position"])
+    rec.send("assess", people.lead, {"clause_id": "8.5", "result": "nonconforming"})
+
+    for version, live in rec.live.items():
+        r = as_of(http, audit.url, people.admin, as_of_version=version)
+        assert r.status_code == 200, r.text
+        answer = r.json()
+        stamp = answer.pop("as_of")
+        assert answer == live, version
+        assert stamp["version"] == version
+        assert stamp["newest_version"] == audit.version
+        assert "etag" not in r.headers
+
+    # as of a time: the state then, the evidence uploaded later left out
+    then = as_of(http, audit.url, people.admin, as_of=moment.isoformat())
+    assert then.status_code == 200, then.text
+    body = then.json()
+    assert datetime.fromisoformat(body.pop("as_of")["requested"]) == moment
+    assert body == before_evidence
+    assert body["evidence"] == []
+
+    # what changed: the patch from version 1 to the newest, applied
+    first, newest = min(rec.live), max(rec.live)
+    r = http.get(
+        f"{audit.url}/history/diff",
+        headers=people.admin,
+        params={"from_version": first, "to_version": newest},
+    )
+    assert r.status_code == 200, r.text
+    diff = r.json()
+    assert (diff["from_state"]["version"], diff["to_state"]["version"]) == (
+        first,
+        newest,
+    )
+    assert jsonpatch.apply_patch(rec.live[first], diff["patch"]) == rec.live[newest]
+    back = http.get(
+        f"{audit.url}/history/diff",
+        headers=people.admin,
+        params={"from_version": newest, "to_version": first},
+    ).json()
+    assert jsonpatch.apply_patch(rec.live[newest], back["patch"]) == rec.live[first]
+
+    _refusals(http, audit, people, rec)
+
+
+def _refusals(http, audit: AuditClient, people: Tenant, rec: Recorder) -> None:
+    created = datetime.fromisoformat(rec.live[1]["created_at"])
+    cases = [
+        ({"as_of": (created - timedelta(seconds=1)).isoformat()}, 404, None),
+        ({"as_of": (datetime.now(UTC) + timedelta(days=1)).isoformat()}, 400, "as_of"),
+        ({"as_of": "2026-01-01T00:00:00"}, 400, "as_of"),
+        ({"as_of": "yesterday"}, 400, "as_of"),
+        ({"as_of_version": 1, "as_of": created.isoformat()}, 400, "as_of_version"),
+        ({"as_of_version": audit.version + 1}, 400, "as_of_version"),
+        ({"as_of_version": 0}, 422, "as_of_version"),
+    ]
+    for params, status, field in cases:
+        r = as_of(http, audit.url, people.admin, **params)
+        assert r.status_code == status, (params, r.text)
+        assert r.headers["content-type"] == PROBLEM
+        if field is not None:
+            assert [e["field"] for e in r.json()["errors"]] == [field], r.text
+    diff = http.get(
+        f"{audit.url}/history/diff",
+        headers=people.admin,
+        params={"from_version": 1, "to_version": audit.version + 1},
+    )
+    assert diff.status_code == 400, diff.text
+    assert diff.json()["errors"][0]["field"] == "to_version"
+    # another tenant's id is not found, as it is live
+    stranger = as_user("e2e-as-of-stranger", "tenant_admin")
+    for url, params in (
+        (audit.url, {"as_of_version": 1}),
+        (f"{audit.url}/history/diff", {"from_version": 1, "to_version": 2}),
+    ):
+        r = http.get(url, headers=stranger, params=params)
+        assert r.status_code == 404, r.text
