@@ -37,6 +37,7 @@ from read_api import (
     users,
     verification,
     webhooks,
+    verification_on_date,
 )
 from read_api import audits as audit_queries
 from read_api import certificates as certificate_queries
@@ -78,6 +79,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     template_queries.router,
     audit_queries.router,
     history_diff.router,
+    verification_on_date.router,
     certificate_queries.router,
     document_queries.router,
     document_verification.router,

@@ -121,7 +121,10 @@ async def _as_of(
     moment = target.time if isinstance(target, AtTime) else folded.moment.recorded_at
     folds: AsOfFolds = request.app.state.container.as_of
     rows = await run_in_threadpool(
-        folds.fold_all, CertificateProjection(), [c["id"] for c in held], moment
+        folds.fold_all,
+        CertificateProjection(),
+        [c["id"] for c in held],
+        lambda e: e.time <= moment,
     )
     certificates = listed(
         principal,

@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -206,22 +206,28 @@ class AsOfFolds:
         return Folded(fold.memory, Moment(version, position, recorded), newest)
 
     def fold_all(
-        self, projection: TableProjection, subjects: Iterable[UUID], time: datetime
+        self,
+        projection: TableProjection,
+        subjects: Iterable[UUID],
+        include: Callable[[EventEnvelope], bool],
     ) -> MemoryRows:
-        """The rows ``projection`` held at ``time`` from the events of
-        ``subjects`` recorded at or before it (no snapshots: for a few short
+        """The rows ``projection`` makes of the events of ``subjects`` that
+        ``include`` keeps, in position order (no snapshots: for a few short
         histories, such as an organization's certificates).
 
         Raises:
             DependencyUnavailableError: Postgres cannot be reached.
         """
-        events = [
-            e for s in sorted(set(subjects)) for e in self._events(s) if e.time <= time
-        ]
+        events = [e for s in sorted(set(subjects)) for e in self._events(s)]
         fold = MemoryFold(projection)
         for event in sorted(events, key=lambda e: e.position):
-            fold.apply(event)
+            if include(event):
+                fold.apply(event)
         return fold.memory
+
+    def recorded(self, subject: UUID) -> list[EventEnvelope]:
+        """Every event of ``subject`` (its history, in version order)."""
+        return self._events(subject)
 
     def _events(self, aggregate_id: UUID, after: int = 0) -> list[EventEnvelope]:
         return [

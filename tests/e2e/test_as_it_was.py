@@ -13,8 +13,18 @@ import jsonpatch
 
 from tests.e2e.conftest import as_user
 from tests.e2e.test_audit_commands import AuditClient, Tenant, planned_audit, started
+from tests.e2e.test_certificate_commands import Tenant as CertificateTenant
+from tests.e2e.test_certificate_commands import utc_today
+from tests.e2e.test_public_verification import (
+    PATH,
+    anonymous,
+    certificates,
+    issue,
+    projected,
+)
 
 PROBLEM = "application/problem+json"
+__all__ = ["certificates"]  # the fixture, projecting the certificates read model
 
 
 class Recorder:
@@ -147,3 +157,48 @@ def _refusals(http, audit: AuditClient, people: Tenant, rec: Recorder) -> None:
     ):
         r = http.get(url, headers=stranger, params=params)
         assert r.status_code == 404, r.text
+
+
+def test_a_certificate_is_verified_as_it_stood_on_a_date(http, certificates):
+    tenant = CertificateTenant(certificates)
+    issued = issue(http, tenant)  # in effect from five days ago
+    url = f"/certificates/{issued['id']}"
+    suspended = http.post(
+        f"{url}/suspend",
+        json={"reason": "Surveillance audit not held", "max_suspension_days": 90},
+        headers={**tenant.manager, "If-Match": '"1"'},
+    )
+    assert suspended.status_code == 200, suspended.text
+    projected(certificates, suspended.json()["position"])
+    printed = {"number": issued["number"], "code": issued["verification_code"]}
+
+    def verify(day, status=200):
+        body = {**printed, **({} if day is None else {"on_date": day.isoformat()})}
+        r = http.post(PATH, json=body, headers=anonymous())
+        assert r.status_code == status, r.text
+        return r.json()
+
+    today = utc_today()
+    now, before = verify(None), verify(today - timedelta(days=2))
+    assert now["status"] == "suspended"
+    assert before["status"] == "active"  # the later suspension leaves it as it was
+    assert {k: v for k, v in before.items() if k != "status"} == {
+        k: v for k, v in now.items() if k != "status"
+    }
+    assert verify(today)["status"] == "suspended"
+    verify(today - timedelta(days=6), 404)
+    tomorrow = verify(today + timedelta(days=1), 400)
+    assert [e["field"] for e in tomorrow["errors"]] == ["on_date"]
+
+    # staff: the same answers without the code; as_of_version of the registry
+    staff = http.get(
+        f"{url}/verification",
+        headers=tenant.manager,
+        params={"on_date": (today - timedelta(days=2)).isoformat()},
+    )
+    assert staff.status_code == 200, staff.text
+    assert staff.json() == before
+    stranger = as_user("e2e-as-of-stranger", "tenant_admin")
+    assert http.get(f"{url}/verification", headers=stranger).status_code == 404
+    first = http.get(url, headers=tenant.manager, params={"as_of_version": 1}).json()
+    assert (first["status"], first["as_of"]["newest_version"]) == ("active", 2)
