@@ -18,6 +18,7 @@ import platform
 from datetime import UTC, datetime
 
 from bench import (
+    as_of,
     concurrent_load,
     documents,
     feed,
@@ -38,6 +39,7 @@ SECTIONS = (
     "throughput",
     "sealing",
     "snapshots",
+    "as_of",
     "lag",
     "list",
     "rebuild",
@@ -92,6 +94,8 @@ def main() -> None:
         _sealing(settings, commands)
     if "snapshots" in args.only:
         _snapshots(settings, args.audit_events, 5 if args.quick else 20)
+    if "as_of" in args.only:
+        _as_of(settings, args.audit_events, 50 if args.quick else 300)
     if "lag" in args.only:
         _lag(settings, args.rate, seconds)
     if "list" in args.only:
@@ -218,6 +222,15 @@ def _snapshots(settings: Settings, events: int, repeats: int) -> None:
     print("|---|---|---|---|")
     for how, replayed, median, slowest in snapshots.run(settings, events, repeats):
         print(f"| {how} | {replayed:,} | {median:.1f} | {slowest:.1f} |")
+
+
+def _as_of(settings: Settings, events: int, requests: int) -> None:
+    print()
+    print(f"## As-of answers (an audit with {events:,} events, ms)")
+    print("| request | n | p50 | p99 | max |")
+    print("|---|---|---|---|---|")
+    for how, n, p50, p99, slowest in as_of.run(settings, events, requests, 10):
+        print(f"| {how} | {n} | {p50:.1f} | {p99:.1f} | {slowest:.1f} |")
 
 
 def _lag(settings: Settings, rate: float, seconds: float) -> None:

@@ -132,6 +132,8 @@ class AsOfFolds:
         store: The event store (events, and the snapshot table).
         envelopes: Turns stored events into the envelopes projections take.
         interval: Versions between two fold snapshots.
+        snapshots: Whether folds read and store fold snapshots (off: every
+            fold replays from the first event, the baseline of the bench).
     """
 
     def __init__(
@@ -139,10 +141,13 @@ class AsOfFolds:
         store: LibraryEventStore,
         envelopes: StoredEnvelopes,
         interval: int = FOLD_INTERVAL,
+        *,
+        snapshots: bool = True,
     ) -> None:
         self._store = store
         self._envelopes = envelopes
         self._interval = interval
+        self._snapshots = snapshots
 
     def fold(
         self,
@@ -150,8 +155,6 @@ class AsOfFolds:
         subject: UUID,
         related: Iterable[UUID],
         target: Target,
-        *,
-        snapshots: bool = True,
     ) -> Folded | None:
         """The rows ``projection`` held at ``target``; ``None`` when the
         aggregate did not exist then (or at all).
@@ -162,6 +165,7 @@ class AsOfFolds:
         """
         if isinstance(target, AtVersion) and target.version < 1:
             return None
+        snapshots = self._snapshots
         key = uuid5(_NAMESPACE, f"{projection.name}:{subject}")
         fingerprint = fold_fingerprint(projection)
         others = [e for r in sorted(set(related)) for e in self._events(r)]
