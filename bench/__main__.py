@@ -95,7 +95,7 @@ def main() -> None:
     if "snapshots" in args.only:
         _snapshots(settings, args.audit_events, 5 if args.quick else 20)
     if "as_of" in args.only:
-        _as_of(settings, args.audit_events, 50 if args.quick else 300)
+        _as_of(settings, args.audit_events, 50 if args.quick else 200)
     if "lag" in args.only:
         _lag(settings, args.rate, seconds)
     if "list" in args.only:
@@ -229,7 +229,7 @@ def _as_of(settings: Settings, events: int, requests: int) -> None:
     print(f"## As-of answers (an audit with {events:,} events, ms)")
     print("| request | n | p50 | p99 | max |")
     print("|---|---|---|---|---|")
-    for how, n, p50, p99, slowest in as_of.run(settings, events, requests, 10):
+    for how, n, p50, p99, slowest in as_of.run(settings, events, requests, 5):
         print(f"| {how} | {n} | {p50:.1f} | {p99:.1f} | {slowest:.1f} |")
 
 

@@ -1,8 +1,12 @@
 """As-of answers: an audit with a long history asked ``as_of_version``.
 
-One audit gets ``events`` events (as :mod:`bench.snapshots` writes them),
-its read model is rebuilt, and the API (in process, over ASGI, with
-development headers) answers three kinds of request in the same run:
+One audit gets ``events`` events: a hundred findings each taken through
+response, acceptance, implementation, verification and closing, and the rest
+clause assessments re-recorded over a hundred clauses (an audit programme
+that reassesses its checklist), so that its detail holds about two hundred
+rows, as a large real audit does. Its read model is rebuilt, and the API
+(in process, over ASGI, with development headers) answers three kinds of
+request in the same run:
 
 - the live detail, ``GET /audits/{id}`` (read-model rows; the baseline a
   caller knows);
@@ -19,18 +23,26 @@ import asyncio
 import random
 import time
 from collections.abc import Callable
+from datetime import date, timedelta
+from uuid import UUID
 
 import httpx
 
 from bench.common import percentile
-from bench.snapshots import long_audit
+from bench.snapshots import META, long_audit
+from domain.audit import Audit
+from domain.audit_values import Grade
 from infra.bootstrap import bootstrap
+from infra.eventstore.store import LibraryEventStore
 from infra.projection.as_of import AsOfFolds
 from infra.settings import Settings
 from infra.streaming.stored_envelopes import StoredEnvelopes
 from projections.audits import AuditProjection
 from read_api.app import create_app
 
+FINDINGS = 100
+BATCH = 500
+DAY0 = date(2026, 1, 5)
 HEADERS = {
     "X-Dev-Tenant": "bench",
     "X-Dev-Actor": "bench",
@@ -44,7 +56,7 @@ def run(settings: Settings, events: int, requests: int, replays: int) -> list[Ro
     """Time the live detail, as-of with fold snapshots, and full replays."""
     container = bootstrap(settings)
     try:
-        audit_id = long_audit(container.event_store, events)
+        audit_id = reassessed_audit(container.event_store, events)
         container.rebuilder(ask_kafka=False).rebuild(AuditProjection())
         app = create_app(container)
         url = f"/audits/{audit_id}"
@@ -74,6 +86,52 @@ def run(settings: Settings, events: int, requests: int, replays: int) -> list[Ro
         return rows
     finally:
         container.close()
+
+
+def reassessed_audit(store: LibraryEventStore, events: int) -> UUID:
+    """An audit of ``events`` events (see the module docstring)."""
+    audit_id = long_audit(store, 4)  # planned, team assigned, started, assessed
+    audit = store.load(Audit, audit_id)
+    assert audit is not None and audit.version == 4
+    step = 0
+    while audit.version < events:
+        clause = f"{4 + step % 10}.{step % 10 + 1}"
+        if step % 90 == 0 and len(audit.findings) < FINDINGS:
+            audit.raise_finding(
+                META, clause, Grade.MINOR_NONCONFORMITY, "Gap", "Record", DAY0
+            )
+        else:
+            _work_on_findings(audit, step)
+        step += 1
+        if len(audit.pending_events) >= BATCH:
+            store.append(audit)
+    store.append(audit)
+    return audit_id
+
+
+def _work_on_findings(audit: Audit, step: int) -> None:
+    """One step on the oldest finding still open, else an assessment."""
+    clause = f"{4 + step % 10}.{step % 10 + 1}"
+    for finding in audit.findings.values():
+        if finding.status.value in ("closed", "dismissed") or step % 3:
+            continue
+        move = _NEXT.get(finding.status.value)
+        if move is not None:
+            move(audit, finding.id)
+            return
+    result = "conforming" if step % 4 else "nonconforming"
+    audit.assess_requirement(META, clause, result, f"Notes {step}")
+
+
+_NEXT: dict[str, Callable[[Audit, UUID], object]] = {
+    "awaiting_response": lambda a, f: a.submit_response(
+        META, f, "Cause", "Fix", "Action", DAY0 + timedelta(30)
+    ),
+    "response_submitted": lambda a, f: a.accept_response(META, f),
+    "response_accepted": lambda a, f: a.implement_corrective_action(META, f, DAY0),
+    "action_implemented": lambda a, f: a.verify_effectiveness(META, f, "lead", DAY0),
+    "verified": lambda a, f: a.close_finding(META, f),
+}
 
 
 def _timed(

@@ -166,3 +166,15 @@ class InMemoryRecorder(POPOApplicationRecorder):
                 and after < s.originator_version
                 and (upto is None or s.originator_version <= upto)
             ]
+
+    def aggregate_version(self, aggregate_id: UUID) -> int:
+        """The aggregate's newest version (0: no event)."""
+        with self._database_lock:
+            return max(
+                (
+                    s.originator_version
+                    for s in self._stored_events
+                    if s.originator_id == aggregate_id
+                ),
+                default=0,
+            )

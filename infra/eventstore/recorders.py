@@ -288,3 +288,13 @@ class FailFastRecorder(PostgresApplicationRecorder):
                 )
                 for row in curs.fetchall()
             ]
+
+    def aggregate_version(self, aggregate_id: UUID) -> int:
+        """The aggregate's newest version (0: no event)."""
+        statement = SQL(
+            "SELECT max(originator_version) AS v FROM {table} WHERE originator_id = %s"
+        ).format(table=Identifier(self.events_table_name))
+        with self.datastore.get_connection() as conn, conn.cursor() as curs:
+            curs.execute(statement, (aggregate_id,), prepare=False)
+            row = curs.fetchone()
+            return int(row["v"] or 0) if row is not None else 0

@@ -323,6 +323,19 @@ class LibraryEventStore:
             raise_if_unreachable(e)
             raise
 
+    def newest_version(self, aggregate_id: UUID) -> int:
+        """The aggregate's newest version (0: none stored).
+
+        Raises:
+            DependencyUnavailableError: Postgres cannot be reached.
+        """
+        recorder = cast(FailFastRecorder, self.app.recorder)
+        try:
+            return recorder.aggregate_version(aggregate_id)
+        except PersistenceError as e:
+            raise_if_unreachable(e)
+            raise
+
     def snapshot(self, key: UUID, upto: int) -> DomainEventProtocol[UUID] | None:
         """The newest snapshot stored under ``key`` at a version at most
         ``upto``, or ``None`` (none, or snapshotting is off).

@@ -125,23 +125,20 @@ LIMIT 1
 )
 
 
-_LOCATE = sql.SQL("""
+_LOCATED = """
 SELECT v.tenant_id, v.id, v.organization_id,
        ARRAY(SELECT n.id FROM {verifications} n
              WHERE n.tenant_id = v.tenant_id AND n.number = v.number)
 FROM {verifications} v
-WHERE v.number = %s AND v.verification_code_sha256 = %s
-ORDER BY v.revision DESC
-LIMIT 1
-""").format(verifications=qualified(CertificateProjection.name, VERIFICATIONS))
-
-_REVISIONS = sql.SQL("""
-SELECT v.tenant_id, v.id, v.organization_id,
-       ARRAY(SELECT n.id FROM {verifications} n
-             WHERE n.tenant_id = v.tenant_id AND n.number = v.number)
-FROM {verifications} v
-WHERE v.tenant_id = %s AND v.id = %s
-""").format(verifications=qualified(CertificateProjection.name, VERIFICATIONS))
+"""
+_VERIFICATIONS = qualified(CertificateProjection.name, VERIFICATIONS)
+_LOCATE = sql.SQL(
+    _LOCATED + "WHERE v.number = %s AND v.verification_code_sha256 = %s"
+    " ORDER BY v.revision DESC LIMIT 1"
+).format(verifications=_VERIFICATIONS)
+_REVISIONS = sql.SQL(_LOCATED + "WHERE v.tenant_id = %s AND v.id = %s").format(
+    verifications=_VERIFICATIONS
+)
 
 
 @dataclass(frozen=True)

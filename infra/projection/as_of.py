@@ -32,7 +32,7 @@ import hashlib
 import logging
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 from uuid import UUID, uuid5
 
@@ -40,20 +40,19 @@ from eventsourcing.domain import Snapshot
 from eventsourcing.utils import get_topic
 
 from infra.eventstore.snapshots import code_fingerprint
-from infra.eventstore.state_codec import StateCodecError, decode_state, encode_state
 from infra.eventstore.store import LibraryEventStore
 from infra.postgres.errors import is_unreachable
 from infra.projection.memory_fold import MemoryFold
 from infra.streaming.stored_envelopes import StoredEnvelopes
 from projections.envelope import EventEnvelope
 from projections.ports import TableProjection
-from projections.rows import MemoryRows, shape_fingerprint
+from projections.rows import MemoryRows, Row, Table, shape_fingerprint
 
 log = logging.getLogger(__name__)
 
 FOLD_INTERVAL = 100
 """A fold snapshot is stored at every multiple of this many versions."""
-FOLD_FORMAT = 1
+FOLD_FORMAT = 2
 """Version of the fold snapshot layout."""
 _NAMESPACE = UUID("5d0f9a5e-2b4f-4c61-9a43-7f0c2e8b1d36")
 
@@ -113,7 +112,7 @@ class FoldSnapshot(Snapshot):
     """A projection's in-memory rows after one aggregate's version.
 
     ``state`` is ``{"format", "fingerprint", "position", "related", "rows"}``:
-    the rows per table encoded by :mod:`infra.eventstore.state_codec`.
+    the rows per table as :func:`encode_rows` writes them.
     """
 
 
@@ -166,27 +165,35 @@ class AsOfFolds:
         if isinstance(target, AtVersion) and target.version < 1:
             return None
         snapshots = self._snapshots
-        key = uuid5(_NAMESPACE, f"{projection.name}:{subject}")
         fingerprint = fold_fingerprint(projection)
+        # code that folds differently writes under another key: the old
+        # snapshots are ignored and never block new ones at their versions
+        key = uuid5(
+            _NAMESPACE, f"{projection.name}:{FOLD_FORMAT}:{fingerprint}:{subject}"
+        )
         others = [e for r in sorted(set(related)) for e in self._events(r)]
         start = None
         if snapshots and isinstance(target, AtVersion):
-            start = self._start(key, fingerprint, target.version, others)
+            start = self._start(
+                key, fingerprint, projection.tables, target.version, others
+            )
         after = 0 if start is None else start.version
-        mains = self._events(subject, after)
-        if after == 0 and not mains:
-            return None
-        newest = mains[-1].aggregate_version if mains else after
         if isinstance(target, AtVersion):
+            newest = self._store.newest_version(subject)
+            if newest == 0:
+                return None
             if target.version > newest:
                 raise VersionNotReachedError(target.version, newest)
+            mains = self._events(subject, after, target.version + 1)
             upto = [e for e in mains if e.aggregate_version <= target.version]
             later = [e.position for e in mains if e.aggregate_version > target.version]
             extra = [e for e in others if not later or e.position < later[0]]
         else:
+            mains = self._events(subject, after)
             upto = [e for e in mains if e.time <= target.time]
             if not upto:
                 return None
+            newest = mains[-1].aggregate_version
             extra = [e for e in others if e.time <= target.time]
         fold = MemoryFold(projection)
         position = 0 if start is None else start.position
@@ -233,10 +240,12 @@ class AsOfFolds:
         """Every event of ``subject`` (its history, in version order)."""
         return self._events(subject)
 
-    def _events(self, aggregate_id: UUID, after: int = 0) -> list[EventEnvelope]:
+    def _events(
+        self, aggregate_id: UUID, after: int = 0, upto: int | None = None
+    ) -> list[EventEnvelope]:
         return [
             self._envelopes.envelope(n, n.id)
-            for n in self._store.history(aggregate_id, after)
+            for n in self._store.history(aggregate_id, after, upto)
         ]
 
     def _apply(
@@ -262,6 +271,7 @@ class AsOfFolds:
         self,
         key: UUID,
         fingerprint: str,
+        tables: Iterable[Table],
         version: int,
         others: list[EventEnvelope],
     ) -> _Start | None:
@@ -282,11 +292,11 @@ class AsOfFolds:
             return _Start(
                 version=found.originator_version,
                 position=position,
-                rows=decode_state(state["rows"]),
+                rows=decode_rows(tables, state["rows"]),
                 recorded_at=datetime.fromisoformat(str(state["recorded_at"])),
                 related=related,
             )
-        except (StateCodecError, KeyError, TypeError, ValueError) as e:
+        except (KeyError, TypeError, ValueError) as e:
             log.warning(
                 "fold snapshot ignored, folding from the first event",
                 extra={"key": str(key), "error": repr(e)},
@@ -308,7 +318,7 @@ class _Start:
 
     version: int
     position: int
-    rows: dict[str, Any]
+    rows: dict[str, list[Row]]
     recorded_at: datetime
     related: frozenset[str]
 
@@ -322,14 +332,14 @@ class _Snapshotting:
     related: set[str]
 
     def take(self, fold: MemoryFold, event: EventEnvelope) -> FoldSnapshot:
-        rows = {name: list(fold.memory.rows(name)) for name in fold.memory.tables}
+        rows = encode_rows(fold.memory)
         state: dict[str, Any] = {
             "format": FOLD_FORMAT,
             "fingerprint": self.fingerprint,
             "position": event.position,
             "recorded_at": event.time.isoformat(),
             "related": sorted(self.related),
-            "rows": encode_state(rows),
+            "rows": rows,
         }
         return FoldSnapshot(
             originator_id=self.key,
@@ -340,7 +350,61 @@ class _Snapshotting:
         )
 
 
-def _restore(memory: MemoryRows, rows: dict[str, Any]) -> None:
+def _plain(value: Any) -> Any:
+    if isinstance(value, UUID):
+        return str(value)
+    if isinstance(value, date):  # datetimes too
+        return value.isoformat()
+    return value
+
+
+def encode_rows(memory: MemoryRows) -> dict[str, Any]:
+    """The rows of every table as JSON: per table its column names and one
+    list of values per row (UUIDs, dates and times as text)."""
+    encoded: dict[str, Any] = {}
+    for name, table in memory.tables.items():
+        names = table.column_names
+        encoded[name] = {
+            "columns": list(names),
+            "rows": [[_plain(row.get(c)) for c in names] for row in memory.rows(name)],
+        }
+    return encoded
+
+
+_DECODERS: dict[str, Callable[[Any], Any]] = {
+    "uuid": UUID,
+    "date": date.fromisoformat,
+    "timestamptz": datetime.fromisoformat,
+}
+
+
+def decode_rows(tables: Iterable[Table], rows: dict[str, Any]) -> dict[str, list[Row]]:
+    """The rows :func:`encode_rows` encoded, typed by their columns.
+
+    Raises:
+        ValueError: the columns are not the table's (its shape changed).
+    """
+    decoded: dict[str, list[Row]] = {}
+    for table in tables:
+        encoded = rows[table.name]
+        names = table.column_names
+        if list(encoded["columns"]) != list(names):
+            raise ValueError(f"fold snapshot of {table.name!r} has other columns")
+        decoders = [
+            None if c.type.endswith("[]") else _DECODERS.get(c.type.split()[0])
+            for c in table.columns
+        ]
+        decoded[table.name] = [
+            {
+                n: v if d is None or v is None else d(v)
+                for n, v, d in zip(names, values, decoders, strict=True)
+            }
+            for values in encoded["rows"]
+        ]
+    return decoded
+
+
+def _restore(memory: MemoryRows, rows: dict[str, list[Row]]) -> None:
     for table, items in rows.items():
         for row in items:
-            memory.insert(table, dict(row))
+            memory.insert(table, row)
