@@ -92,7 +92,8 @@ def reassessed_audit(store: LibraryEventStore, events: int) -> UUID:
     """An audit of ``events`` events (see the module docstring)."""
     audit_id = long_audit(store, 4)  # planned, team assigned, started, assessed
     audit = store.load(Audit, audit_id)
-    assert audit is not None and audit.version == 4
+    assert audit is not None
+    assert audit.version == 4
     step = 0
     while audit.version < events:
         clause = f"{4 + step % 10}.{step % 10 + 1}"

@@ -127,7 +127,7 @@ def test_every_version_as_of_is_the_live_detail_then_and_diffs_apply(http):
 
 def _refusals(http, audit: AuditClient, people: Tenant, rec: Recorder) -> None:
     created = datetime.fromisoformat(rec.live[1]["created_at"])
-    cases = [
+    cases: list[tuple[dict[str, Any], int, str | None]] = [
         ({"as_of": (created - timedelta(seconds=1)).isoformat()}, 404, None),
         ({"as_of": (datetime.now(UTC) + timedelta(days=1)).isoformat()}, 400, "as_of"),
         ({"as_of": "2026-01-01T00:00:00"}, 400, "as_of"),
