@@ -19,6 +19,7 @@ EXCEPTIONS = {
     "/audit-log/export": ["from_position", "to_position"],
     "/events": ["after", "aggregate_type", "limit", "type", "wait"],
     "/events/stream": ["after", "aggregate_type", "type"],
+    "/certificates/{certificate_id}/verification": ["on_date"],
 }
 """Routes that take other parameters than ``min_position`` (they read no
 read model)."""
