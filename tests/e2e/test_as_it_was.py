@@ -123,6 +123,41 @@ def test_every_version_as_of_is_the_live_detail_then_and_diffs_apply(http):
     assert jsonpatch.apply_patch(rec.live[newest], back["patch"]) == rec.live[first]
 
     _refusals(http, audit, people, rec)
+    _organization_and_template(http, people, rec.live[1])
+
+
+def _organization_and_template(http, people: Tenant, audit: dict[str, Any]) -> None:
+    """Their newest version as of is their live detail; the organization's
+    first version had no site yet, the template's first version no clause."""
+    for url in (
+        f"/organizations/{audit['organization_id']}",
+        f"/standard-templates/{audit['standard_template_id']}",
+    ):
+        live = http.get(url, headers=people.admin)
+        assert live.status_code == 200, live.text
+        newest = as_of(http, url, people.admin, as_of_version=live.json()["version"])
+        assert newest.status_code == 200, newest.text
+        body = newest.json()
+        assert body.pop("as_of")["version"] == live.json()["version"]
+        assert body == live.json(), url
+    first = as_of(
+        http,
+        f"/organizations/{audit['organization_id']}",
+        people.admin,
+        as_of_version=1,
+    ).json()
+    assert (first["version"], first["sites"]) == (1, [])
+    template = as_of(
+        http,
+        f"/standard-templates/{audit['standard_template_id']}",
+        people.admin,
+        as_of_version=1,
+    ).json()
+    assert (template["version"], template["draft_clauses"], template["versions"]) == (
+        1,
+        [],
+        [],
+    )
 
 
 def _refusals(http, audit: AuditClient, people: Tenant, rec: Recorder) -> None:
