@@ -36,8 +36,8 @@ from read_api import (
     tenant_settings,
     users,
     verification,
-    webhooks,
     verification_on_date,
+    webhooks,
 )
 from read_api import audits as audit_queries
 from read_api import certificates as certificate_queries

@@ -24,6 +24,7 @@ from domain.principal import Principal
 from infra.projection.as_of import AtVersion
 from projections.audits import AuditProjection
 from projections.collections import AUDITS, EVIDENCE
+from read_api.access_recording import recorded
 from read_api.audits import audit_as_of
 from read_api.consistency import min_position, wait_for_projection
 from read_api.exact_query import exact_query
@@ -75,7 +76,11 @@ class AuditDiffPublic(BaseModel):
     )
 
 
-@router.get("/audits/{audit_id}/history/diff", response_model=AuditDiffPublic)
+@router.get(
+    "/audits/{audit_id}/history/diff",
+    response_model=AuditDiffPublic,
+    openapi_extra=recorded("audit"),
+)
 async def diff_audit(
     audit_id: UUID,
     request: Request,

@@ -51,6 +51,7 @@ from projections.envelope import EventEnvelope
 from projections.listing import InvalidFilterValueError
 from projections.organizations import ORGANIZATIONS, SITES, OrganizationProjection
 from projections.rows import MemoryRows
+from read_api.access_recording import recorded
 from read_api.exact_query import exact_query
 from read_api.resources import one
 from read_api.schemas.verification import CertificateVerificationPublic
@@ -138,6 +139,7 @@ def verification_of(
     "/{certificate_id}/verification",
     response_model=CertificateVerificationPublic,
     responses={404: {"description": "Unknown, or not issued by that date"}},
+    openapi_extra=recorded("certificate"),
 )
 async def verify_on_date(
     certificate_id: UUID,
