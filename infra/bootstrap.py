@@ -85,6 +85,7 @@ from infra.postgres.verification import PostgresVerificationView
 from infra.postgres.watermark import ProgressWatermark
 from infra.postgres.webhooks import PostgresWebhooks
 from infra.projection.as_of import AsOfFolds
+from infra.projection.host import GROUP, ProjectorHost
 from infra.projection.rebuild import Rebuilder
 from infra.projection.registry import READ_MODELS, all_projections, by_name
 from infra.projection.runner import ProjectionRunner
@@ -182,6 +183,25 @@ class Container:
             )
             for projection in READ_MODELS
         ]
+
+    def projector_host(
+        self,
+        topic: str | None = None,
+        group: str | None = None,
+        beats: Callable[[str], Callable[[], None]] | None = None,
+    ) -> ProjectorHost:
+        """Every read model of the registry fed by one consumer of ``topic``
+        in ``group`` (default: the projector processes' shared group)."""
+        name = topic or self.settings.kafka_topic
+        return ProjectorHost(
+            self.projectors(topic),
+            self.database,
+            lambda group_id: kafka.consumer(self.settings, group_id, name),
+            partial(kafka.reader, self.settings),
+            name,
+            group=group or GROUP,
+            beats=beats,
+        )
 
     def expiry_runner(
         self, topic: str | None = None, group: str | None = None

@@ -68,29 +68,16 @@ def run_relay(settings: Settings) -> None:
 
 
 def run_projectors(settings: Settings) -> None:
-    """Run every projection's consumer until SIGINT/SIGTERM."""
+    """Run every read model from one shared consumer until SIGINT/SIGTERM."""
     stop = _stop_on_signals()
     container = bootstrap(settings)
-    threads = [
-        threading.Thread(
-            target=runner.run,
-            args=(
-                stop,
-                Heartbeat(
-                    settings.heartbeat_dir, f"projector-{runner.projection.name}"
-                ).beat,
-            ),
-            name=runner.projection.name,
-        )
-        for runner in container.projectors()
-    ]
+
+    def beat(projection: str) -> Callable[[], None]:
+        return Heartbeat(settings.heartbeat_dir, f"projector-{projection}").beat
+
     try:
         _wait_for_topic(settings, stop)
-        for t in threads:
-            t.start()
-        while any(t.is_alive() for t in threads):
-            for t in threads:
-                t.join(timeout=0.5)
+        container.projector_host(beats=beat).run(stop)
     finally:
         stop.set()
         container.close()

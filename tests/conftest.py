@@ -112,8 +112,7 @@ def pipeline(container: Container) -> Iterator[Container]:
     """The relay and every projector running against the session's topic."""
     background = Background()
     background.start(container.relay().run, "relay")
-    for runner in container.projectors():
-        background.start(runner.run, runner.projection.name)
+    background.start(container.projector_host().run, "projectors")
     # Wait until a probe event has gone all the way through (group joined).
     probe = OrganizationService(container.event_store).register_organization(
         CommandContext(

@@ -97,7 +97,8 @@ def group_id(projection_name: str) -> str:
     return f"assurehub.projection.{projection_name}"
 
 
-def _log_wait(state: RetryCallState) -> None:
+def log_wait(state: RetryCallState) -> None:
+    """Log a worker's failed attempt before its backoff."""
     error = state.outcome.exception() if state.outcome else None
     expected = isinstance(error, RETRYABLE)
     log.log(
@@ -160,7 +161,13 @@ class ProjectionRunner:
         return self._group or group_id(self.projection.name)
 
     def apply_batch(self, records: list[Any]) -> StepResult:
-        """Apply records in one transaction with their tracking positions.
+        """Apply Kafka records in one transaction with their tracking
+        positions (see :meth:`apply_deliveries`)."""
+        return self.apply_deliveries([parking.read(r, self.topic) for r in records])
+
+    def apply_deliveries(self, deliveries: list[Delivery]) -> StepResult:
+        """Apply records, already read, in one transaction with their
+        tracking positions.
 
         Raises:
             ShapeMismatchError: the tables need a rebuild; nothing was applied.
@@ -169,7 +176,7 @@ class ProjectionRunner:
                 record could be neither applied nor parked, or already).
         """
         try:
-            batch = self._apply_or_park(records)
+            batch = self._apply_or_park(deliveries)
         except _ParkFailedError as failed:
             reason = halt(self._db, failed.dead, failed.__cause__)
             raise ProjectionStoppedError(self.projection.name, reason) from (
@@ -190,26 +197,25 @@ class ProjectionRunner:
             )
         return batch.result()
 
-    def _apply_or_park(self, records: list[Any]) -> Batch:
+    def _apply_or_park(self, deliveries: list[Delivery]) -> Batch:
         try:
-            return self._apply_records(records, guarded=False)
+            return self._apply_records(deliveries, guarded=False)
         except _EventFailedError as failed:
             if self.on_error == HALT:
                 self._record_halt(failed.dead)
                 raise ProjectionHaltedError(failed.dead.error) from failed.__cause__
-        return self._apply_records(records, guarded=True)
+        return self._apply_records(deliveries, guarded=True)
 
-    def _apply_records(self, records: list[Any], *, guarded: bool) -> Batch:
+    def _apply_records(self, deliveries: list[Delivery], *, guarded: bool) -> Batch:
         name = self.projection.name
         with self._db.connection() as conn, conn.transaction():
             shape, halted = lock_shared(conn, name)
             if halted is not None:
                 raise ProjectionStoppedError(name, halted)
             check_shape(self.projection, shape)
-            deliveries = [parking.read(r, self.topic) for r in records]
             subjects = {d.subject for d in deliveries if d.subject is not None}
             waiting, halted_ids = dead_letters.known(conn, name, sorted(subjects))
-            partitions = sorted({r.partition for r in records})
+            partitions = sorted({int(d.origin.partition or 0) for d in deliveries})
             batch = Batch(self._tracked(conn, partitions), waiting, halted_ids)
             rows = PostgresRows(conn, schema_name(name), self.projection.tables)
             for delivery in deliveries:
@@ -354,7 +360,7 @@ class ProjectionRunner:
         while halted, consume nothing and wait for the halt to be cleared."""
         log.info("projector started", extra={"projection": self.projection.name})
 
-        @until_stopped(stop, (Exception,), _log_wait)
+        @until_stopped(stop, (Exception,), log_wait)
         def loop() -> None:
             try:
                 while not stop.is_set():
