@@ -243,6 +243,10 @@ def _lag(settings: Settings, rate: float, seconds: float) -> None:
                 lag.command_lag(settings, rate, seconds),
             ),
             (
+                "same, previous projectors (one consumer per read model)",
+                lag.command_lag(settings, rate, seconds, lag.PREVIOUS_PROJECTORS),
+            ),
+            (
                 "raw Kafka produce → consume (acks=all)",
                 lag.kafka_round_trip(settings, rate, seconds),
             ),

@@ -69,6 +69,8 @@ from infra.identity.security.passwords import PasswordHasher, PasswordPolicy
 from infra.identity.security.tokens import AccessTokens
 from infra.identity.security.totp import RecoveryCodes, Totp
 from infra.mail import MailSender, sender_from_settings
+from infra.metrics.instruments import configure as configure_metrics
+from infra.metrics.server import MetricsServer
 from infra.postgres.audit_teams import PostgresAuditTeams
 from infra.postgres.certificate_expiry import PostgresDueCertificates
 from infra.postgres.certificate_numbers import PostgresCertificateNumbers
@@ -89,6 +91,7 @@ from infra.projection.host import GROUP, ProjectorHost
 from infra.projection.rebuild import Rebuilder
 from infra.projection.registry import READ_MODELS, all_projections, by_name
 from infra.projection.runner import ProjectionRunner
+from infra.projection.state_metrics import StateCollector
 from infra.projection.status import ProjectionStatus, projection_status
 from infra.settings import Settings
 from infra.streaming import kafka
@@ -323,6 +326,23 @@ class Container:
             group,
         )
 
+    def metrics_server(self) -> MetricsServer:
+        """This process's metrics thread (not started): it samples the pool
+        and serves ``GET /metrics`` when it holds the metrics port."""
+        state = StateCollector(
+            self.database,
+            self.event_store,
+            self.settings.kafka_topic,
+            all_projections(),
+            self.outbox().backlog,
+        )
+        return MetricsServer(
+            self.settings.metrics_host,
+            self.settings.metrics_port,
+            state,
+            self.database.stats,
+        )
+
     def close(self) -> None:
         if not self._closed:
             self._closed = True
@@ -333,6 +353,7 @@ class Container:
 
 def bootstrap(settings: Settings) -> Container:
     """Wire the application for ``settings``."""
+    configure_metrics(settings.metrics_dir)
     database = Database.from_settings(settings)
     event_store = LibraryEventStore(postgres_env(settings))
     calendar = TenantCalendar(event_store)

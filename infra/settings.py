@@ -57,6 +57,12 @@ class Settings(BaseSettings):
     reported ``stalled`` by ``assurehub projections status``."""
     idempotency_retention_hours: int = Field(default=48, ge=24, le=24 * 365)
     heartbeat_dir: Path = Path("var/run")
+    metrics_host: str = "127.0.0.1"
+    metrics_port: int = Field(default=9464, ge=0, le=65535)
+    """Port of ``GET /metrics`` (0: no process serves it)."""
+    metrics_dir: Path | None = Path("var/metrics")
+    """Where the processes of one host write their metrics (multiprocess
+    mode); empty: each process keeps its own."""
     cache_ttl_seconds: int = Field(default=300, ge=1, le=86_400)
     redis_timeout_seconds: float = Field(default=0.2, gt=0, le=10)
     redis_pause_seconds: float = Field(default=5.0, ge=0, le=300)

@@ -437,7 +437,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "webhooks":
         run_webhooks(settings)
         return 0
-    return supervise()
+    return supervise(settings.metrics_dir)
 
 
 if __name__ == "__main__":

@@ -6,7 +6,8 @@ from __future__ import annotations
 import logging
 import signal
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 from threading import Thread
 from types import FrameType
@@ -15,6 +16,7 @@ from infra.bootstrap import Container, bootstrap
 from infra.errors import DependencyUnavailableError
 from infra.eventlog.watch import run_log_watch
 from infra.heartbeat import Heartbeat
+from infra.metrics.server import forget_process
 from infra.settings import Settings
 from infra.streaming import kafka
 from processors.documents import DocumentProcessor, run_documents
@@ -56,13 +58,27 @@ def _wait_for_topic(settings: Settings, stop: threading.Event) -> None:
             stop.wait(2)
 
 
+@contextmanager
+def _metrics(container: Container) -> Iterator[None]:
+    """This process's metrics thread, for as long as the worker runs."""
+    server = container.metrics_server()
+    server.start()
+    try:
+        yield
+    finally:
+        server.close()
+        forget_process()
+
+
 def run_relay(settings: Settings) -> None:
     """Relay events from the store to Kafka until SIGINT/SIGTERM."""
     stop = _stop_on_signals()
     container = bootstrap(settings)
     try:
-        _wait_for_topic(settings, stop)
-        container.relay().run(stop, Heartbeat(settings.heartbeat_dir, "relay").beat)
+        with _metrics(container):
+            _wait_for_topic(settings, stop)
+            relay = container.relay()
+            relay.run(stop, Heartbeat(settings.heartbeat_dir, "relay").beat)
     finally:
         container.close()
 
@@ -76,8 +92,9 @@ def run_projectors(settings: Settings) -> None:
         return Heartbeat(settings.heartbeat_dir, f"projector-{projection}").beat
 
     try:
-        _wait_for_topic(settings, stop)
-        container.projector_host(beats=beat).run(stop)
+        with _metrics(container):
+            _wait_for_topic(settings, stop)
+            container.projector_host(beats=beat).run(stop)
     finally:
         stop.set()
         container.close()
@@ -127,12 +144,13 @@ def _run_threads(
     threads: list[Thread],
 ) -> None:
     try:
-        _wait_for_topic(settings, stop)
-        for t in threads:
-            t.start()
-        while any(t.is_alive() for t in threads):
+        with _metrics(container):
+            _wait_for_topic(settings, stop)
             for t in threads:
-                t.join(timeout=0.5)
+                t.start()
+            while any(t.is_alive() for t in threads):
+                for t in threads:
+                    t.join(timeout=0.5)
     finally:
         stop.set()
         container.close()

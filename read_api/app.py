@@ -102,9 +102,12 @@ def create_app(container: Container) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        metrics = container.metrics_server()
+        metrics.start()
         try:
             yield
         finally:
+            metrics.close()
             await progress_watcher.close()
             container.redis.close()
 

@@ -12,6 +12,7 @@ from typing import Any
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from infra.logs import correlation_id
+from infra.metrics.instruments import instruments
 from read_api.problems import unexpected
 
 log = logging.getLogger("assurehub.http")
@@ -59,6 +60,7 @@ class RequestIdMiddleware:
             response = unexpected(scope["method"], scope["path"], e)
             await response(scope, receive, send_with_id)
         finally:
+            _measure(scope, status, time.perf_counter() - started)
             log.info(
                 "request",
                 extra={
@@ -69,6 +71,24 @@ class RequestIdMiddleware:
                 },
             )
             correlation_id.reset(token)
+
+
+_READS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def _measure(scope: Scope, status: int, seconds: float) -> None:
+    """Time the request by its route template; count a command by outcome."""
+    route = scope.get("route")
+    template = getattr(route, "path", None) or "unmatched"
+    metrics = instruments()
+    metrics.http_duration.labels(scope["method"], template, str(status)).observe(
+        seconds
+    )
+    if route is not None and scope["method"] not in _READS:
+        outcome = (
+            "accepted" if status < 400 else "rejected" if status < 500 else "failed"
+        )
+        metrics.commands.labels(getattr(route, "name", template), outcome).inc()
 
 
 UPLOAD_PATHS = re.compile(r".*/evidence|/documents/[^/]+/verify")

@@ -45,6 +45,7 @@ from domain.errors import (
     VersionConflictError,
 )
 from infra.errors import DependencyUnavailableError, UnstorableTextError
+from infra.metrics.instruments import instruments
 from projections.listing import QueryError
 from read_api.routing import allowed_methods
 
@@ -256,6 +257,7 @@ def _rate_limited(_: Request, exc: Exception) -> JSONResponse:
         exc.retry_after_seconds if isinstance(exc, LockedOutError) else exc.retry_after
     )
     code = "auth.locked_out" if isinstance(exc, LockedOutError) else "rate-limited"
+    instruments().rate_limited.labels(type(exc).__name__).inc()
     return problem(
         429,
         code,

@@ -55,6 +55,8 @@ def settings() -> Settings:
         # once (tests/e2e/test_event_feed.py runs its own server for waits).
         feed_max_wait_seconds=0,
         feed_stream_seconds=0.05,
+        metrics_port=0,  # tests that scrape choose a free port
+        metrics_dir=None,
     )
 
 

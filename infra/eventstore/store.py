@@ -58,6 +58,7 @@ from infra.eventstore.snapshots import (
     AggregateSnapshot,
     SnapshotRepository,
 )
+from infra.metrics.instruments import timed_append
 from infra.postgres.errors import raise_if_unreachable
 from infra.postgres.person_keys import PostgresPersonKeys
 from infra.settings import Settings
@@ -365,6 +366,7 @@ class LibraryEventStore:
             except IntegrityError:
                 continue
 
+    @timed_append
     def append(self, *aggregates: Aggregate, side: SideWrites | None = None) -> int:
         """Append the aggregates' pending events and the side records in one
         transaction; return the last event's position.

@@ -40,6 +40,7 @@ from typing import Any
 from kafka import OffsetAndMetadata, TopicPartition
 
 from infra.backoff import until_stopped
+from infra.metrics.instruments import instruments
 from infra.postgres import projection_halts
 from infra.postgres.pool import Database
 from infra.projection import parking
@@ -163,7 +164,23 @@ class ProjectorHost:
                 }
             )
         self._tend(consumer)
+        self._measure_lag(consumer)
         return len(records)
+
+    def _measure_lag(self, consumer: Any) -> None:
+        """Set the group's and each lane's record lag per held partition
+        (from the end offset the last fetch saw)."""
+        metrics = instruments()
+        for p in self._assigned:
+            tp = TopicPartition(self.topic, p)
+            end = consumer.highwater(tp)
+            if end is None:
+                continue
+            position = int(consumer.position(tp))
+            metrics.kafka_lag.labels(self.group_id, str(p)).set(max(0, end - position))
+            for lane in self.lanes:
+                behind = max(0, end - lane.next_offsets.get(p, 0))
+                metrics.partition_lag.labels(lane.name, str(p)).set(behind)
 
     def _resync(
         self, consumer: Any, assignment: frozenset[int], polled: dict[Any, list[Any]]
@@ -195,12 +212,22 @@ class ProjectorHost:
                 consumer.seek(tp, records[-1].offset + 1)
             else:
                 consumer.seek(tp, start)
+        self._forget_lag(self._assigned - assignment)
         self._assigned = assignment
         log.info(
             "projector partitions assigned",
             extra={"partitions": sorted(assignment), "group": self.group_id},
         )
         return kept
+
+    def _forget_lag(self, partitions: frozenset[int]) -> None:
+        """Zero the lag gauges of partitions this process no longer holds
+        (the holder's value is the largest, so it is the one reported)."""
+        metrics = instruments()
+        for p in partitions:
+            metrics.kafka_lag.labels(self.group_id, str(p)).set(0)
+            for lane in self.lanes:
+                metrics.partition_lag.labels(lane.name, str(p)).set(0)
 
     def _feed(self, lane: Lane, deliveries: Sequence[Delivery]) -> None:
         """Apply what ``lane`` has not applied yet; on failure it leaves the
@@ -347,4 +374,5 @@ class ProjectorHost:
             except Exception:
                 log.debug("consumer close failed", exc_info=True)
             self._consumer = None
+            self._forget_lag(self._assigned)
             self._assigned = frozenset()
