@@ -11,8 +11,9 @@ from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from infra.logs import correlation_id
+from infra.logs import correlation_id, traceparent
 from infra.metrics.instruments import instruments
+from infra.trace_context import server_span
 from read_api.problems import unexpected
 
 log = logging.getLogger("assurehub.http")
@@ -33,8 +34,13 @@ class RequestIdMiddleware:
             return
         given = dict(scope["headers"]).get(b"x-request-id", b"").decode("latin-1")
         rid = given if _REQUEST_ID.match(given) else str(uuid.uuid4())
+        trace = server_span(
+            dict(scope["headers"]).get(b"traceparent", b"").decode("latin-1")
+        )
         scope.setdefault("state", {})["request_id"] = rid
+        scope["state"]["traceparent"] = trace
         token = correlation_id.set(rid)
+        trace_token = traceparent.set(trace)
         started = time.perf_counter()
         status = 500
 
@@ -71,6 +77,7 @@ class RequestIdMiddleware:
                 },
             )
             correlation_id.reset(token)
+            traceparent.reset(trace_token)
 
 
 _READS = frozenset({"GET", "HEAD", "OPTIONS"})

@@ -74,6 +74,13 @@ IdempotencyKey = Annotated[
     ),
 ]
 RequestId = Annotated[str, Depends(request_id)]
+
+
+def traceparent_of(request: Request) -> str:
+    """The request's own W3C trace context (set by the edge's middleware)."""
+    return str(getattr(request.state, "traceparent", ""))
+
+
 _ETAG = re.compile(r'"([0-9]{1,10})"|([0-9]{1,10})')
 
 
@@ -166,6 +173,7 @@ def context_for(
             correlation_id=rid,
             today=await tenant_today(request, principal.tenant_id),
             idempotency=idempotency,
+            traceparent=traceparent_of(request),
         )
 
     build.required_permission = permission  # type: ignore[attr-defined]
@@ -184,6 +192,7 @@ def _plain_context(
             principal=principal,
             correlation_id=rid,
             today=await tenant_today(request, principal.tenant_id),
+            traceparent=traceparent_of(request),
         )
 
     build.required_permission = permission  # type: ignore[attr-defined]

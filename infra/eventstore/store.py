@@ -81,12 +81,15 @@ class EventMetaAsDict(Transcoding):
     name = "event_meta"
 
     def encode(self, obj: EventMeta) -> dict[str, str]:
-        return {
+        meta = {
             "tenant_id": obj.tenant_id,
             "actor_id": obj.actor_id,
             "correlation_id": obj.correlation_id,
             "causation_id": obj.causation_id,
         }
+        if obj.traceparent:  # events without one keep the four keys
+            meta["traceparent"] = obj.traceparent
+        return meta
 
     def decode(self, data: dict[str, str]) -> EventMeta:
         return EventMeta(**data)

@@ -41,7 +41,7 @@ from tenacity import RetryCallState
 from infra.backoff import until_stopped
 from infra.erasure.sealing import PersonalCipher
 from infra.errors import DependencyUnavailableError, InfrastructureError
-from infra.logs import correlation_id
+from infra.logs import event_context
 from infra.postgres import dead_letters
 from infra.postgres.dead_letters import HALT, DeadLetter
 from infra.postgres.pool import Connection, Database
@@ -60,6 +60,7 @@ from infra.projection.halting import (
 )
 from infra.projection.parking import Delivery
 from infra.streaming.public_events import personal_view
+from infra.trace_context import trace_id
 from projections.envelope import EventEnvelope
 from projections.ports import TableProjection
 from projections.rows import Rows
@@ -193,6 +194,7 @@ class ProjectionRunner:
                     "skipped": batch.skipped,
                     "parked": len(batch.parked),
                     "correlation_ids": sorted(batch.correlations)[:20],
+                    "trace_ids": sorted(batch.traces)[:20] or None,
                 },
             )
         return batch.result()
@@ -225,6 +227,8 @@ class ProjectionRunner:
                 self._apply_one(conn, rows, delivery, batch, guarded)
                 batch.advance(delivery)
                 batch.correlations.add(delivery.correlation_id)
+                if delivery.traceparent:
+                    batch.traces.add(trace_id(delivery.traceparent))
             self._save(conn, batch)
         return batch
 
@@ -236,9 +240,9 @@ class ProjectionRunner:
         batch: Batch,
         guarded: bool,
     ) -> None:
-        """Apply (or park) one record with its correlation id on every log line."""
-        token = correlation_id.set(delivery.correlation_id)
-        try:
+        """Apply (or park) one record with its correlation id and
+        traceparent on every log line."""
+        with event_context(delivery.correlation_id, delivery.traceparent):
             error = self._error_of(conn, rows, delivery, batch, guarded)
             if error is None:
                 batch.applied.append(delivery.event_id)
@@ -248,8 +252,6 @@ class ProjectionRunner:
             batch.parked.append(dead)
             if delivery.subject is not None:
                 batch.waiting.add(delivery.subject)
-        finally:
-            correlation_id.reset(token)
 
     def _error_of(
         self,
@@ -278,10 +280,9 @@ class ProjectionRunner:
 
     def _apply(self, envelope: EventEnvelope, store: Any) -> None:
         """Apply one event with its correlation id on every log line."""
-        token = correlation_id.set(envelope.correlation_id)
-        try:
-            if self._personal is not None:
-                envelope = personal_view(envelope, self._personal, reveal=True)
+        if self._personal is not None:
+            envelope = personal_view(envelope, self._personal, reveal=True)
+        with event_context(envelope.correlation_id, envelope.traceparent):
             self.projection.apply(envelope, store)
             log.debug(
                 "event projected",
@@ -292,8 +293,6 @@ class ProjectionRunner:
                     "position": envelope.position,
                 },
             )
-        finally:
-            correlation_id.reset(token)
 
     def _save(self, conn: Connection, batch: Batch) -> None:
         """Write the tracking positions; drop letters of halted events applied."""

@@ -51,6 +51,8 @@ def encode(
         ("ce_correlationid", envelope.correlation_id),
         ("ce_causationid", envelope.causation_id),
     ]
+    if envelope.traceparent:  # CloudEvents distributed-tracing extension
+        attributes.append(("ce_traceparent", envelope.traceparent))
     encoded: Headers = [(k, v.encode("utf-8", errors)) for k, v in attributes]
     value = json.dumps(envelope.data, separators=(",", ":"), sort_keys=True).encode()
     return envelope.subject.encode("utf-8", errors), value, encoded
@@ -104,6 +106,7 @@ def decode(
             correlation_id=attrs["ce_correlationid"],
             causation_id=attrs["ce_causationid"],
             data=data,
+            traceparent=attrs.get("ce_traceparent", ""),
         )
     except MalformedEventError:
         raise

@@ -137,6 +137,7 @@ def to_envelope(event: Any, position: int, source: str) -> EventEnvelope:
         correlation_id=meta.correlation_id,
         causation_id=meta.causation_id,
         data=data,
+        traceparent=meta.traceparent,
     )
 
 

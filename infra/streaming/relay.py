@@ -30,6 +30,7 @@ from infra.settings import Settings
 from infra.streaming import cloudevents
 from infra.streaming.public_events import personal_view
 from infra.streaming.stored_envelopes import StoredEnvelopes
+from infra.trace_context import trace_id
 
 log = logging.getLogger(__name__)
 
@@ -155,6 +156,10 @@ class Relay:
                 "first_position": envelopes[0].position,
                 "last_position": envelopes[-1].position,
                 "correlation_ids": sorted({e.correlation_id for e in envelopes})[:20],
+                "trace_ids": sorted(
+                    {trace_id(e.traceparent) for e in envelopes if e.traceparent}
+                )[:20]
+                or None,
             },
         )
         return Published(notifications[-1].id, len(notifications), heads)

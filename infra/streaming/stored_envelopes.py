@@ -50,7 +50,13 @@ _COLUMNS = frozenset({"originator_id", "originator_version"})
 """Fields the mapper stores in their own columns, not in the state."""
 _READ = ("meta", "timestamp", *_COLUMNS)
 """Attributes the slow path reads besides the public fields."""
-_META_FIELDS = ("tenant_id", "actor_id", "correlation_id", "causation_id")
+_META_FIELDS = (
+    "tenant_id",
+    "actor_id",
+    "correlation_id",
+    "causation_id",
+    "traceparent",
+)
 _ENVELOPE_FIELDS = (
     "id",
     "type",
@@ -64,6 +70,7 @@ _ENVELOPE_FIELDS = (
     "correlation_id",
     "causation_id",
     "data",
+    "traceparent",
 )
 """The fields of :class:`EventEnvelope`, in the order its ``__init__`` sets them."""
 _new = object.__new__
@@ -211,6 +218,7 @@ class StoredEnvelopes:
                 "correlation_id": meta["correlation_id"],
                 "causation_id": meta["causation_id"],
                 "data": data,
+                "traceparent": meta.get("traceparent", ""),
             },
         )
         return envelope
@@ -249,13 +257,15 @@ class StoredEnvelopes:
         if type(raw) is not dict or len(raw) != 2 or raw["_type_"] not in self._metas:
             raise _UnhandledError
         inner = raw["_data_"]
-        if type(inner) is not dict or len(inner) != 4:
+        if type(inner) is not dict or not 4 <= len(inner) <= 5:
             raise _UnhandledError
         if (
             type(inner["tenant_id"]) is not str
             or type(inner["actor_id"]) is not str
             or type(inner["correlation_id"]) is not str
             or type(inner["causation_id"]) is not str
+            or type(inner.get("traceparent", "")) is not str
+            or (len(inner) == 5 and "traceparent" not in inner)
         ):
             raise _UnhandledError  # others, or values the library decodes first
         return inner
@@ -314,11 +324,13 @@ def _plain_meta(transcoding: Transcoding) -> bool:
     """Whether the transcoding decodes to ``EventMeta(**data)`` of a plain
     dataclass whose fields are :data:`_META_FIELDS`, in that order."""
     names = tuple(f.name for f in dataclasses.fields(EventMeta))
-    sample = dict(zip(_META_FIELDS, ("t", "a", "c", "x"), strict=True))
+    sample = dict(zip(_META_FIELDS, ("t", "a", "c", "x", "00-t"), strict=True))
+    fewer = {k: v for k, v in sample.items() if k != "traceparent"}
     return (
         names == _META_FIELDS
         and not hasattr(EventMeta, "__post_init__")
         and transcoding.decode(sample) == EventMeta(**sample)
+        and transcoding.decode(fewer) == EventMeta(**fewer)
     )
 
 
