@@ -139,6 +139,11 @@ class ProjectorHost:
         self._consumer: Any = None
         self._assigned: frozenset[int] = frozenset()
 
+    @property
+    def assigned(self) -> frozenset[int]:
+        """The partitions this process holds now."""
+        return self._assigned
+
     def lane(self, name: str) -> Lane:
         return next(lane for lane in self.lanes if lane.name == name)
 

@@ -495,3 +495,59 @@ def test_one_consumer_feeds_every_projection_and_a_halted_one_catches_up_alone(
         stop.set()
         thread.join(timeout=30)
     assert not thread.is_alive()
+
+
+def host_for(container, settings, projection, topic, group) -> ProjectorHost:
+    return ProjectorHost(
+        [runner_for(container, settings, projection, topic)],
+        container.database,
+        lambda g: kafka.consumer(settings, g, topic),
+        lambda client: kafka.reader(settings, client),
+        topic,
+        group=group,
+    )
+
+
+def test_two_projector_processes_sharing_partitions_project_what_one_does(
+    container, migrated, make_projection
+):
+    shared, alone = make_projection(), make_projection()
+    topic = new_topic(migrated)
+    group = f"g-{uuid.uuid4().hex[:8]}"
+    first = [cloudevents.encode(drafted(uuid4(), n, f"T{n}")) for n in range(1, 41)]
+    produce(migrated, topic, first)
+    hosts = [
+        host_for(container, migrated, shared, topic, group),
+        host_for(container, migrated, shared, topic, group),
+        host_for(container, migrated, alone, topic, f"g-{uuid.uuid4().hex[:8]}"),
+    ]
+    stops = [threading.Event() for _ in hosts]
+    threads = [
+        threading.Thread(target=h.run, args=(s,))
+        for h, s in zip(hosts, stops, strict=True)
+    ]
+    for t in threads:
+        t.start()
+    try:
+        wait_for(lambda: len(titles(container, shared)) == 40, "two projectors")
+        wait_for(
+            lambda: hosts[0].assigned and hosts[1].assigned, "partitions shared", 60
+        )
+        # One of the two stops: the other takes its partitions over.
+        stops[0].set()
+        threads[0].join(timeout=30)
+        later = [
+            cloudevents.encode(drafted(uuid4(), n, f"T{n}")) for n in range(41, 61)
+        ]
+        produce(migrated, topic, later)
+        wait_for(lambda: len(titles(container, shared)) == 60, "the one left", 90)
+        assert hosts[1].assigned == {0, 1, 2}
+        wait_for(lambda: len(titles(container, alone)) == 60, "one projector")
+        assert titles(container, shared) == titles(container, alone)
+        assert letters(container, shared) == letters(container, alone) == {}
+    finally:
+        for s in stops:
+            s.set()
+        for t in threads:
+            t.join(timeout=30)
+    assert not any(t.is_alive() for t in threads)
