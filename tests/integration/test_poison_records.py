@@ -497,6 +497,10 @@ def test_one_consumer_feeds_every_projection_and_a_halted_one_catches_up_alone(
     assert not thread.is_alive()
 
 
+def records(positions: range) -> list[tuple[bytes | None, bytes | None, list]]:
+    return [cloudevents.encode(drafted(uuid4(), n, f"T{n}")) for n in positions]
+
+
 def host_for(container, settings, projection, topic, group) -> ProjectorHost:
     return ProjectorHost(
         [runner_for(container, settings, projection, topic)],
@@ -514,8 +518,7 @@ def test_two_projector_processes_sharing_partitions_project_what_one_does(
     shared, alone = make_projection(), make_projection()
     topic = new_topic(migrated)
     group = f"g-{uuid.uuid4().hex[:8]}"
-    first = [cloudevents.encode(drafted(uuid4(), n, f"T{n}")) for n in range(1, 41)]
-    produce(migrated, topic, first)
+    produce(migrated, topic, records(range(1, 41)))
     hosts = [
         host_for(container, migrated, shared, topic, group),
         host_for(container, migrated, shared, topic, group),
@@ -536,10 +539,7 @@ def test_two_projector_processes_sharing_partitions_project_what_one_does(
         # One of the two stops: the other takes its partitions over.
         stops[0].set()
         threads[0].join(timeout=30)
-        later = [
-            cloudevents.encode(drafted(uuid4(), n, f"T{n}")) for n in range(41, 61)
-        ]
-        produce(migrated, topic, later)
+        produce(migrated, topic, records(range(41, 61)))
         wait_for(lambda: len(titles(container, shared)) == 60, "the one left", 90)
         assert hosts[1].assigned == {0, 1, 2}
         wait_for(lambda: len(titles(container, alone)) == 60, "one projector")
