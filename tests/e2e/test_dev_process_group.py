@@ -97,6 +97,7 @@ def check_metrics(url: str, metrics_port: int, admin, position: int) -> None:
     assert value("assurehub_outbox_backlog_messages") >= 0
 
 
+@pytest.mark.timeout(240)  # five processes (two API workers) start on 2 cores
 def test_dev_serves_commands_end_to_end_and_stops_on_ctrl_c(own_database, tmp_path):
     migrated = own_database
     port, metrics_port = free_port(), free_port()
@@ -123,7 +124,7 @@ def test_dev_serves_commands_end_to_end_and_stops_on_ctrl_c(own_database, tmp_pa
     )
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + 120
         while True:
             assert proc.poll() is None, log_path.read_text()
             try:
