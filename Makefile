@@ -55,14 +55,16 @@ lint: setup
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 
-# Programs the tests read rendered documents with (poppler, zbar).
+# Programs the tests read rendered documents with (poppler, zbar), and the
+# official AsyncAPI parser (npm, pinned) that validates docs/events/asyncapi.yaml.
 test-tools:
 	bash scripts/test-tools.sh
+	bash scripts/asyncapi-tools.sh
 
 test-unit: setup test-tools
 	$(BIN)/pytest tests/unit -q
 
-test-integration: setup services-up
+test-integration: setup services-up test-tools
 	$(WITH_SERVICES) $(BIN)/pytest tests/integration tests/e2e -q
 
 test: lint test-unit test-integration

@@ -6,6 +6,7 @@ Uses, and resets, the test database of the local services. Options:
 ``--list-connections`` (the pinned asyncio run; 0 skips it) for the audit
 list query; ``--rebuild-events`` for the rebuild of every read model;
 ``--document-clauses`` and ``--document-findings`` for the large report;
+``--webhook-rate`` for the webhook delivery lag (over ``--seconds``);
 ``--only list,lag`` to run some sections only.
 """
 
@@ -17,18 +18,37 @@ import platform
 from datetime import UTC, datetime
 
 from bench import (
+    as_of,
     concurrent_load,
     documents,
+    feed,
+    history,
     lag,
     list_query,
+    log_proof,
     rebuild,
+    sealing,
     snapshots,
     throughput,
+    webhooks,
 )
 from bench.common import bench_settings, percentile, reset_database
 from infra.settings import Settings
 
-SECTIONS = ("throughput", "snapshots", "lag", "list", "rebuild", "documents")
+SECTIONS = (
+    "throughput",
+    "sealing",
+    "snapshots",
+    "as_of",
+    "lag",
+    "list",
+    "rebuild",
+    "documents",
+    "history",
+    "log",
+    "feed",
+    "webhooks",
+)
 
 
 def main() -> None:
@@ -43,8 +63,12 @@ def main() -> None:
     parser.add_argument("--list-requests", type=int, default=3_000)
     parser.add_argument("--list-connections", type=int, default=50)
     parser.add_argument("--rebuild-events", type=int, default=1_000_000)
+    parser.add_argument("--feed-events", type=int, default=1_000_000)
     parser.add_argument("--document-clauses", type=int, default=2000)
     parser.add_argument("--document-findings", type=int, default=200)
+    parser.add_argument("--history-events", type=int, default=1_000_000)
+    parser.add_argument("--log-events", type=int, default=1_000_000)
+    parser.add_argument("--webhook-rate", type=float, default=200.0)
     parser.add_argument(
         "--only",
         type=lambda v: set(v.split(",")),
@@ -66,8 +90,12 @@ def main() -> None:
     )
     if "throughput" in args.only:
         _throughput(settings, commands)
+    if "sealing" in args.only:
+        _sealing(settings, commands)
     if "snapshots" in args.only:
         _snapshots(settings, args.audit_events, 5 if args.quick else 20)
+    if "as_of" in args.only:
+        _as_of(settings, args.audit_events, 50 if args.quick else 200)
     if "lag" in args.only:
         _lag(settings, args.rate, seconds)
     if "list" in args.only:
@@ -91,6 +119,8 @@ def main() -> None:
             reset_database(settings)
         events = 20_000 if args.quick else args.rebuild_events
         _rebuild(rebuild.run(settings, events))
+    if "log" in args.only:
+        _log_proof(settings, commands, 20_000 if args.quick else args.log_events)
     if "documents" in args.only:
         if args.quick:
             _documents(documents.run(settings, 200, 20, 50, 2))
@@ -98,6 +128,67 @@ def main() -> None:
             _documents(
                 documents.run(settings, args.document_clauses, args.document_findings)
             )
+    if "history" in args.only:
+        if args.only & {"list", "rebuild"}:
+            reset_database(settings)
+        events = 20_000 if args.quick else args.history_events
+        _history(history.run(settings, events, 10 if args.quick else 50))
+    if "feed" in args.only:
+        if args.only != {"feed"}:
+            reset_database(settings)
+        _feed(feed.run(settings, 20_000 if args.quick else args.feed_events))
+    if "webhooks" in args.only:
+        _webhooks(settings, args.webhook_rate, seconds)
+
+
+def _log_proof(settings: Settings, commands: int, events: int) -> None:
+    print()
+    print(f"## Event log proof: appends ({commands} single-event commands per run)")
+    print("| writers | without the chain, commands/s | with it | ratio |")
+    print("|---|---|---|---|")
+    for writers in (1, 8):
+        without, chained = log_proof.append_rates(settings, writers, commands)
+        print(
+            f"| {writers} | {without:,.0f} | {chained:,.0f} | {chained / without:.2f} |"
+        )
+    size, rate, sha, seconds = log_proof.verify_rates(events)
+    print()
+    print(f"## Offline verification of {events:,} events ({size / 1e6:,.0f} MB export)")
+    print("| reader | events/s |")
+    print("|---|---|")
+    print(f"| assurehub verify-log ({seconds:.1f} s) | {rate:,.0f} |")
+    print(f"| sha256sum over the same file | {sha:,.0f} |")
+
+
+def _webhooks(settings: Settings, rate: float, seconds: float) -> None:
+    print()
+    print(
+        f"## Webhook delivery lag at {rate:g} events/s to"
+        f" {webhooks.SUBSCRIPTIONS} subscriptions for {seconds:g} s (ms)"
+    )
+    _lag_table(
+        (
+            (
+                "event recorded → signed POST received",
+                webhooks.delivery_lag(settings, rate, seconds),
+            ),
+            ("bare HTTP POST loop → received", webhooks.bare_post_loop(rate, seconds)),
+        )
+    )
+
+
+def _lag_table(rows: tuple[tuple[str, list[float]], ...]) -> None:
+    print("| path | n | p50 | p95 | p99 | max |")
+    print("|---|---|---|---|---|---|")
+    for name, values in rows:
+        if not values:
+            print(f"| {name} | 0 | - | - | - | - |")
+            continue
+        print(
+            f"| {name} | {len(values)} | {percentile(values, 50):.1f} "
+            f"| {percentile(values, 95):.1f} | {percentile(values, 99):.1f} "
+            f"| {max(values):.1f} |"
+        )
 
 
 def _throughput(settings: Settings, commands: int) -> None:
@@ -107,6 +198,18 @@ def _throughput(settings: Settings, commands: int) -> None:
     print("|---|---|---|---|")
     for writers, store, raw in throughput.run(settings, commands):
         print(f"| {writers} | {store:,.0f} | {raw:,.0f} | {store / raw:.2f} |")
+
+
+def _sealing(settings: Settings, events: int) -> None:
+    print()
+    print(f"## Appends with personal fields sealed ({events} events per run)")
+    print("| workload | writers | sealed events/s | not sealed events/s | ratio |")
+    print("|---|---|---|---|---|")
+    for workload, writers, sealed, plain in sealing.run(settings, events):
+        print(
+            f"| {workload} | {writers} | {sealed:,.0f} | {plain:,.0f}"
+            f" | {sealed / plain:.2f} |"
+        )
 
 
 def _snapshots(settings: Settings, events: int, repeats: int) -> None:
@@ -121,29 +224,34 @@ def _snapshots(settings: Settings, events: int, repeats: int) -> None:
         print(f"| {how} | {replayed:,} | {median:.1f} | {slowest:.1f} |")
 
 
+def _as_of(settings: Settings, events: int, requests: int) -> None:
+    print()
+    print(f"## As-of answers (an audit with {events:,} events, ms)")
+    print("| request | n | p50 | p99 | max |")
+    print("|---|---|---|---|---|")
+    for how, n, p50, p99, slowest in as_of.run(settings, events, requests, 5):
+        print(f"| {how} | {n} | {p50:.1f} | {p99:.1f} | {slowest:.1f} |")
+
+
 def _lag(settings: Settings, rate: float, seconds: float) -> None:
     print()
     print(f"## End-to-end lag at {rate:g}/s for {seconds:g} s (ms)")
-    print("| path | n | p50 | p95 | p99 | max |")
-    print("|---|---|---|---|---|---|")
-    for name, values in (
+    _lag_table(
         (
-            "command accepted → visible in query API",
-            lag.command_lag(settings, rate, seconds),
-        ),
-        (
-            "raw Kafka produce → consume (acks=all)",
-            lag.kafka_round_trip(settings, rate, seconds),
-        ),
-    ):
-        if not values:
-            print(f"| {name} | 0 | - | - | - | - |")
-            continue
-        print(
-            f"| {name} | {len(values)} | {percentile(values, 50):.1f} "
-            f"| {percentile(values, 95):.1f} | {percentile(values, 99):.1f} "
-            f"| {max(values):.1f} |"
+            (
+                "command accepted → visible in query API",
+                lag.command_lag(settings, rate, seconds),
+            ),
+            (
+                "same, previous projectors (one consumer per read model)",
+                lag.command_lag(settings, rate, seconds, lag.PREVIOUS_PROJECTORS),
+            ),
+            (
+                "raw Kafka produce → consume (acks=all)",
+                lag.kafka_round_trip(settings, rate, seconds),
+            ),
         )
+    )
 
 
 def _list_query(report: list_query.Report) -> None:
@@ -202,6 +310,32 @@ def _list_query(report: list_query.Report) -> None:
     print("```")
 
 
+def _history(report: history.Report) -> None:
+    print()
+    print(
+        f"## History reads from the event store ({report.events:,} events, one tenant)"
+    )
+    print(f"Stored in {report.load_seconds:.0f} s.")
+    print()
+    print(
+        f"| first page of {history.PAGE} events of one aggregate (ms)"
+        " | n | p50 | p99 | max |"
+    )
+    print("|---|---|---|---|---|")
+    for name, values in report.page_ms.items():
+        cells = (percentile(values, 50), percentile(values, 99), max(values))
+        print(
+            f"| {name} | {len(values)} | "
+            + " | ".join(f"{c:.1f}" for c in cells)
+            + " |"
+        )
+    print()
+    print("| pass over the tenant's events | events | seconds | events/s |")
+    print("|---|---|---|---|")
+    for name, (events, seconds) in report.export.items():
+        print(f"| {name} | {events:,} | {seconds:.1f} | {events / seconds:,.0f} |")
+
+
 def _rebuild(report: rebuild.Report) -> None:
     print()
     print(f"## Rebuild of every read model from {report.events:,} stored events")
@@ -217,6 +351,17 @@ def _rebuild(report: rebuild.Report) -> None:
     print("| pass over every stored event | events | seconds | events/s |")
     print("|---|---|---|---|")
     for t in [*report.timings, *report.one_by_one]:
+        print(f"| {t.name} | {t.events:,} | {t.seconds:.1f} | {t.per_second:,.0f} |")
+
+
+def _feed(report: feed.Report) -> None:
+    print()
+    print(f"## Feed catch-up of {report.events:,} events of one tenant")
+    print(f"Stored in {report.load_seconds:.0f} s (through the feed's index trigger).")
+    print()
+    print("| pass over every stored event | events | seconds | events/s |")
+    print("|---|---|---|---|")
+    for t in report.timings:
         print(f"| {t.name} | {t.events:,} | {t.seconds:.1f} | {t.per_second:,.0f} |")
 
 

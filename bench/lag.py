@@ -55,15 +55,21 @@ def _env(settings: Settings, port: int) -> dict[str, str]:
     return env
 
 
+PROJECTORS = [sys.executable, "-m", "processors.cli", "projectors"]
+PREVIOUS_PROJECTORS = [sys.executable, "-m", "bench.per_projection"]
+"""The projector process of the previous code: one consumer per read model."""
+
+
 @contextmanager
-def backend(settings: Settings) -> Iterator[str]:
+def backend(settings: Settings, projectors: list[str] | None = None) -> Iterator[str]:
     """API, relay and projectors as subprocesses; yields the API's base URL."""
     port = _free_port()
     env = _env(settings, port)
     procs = [
         subprocess.Popen([sys.executable, "-m", "processors.cli", role], env=env)
-        for role in ("api", "relay", "projectors")
+        for role in ("api", "relay")
     ]
+    procs.append(subprocess.Popen(projectors or PROJECTORS, env=env))
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 60
@@ -96,12 +102,17 @@ def _paced(rate: float, seconds: float, action: Callable[[int], object]) -> None
         n += 1
 
 
-def command_lag(settings: Settings, rate: float, seconds: float) -> list[float]:
+def command_lag(
+    settings: Settings,
+    rate: float,
+    seconds: float,
+    projectors: list[str] | None = None,
+) -> list[float]:
     """Milliseconds from a command's 201 to its read with min_position."""
     lags: list[float] = []
     failures: list[str] = []
     with (
-        backend(settings) as url,
+        backend(settings, projectors) as url,
         httpx.Client(base_url=url, headers=HEADERS, timeout=30) as client,
     ):
         # Warm up until the pipeline answers (consumer group joined).

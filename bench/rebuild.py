@@ -82,8 +82,8 @@ class Report:
 class _Tenant:
     """One tenant's reference data, shared by its audits."""
 
-    def __init__(self, rng: random.Random, n: int) -> None:
-        self.name = f"bench-rb-{n}"
+    def __init__(self, rng: random.Random, n: int, name: str | None = None) -> None:
+        self.name = name or f"bench-rb-{n}"
         self.code = f"CB{n}"
         self.rng = rng
         self.auditors = [f"auditor-{n}-{i}" for i in range(12)]
@@ -242,13 +242,18 @@ def _audit(
     return audit, cert
 
 
-def aggregates(events: int, seed: int = 4) -> Iterator[Aggregate]:
-    """Aggregates with pending events, about ``events`` of them in all."""
+def aggregates(
+    events: int, seed: int = 4, tenant: str | None = None
+) -> Iterator[Aggregate]:
+    """Aggregates with pending events, about ``events`` of them in all (all
+    in ``tenant`` if given, else spread over tenants of 500 organizations)."""
     rng = random.Random(seed)
     made = 0
     tenant_no = 0
     while made < events:
         t = _Tenant(rng, tenant_no)
+        if tenant is not None:
+            t.name = tenant
         tenant_no += 1
         templates, standard = _templates(t)
         for aggregate in templates:
@@ -270,8 +275,11 @@ def aggregates(events: int, seed: int = 4) -> Iterator[Aggregate]:
                 return
 
 
-def fill(settings: Settings, events: int) -> tuple[int, dict[str, int], float]:
-    """Store about ``events`` events; return (stored, count by type, seconds)."""
+def fill(
+    settings: Settings, events: int, tenant: str | None = None
+) -> tuple[int, dict[str, int], float]:
+    """Store about ``events`` events (all in ``tenant`` if given); return
+    (stored, count by type, seconds)."""
     started = time.perf_counter()
     store = LibraryEventStore(postgres_env(settings, snapshots=False))
     mapper = store.app.mapper
@@ -282,7 +290,7 @@ def fill(settings: Settings, events: int) -> tuple[int, dict[str, int], float]:
     first = True
     try:
         with psycopg.connect(str(settings.database_url)) as conn:
-            for aggregate in aggregates(events):
+            for aggregate in aggregates(events, tenant=tenant):
                 for event in aggregate.collect_events():
                     name = type(event).TYPE  # type: ignore[attr-defined]
                     by_type[name] = by_type.get(name, 0) + 1

@@ -46,8 +46,15 @@ def _run(writers: int, per_writer: int, command: Callable[[int, int], object]) -
     return writers * per_writer / (time.perf_counter() - started)
 
 
-def event_store_rate(settings: Settings, writers: int, total: int) -> float:
-    store = LibraryEventStore(postgres_env(settings))
+def event_store_rate(
+    settings: Settings,
+    writers: int,
+    total: int,
+    env: dict[str, str] | None = None,
+) -> float:
+    """Commands/s of ``writers`` threads (``env``: overrides of the store's
+    environment, e.g. another recorder)."""
+    store = LibraryEventStore({**postgres_env(settings), **(env or {})})
     service = OrganizationService(store)
     ctx = CommandContext(ADMIN, "bench")
     service.register_organization(ctx, RegisterOrganization("warm-up", "SE"))

@@ -26,10 +26,14 @@ class CommandContext:
     """The calendar date commands record (UTC until tenants set a time zone)."""
     idempotency: Idempotency | None = None
     """The client's Idempotency-Key for this command, if it sent one."""
+    traceparent: str = ""
+    """The request's W3C trace context, carried into every event's metadata."""
 
     def meta(self) -> EventMeta:
         """Event metadata for events this command causes."""
-        return EventMeta.of(self.principal, self.correlation_id)
+        return EventMeta.of(
+            self.principal, self.correlation_id, traceparent=self.traceparent
+        )
 
 
 @dataclass(frozen=True)

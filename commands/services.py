@@ -23,6 +23,7 @@ from commands.notification_preferences import NotificationPreferencesService
 from commands.organizations import OrganizationService
 from commands.standard_templates import StandardTemplateService
 from commands.tenant_settings import TenantCalendar, TenantSettingsService
+from commands.webhooks import WebhookService
 
 
 @dataclass
@@ -44,3 +45,4 @@ class Services:
     mfa: MfaService
     api_tokens: ApiTokenService
     notification_preferences: NotificationPreferencesService
+    webhooks: WebhookService

@@ -44,8 +44,14 @@ class Permission(StrEnum):
     USER_READ = "user:read"
     API_TOKEN_MANAGE = "api_token:manage"  # noqa: S105 - a permission name
     SECURITY_EVENT_READ = "security_event:read"
+    EVENT_LOG_EXPORT = "event_log:export"
+    WEBHOOK_MANAGE = "webhook:manage"
     SELF_SERVICE = "self:manage"
     NOTIFICATION_READ = "notification:read"
+    AUDIT_TRAIL_READ = "audit_trail:read"
+    PERSONAL_DATA_READ = "personal_data:read"
+    EVENTS_READ = "events:read"
+    EVENTS_READ_PERSONAL = "events:read_personal"
 
 
 _MANAGERS = frozenset({Role.TENANT_ADMIN, Role.PROGRAMME_MANAGER})
@@ -91,8 +97,33 @@ PERMISSIONS: dict[Permission, frozenset[Role]] = {
     Permission.SECURITY_EVENT_READ: frozenset(
         {Role.TENANT_ADMIN, Role.COMPLIANCE_OFFICER}
     ),
+    Permission.EVENT_LOG_EXPORT: frozenset({Role.COMPLIANCE_OFFICER}),
+    Permission.WEBHOOK_MANAGE: frozenset({Role.TENANT_ADMIN}),
     Permission.SELF_SERVICE: frozenset(Role),
     Permission.NOTIFICATION_READ: frozenset({Role.TENANT_ADMIN}),
+    # The tenant's whole event trail, and the record of who read what.
+    Permission.AUDIT_TRAIL_READ: frozenset(
+        {Role.TENANT_ADMIN, Role.COMPLIANCE_OFFICER}
+    ),
+    # Other people's personal fields (``PERSONAL`` of an event class) in
+    # histories and the trail; without it they are answered redacted.
+    Permission.PERSONAL_DATA_READ: frozenset(
+        {Role.TENANT_ADMIN, Role.COMPLIANCE_OFFICER}
+    ),
+    # The HTTP event feed, for integrations (API tokens) and their admins;
+    # a client's token sees its organizations' events only (checked by the
+    # feed), and personal fields only with events:read_personal.
+    Permission.EVENTS_READ: frozenset(
+        {
+            Role.TENANT_ADMIN,
+            Role.PROGRAMME_MANAGER,
+            Role.COMPLIANCE_OFFICER,
+            Role.CLIENT_ADMIN,
+        }
+    ),
+    Permission.EVENTS_READ_PERSONAL: frozenset(
+        {Role.TENANT_ADMIN, Role.COMPLIANCE_OFFICER}
+    ),
 }
 
 SELF_SERVICE_ONLY = frozenset({Permission.SELF_SERVICE})

@@ -20,6 +20,7 @@ from uuid import UUID, uuid4
 
 from eventsourcing.domain import Aggregate
 
+from domain.account_erasure import ErasureCommands
 from domain.account_values import (
     CLIENT_ROLES,
     MFA_METHOD_TOTP,
@@ -41,10 +42,11 @@ from domain.account_values import (
 )
 from domain.errors import RuleViolationError
 from domain.events import EventMeta
+from domain.personal import ERASED
 from domain.principal import Role
 
 
-class Account(Aggregate):
+class Account(ErasureCommands, Aggregate):
     """A person who logs in to one tenant."""
 
     class Event(Aggregate.Event):
@@ -52,6 +54,8 @@ class Account(Aggregate):
 
         TYPE: ClassVar[str]
         PERSONAL: ClassVar[frozenset[str]] = frozenset()
+        PERSON: ClassVar[str] = "originator_id"
+        """Whose personal fields: the account's own person."""
         meta: EventMeta
 
     class Invited(Event, Aggregate.Created):
@@ -214,6 +218,35 @@ class Account(Aggregate):
         TYPE = "account.sessions_revoked"
         reason: str
 
+    class LegalHoldSet(Event):
+        """A tenant administrator put the person's data on legal hold."""
+
+        TYPE = "account.legal_hold_set"
+        reason: str
+
+        def apply(self, aggregate: Account) -> None:
+            aggregate.legal_hold = self.reason
+
+    class LegalHoldCleared(Event):
+        """The legal hold ended."""
+
+        TYPE = "account.legal_hold_cleared"
+
+        def apply(self, aggregate: Account) -> None:
+            aggregate.legal_hold = None
+
+    class Erased(Event):
+        """The person was erased: their data key is destroyed, so their
+        personal fields read ``[erased]`` everywhere; the account is stopped."""
+
+        TYPE = "account.erased"
+
+        def apply(self, aggregate: Account) -> None:
+            aggregate.erased = True
+            aggregate.email = ERASED
+            aggregate.name = ERASED
+            aggregate.status = AccountStatus.DEACTIVATED
+
     def __init__(
         self,
         meta: EventMeta,
@@ -233,6 +266,8 @@ class Account(Aggregate):
         self.mfa_enrolled = False
         self.invitation_expires_at: datetime | None = expires_at
         self.password_reset_expires_at: datetime | None = None
+        self.legal_hold: str | None = None
+        self.erased = False
 
     @property
     def is_active(self) -> bool:
@@ -400,8 +435,9 @@ class Account(Aggregate):
         activated, else invited again).
 
         Raises:
-            RuleViolationError: ``account.not_deactivated``.
+            RuleViolationError: ``account.not_deactivated``, ``account.erased``.
         """
+        self._refuse_erased("be reactivated")
         self._check_status(AccountStatus.DEACTIVATED, "account.not_deactivated")
         self.trigger_event(self.Reactivated, meta=meta)
 

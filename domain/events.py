@@ -22,16 +22,23 @@ class EventMeta:
         actor_id: Person or service account that issued the command.
         correlation_id: Id of the request (or process) the work started with.
         causation_id: Id of the message that directly caused this event.
+        traceparent: W3C trace context of the request that caused it
+            (``00-<trace id>-<span id>-<flags>``; empty: none).
     """
 
     tenant_id: str
     actor_id: str
     correlation_id: str
     causation_id: str
+    traceparent: str = ""
 
     @classmethod
     def of(
-        cls, principal: Principal, correlation_id: str, causation_id: str | None = None
+        cls,
+        principal: Principal,
+        correlation_id: str,
+        causation_id: str | None = None,
+        traceparent: str = "",
     ) -> EventMeta:
         """Metadata for a command issued by ``principal`` in one request."""
         return cls(
@@ -39,4 +46,5 @@ class EventMeta:
             actor_id=principal.actor_id,
             correlation_id=correlation_id,
             causation_id=causation_id or correlation_id,
+            traceparent=traceparent,
         )

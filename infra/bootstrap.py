@@ -10,12 +10,14 @@ Nothing connects at import time; pools and clients open on first use.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from functools import partial
 
 from kafka.errors import KafkaError
 
+from commands.access_records import AccessRecordService
 from commands.audits import AuditService
 from commands.certificates import CertificateService
 from commands.document_templates import DocumentTemplateService
@@ -33,6 +35,7 @@ from commands.ports import EventStore
 from commands.services import Services
 from commands.standard_templates import StandardTemplateService
 from commands.tenant_settings import TenantCalendar, TenantSettingsService
+from commands.webhooks import WebhookService
 from domain.principal import Role
 from domain.tenant_settings import TenantSettings, settings_id
 from infra.cache.rate_limit import AuthAttemptLimits, RateLimiter, VerificationLimits
@@ -40,10 +43,14 @@ from infra.cache.redis import ReadCache, RedisGuard
 from infra.cache.ttl import TtlCache
 from infra.cache.views import CachedDashboardView, CachedVerificationView, ReadServices
 from infra.document_builds import DocumentBuilder
+from infra.erasure.sealing import PersonalCipher
 from infra.errors import DependencyUnavailableError
-from infra.eventstore.store import LibraryEventStore, postgres_env
+from infra.eventlog.signing import CheckpointSigner, signing_keys
+from infra.eventlog.watch import LogWatcher
+from infra.eventstore.store import EVENTS_TABLE, LibraryEventStore, postgres_env
 from infra.files import LocalFileStore
 from infra.health import HealthCheck
+from infra.history.reader import PostgresHistory
 from infra.identity.authenticator import (
     DevelopmentAuthenticator,
     TokenAuthenticator,
@@ -63,6 +70,8 @@ from infra.identity.security.passwords import PasswordHasher, PasswordPolicy
 from infra.identity.security.tokens import AccessTokens
 from infra.identity.security.totp import RecoveryCodes, Totp
 from infra.mail import MailSender, sender_from_settings
+from infra.metrics.instruments import configure as configure_metrics
+from infra.metrics.server import MetricsServer
 from infra.postgres.audit_teams import PostgresAuditTeams
 from infra.postgres.certificate_expiry import PostgresDueCertificates
 from infra.postgres.certificate_numbers import PostgresCertificateNumbers
@@ -74,18 +83,31 @@ from infra.postgres.notification_preferences import PostgresPreferences
 from infra.postgres.notifications import PostgresNotifications
 from infra.postgres.organizations import PostgresOrganizationView
 from infra.postgres.outbox import PostgresOutbox
+from infra.postgres.person_keys import PostgresPersonKeys
 from infra.postgres.pool import Database
 from infra.postgres.progress import ProjectionProgress
 from infra.postgres.schedules import PostgresSchedules
 from infra.postgres.verification import PostgresVerificationView
 from infra.postgres.watermark import ProgressWatermark
+from infra.postgres.webhooks import PostgresWebhooks
+from infra.projection.as_of import AsOfFolds
+from infra.projection.host import GROUP, ProjectorHost
 from infra.projection.rebuild import Rebuilder
 from infra.projection.registry import READ_MODELS, all_projections, by_name
 from infra.projection.runner import ProjectionRunner
+from infra.projection.state_metrics import StateCollector
 from infra.projection.status import ProjectionStatus, projection_status
 from infra.settings import Settings
 from infra.streaming import kafka
+from infra.streaming.event_schemas import PUBLIC_TYPES
+from infra.streaming.feed import EventFeed
 from infra.streaming.relay import Relay
+from infra.streaming.stored_envelopes import StoredEnvelopes
+from infra.webhooks.fanout import GROUP_ID, WebhookFanout
+from infra.webhooks.sender import RetryPolicy, WebhookSender
+from infra.webhooks.signing import mint_secret
+from infra.webhooks.targets import TargetPolicy
+from infra.webhooks.transport import HttpTransport
 from projections.certificate_expiry import CertificateExpiryProjection
 from projections.document_jobs import DocumentJobsProjection
 from projections.notification_intents import NotificationIntentsProjection
@@ -120,6 +142,14 @@ class Container:
     document_builder: DocumentBuilder
     """Renders documents from the event store (the processor, verification)."""
     read_services: ReadServices
+    history: PostgresHistory
+    """Histories and the tenant's trail, read from the event store."""
+    access_records: AccessRecordService
+    """Records reads of the past by staff (the read API's middleware)."""
+    event_feed: EventFeed
+    """The tenant's stored events for the HTTP feed."""
+    as_of: AsOfFolds
+    """Read models folded as of a version or a moment (``?as_of``)."""
     _closed: bool = field(default=False, repr=False)
 
     def relay(self, topic: str | None = None) -> Relay:
@@ -146,6 +176,7 @@ class Container:
             lambda group_id: kafka.consumer(self.settings, group_id, name),
             name,
             group=group,
+            personal=PersonalCipher(PostgresPersonKeys(self.database.connection)),
         )
 
     def projectors(
@@ -160,6 +191,25 @@ class Container:
             )
             for projection in READ_MODELS
         ]
+
+    def projector_host(
+        self,
+        topic: str | None = None,
+        group: str | None = None,
+        beats: Callable[[str], Callable[[], None]] | None = None,
+    ) -> ProjectorHost:
+        """Every read model of the registry fed by one consumer of ``topic``
+        in ``group`` (default: the projector processes' shared group)."""
+        name = topic or self.settings.kafka_topic
+        return ProjectorHost(
+            self.projectors(topic),
+            self.database,
+            lambda group_id: kafka.consumer(self.settings, group_id, name),
+            partial(kafka.reader, self.settings),
+            name,
+            group=group or GROUP,
+            beats=beats,
+        )
 
     def expiry_runner(
         self, topic: str | None = None, group: str | None = None
@@ -243,9 +293,75 @@ class Container:
         """The notification outbox the mail processor drains."""
         return PostgresOutbox(self.database)
 
+    def log_watcher(self) -> LogWatcher:
+        """Re-verifies the event log's newest segments and signs checkpoints.
+
+        Raises:
+            SigningKeyError: no signing key is configured outside development.
+        """
+        return LogWatcher(
+            self.database,
+            CheckpointSigner(self.database, signing_keys(self.settings)),
+            self.settings.log_checkpoint_events,
+            self.settings.log_checkpoint_seconds,
+        )
+
     def mail_sender(self) -> MailSender:
         """How the mail processor sends (SMTP, or ``.eml`` files)."""
         return sender_from_settings(self.settings)
+
+    def webhooks(self) -> PostgresWebhooks:
+        """Webhook subscriptions and the delivery queue."""
+        return PostgresWebhooks(self.database, EVENTS_TABLE)
+
+    def webhook_sender(self) -> WebhookSender:
+        """The sender of due webhook deliveries, configured from settings."""
+        s = self.settings
+        return WebhookSender(
+            self.webhooks(),
+            TargetPolicy(s.webhook_insecure_targets),
+            HttpTransport(s.webhook_timeout_seconds, s.webhook_max_response_bytes),
+            RetryPolicy(
+                s.webhook_retry_base_seconds,
+                s.webhook_retry_max_seconds,
+                s.webhook_retry_window_seconds,
+            ),
+            lease_seconds=2 * s.webhook_timeout_seconds + 1,
+            concurrency=s.webhook_concurrency,
+        )
+
+    def webhook_fanout(
+        self,
+        on_enqueued: Callable[[], None],
+        topic: str | None = None,
+        group: str = GROUP_ID,
+    ) -> WebhookFanout:
+        """The consumer that turns the events topic into webhook deliveries."""
+        name = topic or self.settings.kafka_topic
+        return WebhookFanout(
+            self.database,
+            lambda group_id: kafka.consumer(self.settings, group_id, name),
+            name,
+            on_enqueued,
+            group,
+        )
+
+    def metrics_server(self) -> MetricsServer:
+        """This process's metrics thread (not started): it samples the pool
+        and serves ``GET /metrics`` when it holds the metrics port."""
+        state = StateCollector(
+            self.database,
+            self.event_store,
+            self.settings.kafka_topic,
+            all_projections(),
+            self.outbox().backlog,
+        )
+        return MetricsServer(
+            self.settings.metrics_host,
+            self.settings.metrics_port,
+            state,
+            self.database.stats,
+        )
 
     def close(self) -> None:
         if not self._closed:
@@ -257,6 +373,7 @@ class Container:
 
 def bootstrap(settings: Settings) -> Container:
     """Wire the application for ``settings``."""
+    configure_metrics(settings.metrics_dir)
     database = Database.from_settings(settings)
     event_store = LibraryEventStore(postgres_env(settings))
     calendar = TenantCalendar(event_store)
@@ -291,6 +408,13 @@ def bootstrap(settings: Settings) -> Container:
             notification_preferences=NotificationPreferencesService(
                 PostgresPreferences(database)
             ),
+            webhooks=WebhookService(
+                PostgresWebhooks(database, EVENTS_TABLE),
+                TargetPolicy(settings.webhook_insecure_targets),
+                mint_secret,
+                PUBLIC_TYPES,
+                settings.webhook_secret_grace_seconds,
+            ),
         ),
         organization_view=PostgresOrganizationView(database),
         progress=ProjectionProgress(database, settings.kafka_topic),
@@ -304,6 +428,12 @@ def bootstrap(settings: Settings) -> Container:
         files=files,
         document_builder=DocumentBuilder(event_store, settings.public_base_url),
         read_services=_read_services(settings, database, redis, files),
+        history=PostgresHistory(database, event_store, settings.event_source),
+        access_records=AccessRecordService(event_store),
+        event_feed=EventFeed(database, event_store, settings.event_source),
+        as_of=AsOfFolds(
+            event_store, StoredEnvelopes(event_store, settings.event_source)
+        ),
     )
 
 

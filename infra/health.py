@@ -1,5 +1,6 @@
-"""Readiness: Postgres decides; Kafka, Redis and halted projections only
-degrade (a halted projection is named with its reason)."""
+"""Readiness: Postgres decides; Kafka, Redis, halted projections and an
+open event log alert only degrade (a halted projection is named with its
+reason)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from dataclasses import dataclass, field
 import redis
 
 from infra.errors import DependencyUnavailableError
+from infra.postgres.event_log import open_alerts
 from infra.postgres.pool import Database
 from infra.postgres.projection_halts import halted_projections
 from infra.settings import Settings
@@ -56,6 +58,7 @@ class HealthCheck:
         checks["projections"] = (
             "unknown" if halted is None else "halted" if halted else "up"
         )
+        checks["event_log"] = self._event_log() if ready else "unknown"
         status = (
             "unavailable"
             if not ready
@@ -75,6 +78,16 @@ class HealthCheck:
         except Exception as e:
             log.warning("projection halts not read", extra={"error": str(e)})
             return None
+
+    def _event_log(self) -> str:
+        """``up``, ``mismatch`` (the log watcher raised an alert no operator
+        has resolved) or ``unknown``."""
+        try:
+            with self._db.connection() as conn:
+                return "mismatch" if open_alerts(conn) else "up"
+        except Exception as e:
+            log.warning("log alerts not read", extra={"error": str(e)})
+            return "unknown"
 
     def _ping_redis(self) -> None:
         client = redis.Redis.from_url(

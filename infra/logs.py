@@ -10,6 +10,8 @@ from __future__ import annotations
 import json
 import logging
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import Any
@@ -17,6 +19,8 @@ from typing import Any
 from infra.settings import LogFormat, Settings
 
 correlation_id: ContextVar[str | None] = ContextVar("correlation_id", default=None)
+traceparent: ContextVar[str | None] = ContextVar("traceparent", default=None)
+"""W3C trace context of the work at hand (see :mod:`infra.trace_context`)."""
 
 _STANDARD = set(vars(logging.makeLogRecord({}))) | {"message", "asctime", "taskName"}
 
@@ -25,7 +29,20 @@ class CorrelationFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         if not hasattr(record, "correlation_id"):
             record.correlation_id = correlation_id.get()
+        if not hasattr(record, "traceparent"):
+            record.traceparent = traceparent.get() or None
         return True
+
+
+@contextmanager
+def event_context(correlation: str, trace: str) -> Iterator[None]:
+    """Log lines inside carry this event's correlation id and traceparent."""
+    tokens = correlation_id.set(correlation), traceparent.set(trace)
+    try:
+        yield
+    finally:
+        correlation_id.reset(tokens[0])
+        traceparent.reset(tokens[1])
 
 
 class JsonFormatter(logging.Formatter):

@@ -10,7 +10,7 @@ from datetime import time
 from enum import StrEnum
 from pathlib import Path
 
-from pydantic import Field, PostgresDsn, SecretStr, field_validator
+from pydantic import Field, PostgresDsn, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -50,12 +50,20 @@ class Settings(BaseSettings):
     media_dir: Path = Path("var/media")
     relay_batch_size: int = Field(default=500, ge=1, le=10_000)
     relay_poll_seconds: float = Field(default=1.0, gt=0, le=60)
+    feed_max_wait_seconds: float = Field(default=25.0, ge=0, le=60)
+    feed_stream_seconds: float = Field(default=300.0, gt=0, le=3600)
     expiry_check_seconds: float = Field(default=60.0, gt=0, le=86_400)
     projection_stall_seconds: float = Field(default=120.0, gt=0, le=86_400)
     """A projection behind the head that has not moved for this long is
     reported ``stalled`` by ``assurehub projections status``."""
     idempotency_retention_hours: int = Field(default=48, ge=24, le=24 * 365)
     heartbeat_dir: Path = Path("var/run")
+    metrics_host: str = "127.0.0.1"
+    metrics_port: int = Field(default=9464, ge=0, le=65535)
+    """Port of ``GET /metrics`` (0: no process serves it)."""
+    metrics_dir: Path | None = Path("var/metrics")
+    """Where the processes of one host write their metrics (multiprocess
+    mode); empty: each process keeps its own."""
     cache_ttl_seconds: int = Field(default=300, ge=1, le=86_400)
     redis_timeout_seconds: float = Field(default=0.2, gt=0, le=10)
     redis_pause_seconds: float = Field(default=5.0, ge=0, le=300)
@@ -102,6 +110,30 @@ class Settings(BaseSettings):
     """How long the notification processor waits when it has nothing to do."""
     documents_poll_seconds: float = Field(default=1.0, gt=0, le=300)
     """How long the document processor waits for a job when it has none."""
+    log_signing_keys: SecretStr | None = None
+    """``key_id:hexseed[,key_id:hexseed...]`` (Ed25519 seeds, 32 bytes); the
+    first signs checkpoints, every one's public key is published."""
+    log_checkpoint_events: int = Field(default=1000, ge=1, le=10_000_000)
+    """A tenant's chain is signed after this many new events..."""
+    log_checkpoint_seconds: float = Field(default=60.0, gt=0, le=86_400)
+    """... or once its oldest unsigned event is this old."""
+    log_watch_seconds: float = Field(default=5.0, gt=0, le=3600)
+    """How often the log watcher re-verifies the newest segments and signs."""
+    webhook_timeout_seconds: float = Field(default=10.0, gt=0, le=60)
+    """Bound of one delivery attempt (connect, send, answer)."""
+    webhook_max_response_bytes: int = Field(default=65_536, ge=0, le=10_485_760)
+    """How much of a receiver's answer is read at most."""
+    webhook_retry_base_seconds: float = Field(default=5.0, gt=0, le=3600)
+    webhook_retry_max_seconds: float = Field(default=3600.0, gt=0, le=86_400)
+    webhook_retry_window_seconds: float = Field(default=86_400.0, gt=0, le=7 * 86_400)
+    """How long deliveries may keep failing before the subscription is paused."""
+    webhook_secret_grace_seconds: float = Field(default=86_400.0, ge=0, le=7 * 86_400)
+    """How long a rotated-out signing secret keeps signing beside the new one."""
+    webhook_concurrency: int = Field(default=16, ge=1, le=256)
+    webhook_poll_seconds: float = Field(default=1.0, gt=0, le=60)
+    webhook_allow_insecure_targets: bool | None = None
+    """``http`` and loopback/private targets; default: only in development.
+    Refused in production."""
 
     @field_validator(
         "jwt_signing_key", "recovery_code_key", mode="after", check_fields=False
@@ -120,23 +152,53 @@ class Settings(BaseSettings):
 
     def totp_keys(self) -> list[tuple[int, bytes]]:
         """The TOTP encryption keys by version, the current one first."""
-        if self.totp_encryption_keys is None:
-            return []
-        keys = []
-        for part in self.totp_encryption_keys.get_secret_value().split(","):
-            version, _, hexkey = part.strip().partition(":")
-            key = bytes.fromhex(hexkey)
-            if not version.isdigit() or len(key) != 32:
-                raise ValueError(
-                    "ASSUREHUB_TOTP_ENCRYPTION_KEYS: version:64 hex characters, ..."
-                )
-            keys.append((int(version), key))
-        return keys
+        keys = _keyed(self.totp_encryption_keys, "ASSUREHUB_TOTP_ENCRYPTION_KEYS")
+        if not all(version.isdigit() for version, _ in keys):
+            raise ValueError(
+                "ASSUREHUB_TOTP_ENCRYPTION_KEYS: version:64 hex characters, ..."
+            )
+        return [(int(version), key) for version, key in keys]
+
+    def log_keys(self) -> list[tuple[str, bytes]]:
+        """The checkpoint signing keys (id, Ed25519 seed), the signing one first."""
+        return _keyed(self.log_signing_keys, "ASSUREHUB_LOG_SIGNING_KEYS")
+
+    @model_validator(mode="after")
+    def _no_insecure_webhooks_in_production(self) -> Settings:
+        if self.env is Environment.PRODUCTION and self.webhook_allow_insecure_targets:
+            raise ValueError(
+                "ASSUREHUB_WEBHOOK_ALLOW_INSECURE_TARGETS is refused in production"
+            )
+        return self
+
+    @property
+    def webhook_insecure_targets(self) -> bool:
+        """Whether webhook targets may be ``http`` or non-public addresses."""
+        if self.webhook_allow_insecure_targets is None:
+            return self.env is Environment.DEVELOPMENT
+        return self.webhook_allow_insecure_targets
 
     @property
     def dev_headers(self) -> bool:
         """Development headers build the caller only in development."""
         return self.env is Environment.DEVELOPMENT
+
+
+def _keyed(value: SecretStr | None, variable: str) -> list[tuple[str, bytes]]:
+    """``id:64-hex[,id:64-hex...]`` as ``(id, 32-byte key)`` pairs, in order."""
+    if value is None:
+        return []
+    keys = []
+    for part in value.get_secret_value().split(","):
+        key_id, _, hexkey = part.strip().partition(":")
+        try:
+            key = bytes.fromhex(hexkey)
+        except ValueError:
+            key = b""
+        if not key_id or len(key) != 32:
+            raise ValueError(f"{variable}: id:64 hex characters, ...")
+        keys.append((key_id, key))
+    return keys
 
 
 def load_settings(**overrides: object) -> Settings:

@@ -9,30 +9,39 @@ import subprocess
 import sys
 import time
 import uuid
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import uvicorn
 
+from commands.access_records import RecordRead
 from domain.errors import InvalidValueError, RuleViolationError
+from domain.principal import Principal
 from infra.bootstrap import Container, bootstrap
 from infra.errors import DependencyUnavailableError
 from infra.heartbeat import STALE_AFTER_SECONDS, Heartbeat
+from infra.history.export import write_trail
+from infra.history.query import HistoryQuery
+from infra.history.reader import Viewer
 from infra.logs import configure_logging
 from infra.migrations import migrate
 from infra.postgres import projection_halts
+from infra.postgres.pool import Database
 from infra.postgres.projection_schemas import ShapeMismatchError, ensure_schemas
 from infra.projection.rebuild import RebuildError
 from infra.projection.registry import UnknownProjectionError, all_projections, by_name
 from infra.projection.replay import ReplayRefusedError, replay
 from infra.projection.status import ProjectionStatus
 from infra.settings import Settings, load_settings
-from infra.streaming import kafka
+from infra.streaming import asyncapi, kafka
+from infra.streaming.asyncapi import ASYNCAPI_FILE
 from infra.streaming.event_schemas import write_all
 from processors.document_cli import add_documents_parser, verify_file
+from processors.log_cli import add_log_parsers, export_log, verify_live, verify_offline
 from processors.schedule_cli import add_schedules_parser, schedules_status
 from processors.supervisor import supervise
-from processors.workers import run_processors, run_projectors, run_relay
+from processors.workers import run_processors, run_projectors, run_relay, run_webhooks
 
 log = logging.getLogger("assurehub")
 
@@ -50,10 +59,15 @@ def _parser() -> argparse.ArgumentParser:
         help="documents, notifications, outgoing mail, and the scheduler "
         "(expiries, reminders, warnings, housekeeping)",
     )
+    sub.add_parser(
+        "webhooks", help="only the webhook dispatcher (also run by processors)"
+    )
     sub.add_parser("dev", help="API, relay and projectors together; Ctrl-C stops all")
     m = sub.add_parser("migrate", help="create or upgrade tables and the Kafka topic")
     m.add_argument("--skip-kafka", action="store_true", help="do not create the topic")
-    e = sub.add_parser("event-schemas", help="write the events' JSON Schemas")
+    e = sub.add_parser(
+        "event-schemas", help="write the events' JSON Schemas and AsyncAPI document"
+    )
     e.add_argument("--write", metavar="DIR", default="docs/events")
     h = sub.add_parser("health", help="exit 0 if a worker is looping (healthchecks)")
     h.add_argument("worker", choices=list(HEALTH_PREFIXES))
@@ -65,10 +79,72 @@ def _parser() -> argparse.ArgumentParser:
     )
     a.add_argument("--email", required=True)
     a.add_argument("--name", required=True)
+    x = sub.add_parser(
+        "export-history",
+        help="write a tenant's events (the audit trail) as JSON Lines",
+    )
+    x.add_argument("--tenant", required=True)
+    x.add_argument("--from", dest="recorded_from", metavar="TIME", type=_time)
+    x.add_argument("--to", dest="recorded_to", metavar="TIME", type=_time)
+    x.add_argument("file", type=Path, help="where to write ('-' for stdout)")
     _projection_parsers(sub)
     add_documents_parser(sub)
     add_schedules_parser(sub)
+    add_log_parsers(sub)
     return parser
+
+
+def _time(value: str) -> datetime:
+    """An RFC 3339 time with an offset (argparse type)."""
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        parsed = None
+    if parsed is None or parsed.tzinfo is None:
+        raise argparse.ArgumentTypeError(
+            f"{value!r} is not an RFC 3339 time with an offset"
+        )
+    return parsed
+
+
+def _export_history(settings: Settings, args: argparse.Namespace) -> int:
+    """Write the tenant's trail to ``args.file`` (the same entries as
+    ``GET /audit-trail?format=jsonl``, personal fields included); the export
+    is itself recorded in the trail."""
+    query = HistoryQuery(recorded_from=args.recorded_from, recorded_to=args.recorded_to)
+    operator = Principal.for_system(args.tenant, "system:export-history")
+    container = bootstrap(settings)
+    started = time.monotonic()
+    try:
+        container.access_records.record_read(
+            operator,
+            f"cli-{uuid.uuid4()}",
+            RecordRead("CLI export-history", "", _export_query(args), None, None),
+        )
+        viewer = Viewer(operator.actor_id, sees_personal=True)
+        if str(args.file) == "-":
+            count = write_trail(
+                container.history, args.tenant, query, viewer, sys.stdout.buffer
+            )
+        else:
+            with args.file.open("wb") as out:
+                count = write_trail(container.history, args.tenant, query, viewer, out)
+    finally:
+        container.close()
+    seconds = time.monotonic() - started
+    print(
+        f"{count} events of {args.tenant} written in {seconds:.1f} s", file=sys.stderr
+    )
+    return 0
+
+
+def _export_query(args: argparse.Namespace) -> str:
+    parts = [f"--tenant {args.tenant}"]
+    if args.recorded_from is not None:
+        parts.append(f"--from {args.recorded_from.isoformat()}")
+    if args.recorded_to is not None:
+        parts.append(f"--to {args.recorded_to.isoformat()}")
+    return " ".join(parts)
 
 
 def _invite_platform_admin(email: str, name: str) -> int:
@@ -311,6 +387,17 @@ def _schedules(settings: Settings, args: argparse.Namespace) -> int:
         container.close()
 
 
+def _event_log(settings: Settings, args: argparse.Namespace) -> int:
+    """``export-log`` and ``verify-log --live``, on a database pool."""
+    database = Database.from_settings(settings)
+    try:
+        if args.command == "export-log":
+            return export_log(database, args)
+        return verify_live(database)
+    finally:
+        database.close()
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.command == "services":
@@ -318,9 +405,18 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "event-schemas":
         for path in write_all(Path(args.write)):
             print(path)
+        document = Path(args.write) / ASYNCAPI_FILE
+        document.write_text(asyncapi.as_yaml())
+        print(document)
         return 0
+    if args.command == "verify-log":
+        offline = verify_offline(args)
+        if offline is not None:
+            return offline
     settings = load_settings()
     configure_logging(settings)
+    if args.command in ("verify-log", "export-log"):
+        return _event_log(settings, args)
     if args.command == "migrate":
         return _migrate(args.skip_kafka)
     if args.command == "invite-platform-admin":
@@ -333,6 +429,8 @@ def main(argv: list[str] | None = None) -> int:
         return _documents(settings, args)
     if args.command == "schedules":
         return _schedules(settings, args)
+    if args.command == "export-history":
+        return _export_history(settings, args)
     if args.command == "api":
         uvicorn.run(
             "read_api.asgi:app_factory",
@@ -353,7 +451,10 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "processors":
         run_processors(settings)
         return 0
-    return supervise()
+    if args.command == "webhooks":
+        run_webhooks(settings)
+        return 0
+    return supervise(settings.metrics_dir)
 
 
 if __name__ == "__main__":

@@ -11,6 +11,7 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 from types import FrameType
 
 log = logging.getLogger(__name__)
@@ -24,9 +25,18 @@ def _spawn(name: str) -> subprocess.Popen[bytes]:
     return subprocess.Popen([sys.executable, "-m", "processors.cli", name])  # noqa: S603
 
 
-def supervise() -> int:
+def _clear_metrics(directory: Path | None) -> None:
+    """Start the group's metrics afresh: counters of processes of an earlier
+    run would otherwise be summed in forever."""
+    if directory is not None and directory.is_dir():
+        for f in directory.glob("*.db"):
+            f.unlink(missing_ok=True)
+
+
+def supervise(metrics_dir: Path | None = None) -> int:
     """Run every child until interrupted; return the exit status."""
     stopping = False
+    _clear_metrics(metrics_dir)
 
     def handle(_signum: int, _frame: FrameType | None) -> None:
         nonlocal stopping

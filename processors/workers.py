@@ -1,4 +1,5 @@
-"""Long-running workers: the relay and the projectors."""
+"""Long-running workers: the relay, the projectors, the processors and the
+webhook dispatcher."""
 
 from __future__ import annotations
 
@@ -7,14 +8,17 @@ import os
 import signal
 import socket
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from threading import Thread
 from types import FrameType
 
 from infra.bootstrap import Container, bootstrap
 from infra.errors import DependencyUnavailableError
+from infra.eventlog.watch import run_log_watch
 from infra.heartbeat import Heartbeat
+from infra.metrics.server import forget_process
 from infra.notifications.render import NotificationTemplates
 from infra.postgres.outbox import PostgresOutbox
 from infra.settings import Settings
@@ -65,41 +69,43 @@ def _wait_for_topic(settings: Settings, stop: threading.Event) -> None:
             stop.wait(2)
 
 
+@contextmanager
+def _metrics(container: Container) -> Iterator[None]:
+    """This process's metrics thread, for as long as the worker runs."""
+    server = container.metrics_server()
+    server.start()
+    try:
+        yield
+    finally:
+        server.close()
+        forget_process()
+
+
 def run_relay(settings: Settings) -> None:
     """Relay events from the store to Kafka until SIGINT/SIGTERM."""
     stop = _stop_on_signals()
     container = bootstrap(settings)
     try:
-        _wait_for_topic(settings, stop)
-        container.relay().run(stop, Heartbeat(settings.heartbeat_dir, "relay").beat)
+        with _metrics(container):
+            _wait_for_topic(settings, stop)
+            relay = container.relay()
+            relay.run(stop, Heartbeat(settings.heartbeat_dir, "relay").beat)
     finally:
         container.close()
 
 
 def run_projectors(settings: Settings) -> None:
-    """Run every projection's consumer until SIGINT/SIGTERM."""
+    """Run every read model from one shared consumer until SIGINT/SIGTERM."""
     stop = _stop_on_signals()
     container = bootstrap(settings)
-    threads = [
-        threading.Thread(
-            target=runner.run,
-            args=(
-                stop,
-                Heartbeat(
-                    settings.heartbeat_dir, f"projector-{runner.projection.name}"
-                ).beat,
-            ),
-            name=runner.projection.name,
-        )
-        for runner in container.projectors()
-    ]
+
+    def beat(projection: str) -> Callable[[], None]:
+        return Heartbeat(settings.heartbeat_dir, f"projector-{projection}").beat
+
     try:
-        _wait_for_topic(settings, stop)
-        for t in threads:
-            t.start()
-        while any(t.is_alive() for t in threads):
-            for t in threads:
-                t.join(timeout=0.5)
+        with _metrics(container):
+            _wait_for_topic(settings, stop)
+            container.projector_host(beats=beat).run(stop)
     finally:
         stop.set()
         container.close()
@@ -117,6 +123,56 @@ def document_processor(
         container.services.documents,
         container.settings.upload_max_bytes,
     )
+
+
+def _worker(settings: Settings, stop: threading.Event) -> Callable[..., Thread]:
+    def worker(name: str, target: Callable[..., None], *args: object) -> Thread:
+        beat = Heartbeat(settings.heartbeat_dir, f"processor-{name}").beat
+        return Thread(
+            target=target, args=(stop, *args), kwargs={"beat": beat}, name=name
+        )
+
+    return worker
+
+
+def webhook_threads(
+    container: Container, worker: Callable[..., Thread]
+) -> list[Thread]:
+    """The webhook dispatcher: the fan-out consumer (events to deliveries)
+    and the sender, which the fan-out wakes when it queued something."""
+    sender = container.webhook_sender()
+    fanout = container.webhook_fanout(sender.wake)
+    return [
+        worker("webhook-fanout", fanout.run),
+        worker("webhook-sender", sender.run, container.settings.webhook_poll_seconds),
+    ]
+
+
+def _run_threads(
+    settings: Settings,
+    stop: threading.Event,
+    container: Container,
+    threads: list[Thread],
+) -> None:
+    try:
+        with _metrics(container):
+            _wait_for_topic(settings, stop)
+            for t in threads:
+                t.start()
+            while any(t.is_alive() for t in threads):
+                for t in threads:
+                    t.join(timeout=0.5)
+    finally:
+        stop.set()
+        container.close()
+
+
+def run_webhooks(settings: Settings) -> None:
+    """Run only the webhook dispatcher until SIGINT/SIGTERM."""
+    stop = _stop_on_signals()
+    container = bootstrap(settings)
+    worker = _worker(settings, stop)
+    _run_threads(settings, stop, container, webhook_threads(container, worker))
 
 
 def notification_processor(container: Container) -> NotificationProcessor:
@@ -161,17 +217,13 @@ def scheduler(
 
 def run_processors(settings: Settings) -> None:
     """Run the processors (documents, notifications, the scheduler with
-    certificate expiry and housekeeping, the mail outbox) until
-    SIGINT/SIGTERM."""
+    certificate expiry and housekeeping, the mail outbox, the event log
+    watcher, the webhook dispatcher) until SIGINT/SIGTERM."""
     stop = _stop_on_signals()
     container = bootstrap(settings)
     outbox = container.outbox()
-
-    def worker(name: str, target: Callable[..., None], *args: object) -> Thread:
-        beat = Heartbeat(settings.heartbeat_dir, f"processor-{name}").beat
-        return Thread(
-            target=target, args=(stop, *args), kwargs={"beat": beat}, name=name
-        )
+    log_watcher = container.log_watcher()  # no signing key: stop at start-up
+    worker = _worker(settings, stop)
 
     threads = [
         worker("expiry-list", container.expiry_runner().run),
@@ -201,14 +253,7 @@ def run_processors(settings: Settings) -> None:
             OutboxDispatcher(outbox, container.mail_sender()),
             settings.outbox_poll_seconds,
         ),
+        worker("event-log", run_log_watch, log_watcher, settings.log_watch_seconds),
+        *webhook_threads(container, worker),
     ]
-    try:
-        _wait_for_topic(settings, stop)
-        for t in threads:
-            t.start()
-        while any(t.is_alive() for t in threads):
-            for t in threads:
-                t.join(timeout=0.5)
-    finally:
-        stop.set()
-        container.close()
+    _run_threads(settings, stop, container, threads)

@@ -6,6 +6,10 @@ last logged in. ``version`` is the account aggregate's version after the last
 event applied (every ``account.*`` event counts, security events included),
 so it is the ETag that a command's ``If-Match`` on the account takes.
 
+An erased person's row keeps its id, status and dates; its e-mail and name
+read ``[erased]`` (the erasure event sets them, and a rebuild gets them from
+the sealed fields, whose key is gone).
+
 One account's events arrive in version order; an event whose version the
 row already has (a redelivery) changes nothing.
 """
@@ -30,6 +34,9 @@ REACTIVATED = f"{_PREFIX}reactivated.v1"
 MFA_ENROLLED = f"{_PREFIX}mfa_enrolled.v1"
 MFA_RESET = f"{_PREFIX}mfa_reset.v1"
 LOGIN_SUCCEEDED = f"{_PREFIX}login_succeeded.v1"
+ERASED_EVENT = f"{_PREFIX}erased.v1"
+ERASED = "[erased]"
+"""What an erased person's e-mail and name read (``domain.personal.ERASED``)."""
 
 STATUSES = ("invited", "active", "deactivated")
 """Values of the ``status`` column."""
@@ -136,4 +143,13 @@ def _changes(event: EventEnvelope, row: Row) -> Row:
         return {"mfa_enrolled": kind == MFA_ENROLLED}
     if kind == LOGIN_SUCCEEDED:
         return {"last_login_at": event.time}
+    if kind == ERASED_EVENT:
+        deactivated = row["deactivated_at"] or event.time
+        return {
+            "email": ERASED,
+            "name": ERASED,
+            "name_key": name_key(ERASED),
+            "status": "deactivated",
+            "deactivated_at": deactivated,
+        }
     return {}

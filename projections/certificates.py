@@ -107,6 +107,23 @@ def status_on(status: str, expiry_date: date, day: date) -> str:
     return status
 
 
+EFFECTIVE_FIELDS = {
+    ISSUED: "effective_date",
+    SUSPENDED: "suspended_on",
+    REINSTATED: "reinstated_on",
+    WITHDRAWN: "withdrawn_on",
+    EXPIRED: "expired_on",
+    SUPERSEDED: "superseded_on",
+}
+"""The field of each certificate event naming the day it takes effect."""
+
+
+def effective_on(event: EventEnvelope) -> date | None:
+    """The day a certificate event takes effect (``None``: not one of them)."""
+    name = EFFECTIVE_FIELDS.get(event.type)
+    return None if name is None else _day(event.data[name])
+
+
 def number_sort_key(number: str) -> str:
     """``number`` with its serial zero-padded to 8 digits, so it sorts in order."""
     prefix, year, serial = number.rsplit("-", 2)

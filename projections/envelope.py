@@ -24,6 +24,8 @@ class EventEnvelope:
         correlation_id: Request the work started with.
         causation_id: Message that directly caused the event.
         data: The event's own facts (public JSON).
+        traceparent: W3C trace context of the request that caused it
+            (``ce_traceparent``; empty: none).
     """
 
     id: str
@@ -38,3 +40,4 @@ class EventEnvelope:
     correlation_id: str
     causation_id: str
     data: dict[str, Any]
+    traceparent: str = ""

@@ -10,7 +10,8 @@ Personal data stays out of ``detail``: it keeps only the fields listed in
 token's name), so an email or a person's name never lands there, even when
 an event gains a field later. The network address a login came from is
 personal but needed to investigate attacks: it has its own ``address``
-column, where erasure can find it.
+column, where erasure finds it (``account.erased`` makes the person's
+addresses read ``[erased]``).
 """
 
 from __future__ import annotations
@@ -41,6 +42,9 @@ KINDS: tuple[str, ...] = (
     "account.reactivated",
     "account.password_changed",
     "account.password_reset_requested",
+    "account.legal_hold_set",
+    "account.legal_hold_cleared",
+    "account.erased",
     "api_token.issued",
     "api_token.revoked",
     "tenant.created",
@@ -123,6 +127,8 @@ class SecurityEventsProjection:
         if kind is None or kind not in _RECORDED:
             return
         address = event.data.get("address")
+        if kind == "account.erased":
+            _forget_addresses(store, event.tenant_id, UUID(event.subject))
         store.insert(
             SECURITY_EVENTS.name,
             {
@@ -137,3 +143,12 @@ class SecurityEventsProjection:
                 "detail": detail_of(kind, event.data),
             },
         )
+
+
+def _forget_addresses(store: Rows, tenant_id: str, subject_id: UUID) -> None:
+    """An erased person's login addresses read ``[erased]``."""
+    where = {"tenant_id": tenant_id, "subject_id": subject_id}
+    for row in store.find(SECURITY_EVENTS.name, where):
+        if row["address"] is not None:
+            key = (tenant_id, row["id"])
+            store.update(SECURITY_EVENTS.name, key, {"address": "[erased]"})

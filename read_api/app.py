@@ -20,25 +20,34 @@ from commands.http import notification_preferences as notification_preference_co
 from commands.http import organizations as organization_commands
 from commands.http import standard_templates as standard_template_commands
 from commands.http import tenant_settings as tenant_setting_commands
+from commands.http import webhooks as webhook_commands
 from infra.bootstrap import Container
 from infra.projection.progress_watcher import ProgressWatcher
 from read_api import (
     api_tokens,
     dashboard,
     document_verification,
+    event_log,
+    events,
     health,
+    history,
+    history_diff,
     me,
     notifications,
     security_events,
     tenant_settings,
     users,
     verification,
+    verification_on_date,
+    webhooks,
 )
 from read_api import audits as audit_queries
 from read_api import certificates as certificate_queries
 from read_api import documents as document_queries
 from read_api import organizations as organization_queries
 from read_api import templates as template_queries
+from read_api.access_recording import AccessRecordingMiddleware
+from read_api.asyncapi import install_asyncapi
 from read_api.docs import install_docs
 from read_api.middleware import BodyLimitMiddleware, RequestIdMiddleware
 from read_api.openapi_errors import document_errors
@@ -64,18 +73,25 @@ ROUTERS: tuple[APIRouter, ...] = (
     evidence_commands.router,
     document_commands.router,
     tenant_setting_commands.router,
+    webhook_commands.router,
     me.router,
     api_tokens.router,
     tenant_settings.router,
     organization_queries.router,
     template_queries.router,
     audit_queries.router,
+    history_diff.router,
+    verification_on_date.router,
     certificate_queries.router,
     document_queries.router,
     document_verification.router,
     users.router,
     security_events.router,
+    event_log.router,
+    events.router,
+    webhooks.router,
     dashboard.router,
+    history.router,
     verification.router,
     health.router,
     notification_preference_commands.router,
@@ -90,9 +106,12 @@ def create_app(container: Container) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        metrics = container.metrics_server()
+        metrics.start()
         try:
             yield
         finally:
+            metrics.close()
             await progress_watcher.close()
             container.redis.close()
 
@@ -114,6 +133,7 @@ def create_app(container: Container) -> FastAPI:
     for router in ROUTERS:
         app.include_router(router)
     install_docs(app)
+    install_asyncapi(app)
     document_errors(app)
     keep_answer_examples(app)
     install_problem_handlers(app)
@@ -122,5 +142,6 @@ def create_app(container: Container) -> FastAPI:
         max_bytes=container.settings.max_body_bytes,
         upload_max_bytes=container.settings.upload_max_bytes + _MULTIPART_OVERHEAD,
     )
+    app.add_middleware(AccessRecordingMiddleware, service=container.access_records)
     app.add_middleware(RequestIdMiddleware)
     return app

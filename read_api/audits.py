@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Annotated, Any
 from uuid import UUID
 
@@ -14,10 +15,14 @@ from commands.ports import FileStore
 from domain.access import Permission
 from domain.errors import NotFoundError
 from domain.principal import Principal
+from infra.projection.as_of import AtTime, Target
 from projections.audit_tables import ASSESSMENTS, is_overdue
 from projections.audits import AuditProjection
 from projections.collections import AUDITS, EVIDENCE, FINDINGS
-from projections.rows import Row
+from projections.memory_listing import child_rows, listed
+from projections.rows import MemoryRows, Row
+from read_api.access_recording import recorded
+from read_api.as_of import AsOf, fold, stamp
 from read_api.consistency import min_position, wait_for_projection
 from read_api.downloads import download
 from read_api.exact_query import exact_query
@@ -51,14 +56,26 @@ async def list_audits(
 
 @router.get("/audits/{audit_id}", response_model=AuditDetail, responses=DETAIL)
 async def get_audit(
-    audit_id: UUID, request: Request, principal: DetailReader, position: MinPosition
+    audit_id: UUID,
+    request: Request,
+    principal: DetailReader,
+    position: MinPosition,
+    as_of: AsOf,
 ) -> Response:
     """One audit: team, scope, clause-by-clause assessment, findings, evidence,
-    review and decision. Its ETag is the version to send as If-Match."""
+    review and decision. Its ETag is the version to send as If-Match. With
+    ``as_of`` or ``as_of_version``: the same document as it was then, with an
+    ``as_of`` object (no ETag)."""
     await wait_for_projection(request, PROJECTION, position)
     audit = await one(request, principal, AUDITS, audit_id, "audit")
+    evidence = await related(request, principal, EVIDENCE, "audit_id", audit_id)
+    if as_of is not None:
+        answer = await audit_as_of(
+            request, principal, audit_id, [e["id"] for e in evidence], as_of
+        )
+        return JSONResponse(to_jsonable_python(answer))
     today = await tenant_today(request, principal.tenant_id)
-    audit["assessments"] = await children(
+    assessments = await children(
         request,
         principal,
         PROJECTION,
@@ -67,13 +84,69 @@ async def get_audit(
         ("clause_id",),
     )
     findings = await related(request, principal, FINDINGS, "audit_id", audit_id)
-    audit["findings"] = [_with_overdue(f, today) for f in findings]
-    audit["evidence"] = await related(
-        request, principal, EVIDENCE, "audit_id", audit_id
-    )
-    response = JSONResponse(to_jsonable_python(audit))
+    detail = audit_detail(audit, assessments, findings, evidence, today)
+    response = JSONResponse(to_jsonable_python(detail))
     tag(response, audit["version"])
     return response
+
+
+def audit_detail(
+    audit: Row,
+    assessments: list[Row],
+    findings: list[Row],
+    evidence: list[Row],
+    today: date,
+) -> Row:
+    """The audit detail from its read-model rows (live or as of a moment)."""
+    return {
+        **audit,
+        "assessments": assessments,
+        "findings": [_with_overdue(f, today) for f in findings],
+        "evidence": evidence,
+    }
+
+
+async def audit_as_of(
+    request: Request,
+    principal: Principal,
+    audit_id: UUID,
+    evidence_ids: list[UUID],
+    target: Target,
+    parameter: str = "as_of_version",
+) -> Row:
+    """The audit detail as it was at ``target``, from the audits projection
+    folded over the audit's and its evidence's events (``parameter``: the
+    query parameter a version not reached is blamed on)."""
+    folded = await fold(
+        request, AuditProjection(), "audit", audit_id, evidence_ids, target, parameter
+    )
+    moment = target.time if isinstance(target, AtTime) else folded.moment.recorded_at
+    day = await tenant_today(request, principal.tenant_id, moment)
+    detail = audit_detail_of(principal, folded.rows, audit_id, day)
+    if detail is None:
+        raise NotFoundError("audit", audit_id)
+    return stamp(detail, folded, target)
+
+
+def audit_detail_of(
+    principal: Principal, rows: MemoryRows, audit_id: UUID, today: date
+) -> Row | None:
+    """The audit detail read from the audits projection's rows in memory, as
+    the live detail reads them from the read model (``None``: no such audit
+    in the caller's scopes)."""
+    where = {"audit_id": audit_id}
+    audit = listed(principal, AUDITS, rows.rows(AUDITS.table.name), {"id": audit_id})
+    if not audit:
+        return None
+    return audit_detail(
+        audit[0],
+        child_rows(
+            principal, ASSESSMENTS, rows.rows(ASSESSMENTS.name), where, ("clause_id",)
+        ),
+        listed(principal, FINDINGS, rows.rows(FINDINGS.table.name), where),
+        listed(principal, EVIDENCE, rows.rows(EVIDENCE.table.name), where),
+        today,
+    )
 
 
 @router.get(
@@ -135,6 +208,7 @@ async def get_evidence(
             "content": {"*/*": {"schema": {"type": "string", "format": "binary"}}},
         }
     },
+    openapi_extra=recorded("evidence"),
 )
 async def download_evidence(
     audit_id: UUID,

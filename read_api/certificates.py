@@ -11,10 +11,13 @@ from pydantic_core import to_jsonable_python
 
 from commands.http.edge import requires
 from domain.access import Permission
+from domain.errors import NotFoundError
 from domain.principal import Principal
 from projections.certificates import CertificateProjection
 from projections.collections import CERTIFICATES
+from projections.memory_listing import listed
 from projections.rows import Row
+from read_api.as_of import AsOf, fold, stamp
 from read_api.consistency import min_position, wait_for_projection
 from read_api.exact_query import exact_query
 from read_api.listing import list_response, listing_openapi
@@ -28,6 +31,7 @@ from read_api.schemas.certificates import (
 router = APIRouter(prefix="/certificates", tags=["certificates"])
 
 PROJECTION = CertificateProjection.name
+PROJECTION_CODE = CertificateProjection()
 
 Reader = Annotated[Principal, Depends(requires(Permission.CERTIFICATE_READ))]
 DetailReader = Annotated[
@@ -57,9 +61,12 @@ async def get_certificate(
     request: Request,
     principal: DetailReader,
     position: MinPosition,
+    as_of: AsOf,
 ) -> Response:
     """One certificate revision and its revision chain (every revision of the
-    same number, oldest first). Its ETag is the version to send as If-Match."""
+    same number, oldest first). Its ETag is the version to send as If-Match.
+    With ``as_of`` or ``as_of_version``: the same document as it was then
+    (revisions issued later left out), with an ``as_of`` object (no ETag)."""
     await wait_for_projection(request, PROJECTION, position)
     certificate = await one(
         request, principal, CERTIFICATES, certificate_id, "certificate"
@@ -67,10 +74,31 @@ async def get_certificate(
     chain = await related(
         request, principal, CERTIFICATES, "number", certificate["number"]
     )
-    certificate["revisions"] = [_link(r) for r in sorted(chain, key=_revision)]
-    response = JSONResponse(to_jsonable_python(certificate))
+    if as_of is not None:
+        others = [r["id"] for r in chain if r["id"] != certificate_id]
+        folded = await fold(
+            request, PROJECTION_CODE, "certificate", certificate_id, others, as_of
+        )
+        rows = list(folded.rows.rows(CERTIFICATES.table.name))
+        then = listed(principal, CERTIFICATES, rows, {"id": certificate_id})
+        if not then:
+            raise NotFoundError("certificate", certificate_id)
+        chain_then = listed(
+            principal, CERTIFICATES, rows, {"number": then[0]["number"]}
+        )
+        answer = stamp(certificate_detail(then[0], chain_then), folded, as_of)
+        return JSONResponse(to_jsonable_python(answer))
+    response = JSONResponse(to_jsonable_python(certificate_detail(certificate, chain)))
     tag(response, certificate["version"])
     return response
+
+
+def certificate_detail(certificate: Row, chain: list[Row]) -> Row:
+    """The detail of one revision from its row and its number's rows."""
+    return {
+        **certificate,
+        "revisions": [_link(r) for r in sorted(chain, key=_revision)],
+    }
 
 
 def _revision(row: Row) -> int:

@@ -29,6 +29,7 @@ from domain.principal import Principal
 from projections.collections import DOCUMENTS
 from projections.listing import Condition, ListQuery, Op
 from projections.rows import Row
+from read_api.access_recording import recorded
 from read_api.consistency import min_position, wait_for_projection
 from read_api.downloads import download
 from read_api.exact_query import exact_query
@@ -87,6 +88,7 @@ async def get_document(
         },
         "409": {"description": "Pending or failed: `document.not_ready`"},
     },
+    openapi_extra=recorded("document"),
 )
 async def download_document(
     document_id: UUID, request: Request, principal: DetailReader, position: MinPosition

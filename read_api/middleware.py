@@ -11,7 +11,9 @@ from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from infra.logs import correlation_id
+from infra.logs import correlation_id, traceparent
+from infra.metrics.instruments import instruments
+from infra.trace_context import server_span
 from read_api.problems import unexpected
 
 log = logging.getLogger("assurehub.http")
@@ -32,8 +34,13 @@ class RequestIdMiddleware:
             return
         given = dict(scope["headers"]).get(b"x-request-id", b"").decode("latin-1")
         rid = given if _REQUEST_ID.match(given) else str(uuid.uuid4())
+        trace = server_span(
+            dict(scope["headers"]).get(b"traceparent", b"").decode("latin-1")
+        )
         scope.setdefault("state", {})["request_id"] = rid
+        scope["state"]["traceparent"] = trace
         token = correlation_id.set(rid)
+        trace_token = traceparent.set(trace)
         started = time.perf_counter()
         status = 500
 
@@ -59,6 +66,7 @@ class RequestIdMiddleware:
             response = unexpected(scope["method"], scope["path"], e)
             await response(scope, receive, send_with_id)
         finally:
+            _measure(scope, status, time.perf_counter() - started)
             log.info(
                 "request",
                 extra={
@@ -69,6 +77,25 @@ class RequestIdMiddleware:
                 },
             )
             correlation_id.reset(token)
+            traceparent.reset(trace_token)
+
+
+_READS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def _measure(scope: Scope, status: int, seconds: float) -> None:
+    """Time the request by its route template; count a command by outcome."""
+    route = scope.get("route")
+    template = getattr(route, "path", None) or "unmatched"
+    metrics = instruments()
+    metrics.http_duration.labels(scope["method"], template, str(status)).observe(
+        seconds
+    )
+    if route is not None and scope["method"] not in _READS:
+        outcome = (
+            "accepted" if status < 400 else "rejected" if status < 500 else "failed"
+        )
+        metrics.commands.labels(getattr(route, "name", template), outcome).inc()
 
 
 UPLOAD_PATHS = re.compile(r".*/evidence|/documents/[^/]+/verify")

@@ -12,8 +12,18 @@ from commands.http.edge import requires
 from domain.access import Permission
 from domain.errors import NotFoundError
 from domain.principal import Principal
+from infra.projection.as_of import AsOfFolds, AtTime, Target
+from projections.certificates import CertificateProjection
 from projections.collections import CERTIFICATES, ORGANIZATIONS
-from projections.organizations import OrganizationProjection
+from projections.memory_listing import child_rows, listed
+from projections.organizations import (
+    SITES,
+    OrganizationProjection,
+    OrganizationRecord,
+    SiteRecord,
+)
+from projections.rows import MemoryRows, Row
+from read_api.as_of import AsOf, fold, stamp
 from read_api.consistency import min_position, wait_for_projection
 from read_api.exact_query import exact_query
 from read_api.listing import list_response, listing_openapi
@@ -47,16 +57,23 @@ async def list_organizations(
     return await list_response(request, principal, ORGANIZATIONS, position)
 
 
-@router.get("/{organization_id}", response_model=OrganizationDetail)
+@router.get(
+    "/{organization_id}",
+    response_model=OrganizationDetail,
+    response_model_exclude_unset=True,
+)
 async def get_organization(
     organization_id: UUID,
     request: Request,
     response: Response,
     principal: DetailReader,
     position: MinPosition,
+    as_of: AsOf,
 ) -> OrganizationDetail:
     """One organization with its sites and its certificates in force; its
-    ETag is the version to send as If-Match."""
+    ETag is the version to send as If-Match. With ``as_of`` or
+    ``as_of_version``: as it was then (its certificates in force then), with
+    an ``as_of`` object (no ETag)."""
     await wait_for_projection(request, PROJECTION, position)
     await wait_for_projection(request, CERTIFICATES.projection, position)
     view = request.app.state.container.organization_view
@@ -66,7 +83,16 @@ async def get_organization(
     held = await related(
         request, principal, CERTIFICATES, "organization_id", organization_id
     )
+    if as_of is not None:
+        return await _as_of(request, principal, organization_id, held, as_of)
     response.headers["ETag"] = f'"{record.version}"'
+    return organization_detail(record, held)
+
+
+def organization_detail(
+    record: OrganizationRecord, held: list[Row]
+) -> OrganizationDetail:
+    """The detail of ``record`` with its certificates in force among ``held``."""
     return OrganizationDetail.of(
         record,
         [
@@ -74,4 +100,69 @@ async def get_organization(
             for c in held
             if c["status"] in IN_FORCE and c["superseded_by_id"] is None
         ],
+    )
+
+
+async def _as_of(
+    request: Request,
+    principal: Principal,
+    organization_id: UUID,
+    held: list[Row],
+    target: Target,
+) -> OrganizationDetail:
+    """The detail as it was at ``target``: the organization's events folded,
+    and its certificates' events up to the same moment."""
+    folded = await fold(
+        request, OrganizationProjection(), "organization", organization_id, (), target
+    )
+    record = record_of(principal, folded.rows, organization_id)
+    if record is None:
+        raise NotFoundError("organization", organization_id)
+    moment = target.time if isinstance(target, AtTime) else folded.moment.recorded_at
+    folds: AsOfFolds = request.app.state.container.as_of
+    rows = await run_in_threadpool(
+        folds.fold_all,
+        CertificateProjection(),
+        [c["id"] for c in held],
+        lambda e: e.time <= moment,
+    )
+    certificates = listed(
+        principal,
+        CERTIFICATES,
+        rows.rows(CERTIFICATES.table.name),
+        {"organization_id": organization_id},
+    )
+    detail = organization_detail(record, certificates)
+    detail.as_of = stamp({}, folded, target)["as_of"]
+    return detail
+
+
+def record_of(
+    principal: Principal, rows: MemoryRows, organization_id: UUID
+) -> OrganizationRecord | None:
+    """The organization's record from its projection's rows in memory, with
+    its sites in the order the live view reads them."""
+    found = rows.get(ORGANIZATIONS.table.name, (principal.tenant_id, organization_id))
+    if found is None or not principal.may_see_organization(organization_id):
+        return None
+    sites = child_rows(
+        principal,
+        SITES,
+        rows.rows(SITES.name),
+        {"organization_id": organization_id},
+        ("position", "id"),
+    )
+    return OrganizationRecord(
+        tenant_id=principal.tenant_id,
+        id=organization_id,
+        name=found["name"],
+        country=found["country"],
+        registration_number=found["registration_number"],
+        archived=found["archived"],
+        sites=tuple(
+            SiteRecord(s["id"], s["name"], s["address"], s["country"]) for s in sites
+        ),
+        version=found["version"],
+        registered_at=found["registered_at"],
+        updated_at=found["updated_at"],
     )

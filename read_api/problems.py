@@ -45,6 +45,7 @@ from domain.errors import (
     VersionConflictError,
 )
 from infra.errors import DependencyUnavailableError, UnstorableTextError
+from infra.metrics.instruments import instruments
 from projections.listing import QueryError
 from read_api.routing import allowed_methods
 
@@ -256,6 +257,7 @@ def _rate_limited(_: Request, exc: Exception) -> JSONResponse:
         exc.retry_after_seconds if isinstance(exc, LockedOutError) else exc.retry_after
     )
     code = "auth.locked_out" if isinstance(exc, LockedOutError) else "rate-limited"
+    instruments().rate_limited.labels(type(exc).__name__).inc()
     return problem(
         429,
         code,
@@ -369,3 +371,13 @@ def install_problem_handlers(app: FastAPI) -> None:
     """Map every exception type the app knows to its problem response."""
     for exc_type, handler in _HANDLERS.items():
         app.add_exception_handler(exc_type, handler)
+
+
+def problem_for(request: Request, exc: Exception) -> JSONResponse:
+    """The problem response the app's handlers make of ``exc`` (the 500 if
+    none maps it), for errors raised outside a route (middleware)."""
+    for kind in type(exc).__mro__:
+        handler = _HANDLERS.get(kind)
+        if handler is not None:
+            return handler(request, exc)
+    return unexpected(request.method, request.url.path, exc)

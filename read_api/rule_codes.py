@@ -28,6 +28,7 @@ RULE_MODULES: dict[str, tuple[str, ...]] = {
     "/tenant/settings": ("tenant_settings", "document_values"),
     "/users": (
         "account",
+        "account_erasure",
         "account_values",
         "commands.identity.accounts",
         "commands.identity.account_writer",

@@ -11,16 +11,20 @@ from pydantic_core import to_jsonable_python
 
 from commands.http.edge import requires
 from domain.access import Permission
+from domain.errors import NotFoundError
 from domain.principal import Principal
+from infra.projection.as_of import Target
 from projections.collections import DOCUMENT_TEMPLATES, STANDARD_TEMPLATES
 from projections.listing import Listing
-from projections.rows import Table
+from projections.memory_listing import child_rows, listed
+from projections.rows import MemoryRows, Row, Table
 from projections.templates import (
     DOCUMENT_VERSIONS,
     STANDARD_VERSIONS,
     TABLES,
     TemplateProjection,
 )
+from read_api.as_of import AsOf, fold, stamp
 from read_api.consistency import min_position, wait_for_projection
 from read_api.exact_query import exact_query
 from read_api.listing import list_response, listing_openapi
@@ -69,11 +73,19 @@ async def get_standard_template(
     request: Request,
     principal: DetailReader,
     position: MinPosition,
+    as_of: AsOf,
 ) -> Response:
     """One standard template: its open draft's clauses and every published
-    version with its clause tree (superseded ones stay readable)."""
+    version with its clause tree (superseded ones stay readable). With
+    ``as_of`` or ``as_of_version``: as it was then, with an ``as_of`` object."""
     return await _detail(
-        request, principal, position, STANDARD_TEMPLATES, template_id, STANDARD_VERSIONS
+        request,
+        principal,
+        position,
+        STANDARD_TEMPLATES,
+        template_id,
+        STANDARD_VERSIONS,
+        as_of,
     )
 
 
@@ -99,10 +111,18 @@ async def get_document_template(
     request: Request,
     principal: DetailReader,
     position: MinPosition,
+    as_of: AsOf,
 ) -> Response:
-    """One document template and every version of its layout."""
+    """One document template and every version of its layout. With ``as_of``
+    or ``as_of_version``: as it was then, with an ``as_of`` object."""
     return await _detail(
-        request, principal, position, DOCUMENT_TEMPLATES, template_id, DOCUMENT_VERSIONS
+        request,
+        principal,
+        position,
+        DOCUMENT_TEMPLATES,
+        template_id,
+        DOCUMENT_VERSIONS,
+        as_of,
     )
 
 
@@ -113,9 +133,20 @@ async def _detail(
     listing: Listing,
     template_id: UUID,
     versions: str,
+    as_of: Target | None,
 ) -> Response:
     await wait_for_projection(request, PROJECTION, position)
     template = await one(request, principal, listing, template_id, "template")
+    if as_of is not None:
+        folded = await fold(
+            request, TemplateProjection(), "template", template_id, (), as_of
+        )
+        detail = template_detail_of(
+            principal, folded.rows, listing, template_id, versions
+        )
+        if detail is None:
+            raise NotFoundError("template", template_id)
+        return JSONResponse(to_jsonable_python(stamp(detail, folded, as_of)))
     table: Table = _TABLES[versions]
     template["versions"] = await children(
         request, principal, PROJECTION, table, {"template_id": template_id}, ("number",)
@@ -125,6 +156,40 @@ async def _detail(
     response = JSONResponse(to_jsonable_python(template))
     tag(response, template["version"])
     return response
+
+
+def template_detail_of(
+    principal: Principal,
+    rows: MemoryRows,
+    listing: Listing,
+    template_id: UUID,
+    versions: str,
+) -> Row | None:
+    """A template's detail from the templates projection's rows in memory,
+    read as the live detail reads them."""
+    found = listed(
+        principal, listing, rows.rows(listing.table.name), {"id": template_id}
+    )
+    if not found:
+        return None
+    template = found[0]
+    template["versions"] = child_rows(
+        principal,
+        _TABLES[versions],
+        rows.rows(versions),
+        {"template_id": template_id},
+        ("number",),
+    )
+    if listing is STANDARD_TEMPLATES:
+        own = child_rows(
+            principal,
+            listing.table,
+            rows.rows(listing.table.name),
+            {"id": template_id},
+            ("id",),
+        )
+        template["draft_clauses"] = own[0]["draft_clauses"] if own else []
+    return template
 
 
 async def _draft(request: Request, principal: Principal, template_id: UUID) -> object:

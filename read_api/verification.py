@@ -20,17 +20,17 @@ from datetime import UTC, date, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request, Response
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import ConfigDict, Field, StringConstraints
 from starlette.concurrency import run_in_threadpool
 
 from commands.http.schemas import StrictBody
 from commands.http.text import TextRule
 from infra.cache.views import ReadServices
-from infra.postgres.verification import CertificateVerification
 from read_api.exact_query import refuse_undeclared
 from read_api.permissions import PUBLIC
 from read_api.problems import CertificateNotVerifiedError, RateLimitedError
-from read_api.schemas.rows import examples
+from read_api.schemas.verification import CertificateVerificationPublic
+from read_api.verification_on_date import past_day, verification_on
 
 router = APIRouter(prefix="/public", tags=["public"])
 
@@ -62,62 +62,11 @@ class CertificateVerificationCreate(StrictBody):
 
     number: Number = Field(description="e.g. ACME-2026-000123")
     code: Code = Field(description="As printed; spaces, hyphens and case ignored")
-
-
-VERIFICATION_EXAMPLE = {
-    "number": "ACME-2026-000123",
-    "status": "active",
-    "holder": "Nordic Valves AB",
-    "standard": "ISO 9001",
-    "edition": "2015",
-    "scopes": [
-        {"site": "Gothenburg plant", "scope": "Design and manufacture of valves"}
-    ],
-    "effective_date": "2026-12-05",
-    "expiry_date": "2029-12-04",
-    "revision": 1,
-    "superseded": False,
-}
-
-
-class CertifiedScopePublic(BaseModel):
-    site: str | None = Field(description="The site's name (null if unknown)")
-    scope: str
-
-
-class CertificateVerificationPublic(BaseModel):
-    model_config = ConfigDict(json_schema_extra=examples(VERIFICATION_EXAMPLE))
-
-    number: str
-    status: str = Field(
-        description="active, suspended, withdrawn, expired or superseded, today "
-        "(UTC); expired from the expiry date on"
+    on_date: date | None = Field(
+        default=None,
+        description="Answer as the certificate stood at the end of this day "
+        "(UTC), not today; not after today",
     )
-    holder: str | None = Field(description="The certified organization's name")
-    standard: str
-    edition: str
-    scopes: list[CertifiedScopePublic]
-    effective_date: date
-    expiry_date: date
-    revision: int
-    superseded: bool = Field(description="A later revision of this number exists")
-
-    @classmethod
-    def of(cls, found: CertificateVerification) -> CertificateVerificationPublic:
-        return cls(
-            number=found.number,
-            status=found.status,
-            holder=found.holder,
-            standard=found.standard,
-            edition=found.edition,
-            scopes=[
-                CertifiedScopePublic(site=s.site, scope=s.scope) for s in found.scopes
-            ],
-            effective_date=found.effective_date,
-            expiry_date=found.expiry_date,
-            revision=found.revision,
-            superseded=found.superseded,
-        )
 
 
 @router.post(
@@ -131,7 +80,7 @@ async def verify_certificate(
 ) -> CertificateVerificationPublic:
     """Check a certificate by the number and verification code printed on it
     (no login): its status, holder, standard, scope per site and validity."""
-    return await _verify(request, response, body.number, body.code)
+    return await _verify(request, response, body.number, body.code, body.on_date)
 
 
 @router.get(
@@ -153,18 +102,29 @@ async def verify_certificate_link(
 
 
 async def _verify(
-    request: Request, response: Response, number: str, code: str
+    request: Request,
+    response: Response,
+    number: str,
+    code: str,
+    on_date: date | None = None,
 ) -> CertificateVerificationPublic:
     services: ReadServices = request.app.state.read_services
     address = request.client.host if request.client else "unknown"
+    day = None if on_date is None else past_day(on_date)
     verdict = await run_in_threadpool(
         services.verification_limits.check, address, number
     )
     if not verdict.allowed:
         raise RateLimitedError(verdict.retry_after)
-    found = await run_in_threadpool(
-        services.verification.verify, number, code, datetime.now(UTC).date()
-    )
+    if day is not None:
+        located = await run_in_threadpool(services.verification.locate, number, code)
+        found = (
+            None if located is None else await verification_on(request, located, day)
+        )
+    else:
+        found = await run_in_threadpool(
+            services.verification.verify, number, code, datetime.now(UTC).date()
+        )
     if found is None:
         raise CertificateNotVerifiedError
     response.headers["Cache-Control"] = "no-store"

@@ -51,6 +51,12 @@ def settings() -> Settings:
         log_format="text",
         read_wait_seconds=5,
         relay_poll_seconds=0.5,
+        # The fuzzer calls the feed too: no long polls, streams that end at
+        # once (tests/e2e/test_event_feed.py runs its own server for waits).
+        feed_max_wait_seconds=0,
+        feed_stream_seconds=0.05,
+        metrics_port=0,  # tests that scrape choose a free port
+        metrics_dir=None,
     )
 
 
@@ -108,8 +114,7 @@ def pipeline(container: Container) -> Iterator[Container]:
     """The relay and every projector running against the session's topic."""
     background = Background()
     background.start(container.relay().run, "relay")
-    for runner in container.projectors():
-        background.start(runner.run, runner.projection.name)
+    background.start(container.projector_host().run, "projectors")
     # Wait until a probe event has gone all the way through (group joined).
     probe = OrganizationService(container.event_store).register_organization(
         CommandContext(

@@ -11,6 +11,9 @@ import psycopg
 from psycopg import sql
 from pydantic import PostgresDsn
 
+from infra.bootstrap import Container, bootstrap
+from infra.migrations import migrate
+from infra.postgres.pool import Database
 from infra.settings import Settings
 
 
@@ -31,3 +34,19 @@ def scratch_database(settings: Settings) -> Iterator[Settings]:
                     sql.Identifier(name)
                 )
             )
+
+
+@contextmanager
+def scratch_container(settings: Settings) -> Iterator[Container]:
+    """A container on a new, migrated database of its own, dropped afterwards."""
+    with scratch_database(settings) as scratch:
+        database = Database.from_settings(scratch)
+        try:
+            migrate(scratch, database)
+        finally:
+            database.close()
+        container = bootstrap(scratch)
+        try:
+            yield container
+        finally:
+            container.close()

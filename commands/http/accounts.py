@@ -14,7 +14,7 @@ from commands.http.edge import (
     answer,
     context_for,
 )
-from commands.http.identity_schemas import InvitationCreate, RolesChange
+from commands.http.identity_schemas import InvitationCreate, LegalHoldSet, RolesChange
 from commands.http.schemas import CommandAccepted
 from commands.identity.accounts import Invite
 from domain.access import Permission
@@ -117,3 +117,45 @@ def reset_mfa(
     and it enrolls again (before anything else, where the tenant requires
     MFA)."""
     return answer(svc.reset_mfa(ctx, account_id, version), response)
+
+
+@router.put("/{account_id}/legal-hold", response_model=CommandAccepted)
+def set_legal_hold(
+    account_id: UUID,
+    body: LegalHoldSet,
+    ctx: Admin,
+    svc: AccountServiceDep,
+    response: Response,
+    version: ExpectedVersion,
+) -> CommandAccepted:
+    """Put the person's data on legal hold: erasing them is refused (409
+    ``account.legal_hold``) until the hold is cleared."""
+    return answer(svc.set_legal_hold(ctx, account_id, body.reason, version), response)
+
+
+@router.delete("/{account_id}/legal-hold", response_model=CommandAccepted)
+def clear_legal_hold(
+    account_id: UUID,
+    ctx: Admin,
+    svc: AccountServiceDep,
+    response: Response,
+    version: ExpectedVersion,
+) -> CommandAccepted:
+    """End the person's legal hold."""
+    return answer(svc.clear_legal_hold(ctx, account_id, version), response)
+
+
+@router.post("/{account_id}/erase", response_model=CommandAccepted)
+def erase(
+    account_id: UUID,
+    ctx: Admin,
+    svc: AccountServiceDep,
+    response: Response,
+    version: ExpectedVersion,
+) -> CommandAccepted:
+    """Erase the person (right to erasure) unless a legal hold applies: their
+    data key is destroyed, so their e-mail, name and login addresses read
+    ``[erased]`` in events, read models, the topic and every later document or
+    feed; the account stops and its e-mail can be invited again. Client
+    contacts of organizations are accounts too and are erased here."""
+    return answer(svc.erase(ctx, account_id, version), response)

@@ -31,6 +31,7 @@ from commands.organizations import OrganizationService
 from commands.services import Services
 from commands.standard_templates import StandardTemplateService
 from commands.tenant_settings import TenantSettingsService
+from commands.webhooks import WebhookService
 
 S = TypeVar("S")
 
@@ -82,3 +83,4 @@ NotificationPreferencesServiceDep = Annotated[
     NotificationPreferencesService,
     Depends(_service(lambda s: s.notification_preferences)),
 ]
+WebhookServiceDep = Annotated[WebhookService, Depends(_service(lambda s: s.webhooks))]

@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Callable, Coroutine
-from datetime import date
+from datetime import date, datetime
 from typing import Annotated, Any
 
 from fastapi import Depends, Header, Request, Response
@@ -74,6 +74,13 @@ IdempotencyKey = Annotated[
     ),
 ]
 RequestId = Annotated[str, Depends(request_id)]
+
+
+def traceparent_of(request: Request) -> str:
+    """The request's own W3C trace context (set by the edge's middleware)."""
+    return str(getattr(request.state, "traceparent", ""))
+
+
 _ETAG = re.compile(r'"([0-9]{1,10})"|([0-9]{1,10})')
 
 
@@ -104,13 +111,16 @@ ExpectedVersion = Annotated[int | None, Depends(expected_version)]
 """The version a command expects its aggregate at (``If-Match``), if any."""
 
 
-async def tenant_today(request: Request, tenant_id: str) -> date:
-    """Today in the tenant's time zone (read in a worker thread on a miss)."""
+async def tenant_today(
+    request: Request, tenant_id: str, now: datetime | None = None
+) -> date:
+    """Today (or the day of ``now``) in the tenant's time zone (read in a
+    worker thread on a miss)."""
     calendar = command_services(request).calendar
     zone = calendar.cached_zone(tenant_id)
     if zone is None:
         zone = await run_in_threadpool(calendar.time_zone, tenant_id)
-    return today_in(zone)
+    return today_in(zone, now)
 
 
 def requires(
@@ -163,6 +173,7 @@ def context_for(
             correlation_id=rid,
             today=await tenant_today(request, principal.tenant_id),
             idempotency=idempotency,
+            traceparent=traceparent_of(request),
         )
 
     build.required_permission = permission  # type: ignore[attr-defined]
@@ -181,6 +192,7 @@ def _plain_context(
             principal=principal,
             correlation_id=rid,
             today=await tenant_today(request, principal.tenant_id),
+            traceparent=traceparent_of(request),
         )
 
     build.required_permission = permission  # type: ignore[attr-defined]

@@ -198,6 +198,18 @@ class RolesChange(StrictBody):
     organization_ids: list[UUID] = Field(default_factory=list, max_length=100)
 
 
+class LegalHoldSet(StrictBody):
+    """Body of ``PUT /users/{id}/legal-hold``."""
+
+    reason: Text = Field(
+        min_length=1,
+        max_length=500,
+        description="The matter the data is held for; name no person here "
+        "(the reason is not erased with the person).",
+        examples=["Dispute 2026-114 with the accreditation body"],
+    )
+
+
 class MfaPolicySet(StrictBody):
     """Body of ``POST /tenant/settings/mfa-policy``."""
 

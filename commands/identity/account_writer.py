@@ -40,11 +40,12 @@ the change causes, besides the account row."""
 
 
 def account_saved(account: Account) -> AccountSaved:
-    """The account row as the aggregate now stands."""
+    """The account row as the aggregate now stands (an erased account's
+    e-mail is ``[erased]-<id>``: the row's e-mail is unique in the tenant)."""
     return AccountSaved(
         account_id=account.id,
         tenant_id=account.tenant_id,
-        email=account.email,
+        email=f"{account.email}-{account.id}" if account.erased else account.email,
         name=account.name,
         status=account.status.value,
         roles=tuple(sorted(role.value for role in account.roles)),

@@ -42,6 +42,7 @@ from commands.identity.ports import (
     OneTimeTokensRevoked,
     OneTimeTokenUsed,
     PasswordHashSet,
+    PersonErased,
     SessionsRevoked,
     SideRecordRefusedError,
     TotpCleared,
@@ -210,6 +211,60 @@ class AccountService:
             account.reset_mfa(ctx.meta())
             account.record_sessions_revoked(ctx.meta(), "mfa_reset")
             return (TotpCleared(account.id), SessionsRevoked(account.id))
+
+        return self._manage(ctx, account_id, expected_version, decide)
+
+    def set_legal_hold(
+        self,
+        ctx: CommandContext,
+        account_id: UUID,
+        reason: str,
+        expected_version: int | None = None,
+    ) -> Accepted:
+        """Put the person's data on legal hold: erasing them is refused until
+        the hold is cleared."""
+
+        def decide(account: Account) -> Sequence[IdentityRecord]:
+            account.set_legal_hold(ctx.meta(), reason)
+            return ()
+
+        return self._manage(ctx, account_id, expected_version, decide)
+
+    def clear_legal_hold(
+        self, ctx: CommandContext, account_id: UUID, expected_version: int | None = None
+    ) -> Accepted:
+        """End the person's legal hold."""
+
+        def decide(account: Account) -> Sequence[IdentityRecord]:
+            account.clear_legal_hold(ctx.meta())
+            return ()
+
+        return self._manage(ctx, account_id, expected_version, decide)
+
+    def erase(
+        self, ctx: CommandContext, account_id: UUID, expected_version: int | None = None
+    ) -> Accepted:
+        """Erase the person (GDPR Art. 17) unless a legal hold applies: their
+        data key is destroyed with the erasure event, so every personal field
+        of their events reads ``[erased]`` from then on; the account stops,
+        its sessions and links end, its e-mail is free again and its e-mails
+        in the outbox are blanked.
+
+        Raises:
+            RuleViolationError: ``account.legal_hold``, ``account.erased``,
+                ``account.cannot_erase_self``, ``account.last_tenant_admin``.
+        """
+
+        def decide(account: Account) -> Sequence[IdentityRecord]:
+            email, admin = account.email, account.is_active
+            account.erase(ctx.meta())
+            if admin and Role.TENANT_ADMIN in account.roles:
+                self._keep_an_administrator(account)
+            return (
+                PersonErased(account.id, account.tenant_id, email),
+                SessionsRevoked(account.id),
+                OneTimeTokensRevoked(account.id),
+            )
 
         return self._manage(ctx, account_id, expected_version, decide)
 

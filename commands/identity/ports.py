@@ -114,6 +114,18 @@ class OutboxMessage(IdentityRecord):
 
 
 @dataclass(frozen=True)
+class PersonErased(IdentityRecord):
+    """Erasure: the person's data key destroyed (a tombstone stays), their
+    e-mail claim released and their e-mails in the outbox blanked (pending
+    ones given up), in the erasure event's transaction."""
+
+    account_id: UUID
+    tenant_id: str
+    email: str
+    """The e-mail as it was, to find the claim and the messages by."""
+
+
+@dataclass(frozen=True)
 class SessionStarted(IdentityRecord):
     """A login session (its first refresh token, by digest)."""
 

@@ -16,6 +16,7 @@ import hashlib
 import json
 from dataclasses import dataclass
 from datetime import date
+from uuid import UUID
 
 from commands.ports import FileStore
 from domain.principal import Principal
@@ -25,6 +26,7 @@ from infra.postgres import dashboard, verification
 from infra.postgres.dashboard import Dashboard, PostgresDashboardView
 from infra.postgres.verification import (
     CertificateVerification,
+    LocatedCertificate,
     PostgresVerificationView,
 )
 from projections.certificates import verification_digest
@@ -81,6 +83,16 @@ class CachedVerificationView:
             lambda found: found.to_json() if found else None,
             lambda value: CertificateVerification.from_json(value) if value else None,
         )
+
+    def locate(self, number: str, code: str) -> LocatedCertificate | None:
+        """See :meth:`PostgresVerificationView.locate` (not cached)."""
+        return self._view.locate(number, code)
+
+    def revisions(
+        self, tenant_id: str, certificate_id: UUID
+    ) -> LocatedCertificate | None:
+        """See :meth:`PostgresVerificationView.revisions` (not cached)."""
+        return self._view.revisions(tenant_id, certificate_id)
 
 
 @dataclass

@@ -14,10 +14,13 @@ from collections.abc import Sequence
 from typing import Any
 from uuid import UUID
 
-from eventsourcing.persistence import IntegrityError, StoredEvent
+from eventsourcing.persistence import IntegrityError, Notification, StoredEvent
 from eventsourcing.popo import POPOApplicationRecorder
 
+from commands.identity.account_writer import EMAIL_CLAIM
+from commands.identity.ports import PersonErased
 from commands.ports import Claim, IndexEntry, RecordedAnswer, SideWrites
+from infra.erasure.memory import MemoryPersonKeys
 from infra.eventstore.recorders import (
     CLAIMS_CONSTRAINT,
     IDEMPOTENCY_CONSTRAINT,
@@ -57,6 +60,8 @@ class InMemoryRecorder(POPOApplicationRecorder):
     def __init__(self) -> None:
         super().__init__()
         self.identity = InMemoryIdentity()
+        self.person_keys = MemoryPersonKeys()
+        """The data keys of this store (the mapper finds them here)."""
         self._answers: dict[tuple[str, str], RecordedAnswer] = {}
         self._index: list[IndexEntry] = []
         self._claims: set[Claim] = set()
@@ -81,6 +86,9 @@ class InMemoryRecorder(POPOApplicationRecorder):
                 for record in side.records:
                     self.identity.write(record)
                 ids = super()._insert_events(stored_events, **kwargs)
+            for record in side.records:
+                if isinstance(record, PersonErased):
+                    self._erase(record)
             if ids and idempotency is not None:
                 aggregate_id, version = primary(stored_events)
                 self._answers[(idempotency.tenant_id, idempotency.key)] = (
@@ -96,6 +104,12 @@ class InMemoryRecorder(POPOApplicationRecorder):
                 self._index.extend(e for e in side.index if e not in self._index)
                 self._claims.update(side.claims)
             return ids
+
+    def _erase(self, record: PersonErased) -> None:
+        """What Postgres does in the erasure's transaction besides the
+        identity tables: destroy the key, release the e-mail claim."""
+        self.person_keys.destroy(record.tenant_id, record.account_id)
+        self._claims.discard(Claim(record.tenant_id, EMAIL_CLAIM, record.email))
 
     def record_answer(self, aggregate_id: UUID, version: int, side: SideWrites) -> int:
         """Record the idempotent answer of a command that appended no event;
@@ -132,3 +146,35 @@ class InMemoryRecorder(POPOApplicationRecorder):
                 if (e.tenant_id, e.kind, e.organization_id, e.standard_name)
                 == (tenant_id, kind, organization_id, standard_name)
             ]
+
+    def aggregate_notifications(
+        self, aggregate_id: UUID, after: int, upto: int | None
+    ) -> list[Notification]:
+        """The aggregate's events with versions in ``(after, upto]``, each
+        with its global position."""
+        with self._database_lock:
+            return [
+                Notification(
+                    id=i,
+                    originator_id=s.originator_id,
+                    originator_version=s.originator_version,
+                    topic=s.topic,
+                    state=s.state,
+                )
+                for i, s in enumerate(self._stored_events, start=1)
+                if s.originator_id == aggregate_id
+                and after < s.originator_version
+                and (upto is None or s.originator_version <= upto)
+            ]
+
+    def aggregate_version(self, aggregate_id: UUID) -> int:
+        """The aggregate's newest version (0: no event)."""
+        with self._database_lock:
+            return max(
+                (
+                    s.originator_version
+                    for s in self._stored_events
+                    if s.originator_id == aggregate_id
+                ),
+                default=0,
+            )

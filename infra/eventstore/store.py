@@ -28,6 +28,7 @@ from eventsourcing.persistence import (
     ApplicationRecorder,
     IntegrityError,
     JSONTranscoder,
+    Mapper,
     Notification,
     PersistenceError,
     StoredEvent,
@@ -44,18 +45,22 @@ from commands.errors import (
 from commands.identity.ports import SideRecordRefusedError
 from commands.ports import Claim, RecordedAnswer, SideWrites
 from domain.events import EventMeta
+from infra.erasure.sealing import PersonalCipher
 from infra.eventstore.recorders import (
     CLAIMS_CONSTRAINT,
     IDEMPOTENCY_CONSTRAINT,
     FailFastRecorder,
     claim_key,
 )
+from infra.eventstore.sealing_mapper import SealingMapper
 from infra.eventstore.snapshots import (
     SNAPSHOTTING_INTERVALS,
     AggregateSnapshot,
     SnapshotRepository,
 )
+from infra.metrics.instruments import timed_append
 from infra.postgres.errors import raise_if_unreachable
+from infra.postgres.person_keys import PostgresPersonKeys
 from infra.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -76,12 +81,15 @@ class EventMetaAsDict(Transcoding):
     name = "event_meta"
 
     def encode(self, obj: EventMeta) -> dict[str, str]:
-        return {
+        meta = {
             "tenant_id": obj.tenant_id,
             "actor_id": obj.actor_id,
             "correlation_id": obj.correlation_id,
             "causation_id": obj.causation_id,
         }
+        if obj.traceparent:  # events without one keep the four keys
+            meta["traceparent"] = obj.traceparent
+        return meta
 
     def decode(self, data: dict[str, str]) -> EventMeta:
         return EventMeta(**data)
@@ -118,6 +126,25 @@ class AssureHubApplication(Application[UUID]):
     ) -> Environment:
         # Unlike the library's default, never read os.environ: settings decide.
         return Environment(name, dict(env or {}))
+
+    def __init__(self, env: Mapping[str, str] | None = None) -> None:
+        super().__init__(env)
+        # The recorder exists only now: the mapper's keys live beside it.
+        keys = getattr(self.recorder, "person_keys", None)
+        if keys is None:
+            datastore = cast(Any, self.recorder).datastore
+            keys = PostgresPersonKeys(datastore.get_connection)
+            cast(FailFastRecorder, self.recorder).new_keys = keys
+        self.sealing_mapper.personal = PersonalCipher(keys)
+
+    @property
+    def sealing_mapper(self) -> SealingMapper:
+        """The mapper, which seals personal fields (see
+        :mod:`infra.eventstore.sealing_mapper`)."""
+        return cast(SealingMapper, self.mapper)
+
+    def construct_mapper(self) -> Mapper[UUID]:
+        return SealingMapper(transcoder=self.construct_transcoder())
 
     def construct_recorder(self) -> ApplicationRecorder:
         if isinstance(self.factory, POPOFactory):
@@ -283,6 +310,66 @@ class LibraryEventStore:
             return None
         return aggregate
 
+    def history(
+        self, aggregate_id: UUID, after: int = 0, upto: int | None = None
+    ) -> list[Notification]:
+        """The aggregate's stored events with versions in ``(after, upto]``
+        (to the newest when ``upto`` is ``None``), in version order, each
+        with its global position.
+
+        Raises:
+            DependencyUnavailableError: Postgres cannot be reached.
+        """
+        recorder = cast(FailFastRecorder, self.app.recorder)
+        try:
+            return recorder.aggregate_notifications(aggregate_id, after, upto)
+        except PersistenceError as e:
+            raise_if_unreachable(e)
+            raise
+
+    def newest_version(self, aggregate_id: UUID) -> int:
+        """The aggregate's newest version (0: none stored).
+
+        Raises:
+            DependencyUnavailableError: Postgres cannot be reached.
+        """
+        recorder = cast(FailFastRecorder, self.app.recorder)
+        try:
+            return recorder.aggregate_version(aggregate_id)
+        except PersistenceError as e:
+            raise_if_unreachable(e)
+            raise
+
+    def snapshot(self, key: UUID, upto: int) -> DomainEventProtocol[UUID] | None:
+        """The newest snapshot stored under ``key`` at a version at most
+        ``upto``, or ``None`` (none, or snapshotting is off).
+
+        Raises:
+            DependencyUnavailableError: Postgres cannot be reached.
+        """
+        snapshots = self.app.snapshots
+        if snapshots is None:
+            return None
+        try:
+            found = snapshots.get(key, desc=True, limit=1, lte=upto)
+            return next(iter(found), None)
+        except PersistenceError as e:
+            raise_if_unreachable(e)
+            raise
+
+    def put_snapshots(self, taken: Sequence[DomainEventProtocol[UUID]]) -> None:
+        """Store derived snapshots; one already stored at that version, or
+        snapshotting being off, is not an error (they are derived data)."""
+        snapshots = self.app.snapshots
+        if snapshots is None or not taken:
+            return
+        for snapshot in taken:
+            try:
+                snapshots.put([snapshot])
+            except IntegrityError:
+                continue
+
+    @timed_append
     def append(self, *aggregates: Aggregate, side: SideWrites | None = None) -> int:
         """Append the aggregates' pending events and the side records in one
         transaction; return the last event's position.
@@ -382,8 +469,17 @@ class LibraryEventStore:
             raise
 
     def decode(self, stored: StoredEvent) -> DomainEventProtocol[UUID]:
-        """The domain event at its current class version (upcast if older)."""
-        return self.app.mapper.to_domain_event(stored)
+        """The domain event at its current class version (upcast if older),
+        its personal fields as stored (sealed): what the public JSON is made
+        of. Loading an aggregate opens them."""
+        return self.app.sealing_mapper.to_sealed_event(stored)
+
+    @property
+    def personal(self) -> PersonalCipher:
+        """Seals and opens personal fields with this store's data keys."""
+        cipher = self.app.sealing_mapper.personal
+        assert cipher is not None, "the application sets its cipher when built"
+        return cipher
 
     def head(self) -> int:
         """Position of the newest stored event (0 when empty)."""

@@ -33,6 +33,7 @@ from commands.identity.ports import (
     OneTimeTokenUsed,
     OutboxMessage,
     PasswordHashSet,
+    PersonErased,
     RecoveryCodeSpent,
     RecoveryCodesReplaced,
     Rotation,
@@ -44,6 +45,7 @@ from commands.identity.ports import (
     TotpCleared,
     TotpStepUsed,
 )
+from domain.personal import ERASED
 
 TOUCH_INTERVAL = timedelta(minutes=1)
 """An API token's last use is written at most this often."""
@@ -240,6 +242,17 @@ class InMemoryIdentity:
     @_write.register
     def _(self, record: OutboxMessage) -> None:
         self._state.outbox.append(record)
+
+    @_write.register
+    def _(self, record: PersonErased) -> None:
+        # The key and the claim are the event store twin's (InMemoryRecorder).
+        email = record.email.lower()
+        self._state.outbox = [
+            replace(m, recipient=ERASED, subject=ERASED, body=ERASED)
+            if m.tenant_id == record.tenant_id and m.recipient.lower() == email
+            else m
+            for m in self._state.outbox
+        ]
 
     @_write.register
     def _(self, record: SessionStarted) -> None:

@@ -16,6 +16,7 @@ from typing import Any, NoReturn
 import psycopg
 from psycopg import Cursor, sql
 
+from commands.identity.account_writer import EMAIL_CLAIM
 from commands.identity.ports import (
     AccountSaved,
     ApiTokenRevoked,
@@ -26,6 +27,7 @@ from commands.identity.ports import (
     OneTimeTokenUsed,
     OutboxMessage,
     PasswordHashSet,
+    PersonErased,
     RecoveryCodeSpent,
     RecoveryCodesReplaced,
     SessionsRevoked,
@@ -35,6 +37,8 @@ from commands.identity.ports import (
     TotpCleared,
     TotpStepUsed,
 )
+from domain.personal import ERASED
+from infra.postgres.person_keys import destroy_key
 
 AnyCursor = Cursor[Any]
 
@@ -232,6 +236,21 @@ def _(record: OutboxMessage, cursor: AnyCursor) -> None:
             record.subject,
             record.body,
         ),
+    )
+
+
+@_write.register
+def _(record: PersonErased, cursor: AnyCursor) -> None:
+    destroy_key(cursor, record.tenant_id, record.account_id)
+    cursor.execute(
+        "DELETE FROM unique_claims WHERE tenant_id = %s AND scope = %s"
+        " AND key = %s AND aggregate_id = %s",
+        (record.tenant_id, EMAIL_CLAIM, record.email, record.account_id),
+    )
+    cursor.execute(
+        "UPDATE notification_outbox SET recipient = %s, subject = %s, body = %s,"
+        " next_attempt_at = NULL WHERE tenant_id = %s AND lower(recipient) = %s",
+        (ERASED, ERASED, ERASED, record.tenant_id, record.email.lower()),
     )
 
 

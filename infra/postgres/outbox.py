@@ -107,6 +107,18 @@ class PostgresOutbox:
         self._cap = retry_max_seconds
         self._lease = lease_seconds
 
+    def backlog(self) -> tuple[int, float]:
+        """Messages still to be sent (not given up), and the age in seconds
+        of the oldest (0: none)."""
+        with self._db.connection() as conn:
+            row = conn.execute(
+                "SELECT count(*), COALESCE(extract(epoch FROM now()"
+                " - min(created_at)), 0) FROM notification_outbox"
+                " WHERE sent_at IS NULL AND attempts < %s",
+                (self._max_attempts,),
+            ).fetchone()
+        return (int(row[0]), float(row[1])) if row else (0, 0.0)
+
     def claim_due(self, limit: int) -> list[OutgoingMail]:
         """Up to ``limit`` due messages, oldest due first, now claimed by the
         caller (their ``attempts`` include this one)."""

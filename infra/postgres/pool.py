@@ -57,6 +57,16 @@ class Database:
             raise_if_unstorable(e)
             raise
 
+    def stats(self) -> dict[str, int]:
+        """Connections open and in use, and requests waiting for one."""
+        stats = self._pool.get_stats() if self._opened else {}
+        size = stats.get("pool_size", 0)
+        return {
+            "open": size,
+            "in_use": size - stats.get("pool_available", 0),
+            "waiting": stats.get("requests_waiting", 0),
+        }
+
     def ping(self) -> None:
         """Raise :class:`DependencyUnavailableError` unless Postgres answers."""
         with self.connection() as conn:

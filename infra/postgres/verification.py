@@ -14,6 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
+from uuid import UUID
 
 from psycopg import sql
 
@@ -124,6 +125,37 @@ LIMIT 1
 )
 
 
+_LOCATED = """
+SELECT v.tenant_id, v.id, v.organization_id,
+       ARRAY(SELECT n.id FROM {verifications} n
+             WHERE n.tenant_id = v.tenant_id AND n.number = v.number)
+FROM {verifications} v
+"""
+_VERIFICATIONS = qualified(CertificateProjection.name, VERIFICATIONS)
+_LOCATE = sql.SQL(
+    _LOCATED + "WHERE v.number = %s AND v.verification_code_sha256 = %s"
+    " ORDER BY v.revision DESC LIMIT 1"
+).format(verifications=_VERIFICATIONS)
+_REVISIONS = sql.SQL(_LOCATED + "WHERE v.tenant_id = %s AND v.id = %s").format(
+    verifications=_VERIFICATIONS
+)
+
+
+@dataclass(frozen=True)
+class LocatedCertificate:
+    """Where a certificate revision's history is: its tenant, its id, its
+    holder, and every revision of its number (itself included)."""
+
+    tenant_id: str
+    id: UUID
+    organization_id: UUID
+    revisions: tuple[UUID, ...]
+
+
+def _located(row: tuple[Any, ...]) -> LocatedCertificate:
+    return LocatedCertificate(row[0], row[1], row[2], tuple(row[3]))
+
+
 class PostgresVerificationView:
     """Looks a certificate up by its number and verification code."""
 
@@ -152,3 +184,18 @@ class PostgresVerificationView:
             revision=row[7],
             superseded=bool(row[8]) or status == CertificateStatus.SUPERSEDED,
         )
+
+    def locate(self, number: str, code: str) -> LocatedCertificate | None:
+        """The revision ``number`` whose code is ``code`` (as :meth:`verify`
+        finds it), for looking at its history; ``None`` if none matches."""
+        with self._db.connection() as conn:
+            row = conn.execute(_LOCATE, (number, verification_digest(code))).fetchone()
+        return None if row is None else _located(row)
+
+    def revisions(
+        self, tenant_id: str, certificate_id: UUID
+    ) -> LocatedCertificate | None:
+        """The same for a revision known by its id in ``tenant_id``."""
+        with self._db.connection() as conn:
+            row = conn.execute(_REVISIONS, (tenant_id, certificate_id)).fetchone()
+        return None if row is None else _located(row)

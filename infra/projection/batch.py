@@ -37,6 +37,7 @@ class Batch:
     parked: list[DeadLetter] = field(default_factory=list)
     skipped: int = 0
     correlations: set[str] = field(default_factory=set)
+    traces: set[str] = field(default_factory=set)
 
     def _done(self, partition: int) -> tuple[int, int]:
         return self.latest.get(partition) or self.tracked.get(partition, (0, -1))

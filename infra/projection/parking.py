@@ -46,6 +46,7 @@ class Delivery:
     subject: str | None
     tenant_id: str | None
     correlation_id: str
+    traceparent: str = ""
 
     @property
     def tracked_position(self) -> int | None:
@@ -92,6 +93,7 @@ def _read(
         subject=_text(attrs.get("ce_subject") or key),
         tenant_id=_text(attrs.get("ce_tenantid")),
         correlation_id=attrs.get("ce_correlationid", ""),
+        traceparent=attrs.get("ce_traceparent", ""),
     )
 
 

@@ -39,6 +39,7 @@ from dataclasses import dataclass
 import psycopg
 from psycopg import sql
 
+from infra.erasure.sealing import PersonalCipher
 from infra.errors import InfrastructureError
 from infra.eventstore.store import EVENTS_TABLE, LibraryEventStore
 from infra.postgres import dead_letters, projection_halts
@@ -51,6 +52,7 @@ from infra.postgres.projection_schemas import (
 )
 from infra.postgres.rows import PostgresRows, schema_name
 from infra.projection.memory_fold import FoldHaltedError, MemoryFold
+from infra.streaming.public_events import personal_view
 from infra.streaming.stored_envelopes import StoredEnvelopes
 from projections.envelope import EventEnvelope
 from projections.ports import TableProjection
@@ -114,14 +116,18 @@ class Rebuilder:
         self._envelopes = StoredEnvelopes(store, source)
 
     def events(self, after: int, upto: int | None = None) -> Iterator[EventEnvelope]:
-        """Public envelopes of the stored events after ``after`` (up to ``upto``)."""
+        """Public envelopes of the stored events after ``after`` (up to
+        ``upto``), their personal fields opened (``[erased]`` for an erased
+        person), as the projectors see them."""
         envelopes = self._envelopes
+        personal = PersonalCipher(self._store.personal.keys, remember=True)
         while True:
             page = self._store.read_after(after, self._page)
             for stored in page:
                 if upto is not None and stored.id > upto:
                     return
-                yield envelopes.envelope(stored, stored.id)
+                envelope = envelopes.envelope(stored, stored.id)
+                yield personal_view(envelope, personal, reveal=True)
                 after = stored.id
             if len(page) < self._page:
                 return

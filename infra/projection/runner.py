@@ -39,8 +39,9 @@ from kafka.errors import KafkaError
 from tenacity import RetryCallState
 
 from infra.backoff import until_stopped
+from infra.erasure.sealing import PersonalCipher
 from infra.errors import DependencyUnavailableError, InfrastructureError
-from infra.logs import correlation_id
+from infra.logs import event_context
 from infra.postgres import dead_letters
 from infra.postgres.dead_letters import HALT, DeadLetter
 from infra.postgres.pool import Connection, Database
@@ -58,6 +59,8 @@ from infra.projection.halting import (
     wait_while_halted,
 )
 from infra.projection.parking import Delivery
+from infra.streaming.public_events import personal_view
+from infra.trace_context import trace_id
 from projections.envelope import EventEnvelope
 from projections.ports import TableProjection
 from projections.rows import Rows
@@ -95,7 +98,8 @@ def group_id(projection_name: str) -> str:
     return f"assurehub.projection.{projection_name}"
 
 
-def _log_wait(state: RetryCallState) -> None:
+def log_wait(state: RetryCallState) -> None:
+    """Log a worker's failed attempt before its backoff."""
     error = state.outcome.exception() if state.outcome else None
     expected = isinstance(error, RETRYABLE)
     log.log(
@@ -128,6 +132,9 @@ class ProjectionRunner:
     Args:
         halt_poll_seconds: While halted, how often it looks whether the halt
             was cleared.
+        personal: Opens the sealed personal fields of each event for the
+            projection (:func:`~infra.streaming.public_events.personal_view`);
+            ``None`` hands them on sealed.
     """
 
     def __init__(
@@ -138,8 +145,10 @@ class ProjectionRunner:
         topic: str,
         group: str | None = None,
         halt_poll_seconds: float = 5.0,
+        personal: PersonalCipher | None = None,
     ) -> None:
         self.projection = projection
+        self._personal = personal
         self.on_error = dead_letters.policy(projection)
         self._group = group
         self._db = database
@@ -153,7 +162,13 @@ class ProjectionRunner:
         return self._group or group_id(self.projection.name)
 
     def apply_batch(self, records: list[Any]) -> StepResult:
-        """Apply records in one transaction with their tracking positions.
+        """Apply Kafka records in one transaction with their tracking
+        positions (see :meth:`apply_deliveries`)."""
+        return self.apply_deliveries([parking.read(r, self.topic) for r in records])
+
+    def apply_deliveries(self, deliveries: list[Delivery]) -> StepResult:
+        """Apply records, already read, in one transaction with their
+        tracking positions.
 
         Raises:
             ShapeMismatchError: the tables need a rebuild; nothing was applied.
@@ -162,7 +177,7 @@ class ProjectionRunner:
                 record could be neither applied nor parked, or already).
         """
         try:
-            batch = self._apply_or_park(records)
+            batch = self._apply_or_park(deliveries)
         except _ParkFailedError as failed:
             reason = halt(self._db, failed.dead, failed.__cause__)
             raise ProjectionStoppedError(self.projection.name, reason) from (
@@ -179,30 +194,30 @@ class ProjectionRunner:
                     "skipped": batch.skipped,
                     "parked": len(batch.parked),
                     "correlation_ids": sorted(batch.correlations)[:20],
+                    "trace_ids": sorted(batch.traces)[:20] or None,
                 },
             )
         return batch.result()
 
-    def _apply_or_park(self, records: list[Any]) -> Batch:
+    def _apply_or_park(self, deliveries: list[Delivery]) -> Batch:
         try:
-            return self._apply_records(records, guarded=False)
+            return self._apply_records(deliveries, guarded=False)
         except _EventFailedError as failed:
             if self.on_error == HALT:
                 self._record_halt(failed.dead)
                 raise ProjectionHaltedError(failed.dead.error) from failed.__cause__
-        return self._apply_records(records, guarded=True)
+        return self._apply_records(deliveries, guarded=True)
 
-    def _apply_records(self, records: list[Any], *, guarded: bool) -> Batch:
+    def _apply_records(self, deliveries: list[Delivery], *, guarded: bool) -> Batch:
         name = self.projection.name
         with self._db.connection() as conn, conn.transaction():
             shape, halted = lock_shared(conn, name)
             if halted is not None:
                 raise ProjectionStoppedError(name, halted)
             check_shape(self.projection, shape)
-            deliveries = [parking.read(r, self.topic) for r in records]
             subjects = {d.subject for d in deliveries if d.subject is not None}
             waiting, halted_ids = dead_letters.known(conn, name, sorted(subjects))
-            partitions = sorted({r.partition for r in records})
+            partitions = sorted({int(d.origin.partition or 0) for d in deliveries})
             batch = Batch(self._tracked(conn, partitions), waiting, halted_ids)
             rows = PostgresRows(conn, schema_name(name), self.projection.tables)
             for delivery in deliveries:
@@ -212,6 +227,8 @@ class ProjectionRunner:
                 self._apply_one(conn, rows, delivery, batch, guarded)
                 batch.advance(delivery)
                 batch.correlations.add(delivery.correlation_id)
+                if delivery.traceparent:
+                    batch.traces.add(trace_id(delivery.traceparent))
             self._save(conn, batch)
         return batch
 
@@ -223,9 +240,9 @@ class ProjectionRunner:
         batch: Batch,
         guarded: bool,
     ) -> None:
-        """Apply (or park) one record with its correlation id on every log line."""
-        token = correlation_id.set(delivery.correlation_id)
-        try:
+        """Apply (or park) one record with its correlation id and
+        traceparent on every log line."""
+        with event_context(delivery.correlation_id, delivery.traceparent):
             error = self._error_of(conn, rows, delivery, batch, guarded)
             if error is None:
                 batch.applied.append(delivery.event_id)
@@ -235,8 +252,6 @@ class ProjectionRunner:
             batch.parked.append(dead)
             if delivery.subject is not None:
                 batch.waiting.add(delivery.subject)
-        finally:
-            correlation_id.reset(token)
 
     def _error_of(
         self,
@@ -265,8 +280,9 @@ class ProjectionRunner:
 
     def _apply(self, envelope: EventEnvelope, store: Any) -> None:
         """Apply one event with its correlation id on every log line."""
-        token = correlation_id.set(envelope.correlation_id)
-        try:
+        if self._personal is not None:
+            envelope = personal_view(envelope, self._personal, reveal=True)
+        with event_context(envelope.correlation_id, envelope.traceparent):
             self.projection.apply(envelope, store)
             log.debug(
                 "event projected",
@@ -277,8 +293,6 @@ class ProjectionRunner:
                     "position": envelope.position,
                 },
             )
-        finally:
-            correlation_id.reset(token)
 
     def _save(self, conn: Connection, batch: Batch) -> None:
         """Write the tracking positions; drop letters of halted events applied."""
@@ -345,7 +359,7 @@ class ProjectionRunner:
         while halted, consume nothing and wait for the halt to be cleared."""
         log.info("projector started", extra={"projection": self.projection.name})
 
-        @until_stopped(stop, (Exception,), _log_wait)
+        @until_stopped(stop, (Exception,), log_wait)
         def loop() -> None:
             try:
                 while not stop.is_set():

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
 from infra.errors import InfrastructureError
 from projections.envelope import EventEnvelope
@@ -50,6 +51,8 @@ def encode(
         ("ce_correlationid", envelope.correlation_id),
         ("ce_causationid", envelope.causation_id),
     ]
+    if envelope.traceparent:  # CloudEvents distributed-tracing extension
+        attributes.append(("ce_traceparent", envelope.traceparent))
     encoded: Headers = [(k, v.encode("utf-8", errors)) for k, v in attributes]
     value = json.dumps(envelope.data, separators=(",", ":"), sort_keys=True).encode()
     return envelope.subject.encode("utf-8", errors), value, encoded
@@ -103,6 +106,7 @@ def decode(
             correlation_id=attrs["ce_correlationid"],
             causation_id=attrs["ce_causationid"],
             data=data,
+            traceparent=attrs.get("ce_traceparent", ""),
         )
     except MalformedEventError:
         raise
@@ -110,3 +114,33 @@ def decode(
         raise MalformedEventError(f"the header {e.args[0]} is missing") from e
     except (ValueError, TypeError) as e:
         raise MalformedEventError(f"not an AssureHub CloudEvent: {e}") from e
+
+
+STRUCTURED_CONTENT_TYPE = "application/cloudevents+json"
+BATCH_CONTENT_TYPE = "application/cloudevents-batch+json"
+
+
+def structured(envelope: EventEnvelope) -> dict[str, Any]:
+    """The CloudEvent of ``envelope`` in structured mode (JSON event format):
+    the attributes :func:`encode` puts in headers, with the body as ``data``.
+
+    The integer extensions (``position``, ``aggregateversion``) are JSON
+    numbers here, the JSON format's form of a CloudEvents Integer; in Kafka
+    headers they are their decimal text.
+    """
+    return {
+        "specversion": SPEC_VERSION,
+        "id": envelope.id,
+        "type": envelope.type,
+        "source": envelope.source,
+        "subject": envelope.subject,
+        "time": envelope.time.isoformat(),
+        "datacontenttype": CONTENT_TYPE,
+        "tenantid": envelope.tenant_id,
+        "position": envelope.position,
+        "aggregateversion": envelope.aggregate_version,
+        "actorid": envelope.actor_id,
+        "correlationid": envelope.correlation_id,
+        "causationid": envelope.causation_id,
+        "data": envelope.data,
+    }

@@ -5,6 +5,14 @@ checked by a test, so the documentation cannot drift from the code. A field
 an event class names in its ``PERSONAL`` class variable (a
 ``frozenset[str]`` of field names) is personal data and is marked
 ``"x-personal": true``, so consumers know what to protect and erase.
+
+**Versions.** A committed schema is a contract: changing anything but its
+descriptions is breaking (consumers validate against it), so it needs the
+event class's next ``class_version`` with an upcaster, and the old version's
+schema moves to ``infra/streaming/superseded/``, where it stays described
+(here, in ``docs/events/`` and in the AsyncAPI document) for consumers of old
+records. :func:`write_all` refuses to overwrite a committed schema with a
+breaking change.
 """
 
 from __future__ import annotations
@@ -15,55 +23,15 @@ import json
 import typing
 from datetime import date, datetime
 from enum import Enum
+from importlib import resources
 from pathlib import Path
 from typing import Any
 from uuid import UUID
 
-from domain.account import Account
-from domain.api_token import ApiToken
-from domain.audit import Audit
-from domain.certificate import Certificate
-from domain.document import Document
-from domain.document_template import DocumentTemplate
-from domain.evidence import Evidence
-from domain.organization import Organization
-from domain.standard_template import StandardTemplate
-from domain.tenant import Tenant
-from domain.tenant_settings import TenantSettings
+from infra.streaming.event_catalog import AGGREGATES, EVENT_CLASSES, PUBLIC_TYPES
 from infra.streaming.public_events import INTERNAL_FIELDS, public_type
 
-AGGREGATES: tuple[type[Any], ...] = (
-    Organization,
-    StandardTemplate,
-    DocumentTemplate,
-    Audit,
-    Certificate,
-    Evidence,
-    TenantSettings,
-    Tenant,
-    Account,
-    ApiToken,
-    Document,
-)
-"""Every aggregate whose events are published on the topic."""
-
-
-def _published(aggregate: type[Any]) -> list[type[Any]]:
-    return [
-        value
-        for value in vars(aggregate).values()
-        if isinstance(value, type) and isinstance(getattr(value, "TYPE", None), str)
-    ]
-
-
-EVENT_CLASSES: tuple[type[Any], ...] = tuple(
-    event for aggregate in AGGREGATES for event in _published(aggregate)
-)
-"""Every event class published on the topic."""
-
-PUBLIC_TYPES: frozenset[str] = frozenset(public_type(c) for c in EVENT_CLASSES)
-"""Every public event type (at its current version) the relay publishes: a
-record of any other type is not one this code can apply."""
+__all__ = ["AGGREGATES", "EVENT_CLASSES", "PUBLIC_TYPES", "render_all", "schema"]
 
 _SCALARS: dict[Any, dict[str, str]] = {
     str: {"type": "string"},
@@ -140,19 +108,71 @@ def schema(event_class: type[Any]) -> dict[str, Any]:
     }
 
 
-def render_all() -> dict[str, str]:
-    """File name → JSON text of every event schema."""
+class BreakingSchemaChangeError(ValueError):
+    """A committed schema would change in a way that breaks its consumers."""
+
+
+def superseded() -> dict[str, dict[str, Any]]:
+    """Public type → JSON Schema of every earlier version still described
+    (stored events of it are upcast and published at the current version)."""
+    folder = resources.files("infra.streaming") / "superseded"
+    found = [p for p in folder.iterdir() if p.name.endswith(".json")]
     return {
-        f"{s['$id']}.json": json.dumps(s, indent=2, sort_keys=True) + "\n"
-        for s in (schema(c) for c in EVENT_CLASSES)
+        p.name.removesuffix(".json"): json.loads(p.read_text())
+        for p in sorted(found, key=lambda p: p.name)
     }
 
 
+def current() -> dict[str, dict[str, Any]]:
+    """Public type → JSON Schema of every event type at its current version."""
+    return {public_type(c): schema(c) for c in EVENT_CLASSES}
+
+
+def _contract(value: Any) -> Any:
+    """A schema without its descriptions: what consumers validate against."""
+    if isinstance(value, dict):
+        return {k: _contract(v) for k, v in value.items() if k != "description"}
+    if isinstance(value, list):
+        return [_contract(v) for v in value]
+    return value
+
+
+def breaking_change(committed: dict[str, Any], generated: dict[str, Any]) -> bool:
+    """Whether ``generated`` differs from ``committed`` in more than its
+    descriptions (a field added, removed, retyped, made optional, …)."""
+    return bool(_contract(committed) != _contract(generated))
+
+
+def _text(value: dict[str, Any]) -> str:
+    return json.dumps(value, indent=2, sort_keys=True) + "\n"
+
+
+def render_all() -> dict[str, str]:
+    """File name → JSON text of every event schema, current and superseded."""
+    return {f"{name}.json": _text(s) for name, s in (superseded() | current()).items()}
+
+
 def write_all(folder: Path) -> list[Path]:
-    """Write every schema into ``folder``; return the paths written."""
+    """Write every schema into ``folder``; return the paths written.
+
+    Raises:
+        BreakingSchemaChangeError: a schema committed in ``folder`` would
+            change in more than its descriptions; nothing is written.
+    """
+    rendered = render_all()
+    for name, text in rendered.items():
+        path = folder / name
+        if path.exists() and breaking_change(
+            json.loads(path.read_text()), json.loads(text)
+        ):
+            raise BreakingSchemaChangeError(
+                f"{name}: a breaking change to a published schema needs the "
+                "event class's next class_version (with an upcaster); move the "
+                "committed file to infra/streaming/superseded/"
+            )
     folder.mkdir(parents=True, exist_ok=True)
     written = []
-    for name, text in render_all().items():
+    for name, text in rendered.items():
         path = folder / name
         path.write_text(text)
         written.append(path)

@@ -87,24 +87,38 @@ def producer(settings: Settings) -> Any:
     )
 
 
+def _consumer_config(settings: Settings) -> dict[str, Any]:
+    return {
+        "bootstrap_servers": _servers(settings),
+        "enable_auto_commit": False,
+        "auto_offset_reset": "earliest",
+        "max_poll_records": 500,
+        "fetch_max_bytes": _FETCH_MAX_BYTES,
+        # kafka-python refuses frames over 1 MB by default, less than one
+        # fetch may return; the margin covers the response's own framing.
+        "receive_message_max_bytes": _FETCH_MAX_BYTES + 1_048_576,
+        "request_timeout_ms": 30_000,
+    }
+
+
 def consumer(settings: Settings, group_id: str, topic: str | None = None) -> Any:
     """Group member that commits offsets only when told to."""
     return _construct(
         KafkaConsumer,
         topic or settings.kafka_topic,
-        bootstrap_servers=_servers(settings),
         group_id=group_id,
         client_id=group_id,
-        enable_auto_commit=False,
-        auto_offset_reset="earliest",
-        max_poll_records=500,
-        fetch_max_bytes=_FETCH_MAX_BYTES,
-        # kafka-python refuses frames over 1 MB by default, less than one
-        # fetch may return; the margin covers the response's own framing.
-        receive_message_max_bytes=_FETCH_MAX_BYTES + 1_048_576,
-        request_timeout_ms=30_000,
         session_timeout_ms=10_000,
         heartbeat_interval_ms=1_000,
+        **_consumer_config(settings),
+    )
+
+
+def reader(settings: Settings, client_id: str) -> Any:
+    """Consumer outside any group, for partitions assigned by hand (a
+    projection catching up alone); it commits nothing."""
+    return _construct(
+        KafkaConsumer, group_id=None, client_id=client_id, **_consumer_config(settings)
     )
 
 

@@ -2,7 +2,8 @@
 
 The library's internal serialization never leaves the store: the relay and
 rebuilds decode each stored event (upcasting it to its current class version)
-and publish what :func:`to_envelope` makes of it.
+and publish what :func:`to_envelope` makes of it, after :func:`personal_view`
+has decided what its personal fields show.
 """
 
 from __future__ import annotations
@@ -15,27 +16,28 @@ from typing import Any
 from uuid import UUID
 
 from domain.events import EventMeta
-from infra.errors import InfrastructureError
+from infra.erasure.sealing import PersonalCipher
+from infra.streaming.event_catalog import (
+    PERSONAL_BY_TYPE,
+    TYPE_PREFIX,
+    UnpublishableEventError,
+    public_type,
+)
 from projections.envelope import EventEnvelope
 
-TYPE_PREFIX = "assurehub."
+__all__ = [
+    "INTERNAL_FIELDS",
+    "TYPE_PREFIX",
+    "UnpublishableEventError",
+    "personal_view",
+    "public_type",
+    "to_envelope",
+]
+
 _EVENT_ID_NAMESPACE = UUID("5d0c2a36-6b8f-4a56-9f0e-2b1b7c0a9e41")
 INTERNAL_FIELDS = frozenset(
     {"originator_id", "originator_version", "timestamp", "originator_topic", "meta"}
 )
-
-
-class UnpublishableEventError(InfrastructureError, TypeError):
-    """The event class lacks a public ``TYPE`` or ``meta``."""
-
-
-def public_type(event_class: type[Any]) -> str:
-    """``assurehub.<TYPE>.v<class_version>`` of an event class."""
-    name = getattr(event_class, "TYPE", None)
-    if not isinstance(name, str):
-        raise UnpublishableEventError(f"{event_class.__qualname__} has no TYPE")
-    version = getattr(event_class, "class_version", 1)
-    return f"{TYPE_PREFIX}{name}.v{version}"
 
 
 def event_id(aggregate_id: UUID, version: int) -> str:
@@ -135,4 +137,46 @@ def to_envelope(event: Any, position: int, source: str) -> EventEnvelope:
         correlation_id=meta.correlation_id,
         causation_id=meta.causation_id,
         data=data,
+        traceparent=meta.traceparent,
     )
+
+
+def personal_view(
+    envelope: EventEnvelope, cipher: PersonalCipher, *, reveal: bool
+) -> EventEnvelope:
+    """The one rule for personal fields (``x-personal``) in public JSON.
+
+    Personal fields travel sealed: the Kafka topic, and any copy made of it,
+    holds no plain personal data, so destroying a person's key erases those
+    copies too. Every producer of public JSON calls this function: the relay
+    (``reveal=False``), the projectors and rebuilds (``reveal=True``), and the
+    event feed and webhooks (``reveal`` only for callers allowed to see
+    personal data).
+
+    - ``reveal=False``: each personal text value is its sealed token
+      (``pii:v1:…``, opaque without the key); a value stored before sealing
+      existed is sealed now with the person's key.
+    - ``reveal=True``: the plain value.
+    - Either way, a field of an erased person reads ``"[erased]"``, and
+      ``null`` stays ``null``.
+
+    The person is the event's subject (or the field the event class names in
+    ``PERSON``). Types without personal fields are returned as they are.
+
+    Raises:
+        DependencyUnavailableError: the key table cannot be reached.
+    """
+    described = PERSONAL_BY_TYPE.get(envelope.type)
+    if described is None:
+        return envelope
+    fields, person = described
+    data = envelope.data
+    values = {name: data[name] for name in fields if type(data.get(name)) is str}
+    if not values:
+        return envelope
+    person_id = UUID(envelope.subject if person == "originator_id" else data[person])
+    if reveal:
+        cipher.open(envelope.tenant_id, person_id, values)
+    else:
+        cipher.conceal(envelope.tenant_id, person_id, values)
+    return dataclasses.replace(envelope, data={**data, **values})

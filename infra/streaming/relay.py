@@ -5,11 +5,15 @@ acknowledged every record of it, so a crash between publish and save
 republishes (duplicates, never gaps); consumers deduplicate by ``ce_id`` or
 position. It wakes on the NOTIFY the store sends in every insert transaction,
 and polls as a fallback. When Kafka or Postgres is down it logs what it waits
-for and retries with exponential backoff.
+for and retries with exponential backoff. Several relay processes may run:
+only the one holding the topic's Postgres advisory lock publishes; the others
+stand by and one takes over within about a second of the holder's session
+ending (its process stopped or killed).
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import threading
 from collections.abc import Callable, Iterator, Sequence
@@ -28,7 +32,9 @@ from infra.eventstore.store import EVENTS_CHANNEL, LibraryEventStore
 from infra.postgres.pool import Database
 from infra.settings import Settings
 from infra.streaming import cloudevents
+from infra.streaming.public_events import personal_view
 from infra.streaming.stored_envelopes import StoredEnvelopes
+from infra.trace_context import trace_id
 
 log = logging.getLogger(__name__)
 
@@ -59,6 +65,12 @@ def _log_wait(state: RetryCallState) -> None:
             "retry_in_seconds": round(state.upcoming_sleep, 2),
         },
     )
+
+
+def _lock_key(topic: str) -> int:
+    """The advisory lock one relay per topic holds (a signed 64-bit key)."""
+    digest = hashlib.sha256(f"assurehub.relay:{topic}".encode()).digest()
+    return int.from_bytes(digest[:8], "big", signed=True)
 
 
 class Relay:
@@ -118,7 +130,11 @@ class Relay:
         Raises:
             DependencyUnavailableError: any record was not acknowledged.
         """
-        envelopes = [self._envelopes.envelope(n, n.id) for n in notifications]
+        personal = self._store.personal
+        envelopes = [
+            personal_view(self._envelopes.envelope(n, n.id), personal, reveal=False)
+            for n in notifications
+        ]
         heads: dict[int, int] = {}
         try:
             producer = self._ensure_producer()
@@ -150,6 +166,10 @@ class Relay:
                 "first_position": envelopes[0].position,
                 "last_position": envelopes[-1].position,
                 "correlation_ids": sorted({e.correlation_id for e in envelopes})[:20],
+                "trace_ids": sorted(
+                    {trace_id(e.traceparent) for e in envelopes if e.traceparent}
+                )[:20]
+                or None,
             },
         )
         return Published(notifications[-1].id, len(notifications), heads)
@@ -181,6 +201,9 @@ class Relay:
 
     # -- running ---------------------------------------------------------
 
+    leading = False
+    """Whether :meth:`run` holds the topic's relay lock (it publishes)."""
+
     def run(
         self, stop: threading.Event, beat: Callable[[], None] = lambda: None
     ) -> None:
@@ -190,6 +213,7 @@ class Relay:
         @until_stopped(stop, RETRYABLE, _log_wait)
         def loop() -> None:
             with self._listen() as listener:
+                self._lead(listener, stop, beat)
                 while not stop.is_set():
                     beat()
                     if self.step() is None:
@@ -201,8 +225,37 @@ class Relay:
             if not stop.is_set():
                 raise
         finally:
+            self.leading = False
             self._drop_producer()
             log.info("relay stopped", extra={"topic": self.topic})
+
+    def _lead(
+        self,
+        listener: psycopg.Connection[Any],
+        stop: threading.Event,
+        beat: Callable[[], None],
+    ) -> None:
+        """Return once this relay holds the topic's advisory lock (on its
+        listening session, so the lock goes when the process or the session
+        dies); until then stand by, beating, trying every second."""
+        waiting = False
+        while not stop.is_set():
+            row = listener.execute(
+                "SELECT pg_try_advisory_lock(%s)", (_lock_key(self.topic),)
+            ).fetchone()
+            if row and row[0]:
+                self._saved = None  # another relay may have moved it meanwhile
+                self.leading = True
+                log.info("relay leading: it publishes", extra={"topic": self.topic})
+                return
+            if not waiting:
+                log.info(
+                    "relay standing by: another relay publishes",
+                    extra={"topic": self.topic},
+                )
+                waiting = True
+            beat()
+            stop.wait(1.0)
 
     @contextmanager
     def _listen(self) -> Iterator[psycopg.Connection[Any]]:

@@ -39,6 +39,7 @@ from eventsourcing.persistence import (
 from eventsourcing.utils import resolve_topic
 
 from domain.events import EventMeta
+from infra.eventstore.sealing_mapper import SealingMapper
 from infra.eventstore.store import DateAsISO, EventMetaAsDict, LibraryEventStore
 from infra.streaming.public_events import described_fields, event_id_of, to_envelope
 from projections.envelope import EventEnvelope
@@ -49,7 +50,13 @@ _COLUMNS = frozenset({"originator_id", "originator_version"})
 """Fields the mapper stores in their own columns, not in the state."""
 _READ = ("meta", "timestamp", *_COLUMNS)
 """Attributes the slow path reads besides the public fields."""
-_META_FIELDS = ("tenant_id", "actor_id", "correlation_id", "causation_id")
+_META_FIELDS = (
+    "tenant_id",
+    "actor_id",
+    "correlation_id",
+    "causation_id",
+    "traceparent",
+)
 _ENVELOPE_FIELDS = (
     "id",
     "type",
@@ -63,6 +70,7 @@ _ENVELOPE_FIELDS = (
     "correlation_id",
     "causation_id",
     "data",
+    "traceparent",
 )
 """The fields of :class:`EventEnvelope`, in the order its ``__init__`` sets them."""
 _new = object.__new__
@@ -210,6 +218,7 @@ class StoredEnvelopes:
                 "correlation_id": meta["correlation_id"],
                 "causation_id": meta["causation_id"],
                 "data": data,
+                "traceparent": meta.get("traceparent", ""),
             },
         )
         return envelope
@@ -248,13 +257,15 @@ class StoredEnvelopes:
         if type(raw) is not dict or len(raw) != 2 or raw["_type_"] not in self._metas:
             raise _UnhandledError
         inner = raw["_data_"]
-        if type(inner) is not dict or len(inner) != 4:
+        if type(inner) is not dict or not 4 <= len(inner) <= 5:
             raise _UnhandledError
         if (
             type(inner["tenant_id"]) is not str
             or type(inner["actor_id"]) is not str
             or type(inner["correlation_id"]) is not str
             or type(inner["causation_id"]) is not str
+            or type(inner.get("traceparent", "")) is not str
+            or (len(inner) == 5 and "traceparent" not in inner)
         ):
             raise _UnhandledError  # others, or values the library decodes first
         return inner
@@ -273,12 +284,13 @@ class StoredEnvelopes:
 
     def _prepare(self) -> None:
         """Take the mapper's setup; leave the fast path off unless it is the
-        library's plain JSON one."""
+        library's plain JSON one (or ours, which decodes the same way: the
+        public path reads personal fields sealed, as stored)."""
         self._ready = True
         mapper = self._store.app.mapper
         transcoder = mapper.transcoder
         if (
-            type(mapper) is not Mapper
+            type(mapper) not in (Mapper, SealingMapper)
             or mapper.cipher is not None
             or mapper.compressor is not None
             or type(transcoder) is not JSONTranscoder
@@ -312,11 +324,13 @@ def _plain_meta(transcoding: Transcoding) -> bool:
     """Whether the transcoding decodes to ``EventMeta(**data)`` of a plain
     dataclass whose fields are :data:`_META_FIELDS`, in that order."""
     names = tuple(f.name for f in dataclasses.fields(EventMeta))
-    sample = dict(zip(_META_FIELDS, ("t", "a", "c", "x"), strict=True))
+    sample = dict(zip(_META_FIELDS, ("t", "a", "c", "x", "00-t"), strict=True))
+    fewer = {k: v for k, v in sample.items() if k != "traceparent"}
     return (
         names == _META_FIELDS
         and not hasattr(EventMeta, "__post_init__")
         and transcoding.decode(sample) == EventMeta(**sample)
+        and transcoding.decode(fewer) == EventMeta(**fewer)
     )
 
 

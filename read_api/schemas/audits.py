@@ -10,6 +10,7 @@ from uuid import UUID
 from pydantic import BaseModel, ConfigDict, Field
 
 from domain.audit_values import AuditStatus, AuditType, ClauseResult, DecisionOutcome
+from read_api.schemas.as_of import AsOfPublic, as_of_field
 from read_api.schemas.findings import (
     EVIDENCE_EXAMPLE,
     FINDING_EXAMPLE,
@@ -231,3 +232,4 @@ class AuditDetail(AuditPublic):
     assessments: list[AssessmentPublic] = Field(description="By clause")
     findings: list[FindingPublic]
     evidence: list[EvidencePublic]
+    as_of: AsOfPublic | None = as_of_field()

@@ -9,6 +9,7 @@ from uuid import UUID
 from pydantic import BaseModel, ConfigDict, Field
 
 from domain.certificate_values import CertificateStatus
+from read_api.schemas.as_of import AsOfPublic, as_of_field
 from read_api.schemas.rows import Page, Position, Version, examples, page_examples
 
 CERTIFICATE_EXAMPLE = {
@@ -128,3 +129,4 @@ class CertificateDetail(CertificatePublic):
     revisions: list[CertificateRevisionPublic] = Field(
         description="Every revision of the number, oldest first"
     )
+    as_of: AsOfPublic | None = as_of_field()

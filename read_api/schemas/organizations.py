@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from domain.certificate_values import CertificateStatus
 from projections.organizations import OrganizationRecord
+from read_api.schemas.as_of import AsOfPublic, as_of_field
 from read_api.schemas.rows import Page, Position, Version, examples, page_examples
 
 ORGANIZATION_EXAMPLE = {
@@ -107,6 +108,7 @@ class OrganizationDetail(BaseModel):
     certificates: list[CurrentCertificate] = Field(
         description="Its certificates in force (latest revisions, active or suspended)"
     )
+    as_of: AsOfPublic | None = as_of_field()
 
     @classmethod
     def of(

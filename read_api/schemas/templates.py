@@ -10,6 +10,7 @@ from uuid import UUID
 from pydantic import BaseModel, ConfigDict, Field
 
 from domain.document_template import DocumentKind
+from read_api.schemas.as_of import AsOfPublic, as_of_field
 from read_api.schemas.rows import Page, Position, Version, examples, page_examples
 
 _STAMP = {
@@ -139,6 +140,7 @@ class StandardTemplateDetail(StandardTemplatePublic):
     draft_clauses: list[ClausePublic] = Field(
         description="The open draft's clauses (empty without a draft)"
     )
+    as_of: AsOfPublic | None = as_of_field()
 
 
 class DocumentTemplatePublic(BaseModel):
@@ -189,3 +191,4 @@ class DocumentTemplateDetail(DocumentTemplatePublic):
     )
 
     versions: list[DocumentTemplateVersionPublic] = Field(description="Oldest first")
+    as_of: AsOfPublic | None = as_of_field()

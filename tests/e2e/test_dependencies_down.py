@@ -83,6 +83,7 @@ def test_with_kafka_and_redis_down_commands_go_on_and_readiness_is_degraded(migr
             "kafka": "down",
             "redis": "down",
             "projections": "up",
+            "event_log": "up",
         },
         "halted": {},
     }

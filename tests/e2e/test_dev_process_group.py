@@ -11,6 +11,7 @@ import time
 
 import httpx
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 
 from infra.migrations import migrate
 from infra.postgres.pool import Database
@@ -35,9 +36,71 @@ def own_database(migrated):
         yield settings
 
 
+def samples(metrics_port: int) -> dict[tuple[str, frozenset], float]:
+    """One scrape of the metrics port: value by (sample name, labels)."""
+    text = httpx.get(f"http://127.0.0.1:{metrics_port}/metrics", timeout=10).text
+    return {
+        (s.name, frozenset(s.labels.items())): s.value
+        for family in text_string_to_metric_families(text)
+        for s in family.samples
+    }
+
+
+def check_metrics(url: str, metrics_port: int, admin, position: int) -> None:
+    """The process group's metrics, from its two API workers, relay and
+    projectors, on the metrics port only."""
+    refused = httpx.post(
+        f"{url}/organizations", json={"name": "", "country": "DK"}, headers=admin
+    )
+    assert refused.status_code == 422
+    assert httpx.get(f"{url}/metrics", headers=admin).status_code == 404
+    deadline = time.monotonic() + 30
+    while True:  # each process's pool gauge is sampled every few seconds
+        got = samples(metrics_port)
+        pool = got.get(
+            ("assurehub_db_pool_connections", frozenset({("state", "open")}))
+        )
+        if pool or time.monotonic() > deadline:
+            break
+        time.sleep(0.5)
+    assert pool is not None
+    assert pool >= 2  # the API workers' and the workers' pools together
+
+    def value(name: str, **labels: str) -> float:
+        return got[(name, frozenset(labels.items()))]
+
+    route = {"method": "POST", "route": "/organizations"}
+    assert value("assurehub_http_request_duration_seconds_count", **route,
+                 status="201") >= 1  # fmt: skip
+    assert value("assurehub_http_request_duration_seconds_count", **route,
+                 status="422") == 1  # fmt: skip
+    command = "register_organization"
+    assert value("assurehub_commands_total", command=command, outcome="accepted") >= 1
+    assert value("assurehub_commands_total", command=command, outcome="rejected") == 1
+    assert value("assurehub_event_append_duration_seconds_count", outcome="ok") >= 1
+    assert value("assurehub_relay_position") >= position
+    assert value("assurehub_state_up") == 1
+    organizations = {"projection": "organizations"}
+    assert value("assurehub_projection_reached_position", **organizations) >= position
+    assert value("assurehub_projection_halted", **organizations) == 0
+    assert value("assurehub_projection_parked_events", **organizations) == 0
+    partitions = [
+        dict(labels)["partition"]
+        for name, labels in got
+        if name == "assurehub_projection_partition_position"
+        and ("projection", "organizations") in labels
+    ]
+    assert partitions  # those the relay has published to
+    assert set(partitions) <= {"0", "1", "2"}
+    lags = [k for k in got if k[0] == "assurehub_kafka_consumer_lag_records"]
+    assert {dict(labels)["group"] for _, labels in lags} == {"assurehub.projectors"}
+    assert value("assurehub_outbox_backlog_messages") >= 0
+
+
+@pytest.mark.timeout(240)  # five processes (two API workers) start on 2 cores
 def test_dev_serves_commands_end_to_end_and_stops_on_ctrl_c(own_database, tmp_path):
     migrated = own_database
-    port = free_port()
+    port, metrics_port = free_port(), free_port()
     env = {
         **os.environ,
         "ASSUREHUB_ENV": "development",
@@ -46,6 +109,9 @@ def test_dev_serves_commands_end_to_end_and_stops_on_ctrl_c(own_database, tmp_pa
         "ASSUREHUB_API_PORT": str(port),
         "ASSUREHUB_LOG_FORMAT": "text",
         "ASSUREHUB_HEARTBEAT_DIR": str(tmp_path / "beats"),
+        "ASSUREHUB_API_WORKERS": "2",
+        "ASSUREHUB_METRICS_PORT": str(metrics_port),
+        "ASSUREHUB_METRICS_DIR": str(tmp_path / "metrics"),
     }
     log_path = tmp_path / "dev.log"
     log_file = log_path.open("wb")
@@ -58,7 +124,7 @@ def test_dev_serves_commands_end_to_end_and_stops_on_ctrl_c(own_database, tmp_pa
     )
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + 120
         while True:
             assert proc.poll() is None, log_path.read_text()
             try:
@@ -89,6 +155,7 @@ def test_dev_serves_commands_end_to_end_and_stops_on_ctrl_c(own_database, tmp_pa
                 break
             assert read.json()["code"] == "read-model-behind"
         assert read.status_code == 200, read.text
+        check_metrics(url, metrics_port, admin, created["position"])
         for worker in ("relay", "projectors", "processors"):
             health = subprocess.run(
                 [sys.executable, "-m", "processors.cli", "health", worker],

@@ -27,7 +27,8 @@ Further down: when the body is checked relative to the permission, the
 caller's own account, the public routes (anyone; a bad secret gets its 4xx,
 the same whether or not the e-mail has an account), and callers limited to
 one organization or one audit (``X-Dev-Organizations``, ``X-Dev-Audits``),
-who get 404 outside their scope.
+who get 404 outside their scope; and, in histories, other people's names and
+personal fields shown only to the roles ``personal_data:read`` grants.
 """
 
 from __future__ import annotations
@@ -38,13 +39,17 @@ import secrets
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
 import pytest
 
 from domain.access import PERMISSIONS, Permission
-from domain.principal import Role
+from domain.account import Account
+from domain.events import EventMeta
+from domain.organization import Organization
+from domain.principal import CLIENT_ROLES, Role
 from tests.e2e.conftest import as_user
 from tests.e2e.world import (
     CLAUSE,
@@ -300,7 +305,7 @@ class Verdicts:
         if op.is_read:
             self.expect(r.status_code == 200, op, who, r)
             return
-        problem = r.json() if r.headers["content-type"] == PROBLEM else {}
+        problem = r.json() if r.headers.get("content-type") == PROBLEM else {}
         if str(op) in NEEDS_A_SESSION:
             no_session = "session" in problem.get("detail", "")
             self.expect(r.status_code == 404 and no_session, op, who, r)
@@ -760,3 +765,47 @@ def test_an_auditor_scoped_to_one_audit_sees_and_changes_only_it(
     assert client.post(f"{sibling}/close", headers=me).status_code == 404
     ops = [op for op in scoped_operations(spec, Role.AUDITOR) if "audit_id" in op.path]
     check_scope(client, spec, pipeline, ops, me, mine, theirs)
+
+
+def test_history_shows_names_and_personal_fields_as_the_table_says(client, pipeline):
+    """Who may see other people's personal data (``personal_data:read``) in
+    a history: every role that reads it is asked, and only those the table
+    grants see the actor's name and the invitation's e-mail."""
+    tenant = new_tenant("matrix-history")
+    setup = EventMeta(tenant, "setup", "matrix", "matrix")
+    expires = datetime.now(UTC) + timedelta(days=3)
+    email = unique_email("pia")
+    person = Account.invite(setup, email, "Pia Planner", ("auditor",), (), expires)
+    acting = EventMeta(tenant, str(person.id), "matrix", "matrix")
+    organization = Organization.register(acting, "History Pumps", "GB")
+    position = pipeline.event_store.append(person, organization)
+    admin = as_user(tenant, "tenant_admin")
+    deadline = time.monotonic() + WAIT_SECONDS
+    for path in (f"/organizations/{organization.id}", f"/users/{person.id}"):
+        while (
+            client.get(
+                path, headers=admin, params={"min_position": position}
+            ).status_code
+            != 200
+        ):
+            assert time.monotonic() < deadline, path
+            time.sleep(0.2)
+    sees = PERMISSIONS[Permission.PERSONAL_DATA_READ]
+    wrong = []
+    for role in TENANT_ROLES:
+        headers = {
+            **as_user(tenant, role),
+            "X-Dev-Organizations": str(organization.id),
+        }
+        if role not in CLIENT_ROLES:
+            del headers["X-Dev-Organizations"]
+        r = client.get(f"/organizations/{organization.id}/history", headers=headers)
+        name = r.json()["items"][0]["actor"]["name"] if r.status_code == 200 else r.text
+        if name != ("Pia Planner" if role in sees else None):
+            wrong.append(f"{role}: organization history actor name {name!r}")
+        if role in PERMISSIONS[Permission.USER_READ]:
+            invited = client.get(f"/users/{person.id}/history", headers=headers)
+            data = invited.json()["items"][0]["data"]
+            if data["email"] != (email if role in sees else None):
+                wrong.append(f"{role}: invitation e-mail {data['email']!r}")
+    assert not wrong, "\n".join(wrong)

@@ -28,12 +28,16 @@ from commands.context import Accepted, CommandContext
 from commands.documents import RecordRendered, RequestCertificateDocument
 from commands.identity.accounts import Invite
 from commands.identity.api_tokens import IssueApiToken
+from commands.webhooks import Subscribe
 from domain.audit import Audit
 from domain.document_template import DocumentTemplate
 from domain.events import EventMeta
 from domain.organization import Organization
 from domain.principal import Principal, Role
 from domain.standard_template import StandardTemplate
+from infra.postgres.webhooks import enqueue
+from infra.webhooks.fanout import owed
+from projections.envelope import EventEnvelope
 from tests.e2e.conftest import as_user
 
 CLAUSE = "8"
@@ -70,7 +74,8 @@ class World:
     ``evidence`` uploaded for that finding; ``LEAD`` leads both audits.
     ``account`` is a person invited (not yet active, so without a password)
     with ``account_email``; ``api_token`` is an API token whose secret, shown
-    once, is ``api_token_secret``.
+    once, is ``api_token_secret``. ``webhook_subscription`` is a webhook
+    subscription owed ``webhook_delivery`` (an event of ``organization``).
     """
 
     tenant: str
@@ -93,6 +98,8 @@ class World:
     account_email: str
     api_token: UUID
     api_token_secret: str
+    webhook_subscription: UUID
+    webhook_delivery: UUID
     position: int
 
     def markers(self) -> dict[str, str]:
@@ -118,6 +125,8 @@ class World:
             "account_email": self.account_email,
             "api_token": str(self.api_token),
             "api_token_secret": self.api_token_secret,
+            "webhook_subscription": str(self.webhook_subscription),
+            "webhook_delivery": str(self.webhook_delivery),
         }
 
     def leaked(self, text: str) -> list[str]:
@@ -148,6 +157,8 @@ class World:
             account_email=unique_email("ghost"),
             api_token=uuid.uuid4(),
             api_token_secret=f"ah_live_ghost{uuid.uuid4().hex}",
+            webhook_subscription=uuid.uuid4(),
+            webhook_delivery=uuid.uuid4(),
         )
 
 
@@ -166,6 +177,8 @@ def world_ids(world: World, template: UUID) -> dict[str, object]:
         "document_id": world.document,
         "account_id": world.account,
         "token_id": world.api_token,
+        "subscription_id": world.webhook_subscription,
+        "delivery_id": world.webhook_delivery,
     }
 
 
@@ -259,6 +272,7 @@ def build_world(http: httpx.Client, pipeline, tenant: str) -> World:
     token = pipeline.services.api_tokens.issue(
         admin, IssueApiToken("Matrix sync", ("compliance_officer",), (), 30)
     )
+    subscription, delivery = _webhook(pipeline, admin, organization)
     return World(
         tenant=tenant,
         organization=organization.id,
@@ -280,6 +294,8 @@ def build_world(http: httpx.Client, pipeline, tenant: str) -> World:
         account_email=email,
         api_token=token.id,
         api_token_secret=token.token,
+        webhook_subscription=subscription,
+        webhook_delivery=delivery,
         position=max(
             certificate["position"],
             uploaded.json()["position"],
@@ -288,6 +304,49 @@ def build_world(http: httpx.Client, pipeline, tenant: str) -> World:
             *(d.position for d in documents),
         ),
     )
+
+
+def _webhook(
+    pipeline, admin: CommandContext, organization: Organization
+) -> tuple[UUID, UUID]:
+    """A webhook subscription of the tenant (to a port nothing listens on),
+    owed the organization's registration, queued as the fan-out queues it."""
+    created = pipeline.services.webhooks.subscribe(
+        admin, Subscribe("http://127.0.0.1:9/matrix", description="Matrix hook")
+    )
+    subscription = created.subscription.subscription_id
+    with pipeline.database.connection() as conn:
+        conn.execute(
+            "UPDATE webhook_subscriptions SET start_position = 0, state = 'paused'"
+            " WHERE subscription_id = %s",
+            (subscription,),
+        )
+    return subscription, _queue_delivery(pipeline, subscription, admin, organization)
+
+
+def _queue_delivery(pipeline, subscription, admin, organization) -> UUID:
+    envelope = EventEnvelope(
+        id=str(uuid.uuid4()),
+        type="assurehub.organization.registered.v2",
+        source="/assurehub",
+        subject=str(organization.id),
+        time=datetime.now(UTC),
+        tenant_id=admin.principal.tenant_id,
+        position=1,
+        aggregate_version=1,
+        actor_id="setup",
+        correlation_id="e2e-setup",
+        causation_id="e2e-setup",
+        data={"name": organization.name},
+    )
+    with pipeline.database.connection() as conn:
+        enqueue(conn, [owed(envelope)])
+        row = conn.execute(
+            "SELECT delivery_id FROM webhook_deliveries WHERE subscription_id = %s",
+            (subscription,),
+        ).fetchone()
+    assert row is not None
+    return UUID(str(row[0]))
 
 
 def started_audit(

@@ -3,8 +3,6 @@ concurrency, and no silent gaps."""
 
 from __future__ import annotations
 
-import threading
-
 import pytest
 
 from commands.context import CommandContext
@@ -16,6 +14,7 @@ from domain.principal import Principal, Role
 from domain.tenant import Tenant
 from infra.eventstore.store import LibraryEventStore, postgres_env
 from tests.event_store_contract import EventStoreContract
+from tests.tailing import tail_while_writing
 
 ADMIN = Principal("tenant-store", "alice", frozenset({Role.TENANT_ADMIN}))
 META = EventMeta("tenant-store", "alice", "req-store", "req-store")
@@ -86,40 +85,22 @@ def test_a_live_reader_never_skips_an_event_under_concurrent_writers(container):
     service = OrganizationService(store)
     start = store.head()
     writers, per_writer = 8, 25
-    done = threading.Event()
-    seen: list[int] = []
-    errors: list[BaseException] = []
-
-    def tail() -> None:
-        last = start
-        try:
-            while True:
-                finished = done.is_set()
-                batch = store.read_after(last, 100)
-                seen.extend(n.id for n in batch)
-                if batch:
-                    last = batch[-1].id
-                elif finished:
-                    return
-        except BaseException as e:  # pragma: no cover - reported below
-            errors.append(e)
 
     def write(n: int) -> None:
         ctx = CommandContext(ADMIN, f"req-writer-{n}")
         for i in range(per_writer):
             service.register_organization(ctx, RegisterOrganization(f"W{n}-{i}", "DE"))
 
-    reader = threading.Thread(target=tail)
-    reader.start()
-    threads = [threading.Thread(target=write, args=(n,)) for n in range(writers)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=60)
-    done.set()
-    reader.join(timeout=60)
-
-    assert not errors
+    seen = [
+        n.id
+        for n in tail_while_writing(
+            lambda last: store.read_after(last, 100),
+            lambda n: n.id,
+            start,
+            write,
+            writers,
+        )
+    ]
     committed = [n.id for n in store.read_after(start, 100_000)]
     assert len(committed) >= writers * per_writer
     assert seen == committed

@@ -15,16 +15,15 @@ from psycopg.types.json import Jsonb
 
 from domain.events import EventMeta
 from domain.standard_template import StandardTemplate
-from infra.bootstrap import bootstrap
 from infra.eventstore.store import AssureHubApplication, postgres_env
-from infra.migrations import migrate, migration_files
+from infra.migrations import migration_files
 from infra.postgres import dead_letters
 from infra.postgres.pool import Database
 from infra.postgres.rows import qualified
 from infra.projection import parking
 from processors.cli import projections_command
 from projections.envelope import EventEnvelope
-from tests.scratch_database import scratch_database
+from tests.scratch_database import scratch_container, scratch_database
 
 META = EventMeta("tenant-rebuild-poison", "alice", "req-1", "req-1")
 
@@ -33,17 +32,8 @@ META = EventMeta("tenant-rebuild-poison", "alice", "req-1", "req-1")
 def own_store(migrated):
     """A migrated database of its own: the poison never reaches the shared
     store, where the session's relay and projectors would meet it."""
-    with scratch_database(migrated) as settings:
-        database = Database.from_settings(settings)
-        try:
-            migrate(settings, database)
-        finally:
-            database.close()
-        container = bootstrap(settings)
-        try:
-            yield container
-        finally:
-            container.close()
+    with scratch_container(migrated) as container:
+        yield container
 
 
 def append_with_nul_title(container) -> int:

@@ -21,6 +21,7 @@ from infra.postgres.dead_letters import Origin
 from infra.postgres.projection_schemas import ensure_schema
 from infra.postgres.rows import qualified
 from infra.projection.halting import ProjectionStoppedError
+from infra.projection.host import ProjectorHost
 from infra.projection.replay import replay
 from infra.projection.runner import ProjectionRunner
 from infra.projection.status import projection_status
@@ -396,3 +397,157 @@ def test_a_halted_projection_consumes_nothing_after_a_restart(
         runner.close()
         with container.database.connection() as conn:
             projection_halts.clear(conn, projection.name)
+
+
+class CountingConsumers:
+    """Consumer factory that counts consumers made and records delivered."""
+
+    def __init__(self, settings, topic) -> None:
+        self.settings, self.topic = settings, topic
+        self.made = 0
+        self.delivered: list[tuple[int, int]] = []
+
+    def __call__(self, group: str):
+        consumer = kafka.consumer(self.settings, group, self.topic)
+        self.made += 1
+        poll = consumer.poll
+
+        def counted(**kwargs):
+            batch = poll(**kwargs)
+            for records in batch.values():
+                self.delivered.extend((r.partition, r.offset) for r in records)
+            return batch
+
+        consumer.poll = counted
+        return consumer
+
+
+def test_one_consumer_feeds_every_projection_and_a_halted_one_catches_up_alone(
+    container, migrated, make_projection, unparkable, capsys
+):
+    halting, attempts_so_far = unparkable
+    other = make_projection()
+    topic = new_topic(migrated)
+    first, poison, last = uuid4(), uuid4(), uuid4()
+    produce(
+        migrated,
+        topic,
+        [
+            cloudevents.encode(drafted(first, 1, "First")),
+            cloudevents.encode(drafted(poison, 2, "Nul\x00here")),
+            cloudevents.encode(drafted(last, 3, "Last")),
+        ],
+    )
+    consumers, readers = CountingConsumers(migrated, topic), []
+
+    def reader(client_id: str):
+        readers.append(client_id)
+        return kafka.reader(migrated, client_id)
+
+    host = ProjectorHost(
+        [runner_for(container, migrated, p, topic) for p in (halting, other)],
+        container.database,
+        consumers,
+        reader,
+        topic,
+        group=f"g-{uuid.uuid4().hex[:8]}",
+        halt_poll_seconds=0.2,
+    )
+    stop = threading.Event()
+    thread = threading.Thread(target=host.run, args=(stop,))
+    thread.start()
+    try:
+        with container.database.connection() as conn:
+            wait_for(lambda: projection_halts.halt_of(conn, halting.name), "a halt")
+        wait_for(lambda: len(titles(container, other)) == 2, "the other projection")
+        # The halted projection does not hold the other back.
+        more = [uuid4(), uuid4()]
+        produce(
+            migrated,
+            topic,
+            [cloudevents.encode(drafted(s, 4 + i, f"More {i}")) for i, s in
+             enumerate(more)],
+        )  # fmt: skip
+        wait_for(lambda: len(titles(container, other)) == 4, "the other, later")
+        assert not {str(poison), *map(str, more)} & set(titles(container, halting))
+        assert attempts_so_far() == 1
+        assert host.lane(halting.name).state == "waiting"
+
+        with container.database.connection() as conn:
+            conn.execute(
+                sql.SQL("DROP TRIGGER {} ON projection_dead_letters").format(
+                    sql.Identifier(f"refuse_{halting.name}")
+                )
+            )
+        args = argparse.Namespace(verb="resume", name=halting.name)
+        assert projections_command(migrated, args) == 0
+        # It catches up alone, from its own tracking, with a reader of its own.
+        wait_for(lambda: len(titles(container, halting)) == 4, "the catch-up")
+        wait_for(lambda: host.lane(halting.name).state == "live", "live again")
+        assert titles(container, halting) == titles(container, other)
+        assert len(letters(container, halting)) == len(letters(container, other)) == 1
+        assert readers == [f"{host.group_id}.{halting.name}.catch-up"]
+        # One shared consumer for both; each record fetched by it once.
+        assert consumers.made == 1
+        assert sorted(consumers.delivered) == sorted(set(consumers.delivered))
+        assert len(consumers.delivered) == 5
+    finally:
+        stop.set()
+        thread.join(timeout=30)
+    assert not thread.is_alive()
+
+
+def records(positions: range) -> list[tuple[bytes | None, bytes | None, list]]:
+    return [cloudevents.encode(drafted(uuid4(), n, f"T{n}")) for n in positions]
+
+
+def host_for(container, settings, projection, topic, group) -> ProjectorHost:
+    return ProjectorHost(
+        [runner_for(container, settings, projection, topic)],
+        container.database,
+        lambda g: kafka.consumer(settings, g, topic),
+        lambda client: kafka.reader(settings, client),
+        topic,
+        group=group,
+    )
+
+
+def test_two_projector_processes_sharing_partitions_project_what_one_does(
+    container, migrated, make_projection
+):
+    shared, alone = make_projection(), make_projection()
+    topic = new_topic(migrated)
+    group = f"g-{uuid.uuid4().hex[:8]}"
+    produce(migrated, topic, records(range(1, 41)))
+    hosts = [
+        host_for(container, migrated, shared, topic, group),
+        host_for(container, migrated, shared, topic, group),
+        host_for(container, migrated, alone, topic, f"g-{uuid.uuid4().hex[:8]}"),
+    ]
+    stops = [threading.Event() for _ in hosts]
+    threads = [
+        threading.Thread(target=h.run, args=(s,))
+        for h, s in zip(hosts, stops, strict=True)
+    ]
+    for t in threads:
+        t.start()
+    try:
+        wait_for(lambda: len(titles(container, shared)) == 40, "two projectors")
+        wait_for(
+            lambda: hosts[0].assigned and hosts[1].assigned, "partitions shared", 60
+        )
+        # One of the two stops: the other takes its partitions over.
+        stops[0].set()
+        threads[0].join(timeout=30)
+        produce(migrated, topic, records(range(41, 61)))
+        wait_for(lambda: len(titles(container, shared)) == 60, "the one left", 90)
+        assert hosts[1].assigned == {0, 1, 2}
+        wait_for(lambda: len(titles(container, alone)) == 60, "one projector")
+        assert titles(container, shared) == titles(container, alone)
+        assert letters(container, shared) == letters(container, alone) == {}
+    finally:
+        for s in stops:
+            s.set()
+        for t in threads:
+            t.join(timeout=30)
+    assert not any(t.is_alive() for t in threads)

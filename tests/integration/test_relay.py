@@ -175,3 +175,41 @@ def test_the_running_relay_waits_out_a_kafka_outage_and_then_publishes(
     ]
     assert len(waits) >= 2
     assert {r.dependency for r in waits} == {"kafka"}
+
+
+def test_of_two_relays_one_publishes_and_the_other_takes_over_when_it_stops(
+    container, migrated, make_relay
+):
+    topic = new_topic(migrated)
+    first = register(container, "Leader Ltd")
+    relays = [make_relay(topic), make_relay(topic)]
+    stops = [threading.Event(), threading.Event()]
+    threads = [
+        threading.Thread(target=r.run, args=(s,), daemon=True)
+        for r, s in zip(relays, stops, strict=True)
+    ]
+    try:
+        for t in threads:
+            t.start()
+        records = consume_until(
+            migrated, topic, lambda rs: first[1] in positions_of(rs, {first[0]})
+        )
+        assert sum(r.leading for r in relays) == 1
+        leader = next(i for i, r in enumerate(relays) if r.leading)
+        stops[leader].set()  # its session ends: the lock is released
+        threads[leader].join(timeout=30)
+        second = register(container, "Successor Ltd")
+        records = consume_until(
+            migrated,
+            topic,
+            lambda rs: second[1] in positions_of(rs, {second[0]}),
+            timeout=30,
+        )
+        assert relays[1 - leader].leading
+        every = [int(headers(r)["ce_position"]) for r in records]
+        assert len(every) == len(set(every))  # no position published twice
+    finally:
+        for s in stops:
+            s.set()
+        for t in threads:
+            t.join(timeout=30)

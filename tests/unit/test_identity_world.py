@@ -225,7 +225,8 @@ class World:
 
     def events(self, kind: str | None = None) -> list:
         stored = self.store.read_after(0, 10_000)
-        decoded = [self.store.decode(s) for s in stored]
+        # As the aggregate sees them: personal fields opened.
+        decoded = [self.store.app.mapper.to_domain_event(s) for s in stored]
         return [e for e in decoded if kind in (None, getattr(e, "TYPE", None))]
 
     def code_at(self, secret: str, offset_steps: int = 0) -> str:

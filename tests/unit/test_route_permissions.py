@@ -28,7 +28,7 @@ def test_the_openapi_document_shows_each_operations_permission():
     assert set(declared.values()) <= known
 
 
-def test_the_only_public_routes_are_health_verification_and_the_ways_in():
+def test_the_only_public_routes_are_health_verification_log_keys_and_the_ways_in():
     spec = create_app(MagicMock()).openapi()
     public = {
         (method, path)
@@ -47,6 +47,7 @@ def test_the_only_public_routes_are_health_verification_and_the_ways_in():
         ("post", "/auth/invitations/accept"),
         ("post", "/auth/password-resets"),
         ("post", "/auth/password-resets/confirm"),
+        ("get", "/.well-known/assurehub-log-keys"),
     }
 
 

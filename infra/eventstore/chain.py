@@ -1,0 +1,108 @@
+"""Chaining events as they are appended: each event's hash, in its transaction.
+
+:func:`chain_links` computes, for stored events whose positions are known,
+the rows of ``event_chain`` (position, tenant, recorded time, previous hash,
+hash; canonical form in :mod:`infra.eventstore.log_verifier`). The recorder
+writes them in the transaction that inserts the events, under the events
+table's lock, so the chain can never lag the log or fork: appends are
+serialized and each tenant's previous hash is read inside the lock.
+
+Without the table lock (lock-free appends), two appends of one tenant could
+read the same head and fork the chain. The chain would then need its own
+serialization per tenant: a ``event_chain_heads`` row per tenant locked with
+``SELECT … FOR UPDATE`` in the appending transaction (appends of different
+tenants still run in parallel), and the chain's order would be the order in
+which those row locks were taken — which must also be the position order
+within the tenant, so positions would have to be drawn after that lock.
+
+The tenant, the metadata and the recorded time come from the stored payload
+(the event's ``meta`` and ``timestamp``, as the library's transcoder wrote
+them); the payload bytes themselves are hashed as stored, whatever they hold.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from eventsourcing.persistence import StoredEvent
+
+from infra.eventstore.log_verifier import GENESIS, event_hash
+
+TIME_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
+
+
+@dataclass(frozen=True)
+class ChainLink:
+    """One row of ``event_chain``."""
+
+    position: int
+    tenant_id: str
+    recorded_at: datetime
+    previous_hash: bytes
+    hash: bytes
+
+
+@dataclass(frozen=True)
+class Chained:
+    """What the chain reads from a stored payload."""
+
+    tenant_id: str
+    meta: dict[str, str]
+    recorded_at: datetime
+
+
+def recorded_time(moment: datetime) -> str:
+    """The canonical text of a recorded time (UTC, microseconds, ``Z``)."""
+    return moment.astimezone(UTC).strftime(TIME_FORMAT)
+
+
+def read_payload(state: bytes) -> Chained:
+    """Tenant, metadata and time of a payload the library's JSON transcoder
+    wrote (``{"meta": {"_data_": {...}}, "timestamp": {"_data_": iso}}``);
+    an event without metadata belongs to the tenant ``""``."""
+    body = json.loads(state)
+    meta = body.get("meta", {}).get("_data_", {}) if isinstance(body, dict) else {}
+    moment = datetime.fromisoformat(body["timestamp"]["_data_"])
+    return Chained(
+        str(meta.get("tenant_id", "")),
+        {str(k): str(v) for k, v in meta.items()},
+        moment if moment.tzinfo else moment.replace(tzinfo=UTC),
+    )
+
+
+def chain_links(
+    stored_events: Sequence[StoredEvent],
+    payloads: Sequence[Chained],
+    positions: Sequence[int],
+    heads: Mapping[str, bytes],
+) -> list[ChainLink]:
+    """The chain rows of events stored at ``positions`` (``payloads``: what
+    :func:`read_payload` read from each), continuing each tenant's chain from
+    ``heads`` (its newest hash; absent: the tenant's first event)."""
+    current = dict(heads)
+    links = []
+    for stored, chained, position in sorted(
+        zip(stored_events, payloads, positions, strict=True), key=lambda p: p[2]
+    ):
+        previous = current.get(chained.tenant_id, GENESIS)
+        digest = event_hash(
+            previous,
+            position,
+            chained.tenant_id,
+            str(stored.originator_id),
+            stored.originator_version,
+            stored.topic,
+            recorded_time(chained.recorded_at),
+            stored.state,
+            chained.meta,
+        )
+        current[chained.tenant_id] = digest
+        links.append(
+            ChainLink(
+                position, chained.tenant_id, chained.recorded_at, previous, digest
+            )
+        )
+    return links

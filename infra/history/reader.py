@@ -1,0 +1,304 @@
+"""Reading history from the event store: one aggregate's events by version,
+or one tenant's events by position (the trail), in their public JSON.
+
+Each row becomes the envelope the relay publishes for it
+(:class:`~infra.streaming.stored_envelopes.StoredEnvelopes`, which upcasts
+events stored at an older schema version), then a history entry: the
+change, who made it (their display name as their account recorded it), the
+schema version it was stored at, and the names of personal fields the
+viewer may not see (answered ``null``).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Generator, Iterable
+from dataclasses import dataclass
+from typing import Any, cast
+from uuid import UUID, uuid4
+
+from eventsourcing.persistence import StoredEvent
+from eventsourcing.utils import get_topic
+from psycopg import sql
+
+from domain.account import Account
+from infra.eventstore.store import EVENTS_TABLE, LibraryEventStore
+from infra.history.catalog import Catalog, catalog
+from infra.history.query import HistoryQuery
+from infra.postgres.pool import Database
+from infra.streaming.public_events import personal_view, to_envelope
+from infra.streaming.stored_envelopes import StoredEnvelopes
+from projections.envelope import EventEnvelope
+
+Entry = dict[str, Any]
+_COLUMNS = "originator_id, originator_version, topic, state, notification_id"
+_INVITED = get_topic(Account.Invited)
+_TYPES: dict[str, tuple[str, int, str]] = {}
+"""Public type → (type, schema version, aggregate type), worked out once."""
+
+
+@dataclass(frozen=True)
+class Viewer:
+    """Who reads the history, for what they may see of other people.
+
+    Attributes:
+        actor_id: The reader; their own personal data is never hidden.
+        sees_personal: May see other people's personal fields.
+    """
+
+    actor_id: str
+    sees_personal: bool
+
+
+@dataclass(frozen=True)
+class Page:
+    """One page of entries and the cursor of the next, if there is one."""
+
+    entries: list[Entry]
+    next_after: int | None
+
+
+class PostgresHistory:
+    """History and trail reads over the events table.
+
+    Args:
+        database: The pool for reads (the events table is in the same database).
+        store: The event store whose mapper wrote the rows (decoding).
+        source: ``ce_source`` of the envelopes.
+        batch_size: Rows fetched at a time when streaming.
+    """
+
+    def __init__(
+        self,
+        database: Database,
+        store: LibraryEventStore,
+        source: str,
+        batch_size: int = 5_000,
+    ) -> None:
+        self._db = database
+        self._store = store
+        self._envelopes = StoredEnvelopes(store, source)
+        self._source = source
+        self._catalog: Catalog = catalog()
+        self._batch_size = batch_size
+
+    @property
+    def catalog(self) -> Catalog:
+        return self._catalog
+
+    def aggregate_page(
+        self, aggregate_id: UUID, query: HistoryQuery, viewer: Viewer
+    ) -> Page:
+        """Events of ``aggregate_id`` after version ``query.after``."""
+        statement, params = self._statement(
+            sql.SQL("originator_id = %s"), [aggregate_id], "originator_version", query
+        )
+        return self._page(statement, params, query, viewer, "version")
+
+    def trail_page(self, tenant_id: str, query: HistoryQuery, viewer: Viewer) -> Page:
+        """Events of ``tenant_id`` after position ``query.after``."""
+        statement, params = self._trail(tenant_id, query)
+        return self._page(statement, params, query, viewer, "position")
+
+    def aggregate_batches(
+        self, aggregate_id: UUID, query: HistoryQuery, viewer: Viewer
+    ) -> Generator[list[Entry], None, None]:
+        """Every matching event of ``aggregate_id``, a batch at a time."""
+        statement, params = self._statement(
+            sql.SQL("originator_id = %s"), [aggregate_id], "originator_version", query
+        )
+        return self._stream(statement, params, viewer)
+
+    def trail_batches(
+        self, tenant_id: str, query: HistoryQuery, viewer: Viewer
+    ) -> Generator[list[Entry], None, None]:
+        """Every matching event of ``tenant_id``, a batch at a time, through a
+        server-side cursor (one pooled connection for the whole stream)."""
+        statement, params = self._trail(tenant_id, query)
+        return self._stream(statement, params, viewer)
+
+    def _trail(
+        self, tenant_id: str, query: HistoryQuery
+    ) -> tuple[sql.Composed, list[Any]]:
+        scope: sql.Composable = sql.SQL("assurehub_event_tenant(state) = %s")
+        params: list[Any] = [tenant_id]
+        if query.aggregate_id is not None:
+            scope = sql.SQL("{} AND originator_id = %s").format(scope)
+            params.append(query.aggregate_id)
+        if query.aggregate_types:
+            scope = sql.SQL("{} AND topic = ANY(%s)").format(scope)
+            params.append(self._catalog.topics_of_aggregates(query.aggregate_types))
+        return self._statement(scope, params, "notification_id", query)
+
+    def _statement(
+        self, scope: sql.Composable, params: list[Any], key: str, query: HistoryQuery
+    ) -> tuple[sql.Composed, list[Any]]:
+        where = [scope, sql.SQL("{} > %s").format(sql.Identifier(key))]
+        params = [*params, query.after]
+        if query.types:
+            where.append(sql.SQL("topic = ANY(%s)"))
+            params.append(self._catalog.topics_of_types(query.types))
+        if query.actor is not None:
+            where.append(sql.SQL("assurehub_event_actor(state) = %s"))
+            params.append(query.actor)
+        if query.recorded_from is not None:
+            where.append(sql.SQL("assurehub_event_time(state) >= %s"))
+            params.append(query.recorded_from)
+        if query.recorded_to is not None:
+            where.append(sql.SQL("assurehub_event_time(state) < %s"))
+            params.append(query.recorded_to)
+        statement = sql.SQL("SELECT {} FROM {} WHERE {} ORDER BY {}").format(
+            sql.SQL(_COLUMNS),
+            sql.Identifier(EVENTS_TABLE),
+            sql.SQL(" AND ").join(where),
+            sql.Identifier(key),
+        )
+        if query.limit is not None:
+            statement = sql.SQL("{} LIMIT %s").format(statement)
+            params.append(query.limit + 1)
+        return statement, params
+
+    def _page(
+        self,
+        statement: sql.Composed,
+        params: list[Any],
+        query: HistoryQuery,
+        viewer: Viewer,
+        key: str,
+    ) -> Page:
+        with self._db.connection() as conn:
+            rows = conn.execute(statement, params).fetchall()
+            limit = query.limit if query.limit is not None else len(rows)
+            entries = self._entries(conn, rows[:limit], viewer, {})
+        more = len(rows) > limit and entries
+        return Page(entries, entries[-1][key] if more else None)
+
+    def _stream(
+        self, statement: sql.Composed, params: list[Any], viewer: Viewer
+    ) -> Generator[list[Entry], None, None]:
+        names: dict[str, str | None] = {}
+        with (
+            self._db.connection() as conn,
+            conn.transaction(),
+            conn.cursor(name=f"history_{uuid4().hex}") as cur,
+        ):
+            cur.execute(statement, params)
+            while rows := cur.fetchmany(self._batch_size):
+                yield self._entries(conn, rows, viewer, names)
+
+    def _entries(
+        self,
+        conn: Any,
+        rows: list[Any],
+        viewer: Viewer,
+        names: dict[str, str | None],
+    ) -> list[Entry]:
+        made = [self._entry(row) for row in rows]
+        unknown = {e.actor_id for e, _, _ in made} - names.keys()
+        if unknown:
+            names.update(_account_names(conn, self._store, unknown))
+        return [
+            _public(self._opened(e, viewer), stored, personal, names, viewer)
+            for e, stored, personal in made
+        ]
+
+    def _opened(self, envelope: EventEnvelope, viewer: Viewer) -> EventEnvelope:
+        """``envelope`` with its sealed personal fields opened (``"[erased]"``
+        once the person's key is destroyed) when ``viewer`` may see them;
+        otherwise as stored, for :func:`_public` to hide."""
+        if viewer.sees_personal or viewer.actor_id in (
+            envelope.actor_id,
+            envelope.subject,
+        ):
+            return personal_view(envelope, self._store.personal, reveal=True)
+        return envelope
+
+    def _entry(self, row: Any) -> tuple[EventEnvelope, int, frozenset[str]]:
+        originator_id, version, topic, state, position = row
+        stored = StoredEvent(originator_id, version, topic, bytes(state))
+        envelope = self._envelopes.fast(stored, position)
+        if envelope is not None:
+            kind = self._catalog.kind(topic)
+            return envelope, int(envelope.type.rsplit(".v", 1)[1]), kind.personal
+        event = self._store.decode(stored)
+        kind = self._catalog.kind(topic, event)
+        stored_version = json.loads(stored.state).get("class_version", 1)
+        return to_envelope(event, position, self._source), stored_version, kind.personal
+
+
+def _public(
+    envelope: EventEnvelope,
+    stored_version: int,
+    personal: frozenset[str],
+    names: dict[str, str | None],
+    viewer: Viewer,
+) -> Entry:
+    """The history entry of one envelope, as ``viewer`` may see it."""
+    public_type = envelope.type
+    parts = _TYPES.get(public_type)
+    if parts is None:
+        name, _, schema = public_type[len("assurehub.") :].rpartition(".v")
+        parts = _TYPES[public_type] = (name, int(schema), name.split(".", 1)[0])
+    name, version, aggregate_type = parts
+    acted = envelope.actor_id == viewer.actor_id
+    data = envelope.data
+    redacted: list[str] = []
+    # Personal fields are the subject's (an account's e-mail) or the actor's
+    # (the address they read from): their own are never hidden from them.
+    mine = acted or envelope.subject == viewer.actor_id
+    if personal and not (viewer.sees_personal or mine):
+        redacted = sorted(p for p in personal if data.get(p) is not None)
+        data = {k: (None if k in personal else v) for k, v in data.items()}
+    return {
+        "position": envelope.position,
+        "version": envelope.aggregate_version,
+        "id": envelope.id,
+        "type": name,
+        "public_type": public_type,
+        "schema_version": version,
+        "stored_schema_version": stored_version,
+        "recorded_at": envelope.time.isoformat(),
+        "aggregate_type": aggregate_type,
+        "aggregate_id": envelope.subject,
+        "actor": {
+            "id": envelope.actor_id,
+            "name": (
+                names.get(envelope.actor_id) if viewer.sees_personal or acted else None
+            ),
+        },
+        "correlation_id": envelope.correlation_id,
+        "causation_id": envelope.causation_id,
+        "data": data,
+        "redacted": redacted,
+    }
+
+
+def _account_names(
+    conn: Any, store: LibraryEventStore, actor_ids: Iterable[str]
+) -> dict[str, str | None]:
+    """Display names of the actors that are accounts (from the invitation
+    that created each account; ``None`` for others, e.g. ``system:…``)."""
+    names: dict[str, str | None] = dict.fromkeys(actor_ids)
+    ids = []
+    for actor in names:
+        try:
+            ids.append(UUID(actor))
+        except ValueError:
+            continue
+    if not ids:
+        return names
+    rows = conn.execute(
+        sql.SQL(
+            "SELECT originator_id, originator_version, topic, state FROM {}"
+            " WHERE originator_id = ANY(%s) AND originator_version = 1"
+            " AND topic = %s"
+        ).format(sql.Identifier(EVENTS_TABLE)),
+        (ids, _INVITED),
+    ).fetchall()
+    for originator_id, version, topic, state in rows:
+        stored = StoredEvent(originator_id, version, topic, bytes(state))
+        event = cast(Account.Invited, store.decode(stored))
+        name = {"name": str(getattr(event, "name", ""))}
+        store.personal.open(event.meta.tenant_id, originator_id, name)
+        names[str(originator_id)] = name["name"] or None
+    return names

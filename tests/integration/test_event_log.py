@@ -1,0 +1,214 @@
+"""The event log's proof on Postgres: events chained at append, checkpoints
+signed by the watcher, exports that verify alone, and tampering with the
+``events`` table behind the application's back named at the first bad
+position by the offline verifier, the live check and the watcher."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import psycopg
+import pytest
+
+from domain.events import EventMeta
+from domain.organization import Organization
+from infra.bootstrap import Container
+from infra.eventlog.export import export_lines, newest_checkpoint
+from infra.eventlog.signing import CheckpointSigner, signing_keys
+from infra.eventlog.watch import LogWatcher, database_keys
+from infra.eventstore.chain import read_payload, recorded_time
+from infra.eventstore.log_verifier import Problem, Report, event_hash, verify
+from processors.log_cli import verify_live
+from tests.scratch_database import scratch_container
+
+SEQUENCE = "assurehub_events_notification_id_seq"
+
+
+@pytest.fixture(scope="module")
+def store(settings) -> Iterator[Container]:
+    """A database of its own: the tests edit its events table."""
+    with scratch_container(settings) as container:
+        yield container
+
+
+@dataclass
+class Tenant:
+    id: str
+    positions: list[int]
+
+
+def append(container: Container, tenant: str, count: int) -> list[int]:
+    meta = EventMeta(tenant, "alice", "req", "req")
+    positions = []
+    for i in range(count):
+        org = Organization.register(meta, f"Org {i}", "NL")
+        positions.append(container.event_store.append(org))
+    return positions
+
+
+def sql(container: Container, statement: str, *params: object) -> None:
+    with container.database.connection() as conn:
+        conn.execute(statement, params)
+
+
+@pytest.fixture
+def tenant(store: Container) -> Tenant:
+    """Six events of a fresh tenant, another tenant's events between them,
+    a gap of free positions after the third, and the chain signed."""
+    me, other = f"log-{uuid.uuid4().hex[:8]}", f"other-{uuid.uuid4().hex[:8]}"
+    positions = []
+    for step in range(3):
+        positions += append(store, me, 2 if step != 1 else 1)
+        append(store, other, 1)
+        if step == 1:
+            sql(store, f"SELECT setval('{SEQUENCE}', nextval('{SEQUENCE}') + 5)")
+    positions += append(store, me, 1)
+    watcher(store).check()
+    return Tenant(me, positions)
+
+
+def watcher(container: Container) -> LogWatcher:
+    keys = signing_keys(container.settings)
+    return LogWatcher(
+        container.database, CheckpointSigner(container.database, keys), 1, 60
+    )
+
+
+def exported(container: Container, tenant: str) -> Report:
+    to = newest_checkpoint(container.database, tenant)
+    lines = [
+        json.dumps(line) for line in export_lines(container.database, tenant, 1, to)
+    ]
+    return verify(lines, database_keys(container.database))
+
+
+def test_an_export_of_one_tenant_verifies_alone(store, tenant):
+    lines = list(export_lines(store.database, tenant.id, 1, tenant.positions[-1]))
+    assert {line["tenant_id"] for line in lines if line["kind"] == "event"} == {
+        tenant.id
+    }
+    report = exported(store, tenant.id)
+    assert report.ok, report
+    assert (report.first_position, report.last_position, report.events) == (
+        tenant.positions[0],
+        tenant.positions[-1],
+        6,
+    )
+    assert report.checkpoints == 1
+
+
+def test_one_changed_payload_byte_is_named(store, tenant):
+    bad = tenant.positions[2]
+    sql(
+        store,
+        "UPDATE assurehub_events SET state = overlay(state placing"
+        " CASE WHEN get_byte(state, 20) = 65 THEN 'B'::bytea ELSE 'A'::bytea END"
+        " from 21 for 1) WHERE notification_id = %s",
+        bad,
+    )
+    report = exported(store, tenant.id)
+    assert (report.problem, report.position) == (Problem.PAYLOAD_ALTERED, bad)
+
+
+def test_a_deleted_row_is_named(store, tenant):
+    bad = tenant.positions[3]
+    sql(store, "DELETE FROM assurehub_events WHERE notification_id = %s", bad)
+    report = exported(store, tenant.id)
+    assert (report.problem, report.position) == (Problem.EVENT_MISSING, bad)
+
+
+def test_a_forged_row_with_a_recomputed_hash_is_named(store, tenant):
+    before = tenant.positions[2]  # the free positions follow it
+    forged = before + 2
+    with store.database.connection() as conn:
+        state, topic = conn.execute(
+            "SELECT state, topic FROM assurehub_events WHERE notification_id = %s",
+            (before,),
+        ).fetchone()
+        previous = conn.execute(
+            "SELECT hash FROM event_chain WHERE position = %s", (before,)
+        ).fetchone()[0]
+        aggregate = uuid.uuid4()
+        chained = read_payload(bytes(state))
+        digest = event_hash(
+            bytes(previous),
+            forged,
+            tenant.id,
+            str(aggregate),
+            1,
+            topic,
+            recorded_time(chained.recorded_at),
+            bytes(state),
+            chained.meta,
+        )
+        conn.execute(
+            "INSERT INTO assurehub_events (originator_id, originator_version, topic,"
+            " state, notification_id) VALUES (%s, 1, %s, %s, %s)",
+            (aggregate, topic, state, forged),
+        )
+        conn.execute(
+            "INSERT INTO event_chain VALUES (%s, %s, %s, %s, %s)",
+            (forged, tenant.id, chained.recorded_at, previous, digest),
+        )
+    report = exported(store, tenant.id)
+    assert (report.problem, report.position) == (Problem.EVENT_INSERTED, forged)
+
+
+def test_two_swapped_rows_are_named(store, tenant):
+    a, b = tenant.positions[1], tenant.positions[2]
+    move = "UPDATE assurehub_events SET notification_id = %s WHERE notification_id = %s"
+    sql(store, move, -a, a)
+    sql(store, move, a, b)
+    sql(store, move, b, -a)
+    report = exported(store, tenant.id)
+    assert (report.problem, report.position) == (Problem.ORDER_CHANGED, a)
+
+
+def test_the_watcher_alerts_and_readiness_degrades_on_a_mismatch(store, tenant):
+    assert store.health.readiness().checks["event_log"] in ("up", "mismatch")
+    bad = tenant.positions[-1]
+    sql(
+        store,
+        "UPDATE assurehub_events SET state = state || ' '::bytea"
+        " WHERE notification_id = %s",
+        bad,
+    )
+    found = watcher(store).check()
+    assert found.reports[tenant.id].problem is Problem.PAYLOAD_ALTERED
+    assert tenant.id not in found.signed
+    with store.database.connection() as conn:
+        alerts = conn.execute(
+            "SELECT position, problem FROM log_alerts WHERE tenant_id = %s",
+            (tenant.id,),
+        ).fetchall()
+    assert alerts == [(bad, "payload altered")]
+    store.health._cached = None
+    assert store.health.readiness().checks["event_log"] == "mismatch"
+    assert store.health.readiness().status == "degraded"
+    assert verify_live(store.database) == 1
+    sql(store, "UPDATE log_alerts SET resolved_at = now()")
+
+
+def test_the_migration_chains_stored_events_as_the_append_does(store, tenant):
+    with open("infra/postgres/migrations/0030_event_chain.sql") as f:
+        text = f.read()
+    backfill = text[text.index("CREATE FUNCTION pg_temp") :]
+    with psycopg.connect(str(store.settings.database_url)) as conn:
+        written = conn.execute(
+            "SELECT position, tenant_id, previous_hash, hash FROM event_chain"
+            " ORDER BY position"
+        ).fetchall()
+        conn.execute("DELETE FROM log_checkpoints")
+        conn.execute("DELETE FROM event_chain")
+        conn.execute(backfill.encode())
+        computed = conn.execute(
+            "SELECT position, tenant_id, previous_hash, hash FROM event_chain"
+            " ORDER BY position"
+        ).fetchall()
+        conn.rollback()
+    ours = [r for r in written if r[1] == tenant.id]
+    assert len(ours) == 6
+    assert set(ours) <= set(computed)
