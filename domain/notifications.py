@@ -31,6 +31,7 @@ class NotificationKind(StrEnum):
     CORRECTIVE_ACTION_OVERDUE = "corrective_action_overdue"
     CERTIFICATE_EXPIRING = "certificate_expiring"
     CERTIFICATE_EXPIRED = "certificate_expired"
+    SURVEILLANCE_DUE = "surveillance_due"
     # security
     INVITATION = "invitation"
     PASSWORD_RESET = "password_reset"  # noqa: S105 - a kind, not a secret

@@ -25,6 +25,7 @@ response rejected           the organization's client administrators
 certificate issued,         the organization's client administrators
 suspended, reinstated,
 withdrawn
+surveillance due            the tenant's programme managers (scheduled)
 ==========================  =====================================================
 """
 
@@ -60,8 +61,11 @@ _CERTIFICATE_KINDS = frozenset(
         _K.CERTIFICATE_WITHDRAWN,
         _K.CERTIFICATE_EXPIRING,
         _K.CERTIFICATE_EXPIRED,
+        _K.SURVEILLANCE_DUE,
     }
 )
+_SCHEDULED_FACTS = ("days", "surveillance_due")
+"""Facts a scheduled job passes on to a certificate's e-mail."""
 _FINDING_KINDS = frozenset(
     {
         _K.FINDING_RAISED,
@@ -119,6 +123,8 @@ def audience(
         return Audience(lead, client, organization_id)
     if kind in (_K.CERTIFICATE_EXPIRING, _K.CERTIFICATE_EXPIRED):
         return Audience((), (Role.PROGRAMME_MANAGER.value, *client), organization_id)
+    if kind is _K.SURVEILLANCE_DUE:
+        return Audience((), (Role.PROGRAMME_MANAGER.value,), organization_id)
     return Audience((), client, organization_id)
 
 
@@ -216,7 +222,7 @@ class NotificationProcessor:
                     k: certificate[k]
                     for k in ("number", "standard_name", "expiry_date")
                 },
-                **{k: v for k, v in facts.items() if k == "days"},
+                **{k: v for k, v in facts.items() if k in _SCHEDULED_FACTS},
             }
             return Context(
                 shown,

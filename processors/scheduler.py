@@ -22,6 +22,11 @@ and its warning threshold), so a job run twice never notifies twice.
 ``certificate_expiry_warnings``  certificates in force expiring within 90, 60
                                and 30 days: programme managers and client
                                administrators, once per threshold
+``surveillance_due``           active certificates whose next surveillance
+                               (:mod:`domain.surveillance`) is due within 60
+                               days with no surveillance audit in hand:
+                               programme managers, once per certificate and
+                               cycle
 ``certificate_expiry``         ``expire`` for certificates whose expiry date has
                                come (the ``certificate.expired`` event then
                                notifies)
@@ -42,6 +47,11 @@ from zoneinfo import ZoneInfo
 
 from commands.certificates import CertificateService
 from domain.notifications import NotificationKind
+from domain.surveillance import (
+    SURVEILLANCE_NOTICE_DAYS,
+    next_surveillance,
+    surveillance_in_hand,
+)
 from infra.postgres.certificate_expiry import PostgresDueCertificates
 from infra.postgres.schedules import PostgresSchedules
 from processors.expiry import expire_tenant
@@ -176,9 +186,30 @@ def notification_jobs(
             queued += queue(tenant, kind, row["id"], {"days": days}, occurrence)
         return f"{queued} e-mails queued"
 
+    def surveillance_due(tenant: str, day: date) -> str:
+        queued = 0
+        until = day + timedelta(days=SURVEILLANCE_NOTICE_DAYS)
+        # a cycle is at most 366 days: it began on or after this
+        audits = schedules.surveillance_audits(tenant, day - timedelta(days=366))
+        for row in schedules.active_certificates(tenant, day):
+            due = next_surveillance(
+                row["decision_date"], row["effective_date"], row["expiry_date"], day
+            )
+            if due is None or due.due > until:
+                continue
+            held = audits.get((row["organization_id"], row["standard_name"]), [])
+            if surveillance_in_hand(held, due.since):
+                continue
+            kind = NotificationKind.SURVEILLANCE_DUE
+            occurrence = f"{kind.value}:{row['id']}:{due.cycle}"
+            facts: dict[str, object] = {"surveillance_due": due.due}
+            queued += queue(tenant, kind, row["id"], facts, occurrence)
+        return f"{queued} e-mails queued"
+
     return [
         Job("corrective_actions", corrective_actions),
         Job("certificate_expiry_warnings", expiry_warnings),
+        Job("surveillance_due", surveillance_due),
     ]
 
 

@@ -12,10 +12,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
+from uuid import UUID
 
 from psycopg import sql
 from psycopg.rows import dict_row
 
+from domain.audit_values import AuditStatus
+from domain.surveillance import SurveillanceAudit
 from infra.postgres.pool import Database
 from infra.postgres.rows import qualified
 
@@ -65,6 +68,21 @@ WHERE tenant_id = %(tenant)s AND status IN ('active', 'suspended')
   AND expiry_date BETWEEN %(today)s AND %(until)s
 ORDER BY expiry_date, id
 """).format(qualified("certificates", "certificates"))
+
+_ACTIVE = sql.SQL("""
+SELECT id, organization_id, standard_name, decision_date, effective_date,
+    expiry_date
+FROM {}
+WHERE tenant_id = %(tenant)s AND status = 'active' AND expiry_date > %(today)s
+ORDER BY expiry_date, id
+""").format(qualified("certificates", "certificates"))
+
+_SURVEILLANCE_AUDITS = sql.SQL("""
+SELECT organization_id, standard_name, status, planned_start FROM {}
+WHERE tenant_id = %(tenant)s AND audit_type = 'surveillance'
+  AND status <> 'cancelled'
+  AND (status NOT IN ('decided', 'closed') OR planned_start >= %(since)s)
+""").format(qualified("audits", "audits"))
 
 
 @dataclass(frozen=True)
@@ -148,6 +166,24 @@ class PostgresSchedules:
         """Certificates in force expiring between ``today`` and ``until``."""
         params = {"tenant": tenant_id, "today": today, "until": until}
         return self._rows(_EXPIRING, params)
+
+    def active_certificates(self, tenant_id: str, today: date) -> list[dict[str, Any]]:
+        """Active certificates that have not reached their expiry date."""
+        return self._rows(_ACTIVE, {"tenant": tenant_id, "today": today})
+
+    def surveillance_audits(
+        self, tenant_id: str, since: date
+    ) -> dict[tuple[UUID, str], list[SurveillanceAudit]]:
+        """Surveillance audits per organization and standard name: the open
+        ones, and the decided or closed ones planned to start on ``since`` or
+        later (cancelled ones never)."""
+        found: dict[tuple[UUID, str], list[SurveillanceAudit]] = {}
+        params = {"tenant": tenant_id, "since": since}
+        for row in self._rows(_SURVEILLANCE_AUDITS, params):
+            audit = SurveillanceAudit(AuditStatus(row["status"]), row["planned_start"])
+            key = (row["organization_id"], row["standard_name"])
+            found.setdefault(key, []).append(audit)
+        return found
 
     def _rows(
         self, query: sql.Composed, params: dict[str, Any]

@@ -64,17 +64,23 @@ class Scene:
             )
             account.activate(self.meta, datetime.now(UTC))
             self.accounts[label] = account
-        self.audit = Audit.plan(
+        self.audit = self.plan(self.org_a, "ISO 9001", "stage_2", START)
+
+    def plan(
+        self, organization: Organization, standard: str, audit_type: str, start: date
+    ) -> Audit:
+        """A two-day audit of ``organization`` against ``standard``."""
+        return Audit.plan(
             self.meta,
-            organization_id=self.org_a.id,
+            organization_id=organization.id,
             site_ids=(self.site,),
             standard_template_id=uuid.uuid4(),
             standard_version=1,
-            standard_name="ISO 9001",
+            standard_name=standard,
             standard_edition="2015",
-            audit_type="stage_2",
-            planned_start=START,
-            planned_end=START + timedelta(days=2),
+            audit_type=audit_type,
+            planned_start=start,
+            planned_end=start + timedelta(days=2),
             scope_statement="Valves",
         )
 

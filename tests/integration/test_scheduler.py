@@ -15,6 +15,8 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 
 from domain.certificate import Certificate
+from domain.certificate_values import years_after
+from domain.organization import Organization
 from infra.bootstrap import Container
 from processors.workers import scheduler
 from tests.conftest import Background
@@ -108,6 +110,7 @@ def test_two_schedulers_run_each_job_once_per_tenant_and_day(scheduling):
     assert runs(scheduling, scene.tenant) == {
         ("corrective_actions", "succeeded"): 1,
         ("certificate_expiry_warnings", "succeeded"): 1,
+        ("surveillance_due", "succeeded"): 1,
         ("certificate_expiry", "succeeded"): 1,
     }
     people = by_person(scene, outbox(scheduling, scene.tenant))
@@ -153,3 +156,69 @@ def test_a_missed_day_is_caught_up_once_and_the_next_day_runs_at_its_time(schedu
     clock[0] = midnight + timedelta(hours=2, minutes=1)
     assert instance.tick() > 0
     assert runs(scheduling, scene.tenant)[("certificate_expiry", "succeeded")] == 2
+
+
+def decided(
+    scene: Scene, organization: Organization, standard: str, decision: date
+) -> Certificate:
+    """A three-year certificate of ``standard`` decided and in force from
+    ``decision``."""
+    return Certificate.issue(
+        scene.meta,
+        number=f"NV-2026-{uuid.uuid4().int % 10**6:06d}",
+        organization_id=organization.id,
+        site_ids=(scene.site,),
+        site_scopes=("Valves",),
+        standard_name=standard,
+        standard_edition="2015",
+        audit_id=scene.audit.id,
+        decision_date=decision,
+        issue_date=decision,
+        effective_date=decision,
+        expiry_date=years_after(decision, 3),
+    )
+
+
+def test_a_surveillance_nobody_planned_is_reported_once_per_cycle(scheduling):
+    day = a_day()
+    scene = Scene()
+    year_ago = years_after(day, -1)
+    # first surveillances due in 30 days; in 90 days (not yet reported)
+    due = decided(scene, scene.org_a, "ISO 9001", year_ago + timedelta(days=30))
+    planned = decided(scene, scene.org_b, "ISO 14001", year_ago + timedelta(days=30))
+    later = decided(scene, scene.org_a, "ISO 45001", year_ago + timedelta(days=90))
+    surveillance = scene.plan(
+        scene.org_b, "ISO 14001", "surveillance", day + timedelta(days=20)
+    )
+    recorded = scheduling.event_store.append(
+        scene.org_a,
+        scene.org_b,
+        *scene.accounts.values(),
+        scene.audit,
+        surveillance,
+        due,
+        planned,
+        later,
+    )
+    caught_up(scheduling, recorded)
+
+    clock = [datetime.combine(day, datetime.min.time(), UTC) + timedelta(hours=3)]
+    outbox_store = scheduling.outbox()
+    instances = [scheduler(scheduling, outbox_store, lambda: clock[0]) for _ in "ab"]
+    threads = [threading.Thread(target=s.tick) for s in instances]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    clock[0] += timedelta(days=1)  # the next day's run: the same cycle
+    assert instances[0].tick() > 0
+
+    assert runs(scheduling, scene.tenant)[("surveillance_due", "succeeded")] == 2
+    rows = [r for r in outbox(scheduling, scene.tenant) if r[0] == "surveillance_due"]
+    assert {
+        label: c["surveillance_due"] for label, c in by_person(scene, rows).items()
+    } == {"manager": 1}
+    subject, body = rows[0][3], rows[0][4]
+    assert due.number in subject
+    assert str(years_after(year_ago + timedelta(days=30), 1)) in subject
+    assert due.number in body
