@@ -13,7 +13,8 @@ recorded and retried on the next pass.
 
 Jobs act through commands (expiry) or queue notifications in the outbox,
 keyed by what they are about (the finding and its due date, the certificate
-and its warning threshold), so a job run twice never notifies twice.
+and its warning threshold or surveillance cycle), so a job run twice never
+notifies twice.
 
 =============================  =================================================
 ``corrective_actions``         corrective actions due within 7 days, and
