@@ -29,6 +29,7 @@ from commands.identity.mfa import MfaService
 from commands.identity.ports import Authenticator
 from commands.identity.sessions import SessionService
 from commands.identity.tenants import TenantService
+from commands.log_alerts import LogAlertService
 from commands.notification_preferences import NotificationPreferencesService
 from commands.organizations import OrganizationService
 from commands.ports import EventStore
@@ -304,7 +305,13 @@ class Container:
             CheckpointSigner(self.database, signing_keys(self.settings)),
             self.settings.log_checkpoint_events,
             self.settings.log_checkpoint_seconds,
+            self.log_alerts(),
         )
+
+    def log_alerts(self) -> LogAlertService:
+        """Records the watcher's alerts and their resolutions as security
+        events in the tenants' logs."""
+        return LogAlertService(self.event_store)
 
     def mail_sender(self) -> MailSender:
         """How the mail processor sends (SMTP, or ``.eml`` files)."""

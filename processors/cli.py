@@ -38,7 +38,13 @@ from infra.streaming import asyncapi, kafka
 from infra.streaming.asyncapi import ASYNCAPI_FILE
 from infra.streaming.event_schemas import write_all
 from processors.document_cli import add_documents_parser, verify_file
-from processors.log_cli import add_log_parsers, export_log, verify_live, verify_offline
+from processors.log_cli import (
+    add_log_parsers,
+    export_log,
+    log_alerts,
+    verify_live,
+    verify_offline,
+)
 from processors.schedule_cli import add_schedules_parser, schedules_status
 from processors.supervisor import supervise
 from processors.workers import run_processors, run_projectors, run_relay, run_webhooks
@@ -387,6 +393,15 @@ def _schedules(settings: Settings, args: argparse.Namespace) -> int:
         container.close()
 
 
+def _log_alerts(settings: Settings, args: argparse.Namespace) -> int:
+    """``log-alerts list`` and ``log-alerts resolve``."""
+    container = bootstrap(settings)
+    try:
+        return log_alerts(container.database, container.log_alerts(), args)
+    finally:
+        container.close()
+
+
 def _event_log(settings: Settings, args: argparse.Namespace) -> int:
     """``export-log`` and ``verify-log --live``, on a database pool."""
     database = Database.from_settings(settings)
@@ -417,6 +432,8 @@ def main(argv: list[str] | None = None) -> int:
     configure_logging(settings)
     if args.command in ("verify-log", "export-log"):
         return _event_log(settings, args)
+    if args.command == "log-alerts":
+        return _log_alerts(settings, args)
     if args.command == "migrate":
         return _migrate(args.skip_kafka)
     if args.command == "invite-platform-admin":

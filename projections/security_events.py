@@ -1,8 +1,9 @@
 """Security events read model: one row per security-relevant identity event.
 
 Compliance officers and tenant administrators read it as an audit trail of
-logins, lockouts, sessions, MFA, role changes, account lifecycle, API tokens
-and tenant security settings. Each row is keyed by the event's id, so a
+logins, lockouts, sessions, MFA, role changes, account lifecycle, API tokens,
+tenant security settings, and mismatches the log watcher found in the
+tenant's hash-chained event log. Each row is keyed by the event's id, so a
 redelivered event changes nothing.
 
 Personal data stays out of ``detail``: it keeps only the fields listed in
@@ -49,6 +50,8 @@ KINDS: tuple[str, ...] = (
     "api_token.revoked",
     "tenant.created",
     "tenant_settings.mfa_policy_changed",
+    "event_log.mismatch_detected",
+    "event_log.alert_resolved",
 )
 """Every kind recorded: the public type without prefix and version."""
 
@@ -73,8 +76,14 @@ DETAIL_FIELDS = frozenset(
 NAMED_THINGS: dict[str, frozenset[str]] = {
     "tenant.created": frozenset({"name"}),
     "api_token.issued": frozenset({"name"}),
+    "event_log.mismatch_detected": frozenset(
+        {"alert_id", "position", "problem", "detail", "segment_from", "segment_to"}
+    ),
+    "event_log.alert_resolved": frozenset({"alert_id"}),
 }
-"""Kinds whose ``name`` names a tenant or a service credential, not a person."""
+"""Fields kept per kind besides :data:`DETAIL_FIELDS`: a tenant's or a service
+credential's ``name`` (not a person's), and what the log watcher found (a
+position, the verifier's finding, the segment it verified)."""
 
 _PUBLIC_TYPE = re.compile(r"^assurehub\.(?P<kind>[a-z_.]+)\.v[0-9]+$")
 _RECORDED = frozenset(KINDS)

@@ -8,8 +8,18 @@ verifier, keys from the database), and signs the head when the tenant is due
 ``log_checkpoint_seconds`` old). Only a verified head is signed. It also
 looks for stored events that have no chain link. A mismatch is an alert: an
 error log line marked ``security_event``, a row in ``log_alerts`` (which
-``/health/ready`` reports as degraded until an operator resolves it); the
-head of a segment that does not verify is not signed.
+``/health/ready`` reports as degraded until an operator resolves it with
+``assurehub log-alerts resolve``), and a security event
+``event_log.mismatch_detected`` in the tenant's own log, which ``GET
+/security-events`` lists. The head of a segment that does not verify is not
+signed.
+
+The security event is appended once per alert row, not once per round: a
+round records every alert whose event is not yet appended (the event's id is
+derived from the alert's number, so a retry appends nothing twice). It is
+chained after the tenant's stored head like any event, so the verifier still
+names the first bad position, which lies before it. A stored event with no
+chain link has no tenant the chain can name: its alert has no security event.
 """
 
 from __future__ import annotations
@@ -22,6 +32,7 @@ from datetime import UTC, datetime, timedelta
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
+from commands.log_alerts import DetectedMismatch, LogAlertService
 from infra.eventlog.export import export_lines
 from infra.eventlog.signing import CheckpointSigner
 from infra.eventstore.log_verifier import Problem, Report, verify
@@ -66,8 +77,10 @@ class LogWatcher:
         signer: CheckpointSigner,
         every_events: int,
         every_seconds: float,
+        recorder: LogAlertService | None = None,
     ) -> None:
         self._db = database
+        self._recorder = recorder
         self._signer = signer
         self._every_events = every_events
         self._every = timedelta(seconds=every_seconds)
@@ -95,7 +108,13 @@ class LogWatcher:
             report = verify_tenant(self._db, tenant, start)
             reports[tenant] = report
             if not report.ok:
-                self._alert(tenant, report.position, report.problem, report.detail)
+                self._alert(
+                    tenant,
+                    report.position,
+                    report.problem,
+                    report.detail,
+                    (start, report.last_position),
+                )
             elif tenant in due and report.last_position is not None and report.head:
                 self._signer.sign(
                     tenant, report.last_position, bytes.fromhex(report.head)
@@ -103,14 +122,40 @@ class LogWatcher:
                 signed.append(tenant)
         for position in orphans:
             self._alert("", position, Problem.EVENT_INSERTED, "no chain link")
+        self._record_alerts()
         return Round(reports, signed, orphans)
 
+    def _record_alerts(self) -> None:
+        """Append the security event of every alert that has none yet."""
+        if self._recorder is None:
+            return
+        with self._db.connection() as conn:
+            todo = event_log.unrecorded_alerts(conn)
+        for alert in todo:
+            self._recorder.record(
+                DetectedMismatch(
+                    alert.id,
+                    alert.tenant_id,
+                    alert.position,
+                    alert.problem,
+                    alert.detail,
+                    (alert.segment_from, alert.segment_to),
+                )
+            )
+            with self._db.connection() as conn:
+                event_log.mark_recorded(conn, alert.id)
+
     def _alert(
-        self, tenant: str, position: int | None, problem: Problem | None, detail: str
+        self,
+        tenant: str,
+        position: int | None,
+        problem: Problem | None,
+        detail: str,
+        segment: tuple[int, int | None] = (1, None),
     ) -> None:
         name = problem.value if problem else "unknown"
         with self._db.connection() as conn:
-            new = event_log.raise_alert(conn, tenant, position, name, detail)
+            new = event_log.raise_alert(conn, tenant, position, name, detail, segment)
         if new:
             log.error(
                 "event log mismatch",

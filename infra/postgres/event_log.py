@@ -226,15 +226,84 @@ def unchained(conn: Connection, after: int) -> list[int]:
 
 
 def raise_alert(
-    conn: Connection, tenant_id: str, position: int | None, problem: str, detail: str
+    conn: Connection,
+    tenant_id: str,
+    position: int | None,
+    problem: str,
+    detail: str,
+    segment: tuple[int, int | None] = (1, None),
 ) -> bool:
     """Record an alert unless the same one is open; True when recorded."""
     row = conn.execute(
-        "INSERT INTO log_alerts (tenant_id, position, problem, detail)"
-        " SELECT %s, %s, %s, %s WHERE NOT EXISTS (SELECT 1 FROM log_alerts"
+        "INSERT INTO log_alerts (tenant_id, position, problem, detail,"
+        " segment_from, segment_to)"
+        " SELECT %s, %s, %s, %s, %s, %s WHERE NOT EXISTS (SELECT 1 FROM log_alerts"
         " WHERE resolved_at IS NULL AND tenant_id = %s"
         " AND position IS NOT DISTINCT FROM %s AND problem = %s) RETURNING id",
-        (tenant_id, position, problem, detail, tenant_id, position, problem),
+        (tenant_id, position, problem, detail, *segment, tenant_id, position, problem),
+    ).fetchone()
+    return row is not None
+
+
+@dataclass(frozen=True)
+class AlertRow:
+    """One alert of the watcher (``tenant_id`` empty: a stored event with no
+    chain link, whose tenant the chain cannot tell)."""
+
+    id: int
+    tenant_id: str
+    position: int | None
+    problem: str
+    detail: str
+    segment_from: int
+    segment_to: int | None
+    detected_at: datetime
+    event_recorded_at: datetime | None
+    resolved_at: datetime | None
+    resolved_by: str | None
+    resolution: str | None
+
+
+_ALERT = (
+    "SELECT id, tenant_id, position, problem, detail, segment_from, segment_to,"
+    " detected_at, event_recorded_at, resolved_at, resolved_by, resolution"
+    " FROM log_alerts"
+)
+
+
+def alerts(conn: Connection, include_resolved: bool) -> list[AlertRow]:
+    """The open alerts (and the resolved ones too), oldest first."""
+    rows = conn.execute(
+        _ALERT + " WHERE %s OR resolved_at IS NULL ORDER BY id",
+        (include_resolved,),
+    ).fetchall()
+    return [AlertRow(*r) for r in rows]
+
+
+def unrecorded_alerts(conn: Connection) -> list[AlertRow]:
+    """Alerts of a tenant whose security event is not appended yet."""
+    rows = conn.execute(
+        _ALERT + " WHERE event_recorded_at IS NULL AND tenant_id <> '' ORDER BY id"
+    ).fetchall()
+    return [AlertRow(*r) for r in rows]
+
+
+def mark_recorded(conn: Connection, alert_id: int) -> None:
+    """The alert's security event is in its tenant's log."""
+    conn.execute(
+        "UPDATE log_alerts SET event_recorded_at = now()"
+        " WHERE id = %s AND event_recorded_at IS NULL",
+        (alert_id,),
+    )
+
+
+def resolve_alert(conn: Connection, alert_id: int, by: str, note: str) -> bool:
+    """Resolve an open alert with the operator's note; False when no open
+    alert has that id."""
+    row = conn.execute(
+        "UPDATE log_alerts SET resolved_at = now(), resolved_by = %s,"
+        " resolution = %s WHERE id = %s AND resolved_at IS NULL RETURNING id",
+        (by, note, alert_id),
     ).fetchone()
     return row is not None
 

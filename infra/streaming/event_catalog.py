@@ -17,6 +17,7 @@ from domain.certificate import Certificate
 from domain.document import Document
 from domain.document_template import DocumentTemplate
 from domain.evidence import Evidence
+from domain.log_alert import LogAlert
 from domain.organization import Organization
 from domain.standard_template import StandardTemplate
 from domain.tenant import Tenant
@@ -52,6 +53,7 @@ AGGREGATES: tuple[type[Any], ...] = (
     ApiToken,
     Document,
     AccessRecord,
+    LogAlert,
 )
 """Every aggregate whose events are published on the topic."""
 

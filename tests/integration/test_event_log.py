@@ -5,6 +5,7 @@ position by the offline verifier, the live check and the watcher."""
 
 from __future__ import annotations
 
+import argparse
 import json
 import uuid
 from collections.abc import Iterator
@@ -21,7 +22,10 @@ from infra.eventlog.signing import CheckpointSigner, signing_keys
 from infra.eventlog.watch import LogWatcher, database_keys
 from infra.eventstore.chain import read_payload, recorded_time
 from infra.eventstore.log_verifier import Problem, Report, event_hash, verify
-from processors.log_cli import verify_live
+from infra.projection.memory_fold import MemoryFold
+from infra.streaming.stored_envelopes import StoredEnvelopes
+from processors.log_cli import log_alerts, verify_live
+from projections.security_events import SECURITY_EVENTS, SecurityEventsProjection
 from tests.scratch_database import scratch_container
 
 SEQUENCE = "assurehub_events_notification_id_seq"
@@ -73,7 +77,11 @@ def tenant(store: Container) -> Tenant:
 def watcher(container: Container) -> LogWatcher:
     keys = signing_keys(container.settings)
     return LogWatcher(
-        container.database, CheckpointSigner(container.database, keys), 1, 60
+        container.database,
+        CheckpointSigner(container.database, keys),
+        1,
+        60,
+        container.log_alerts(),
     )
 
 
@@ -167,6 +175,25 @@ def test_two_swapped_rows_are_named(store, tenant):
     assert (report.problem, report.position) == (Problem.ORDER_CHANGED, a)
 
 
+def security_events(container: Container, tenant: str, after: int) -> list[dict]:
+    """The tenant's security-events rows, folded by the projection from the
+    events stored after ``after``."""
+    envelopes = StoredEnvelopes(container.event_store, "/t")
+    folded = MemoryFold(SecurityEventsProjection())
+    for stored in container.event_store.read_after(after, 10_000):
+        folded.apply(envelopes.envelope(stored, stored.id))
+    return [
+        row
+        for row in folded.memory.rows(SECURITY_EVENTS.name)
+        if row["tenant_id"] == tenant
+    ]
+
+
+def resolve(container: Container, alert_id: int, note: str) -> int:
+    args = argparse.Namespace(verb="resolve", id=alert_id, note=note, by="ops")
+    return log_alerts(container.database, container.log_alerts(), args)
+
+
 def test_the_watcher_alerts_and_readiness_degrades_on_a_mismatch(store, tenant):
     assert store.health.readiness().checks["event_log"] in ("up", "mismatch")
     bad = tenant.positions[-1]
@@ -181,15 +208,54 @@ def test_the_watcher_alerts_and_readiness_degrades_on_a_mismatch(store, tenant):
     assert tenant.id not in found.signed
     with store.database.connection() as conn:
         alerts = conn.execute(
-            "SELECT position, problem FROM log_alerts WHERE tenant_id = %s",
+            "SELECT id, position, problem FROM log_alerts WHERE tenant_id = %s",
             (tenant.id,),
         ).fetchall()
-    assert alerts == [(bad, "payload altered")]
+    assert [a[1:] for a in alerts] == [(bad, "payload altered")]
     store.health._cached = None
     assert store.health.readiness().checks["event_log"] == "mismatch"
     assert store.health.readiness().status == "degraded"
     assert verify_live(store.database) == 1
-    sql(store, "UPDATE log_alerts SET resolved_at = now()")
+
+    # A second round finds the same mismatch: still one alert, one event,
+    # and the event appended after the break leaves the first bad position.
+    again = watcher(store).check()
+    assert (again.reports[tenant.id].problem, again.reports[tenant.id].position) == (
+        Problem.PAYLOAD_ALTERED,
+        bad,
+    )
+    [row] = security_events(store, tenant.id, bad)
+    assert row["kind"] == "event_log.mismatch_detected"
+    assert row["position"] > bad
+    assert row["actor_id"] == "system:event-log"
+    assert row["detail"]["alert_id"] == alerts[0][0]
+    assert (row["detail"]["position"], row["detail"]["problem"]) == (
+        bad,
+        "payload altered",
+    )
+    assert row["detail"]["segment_from"] <= bad
+
+    # Operators resolve every open alert with a note; readiness recovers.
+    with store.database.connection() as conn:
+        open_ids = [
+            r[0]
+            for r in conn.execute(
+                "SELECT id FROM log_alerts WHERE resolved_at IS NULL"
+            ).fetchall()
+        ]
+    for alert_id in open_ids:
+        assert resolve(store, alert_id, "restored from backup") == 0
+    assert resolve(store, alerts[0][0], "twice") == 1
+    with store.database.connection() as conn:
+        resolution = conn.execute(
+            "SELECT resolved_by, resolution FROM log_alerts WHERE id = %s",
+            (alerts[0][0],),
+        ).fetchone()
+    assert resolution == ("operator:ops", "restored from backup")
+    store.health._cached = None
+    assert store.health.readiness().checks["event_log"] == "up"
+    kinds = [r["kind"] for r in security_events(store, tenant.id, bad)]
+    assert kinds == ["event_log.mismatch_detected", "event_log.alert_resolved"]
 
 
 def test_the_migration_chains_stored_events_as_the_append_does(store, tenant):

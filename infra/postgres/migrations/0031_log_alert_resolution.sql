@@ -1,0 +1,12 @@
+-- The segment an alert's verification covered, when its security event
+-- (LogAlert.MismatchDetected, in the alert's tenant's log) was appended, and
+-- an operator's resolution of the alert.
+ALTER TABLE log_alerts
+    ADD COLUMN segment_from      bigint NOT NULL DEFAULT 1,
+    ADD COLUMN segment_to        bigint,
+    ADD COLUMN event_recorded_at timestamptz,
+    ADD COLUMN resolved_by       text,
+    ADD COLUMN resolution        text;
+
+CREATE INDEX log_alerts_unrecorded ON log_alerts (id)
+    WHERE event_recorded_at IS NULL AND tenant_id <> '';
