@@ -12,7 +12,9 @@ Exit status: 0 ok, 1 a bad position was found (printed with what is wrong).
 ``log-alerts list`` shows the watcher's open alerts (``--all``: resolved ones
 too); ``log-alerts resolve ID --note TEXT`` resolves one, recording the
 operator, the time and the note on the alert and an
-``event_log.alert_resolved`` security event in the tenant's log. Once no
+``event_log.alert_resolved`` security event in the tenant's log (after the
+alert's own ``event_log.mismatch_detected``, recorded first if the watcher
+had not yet). Once no
 alert is open, ``/health/ready`` no longer reports the log as mismatched.
 """
 
@@ -27,7 +29,7 @@ from typing import Any
 
 from commands.log_alerts import LogAlertService
 from infra.eventlog.export import export_lines, json_lines, newest_checkpoint
-from infra.eventlog.watch import verify_tenant
+from infra.eventlog.watch import record_alert, verify_tenant
 from infra.eventstore import log_verifier
 from infra.postgres import event_log
 from infra.postgres.pool import Database
@@ -124,6 +126,8 @@ def log_alerts(
         return 1
     alert = open_[0]
     if alert.tenant_id:
+        if alert.event_recorded_at is None:
+            record_alert(database, service, alert)
         service.resolve(alert.tenant_id, alert.id, operator)
     with database.connection() as conn:
         event_log.resolve_alert(conn, alert.id, operator, note)

@@ -126,24 +126,13 @@ class LogWatcher:
         return Round(reports, signed, orphans)
 
     def _record_alerts(self) -> None:
-        """Append the security event of every alert that has none yet."""
+        """Append the security event of every open alert that has none yet."""
         if self._recorder is None:
             return
         with self._db.connection() as conn:
             todo = event_log.unrecorded_alerts(conn)
         for alert in todo:
-            self._recorder.record(
-                DetectedMismatch(
-                    alert.id,
-                    alert.tenant_id,
-                    alert.position,
-                    alert.problem,
-                    alert.detail,
-                    (alert.segment_from, alert.segment_to),
-                )
-            )
-            with self._db.connection() as conn:
-                event_log.mark_recorded(conn, alert.id)
+            record_alert(self._db, self._recorder, alert)
 
     def _alert(
         self,
@@ -167,6 +156,25 @@ class LogWatcher:
                     "detail": detail,
                 },
             )
+
+
+def record_alert(
+    database: Database, recorder: LogAlertService, alert: event_log.AlertRow
+) -> None:
+    """Append ``alert``'s security event to its tenant's log (nothing if it
+    is there already) and mark the alert recorded."""
+    recorder.record(
+        DetectedMismatch(
+            alert.id,
+            alert.tenant_id,
+            alert.position,
+            alert.problem,
+            alert.detail,
+            (alert.segment_from, alert.segment_to),
+        )
+    )
+    with database.connection() as conn:
+        event_log.mark_recorded(conn, alert.id)
 
 
 def run_log_watch(

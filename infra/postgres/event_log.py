@@ -281,9 +281,10 @@ def alerts(conn: Connection, include_resolved: bool) -> list[AlertRow]:
 
 
 def unrecorded_alerts(conn: Connection) -> list[AlertRow]:
-    """Alerts of a tenant whose security event is not appended yet."""
+    """Open alerts of a tenant whose security event is not appended yet."""
     rows = conn.execute(
-        _ALERT + " WHERE event_recorded_at IS NULL AND tenant_id <> '' ORDER BY id"
+        _ALERT + " WHERE event_recorded_at IS NULL AND resolved_at IS NULL"
+        " AND tenant_id <> '' ORDER BY id"
     ).fetchall()
     return [AlertRow(*r) for r in rows]
 

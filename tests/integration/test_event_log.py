@@ -22,6 +22,7 @@ from infra.eventlog.signing import CheckpointSigner, signing_keys
 from infra.eventlog.watch import LogWatcher, database_keys
 from infra.eventstore.chain import read_payload, recorded_time
 from infra.eventstore.log_verifier import Problem, Report, event_hash, verify
+from infra.postgres import event_log
 from infra.projection.memory_fold import MemoryFold
 from infra.streaming.stored_envelopes import StoredEnvelopes
 from processors.log_cli import log_alerts, verify_live
@@ -256,6 +257,27 @@ def test_the_watcher_alerts_and_readiness_degrades_on_a_mismatch(store, tenant):
     assert store.health.readiness().checks["event_log"] == "up"
     kinds = [r["kind"] for r in security_events(store, tenant.id, bad)]
     assert kinds == ["event_log.mismatch_detected", "event_log.alert_resolved"]
+
+
+def test_resolving_an_alert_the_watcher_had_not_recorded_records_both(store, tenant):
+    head = tenant.positions[-1]
+    with store.database.connection() as conn:
+        event_log.raise_alert(conn, tenant.id, head, "event missing", "gone", (1, head))
+        [alert] = [a for a in event_log.alerts(conn, False) if a.tenant_id == tenant.id]
+    assert alert.event_recorded_at is None
+    assert resolve(store, alert.id, "false alarm: replayed") == 0
+    rows = security_events(store, tenant.id, head)
+    assert [(r["kind"], r["detail"]["alert_id"]) for r in rows] == [
+        ("event_log.mismatch_detected", alert.id),
+        ("event_log.alert_resolved", alert.id),
+    ]
+    with store.database.connection() as conn:
+        [done] = [a for a in event_log.alerts(conn, True) if a.id == alert.id]
+    assert done.event_recorded_at is not None
+    assert (done.resolved_by, done.resolution) == (
+        "operator:ops",
+        "false alarm: replayed",
+    )
 
 
 def test_the_migration_chains_stored_events_as_the_append_does(store, tenant):
