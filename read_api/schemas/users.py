@@ -87,6 +87,24 @@ class SecurityEventDetailPublic(BaseModel):
     name: str | None = Field(
         default=None, description="A tenant's or an API token's name, never a person's"
     )
+    alert_id: int | None = Field(
+        default=None,
+        description="The log watcher's alert (`assurehub log-alerts list`)",
+    )
+    position: int | None = Field(
+        default=None, description="The first bad position of the tenant's event log"
+    )
+    problem: str | None = Field(
+        default=None,
+        description="What is wrong there: payload altered, event missing, …",
+    )
+    detail: str | None = Field(default=None, description="The verifier's finding")
+    segment_from: int | None = Field(
+        default=None, description="First position of the segment verified"
+    )
+    segment_to: int | None = Field(
+        default=None, description="Last position of the segment verified"
+    )
 
 
 class SecurityEventPublic(BaseModel):

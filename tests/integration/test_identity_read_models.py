@@ -377,6 +377,41 @@ def test_the_routes_need_their_permissions(container, migrated):
     assert get(container, auditor, "/security-events").status_code == 403
 
 
+def test_an_event_log_mismatch_is_listed_with_what_was_found(container, migrated):
+    mine, theirs = tenant(), tenant()
+    found = {
+        "alert_id": 3,
+        "position": 48211,
+        "problem": "payload altered",
+        "detail": "the payload does not match its hash",
+        "segment_from": 48000,
+        "segment_to": 48230,
+    }
+    mismatch = event(
+        mine,
+        uuid.uuid4(),
+        "event_log.mismatch_detected",
+        found,
+        actor="system:event-log",
+    )
+    record(container, mismatch)
+    answer = get(
+        container,
+        reader(mine),
+        "/security-events",
+        kind="event_log.mismatch_detected",
+    )
+    assert answer.status_code == 200
+    [item] = answer.json()["items"]
+    assert (item["kind"], item["actor_id"]) == (
+        "event_log.mismatch_detected",
+        "system:event-log",
+    )
+    assert {k: v for k, v in item["detail"].items() if v is not None} == found
+    elsewhere = get(container, reader(theirs), "/security-events")
+    assert elsewhere.json()["items"] == []
+
+
 def test_security_events_export_as_csv(container, migrated):
     t = tenant()
     record(
