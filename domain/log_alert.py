@@ -61,7 +61,8 @@ class LogAlert(Aggregate):
         segment_from: int
         """The first position of the segment verified."""
         segment_to: int | None
-        """The last position of the segment verified (``None``: unknown)."""
+        """The last position of the segment verified: the tenant's chain head
+        when it was verified (``None``: unknown)."""
 
     class Resolved(Event):
         """An operator resolved the alert."""

@@ -108,12 +108,14 @@ class LogWatcher:
             report = verify_tenant(self._db, tenant, start)
             reports[tenant] = report
             if not report.ok:
+                with self._db.connection() as conn:
+                    end = event_log.chain_head(conn, tenant)
                 self._alert(
                     tenant,
                     report.position,
                     report.problem,
                     report.detail,
-                    (start, report.last_position),
+                    (start, end),
                 )
             elif tenant in due and report.last_position is not None and report.head:
                 self._signer.sign(

@@ -107,6 +107,14 @@ def hash_before(conn: Connection, tenant_id: str, position: int) -> bytes | None
     return None if row is None else bytes(row[0])
 
 
+def chain_head(conn: Connection, tenant_id: str) -> int | None:
+    """The position of the tenant's newest chained event, if any."""
+    row = conn.execute(
+        "SELECT max(position) FROM event_chain WHERE tenant_id = %s", (tenant_id,)
+    ).fetchone()
+    return None if row is None else row[0]
+
+
 def checkpoints(
     conn: Connection, tenant_id: str, after: int, up_to: int | None
 ) -> list[CheckpointRow]:

@@ -234,7 +234,7 @@ def test_the_watcher_alerts_and_readiness_degrades_on_a_mismatch(store, tenant):
         bad,
         "payload altered",
     )
-    assert row["detail"]["segment_from"] <= bad
+    assert row["detail"]["segment_from"] <= bad <= row["detail"]["segment_to"]
 
     # Operators resolve every open alert with a note; readiness recovers.
     with store.database.connection() as conn:
