@@ -102,7 +102,7 @@ class EventFeed:
     def __init__(self, database: Database, store: LibraryEventStore, source: str):
         self._db = database
         self._envelopes = StoredEnvelopes(store, source)
-        self._personal = store.personal
+        self._store = store
 
     def read(self, query: FeedQuery, *, personal: bool = False) -> list[EventEnvelope]:
         """The events ``query`` selects, in position order: personal fields
@@ -128,7 +128,7 @@ class EventFeed:
             rows = conn.execute(_READ, params).fetchall()
         if personal:
             return [
-                personal_view(e, self._personal, reveal=True)
+                personal_view(e, self._store.personal, reveal=True)
                 for e in self._envelopes_of(rows)
             ]
         return [masked(e) for e in self._envelopes_of(rows)]

@@ -119,9 +119,13 @@ def test_nothing_is_lost_or_reordered_through_a_killed_dispatcher_and_a_failing_
         by_aggregate[str(r["subject"])].append(int(str(r["position"])))
     assert set(by_aggregate) == set(expected)
     for aggregate, positions in expected.items():
-        seen = by_aggregate[aggregate]
+        # A request abandoned by the killed dispatcher may still complete at
+        # the receiver at any later time: at least once means duplicates,
+        # which receivers drop by webhook-id (Standard Webhooks). What must
+        # hold is the order of each event's first delivery.
+        seen = list(dict.fromkeys(by_aggregate[aggregate]))
         assert seen == sorted(seen), f"{aggregate} reordered: {seen}"
-        assert sorted(set(seen)) == positions, aggregate
+        assert seen == positions, aggregate
     # every id is the event's CloudEvent id (what receivers deduplicate by)
     assert all(r["webhook_id"] == r["id"] for r in got)
     deliveries = container.services.webhooks.deliveries(
