@@ -234,13 +234,30 @@ class Audit(PlanningCommands, FindingCommands, ReviewCommands, Aggregate):
             aggregate.status = AuditStatus.IN_PROGRESS
 
     class DecisionRecorded(Event):
-        """The certification decision was recorded."""
+        """The certification decision was recorded, with what it was taken on.
+
+        ``audit_version`` is the audit's version the decider saw,
+        ``template_version`` the standard template's version the audit used,
+        ``finding_versions`` each finding's version by finding id. Version 2
+        added the three; stored version 1 events are upcast with none.
+        """
 
         TYPE = "audit.decision_recorded"
+        class_version = 2
         outcome: str
         reasons: str
         decided_by: str
         decided_on: date
+        audit_version: int | None
+        template_version: int | None
+        finding_versions: dict[str, int] | None
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, object]) -> None:
+            """Version 1 did not record what the decision was taken on."""
+            state["audit_version"] = None
+            state["template_version"] = None
+            state["finding_versions"] = None
 
         def apply(self, aggregate: Audit) -> None:
             aggregate.decision = Decision(
@@ -248,6 +265,9 @@ class Audit(PlanningCommands, FindingCommands, ReviewCommands, Aggregate):
                 self.reasons,
                 self.decided_by,
                 self.decided_on,
+                self.audit_version,
+                self.template_version,
+                None if self.finding_versions is None else dict(self.finding_versions),
             )
             aggregate.status = AuditStatus.DECIDED
 
@@ -468,8 +488,10 @@ class Audit(PlanningCommands, FindingCommands, ReviewCommands, Aggregate):
     # -- state changes, for apply only -------------------------------------
 
     def _put(self, finding: Finding) -> None:
-        """Called by ``apply`` only: store the new state of one finding."""
-        self._findings = {**self._findings, finding.id: finding}
+        """Called by ``apply`` only: store the new state of one finding, at
+        the version the applied event gives the audit."""
+        changed = replace(finding, version=self.version + 1)
+        self._findings = {**self._findings, finding.id: changed}
 
     def _outdate_draft(self) -> None:
         """Called by ``apply`` only: audit work after drafting needs a redraft."""

@@ -153,6 +153,9 @@ class ReviewCommands(AuditState):
             reasons=text,
             decided_by=decider,
             decided_on=on,
+            audit_version=self.version,
+            template_version=self.standard_version,
+            finding_versions={str(f.id): f.version for f in self.findings.values()},
         )
 
     def close(self, meta: EventMeta) -> None:

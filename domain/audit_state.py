@@ -75,6 +75,8 @@ class AuditState:
         @property
         def id(self) -> UUID: ...
 
+        version: int
+
         def trigger_event(
             self, event_class: type[CanMutateAggregate[UUID]], **kwargs: object
         ) -> None: ...

@@ -6,7 +6,7 @@ carry plain ``str``/``UUID``/``date`` fields and ``apply`` builds these values.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
@@ -283,6 +283,8 @@ class Finding:
         rejection_reason: Why the latest response was rejected, if it was.
         past_grades: Earlier grades, oldest first, with the reason each was
             replaced.
+        version: The audit's version when the finding last changed (the
+            finding version a certification decision records).
     """
 
     id: UUID
@@ -300,6 +302,7 @@ class Finding:
     verified_on: date | None = None
     dismissal_reason: str | None = None
     past_grades: tuple[PastGrade, ...] = ()
+    version: int = 0
 
     @property
     def is_resolved(self) -> bool:
@@ -322,12 +325,24 @@ class Finding:
 
 @dataclass(frozen=True)
 class Decision:
-    """The certification decision recorded on the audit."""
+    """The certification decision recorded on the audit.
+
+    Attributes:
+        audit_version: The audit's version the decision was taken on.
+        template_version: The standard template's version the audit used.
+        finding_versions: Each finding's version (by finding id) when the
+            decision was taken.
+
+    The three are ``None`` for decisions recorded before they were kept.
+    """
 
     outcome: DecisionOutcome
     reasons: str
     decided_by: str
     decided_on: date
+    audit_version: int | None = None
+    template_version: int | None = None
+    finding_versions: Mapping[str, int] | None = None
 
 
 def finding_ids(findings: Sequence[Finding]) -> str:

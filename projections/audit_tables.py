@@ -19,6 +19,13 @@ team, lead included), for the audit list's ``auditor`` filter and the team
 view. Findings and evidence carry no copy of it: a copy would make each team
 change rewrite every finding and file of the audit.
 
+Decision provenance: ``audits.decision_basis`` is what the current decision
+was taken on (``audit_version``, ``template_version`` and ``finding_versions``
+by finding id; null without a decision or for one recorded before this was
+kept); ``audits.content_version`` is the audit's version after its latest
+change to the audit itself (finding events, the decision and closing do not
+count), which the decision's ``audit_version`` is compared with.
+
 Organization names are not copied here: the query side joins the
 organizations read model. Copying them would make these rows depend on the
 order in which two aggregates' events arrive.
@@ -134,6 +141,7 @@ AUDITS = Table(
         _col("decision_reasons", "text"),
         _col("decided_by", "text"),
         _col("decided_on", "date"),
+        _col("decision_basis", "jsonb"),
         _col("past_decisions", "jsonb", False),
         _col("closed_at", "timestamptz"),
         _col("cancellation_reason", "text"),
@@ -141,6 +149,7 @@ AUDITS = Table(
         _col("reopenings", "jsonb", False),
         *(_col(name, "integer", False) for name in COUNT_COLUMNS),
         _col("created_at", "timestamptz", False),
+        _col("content_version", "integer", False),
         *_CHANGED,
     ),
     key=("tenant_id", "id"),

@@ -21,7 +21,9 @@ an audit with many findings and team changes).
 Versions: ``audits.version`` is the audit's version after its latest event,
 the ETag of the audit and of every command on it (findings included).
 ``findings.version`` and ``assessments.version`` are the audit's version when
-that row last changed, not an ETag.
+that row last changed, not an ETag; a finding's version is the one the
+domain's finding carries, so :func:`decision_of` can tell which findings
+moved after the decision that recorded them.
 """
 
 from __future__ import annotations
@@ -163,6 +165,7 @@ def _planned(event: EventEnvelope, store: Rows) -> None:
         **{k: [] for k in ("reviews", "past_decisions", "reopenings")},
         **dict.fromkeys(COUNT_COLUMNS, 0),
         "created_at": event.time,
+        "content_version": event.aggregate_version,
         **_stamp(event),
     }
     store.insert(AUDITS.name, _full(AUDITS, row))
@@ -231,7 +234,83 @@ def _reviewed(outcome: str, status: AuditStatus) -> Handler:
     return handle
 
 
-_DECISION = ("decision_outcome", "decision_reasons", "decided_by", "decided_on")
+_DECISION = (
+    "decision_outcome",
+    "decision_reasons",
+    "decided_by",
+    "decided_on",
+    "decision_basis",
+)
+
+
+def _decision_recorded(step: _Step) -> Row:
+    d = step.data
+    basis = None
+    if d["audit_version"] is not None:
+        basis = {
+            "audit_version": d["audit_version"],
+            "template_version": d["template_version"],
+            "finding_versions": dict(d["finding_versions"] or {}),
+        }
+    return {
+        "decision_outcome": d["outcome"],
+        "decision_reasons": d["reasons"],
+        "decided_by": d["decided_by"],
+        "decided_on": _date(d["decided_on"]),
+        "decision_basis": basis,
+        "status": AuditStatus.DECIDED.value,
+    }
+
+
+def decision_of(audit: Row, findings: list[Row]) -> Row | None:
+    """The audit's current decision with what it was taken on and, if any
+    of that moved since, ``stale`` and the ``changes`` (``None``: no
+    decision). ``stale`` is ``None`` for a decision recorded before its
+    basis was kept. Shared by the live and the as-of detail."""
+    if audit["decision_outcome"] is None:
+        return None
+    basis: Row | None = audit["decision_basis"]
+    changes = [] if basis is None else _moved(basis, audit, findings)
+    return {
+        "outcome": audit["decision_outcome"],
+        "reasons": audit["decision_reasons"],
+        "decided_by": audit["decided_by"],
+        "decided_on": audit["decided_on"],
+        "basis": basis,
+        "stale": None if basis is None else bool(changes),
+        "changes": changes,
+    }
+
+
+def _moved(basis: Row, audit: Row, findings: list[Row]) -> list[Row]:
+    """What moved from the versions in ``basis``: the audit, its standard
+    template, and each finding (one raised since has ``from_version`` null)."""
+
+    def change(kind: str, of: Any, was: int | None, now: int) -> Row:
+        return {"kind": kind, "id": of, "from_version": was, "to_version": now}
+
+    moved = []
+    if audit["content_version"] > basis["audit_version"]:
+        moved.append(
+            change(
+                "audit", audit["id"], basis["audit_version"], audit["content_version"]
+            )
+        )
+    if audit["standard_version"] != basis["template_version"]:
+        moved.append(
+            change(
+                "template",
+                audit["standard_template_id"],
+                basis["template_version"],
+                audit["standard_version"],
+            )
+        )
+    recorded: Mapping[str, int] = basis["finding_versions"]
+    for f in findings:
+        was = recorded.get(str(f["id"]))
+        if was != f["version"]:
+            moved.append(change("finding", f["id"], was, f["version"]))
+    return moved
 
 
 def _reopened(step: _Step) -> Row:
@@ -388,15 +467,7 @@ _BY_NAME: dict[str, Handler] = {
     ),
     "review_approved": _reviewed("approved", _S.REVIEW_APPROVED),
     "returned_for_rework": _reviewed("returned_for_rework", _S.IN_PROGRESS),
-    "decision_recorded": _Copy(
-        _S.DECIDED,
-        {
-            "outcome": "decision_outcome",
-            "reasons": "decision_reasons",
-            "decided_by": "decided_by",
-        },
-        dates=("decided_on",),
-    ),
+    "decision_recorded": _decision_recorded,
     "closed": _Copy(_S.CLOSED, stamp="closed_at"),
     "reopened": _reopened,
     "finding_raised": _finding_raised,
@@ -417,7 +488,24 @@ _BY_NAME: dict[str, Handler] = {
     ),
     "finding_closed": _on_finding(_Copy(_F.CLOSED, stamp="closed_at")),
 }
-_HANDLERS = {f"{_AUDIT}{name}.v1": handler for name, handler in _BY_NAME.items()}
+_VERSIONS = {"decision_recorded": 2}
+"""Current public version of the audit events not at version 1."""
+
+
+def _type(name: str) -> str:
+    return f"{_AUDIT}{name}.v{_VERSIONS.get(name, 1)}"
+
+
+_HANDLERS = {_type(name): handler for name, handler in _BY_NAME.items()}
+
+_NOT_CONTENT = frozenset(
+    _type(name)
+    for name in _BY_NAME
+    if name.startswith(("finding_", "response_", "corrective_action_"))
+    or name in ("decision_recorded", "closed")
+)
+"""Audit events that leave ``content_version`` as it is: finding changes
+(their own versions tell), the decision itself and closing."""
 
 _OUTDATE_DRAFT = frozenset(
     f"{_AUDIT}{name}.v1"
@@ -473,4 +561,6 @@ def _apply_to_audit(event: EventEnvelope, store: Rows, handler: Handler) -> None
     drafted = audit["status"] == AuditStatus.REPORT_DRAFTED
     if drafted and event.type in _OUTDATE_DRAFT:
         changes["status"] = AuditStatus.IN_PROGRESS.value
+    if event.type not in _NOT_CONTENT:
+        changes["content_version"] = event.aggregate_version
     store.update(AUDITS.name, key, {**changes, **_stamp(event)})

@@ -17,7 +17,7 @@ from domain.errors import NotFoundError
 from domain.principal import Principal
 from infra.projection.as_of import AtTime, Target
 from projections.audit_tables import ASSESSMENTS, is_overdue
-from projections.audits import AuditProjection
+from projections.audits import AuditProjection, decision_of
 from projections.collections import AUDITS, EVIDENCE, FINDINGS
 from projections.memory_listing import child_rows, listed
 from projections.rows import MemoryRows, Row
@@ -100,6 +100,7 @@ def audit_detail(
     """The audit detail from its read-model rows (live or as of a moment)."""
     return {
         **audit,
+        "decision": decision_of(audit, findings),
         "assessments": assessments,
         "findings": [_with_overdue(f, today) for f in findings],
         "evidence": evidence,

@@ -54,6 +54,7 @@ AUDIT_EXAMPLE = {
     "decision_reasons": None,
     "decided_by": None,
     "decided_on": None,
+    "decision_basis": None,
     "past_decisions": [],
     "closed_at": None,
     "cancellation_reason": None,
@@ -73,6 +74,7 @@ AUDIT_EXAMPLE = {
     "findings_closed": 0,
     "findings_dismissed": 0,
     "created_at": "2026-02-10T08:30:00.000000+00:00",
+    "content_version": 7,
     "version": 9,
     "position": 4431,
     "updated_at": "2026-03-05T14:03:10.553112+00:00",
@@ -120,6 +122,49 @@ class PastDecisionPublic(BaseModel):
     closed_at: datetime | None
 
 
+class DecisionBasisPublic(BaseModel):
+    """What the certification decision was taken on."""
+
+    audit_version: int = Field(description="The audit's version the decider saw")
+    template_version: int = Field(
+        description="The standard template's version the audit used"
+    )
+    finding_versions: dict[str, int] = Field(
+        description="Each finding's version when the decision was taken, by id"
+    )
+
+
+class DecisionChangePublic(BaseModel):
+    """One thing the decision rests on that moved after it was taken."""
+
+    kind: Literal["audit", "template", "finding"]
+    id: UUID = Field(description="The audit, standard template or finding")
+    from_version: int | None = Field(
+        description="Its version the decision recorded (null: a finding raised"
+        " after the decision)"
+    )
+    to_version: int = Field(description="Its version now (or as of the moment)")
+
+
+class DecisionPublic(BaseModel):
+    """The audit's current certification decision and whether it is stale."""
+
+    outcome: DecisionOutcome
+    reasons: str
+    decided_by: str
+    decided_on: date
+    basis: DecisionBasisPublic | None = Field(
+        description="What it was taken on (null: recorded before this was kept)"
+    )
+    stale: bool | None = Field(
+        description="Whether the audit, its standard template or a finding"
+        " moved after the decision (null: its basis is unknown)"
+    )
+    changes: list[DecisionChangePublic] = Field(
+        description="What moved, from which version to which"
+    )
+
+
 class ReopeningPublic(BaseModel):
     """One reopening of the closed audit."""
 
@@ -163,6 +208,9 @@ class AuditPublic(BaseModel):
     decision_reasons: str | None
     decided_by: str | None
     decided_on: date | None
+    decision_basis: DecisionBasisPublic | None = Field(
+        description="What the current decision was taken on"
+    )
     past_decisions: list[PastDecisionPublic]
     closed_at: datetime | None
     cancellation_reason: str | None
@@ -190,6 +238,10 @@ class AuditPublic(BaseModel):
     findings_closed: int
     findings_dismissed: int
     created_at: datetime
+    content_version: int = Field(
+        description="The audit's version after its latest change to the audit"
+        " itself (finding changes, the decision and closing do not count)"
+    )
     version: Version
     position: Position
     updated_at: datetime
@@ -222,6 +274,7 @@ class AuditDetail(AuditPublic):
         json_schema_extra=examples(
             {
                 **AUDIT_EXAMPLE,
+                "decision": None,
                 "assessments": [ASSESSMENT_EXAMPLE],
                 "findings": [FINDING_EXAMPLE],
                 "evidence": [EVIDENCE_EXAMPLE],
@@ -229,6 +282,10 @@ class AuditDetail(AuditPublic):
         )
     )
 
+    decision: DecisionPublic | None = Field(
+        description="The current decision, with ``stale`` and what changed"
+        " since it was taken"
+    )
     assessments: list[AssessmentPublic] = Field(description="By clause")
     findings: list[FindingPublic]
     evidence: list[EvidencePublic]

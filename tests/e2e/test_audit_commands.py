@@ -113,6 +113,13 @@ def reviewed(audit: AuditClient, people: Tenant) -> None:
     audit.send("approve-review", people.reviewer, {"comments": "Well evidenced"})
 
 
+def decision(http, audit: AuditClient, headers) -> dict:
+    """The audit detail's decision once the read model has the last command."""
+    r = http.get(audit.url, headers=headers, params={"min_position": audit.position})
+    assert r.status_code == 200, r.text
+    return r.json()["decision"]
+
+
 def test_a_clean_audit_runs_from_plan_to_close(http):
     people = Tenant()
     audit = planned_audit(http, people)
@@ -155,6 +162,14 @@ def test_a_major_nonconformity_holds_the_audit_open_until_verified(http):
     refused = audit.send("decide", people.decider, grant, status=409)
     assert refused.json()["code"] == "audit.unverified_major_nonconformity"
     audit.send("decide", people.decider, {"outcome": "refuse", "reasons": "Major"})
+    decided = decision(http, audit, people.admin)
+    assert (decided["outcome"], decided["stale"], decided["changes"]) == (
+        "refuse",
+        False,
+        [],
+    )
+    finding_id = raised.json()["finding_id"]
+    taken_on = decided["basis"]["finding_versions"][finding_id]
 
     response = {
         "root_cause": "Instructions never written",
@@ -170,6 +185,16 @@ def test_a_major_nonconformity_holds_the_audit_open_until_verified(http):
         closing = audit.send("close", people.lead, status=409)
         assert closing.json()["code"] == "audit.unverified_major_nonconformity"
         audit.send(f"{finding}/{step}", who, body)
+        moved = decision(http, audit, people.admin)
+        assert moved["stale"] is True
+        assert moved["changes"] == [
+            {
+                "kind": "finding",
+                "id": finding_id,
+                "from_version": taken_on,
+                "to_version": audit.version,
+            }
+        ]
     audit.send(f"{finding}/verify", people.lead)
     audit.send("close", people.lead)
 

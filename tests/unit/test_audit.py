@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import re
+from dataclasses import replace
 from datetime import date, timedelta
 from uuid import UUID, uuid4
 
 import pytest
+from eventsourcing.persistence import StoredEvent
 
 from domain.audit import Audit
 from domain.audit_values import (
@@ -620,6 +623,60 @@ def test_corrective_actions_continue_after_the_decision_until_closing():
     audit.close_finding(META, finding_id)
     assert audit.findings[finding_id].status is FindingStatus.CLOSED
     assert audit.status is AuditStatus.DECIDED
+
+
+def test_a_finding_carries_the_audit_version_of_its_latest_change():
+    audit = started()
+    first, second = raise_nc(audit), raise_nc(audit, MINOR)
+    raised_at = audit.version
+    respond(audit, first)
+    assert audit.findings[first].version == audit.version
+    assert audit.findings[second].version == raised_at
+
+
+def test_a_decision_records_the_versions_it_was_taken_on():
+    audit = started()
+    major, minor = raise_nc(audit), raise_nc(audit, MINOR)
+    resolve(audit, major)
+    respond(audit, minor)
+    audit.accept_response(META, minor)
+    audit = approved(audit)
+    seen = audit.version
+
+    audit.record_decision(META, DECIDER, "grant", "Conforms", END)
+    [event] = audit.collect_events()
+    assert isinstance(event, Audit.DecisionRecorded)
+    assert (event.audit_version, event.template_version) == (seen, 3)
+    assert event.finding_versions == {
+        str(major): audit.findings[major].version,
+        str(minor): audit.findings[minor].version,
+    }
+    assert audit.decision is not None
+    assert audit.decision.audit_version == seen
+    assert audit.decision.finding_versions == event.finding_versions
+
+
+def test_a_version_1_decision_loads_without_what_it_was_taken_on():
+    audit = approved()
+    audit.record_decision(META, DECIDER, "grant", "Conforms", END)
+    [event] = audit.collect_events()
+    store = LibraryEventStore(in_memory_env())
+    try:
+        stored = store.app.mapper.to_stored_event(event)
+        state = json.loads(stored.state)
+        for field in ("class_version", *_BASIS):
+            del state[field]
+        v1 = replace(stored, state=json.dumps(state).encode())
+        assert isinstance(v1, StoredEvent)
+        loaded = store.decode(v1)
+    finally:
+        store.close()
+    assert isinstance(loaded, Audit.DecisionRecorded)
+    assert (loaded.outcome, loaded.decided_by) == ("grant", DECIDER)
+    assert [getattr(loaded, f) for f in _BASIS] == [None, None, None]
+
+
+_BASIS = ("audit_version", "template_version", "finding_versions")
 
 
 def test_a_finding_is_overdue_only_while_its_action_is_pending_past_the_due_date():

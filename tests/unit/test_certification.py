@@ -78,6 +78,9 @@ def granted_regardless(audit: Audit, meta=META) -> Audit:
         reasons="Recorded under an earlier rule",
         decided_by=DECIDER,
         decided_on=DECIDED,
+        audit_version=None,
+        template_version=None,
+        finding_versions=None,
     )
     return audit
 

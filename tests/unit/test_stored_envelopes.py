@@ -126,6 +126,8 @@ def value_of(annotation: Any, n: int) -> Any:
         return None if n % 2 else value_of(inner[0], n)
     if origin is tuple:
         return tuple(value_of(args[0], n + i) for i in range(n % 3))
+    if origin is dict:
+        return {f"k{i}": value_of(args[1], n + i) for i in range(n % 3)}
     scalars: dict[Any, list[Any]] = {
         str: ["plain", 'Ünïcode «x» "q" \\ 😀\n', ""],
         int: [0, 2**40, -7],
