@@ -74,7 +74,8 @@ class World:
             standard_version=1, standard_name="ISO 9001", standard_edition="2015",
             planned_start=TODAY, planned_end=TODAY, scope_statement="Pumps",
             planned_by="pm", team=[], team_roles={}, reviews=[], past_decisions=[],
-            reopenings=[], created_at=NOW, version=1, position=1, updated_at=NOW,
+            reopenings=[], created_at=NOW, content_version=1, version=1, position=1,
+            updated_at=NOW,
         )  # fmt: skip
         row.update({c: 0 for c in row if c.startswith("findings_")})
         self._put(AuditProjection(), "audits", row)
