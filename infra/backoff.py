@@ -1,7 +1,9 @@
-"""Exponential backoff for the long-running workers, interruptible by stop."""
+"""Exponential backoff and polling for the long-running workers, interruptible
+by stop."""
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -36,3 +38,27 @@ def until_stopped(
         before_sleep=before_sleep,
         reraise=True,
     )
+
+
+def poll(
+    stop: threading.Event,
+    work: Callable[[], bool],
+    interval_seconds: float,
+    beat: Callable[[], None],
+    log: logging.Logger,
+    failed: str,
+) -> None:
+    """Call ``work`` until ``stop`` is set: again at once when it answers that
+    it was busy, else after ``interval_seconds``. A failure is logged as
+    ``failed`` (unless stopping, e.g. amid an outage) and retried after the
+    interval."""
+    while not stop.is_set():
+        beat()
+        try:
+            busy = work()
+        except Exception:
+            if not stop.is_set():
+                log.exception(failed)
+            busy = False
+        if not busy:
+            stop.wait(interval_seconds)

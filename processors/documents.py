@@ -43,7 +43,7 @@ from domain.document import Document
 from domain.document_values import FAILURE_DETAIL_MAX, DocumentStatus
 from domain.errors import DomainError, InvalidValueError, RuleViolationError
 from domain.principal import Principal
-from infra.backoff import until_stopped
+from infra.backoff import poll, until_stopped
 from infra.document_builds import DocumentBuilder, DocumentBuildError
 from infra.errors import DependencyUnavailableError
 from infra.postgres.document_jobs import PostgresDocumentJobs
@@ -247,13 +247,11 @@ def run_documents(
 ) -> None:
     """Do jobs until ``stop`` is set: the next at once after one, else after
     ``interval_seconds``."""
-    while not stop.is_set():
-        beat()
-        try:
-            busy = processor.tick(stop, beat)
-        except Exception:
-            if not stop.is_set():  # else: stopping amid an outage
-                log.exception("document jobs failed; retrying next interval")
-            busy = False
-        if not busy:
-            stop.wait(interval_seconds)
+    poll(
+        stop,
+        lambda: processor.tick(stop, beat),
+        interval_seconds,
+        beat,
+        log,
+        "document jobs failed; retrying next interval",
+    )

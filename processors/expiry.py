@@ -1,8 +1,9 @@
 """The expiry processor: certificates whose expiry date has come get an
 ``expire`` command, issued in their own tenant by the system actor.
 
-It follows the stream with its own projection (``certificate_expiry``) and
-checks the list once per interval. "Has come" is judged by each tenant's
+It follows the stream with its own projection (``certificate_expiry``); the
+scheduler's ``certificate_expiry`` job checks the list once per tenant and
+day (``processors/scheduler.py``). "Has come" is judged by each tenant's
 calendar (its time zone), so a certificate expiring on the 1st is expired
 once the 1st has begun where its tenant works. A certificate the command
 refuses (already expired, withdrawn or superseded meanwhile) is left to the
@@ -12,7 +13,6 @@ projection, which drops it when that event arrives.
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from uuid import UUID
@@ -83,22 +83,3 @@ def _expire(
         )
         return 0
     return 1
-
-
-def run_expiry_checks(
-    stop: threading.Event,
-    due: PostgresDueCertificates,
-    certificates: CertificateService,
-    interval_seconds: float,
-    today: Callable[[str], date],
-    beat: Callable[[], None] = lambda: None,
-) -> None:
-    """Check once per interval until ``stop`` is set; ``today(tenant_id)`` is
-    the tenant's calendar date."""
-    while not stop.is_set():
-        beat()
-        try:
-            expire_due(due, certificates, today)
-        except Exception:
-            log.exception("expiry check failed; retrying next interval")
-        stop.wait(interval_seconds)

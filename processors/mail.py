@@ -12,6 +12,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from infra.backoff import poll
 from infra.mail import MailSender
 from infra.postgres.outbox import PostgresOutbox
 
@@ -80,12 +81,11 @@ def run_outbox(
 ) -> None:
     """Dispatch until ``stop`` is set: again at once after a full batch,
     else after ``interval_seconds``."""
-    while not stop.is_set():
-        beat()
-        try:
-            full = dispatcher.tick().claimed >= dispatcher.batch
-        except Exception:
-            log.exception("outbox dispatch failed; retrying next interval")
-            full = False
-        if not full:
-            stop.wait(interval_seconds)
+    poll(
+        stop,
+        lambda: dispatcher.tick().claimed >= dispatcher.batch,
+        interval_seconds,
+        beat,
+        log,
+        "outbox dispatch failed; retrying next interval",
+    )

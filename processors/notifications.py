@@ -40,6 +40,7 @@ from uuid import UUID
 
 from domain.notifications import NotificationKind
 from domain.principal import Role
+from infra.backoff import poll
 from infra.notifications.render import NotificationTemplates
 from infra.postgres.notifications import (
     Audience,
@@ -295,12 +296,11 @@ def run_notifications(
 ) -> None:
     """Queue notifications until ``stop`` is set: again at once after a busy
     tick, else after ``interval_seconds``."""
-    while not stop.is_set():
-        beat()
-        try:
-            busy = processor.tick().claimed >= processor.batch
-        except Exception:
-            log.exception("notification processing failed; retrying next interval")
-            busy = False
-        if not busy:
-            stop.wait(interval_seconds)
+    poll(
+        stop,
+        lambda: processor.tick().claimed >= processor.batch,
+        interval_seconds,
+        beat,
+        log,
+        "notification processing failed; retrying next interval",
+    )

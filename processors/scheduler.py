@@ -53,6 +53,7 @@ from domain.surveillance import (
     next_surveillance,
     surveillance_in_hand,
 )
+from infra.backoff import poll
 from infra.postgres.certificate_expiry import PostgresDueCertificates
 from infra.postgres.schedules import PostgresSchedules
 from processors.expiry import expire_tenant
@@ -240,10 +241,16 @@ def run_scheduler(
     beat: Callable[[], None] = lambda: None,
 ) -> None:
     """Run due jobs once per interval until ``stop`` is set."""
-    while not stop.is_set():
-        beat()
-        try:
-            scheduler.tick()
-        except Exception:
-            log.exception("scheduler pass failed; retrying next interval")
-        stop.wait(interval_seconds)
+
+    def once() -> bool:
+        scheduler.tick()
+        return False  # one pass per interval
+
+    poll(
+        stop,
+        once,
+        interval_seconds,
+        beat,
+        log,
+        "scheduler pass failed; retrying next interval",
+    )

@@ -33,6 +33,7 @@ from datetime import UTC, datetime, timedelta
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from commands.log_alerts import DetectedMismatch, LogAlertService
+from infra.backoff import poll
 from infra.eventlog.export import export_lines
 from infra.eventlog.signing import CheckpointSigner
 from infra.eventstore.log_verifier import Problem, Report, verify
@@ -186,10 +187,16 @@ def run_log_watch(
     beat: Callable[[], None] = lambda: None,
 ) -> None:
     """Run rounds until ``stop``; a round that fails is retried next interval."""
-    while not stop.is_set():
-        beat()
-        try:
-            watcher.check()
-        except Exception:
-            log.exception("event log watch failed; retrying next interval")
-        stop.wait(interval_seconds)
+
+    def once() -> bool:
+        watcher.check()
+        return False  # one pass per interval
+
+    poll(
+        stop,
+        once,
+        interval_seconds,
+        beat,
+        log,
+        "event log watch failed; retrying next interval",
+    )
