@@ -26,6 +26,8 @@ certificate issued,         the organization's client administrators
 suspended, reinstated,
 withdrawn
 surveillance due            the tenant's programme managers (scheduled)
+new login (new address)     the account itself (always sent; see
+                            :mod:`projections.notification_intents`)
 ==========================  =====================================================
 """
 
@@ -35,6 +37,7 @@ import logging
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
@@ -67,6 +70,10 @@ _CERTIFICATE_KINDS = frozenset(
 )
 _SCHEDULED_FACTS = ("days", "surveillance_due")
 """Facts a scheduled job passes on to a certificate's e-mail."""
+NEW_LOGIN_MAX_AGE = timedelta(days=1)
+"""A ``new_login`` intent for an older login is dropped without an e-mail:
+news of it would come too late to help, and a rebuild of the ``notifications``
+projection, which replays every past login, must not mail them all."""
 _FINDING_KINDS = frozenset(
     {
         _K.FINDING_RAISED,
@@ -129,6 +136,15 @@ def audience(
     return Audience((), client, organization_id)
 
 
+def _read_models(kind: NotificationKind) -> tuple[str, ...]:
+    """The read models an intent of ``kind`` waits for."""
+    if kind is _K.NEW_LOGIN:
+        return ("accounts",)
+    if kind in _CERTIFICATE_KINDS:
+        return ("certificates",)
+    return ("audits", "organizations")
+
+
 class NotificationProcessor:
     """Turns intents into outbox messages.
 
@@ -138,6 +154,8 @@ class NotificationProcessor:
         templates: The e-mail templates.
         frontend_base_url: Base of the links in the e-mails.
         batch: Intents claimed per tick.
+        now: The clock (a ``new_login`` intent older than
+            :data:`NEW_LOGIN_MAX_AGE` is dropped).
     """
 
     def __init__(
@@ -147,8 +165,10 @@ class NotificationProcessor:
         templates: NotificationTemplates,
         frontend_base_url: str,
         batch: int = 50,
+        now: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self._store = store
+        self._now = now
         self._progress = progress
         self._templates = templates
         self._base = frontend_base_url.rstrip("/")
@@ -162,14 +182,7 @@ class NotificationProcessor:
             return Tick(0, 0)
         progress = self._progress.snapshot()
         for intent in intents:
-            needed = (
-                ("certificates",)
-                if intent.kind in _CERTIFICATE_KINDS
-                else (
-                    "audits",
-                    "organizations",
-                )
-            )
+            needed = _read_models(intent.kind)
             if not all(progress.reached(p, intent.position) for p in needed):
                 self._store.retry(intent, "read models behind the event")
                 continue
@@ -186,6 +199,13 @@ class NotificationProcessor:
         return Tick(len(intents), queued)
 
     def _handle(self, intent: Intent) -> int:
+        if intent.kind is _K.NEW_LOGIN and self._stale(intent.facts["at"]):
+            log.info(
+                "login notice too old; dropped", extra={"event_id": intent.event_id}
+            )
+            return self._store.queue(
+                intent.tenant_id, intent.kind, intent.event_id, [], intent
+            )
         context = self.context(
             intent.tenant_id, intent.kind, intent.subject_id, intent.facts
         )
@@ -193,6 +213,9 @@ class NotificationProcessor:
         return self._store.queue(
             intent.tenant_id, intent.kind, intent.event_id, mails, intent
         )
+
+    def _stale(self, at: str) -> bool:
+        return self._now() - datetime.fromisoformat(at) > NEW_LOGIN_MAX_AGE
 
     def queue(
         self,
@@ -216,6 +239,14 @@ class NotificationProcessor:
         Raises:
             ContextMissingError: a read model has no row for it yet.
         """
+        if kind is _K.NEW_LOGIN:
+            at = datetime.fromisoformat(facts["at"]).astimezone(UTC)
+            shown = {
+                "address": facts["address"],
+                "time": at.strftime("%Y-%m-%d %H:%M UTC"),
+            }
+            account = Audience((str(subject_id),))
+            return Context(shown, account, "/settings/security")
         if kind in _CERTIFICATE_KINDS:
             certificate = self._need(self._store.certificate(tenant_id, subject_id))
             shown = {

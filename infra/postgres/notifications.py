@@ -12,9 +12,11 @@ occurrence (the event id, or a scheduled job's occurrence) and account: a
 second attempt, or a second processor, inserts nothing twice.
 
 Recipients are active accounts of the event's tenant that have not switched
-the kind off (their own preference, else the tenant's default, else on). An
-account holding a client role receives only what concerns one of its
-organizations, whoever it was chosen by.
+the kind off (their own preference, else the tenant's default, else on;
+security kinds are sent whatever a preference says). An account holding a
+client role receives only what concerns one of its organizations, whoever it
+was chosen by; an audience without an organization (a person's own security
+e-mail) concerns none.
 """
 
 from __future__ import annotations
@@ -79,15 +81,16 @@ LEFT JOIN account_languages l ON l.tenant_id = a.tenant_id AND l.account_id = a.
 WHERE a.tenant_id = %(tenant)s AND a.status = 'active'
   AND (a.id::text = ANY(%(ids)s) OR a.roles && %(roles)s)
   AND (NOT a.roles && %(client_roles)s
+       OR %(organization)s::uuid IS NULL
        OR %(organization)s::uuid = ANY(a.organization_ids))
-  AND coalesce(
+  AND (NOT %(optional)s OR coalesce(
         (SELECT enabled FROM notification_preferences p
          WHERE p.tenant_id = a.tenant_id AND p.account_id = a.id
            AND p.kind = %(kind)s),
         (SELECT enabled FROM notification_preferences p
          WHERE p.tenant_id = a.tenant_id AND p.account_id IS NULL
            AND p.kind = %(kind)s),
-        true)
+        true))
 ORDER BY a.id
 """).format(accounts=qualified("accounts", "accounts"))
 
@@ -123,7 +126,9 @@ class Audience:
         account_ids: Accounts named by the resource (the team, the reviewer).
         roles: Roles whose holders receive it.
         organization_id: The client organization it concerns; an account with
-            a client role receives it only if this is one of its organizations.
+            a client role receives it only if this is one of its organizations
+            (``None``: it concerns no organization, e.g. a security e-mail to
+            the account itself).
     """
 
     account_ids: tuple[str, ...] = ()
@@ -220,6 +225,7 @@ class PostgresNotifications:
             "client_roles": sorted(CLIENT_ROLES),
             "organization": audience.organization_id,
             "kind": kind.value,
+            "optional": kind.optional,
         }
         with self._db.connection() as conn:
             rows = conn.execute(_RECIPIENTS, params).fetchall()

@@ -10,6 +10,7 @@ projection bring them to the processor, which each test drives by ``tick``.
 from __future__ import annotations
 
 import json
+import re
 import time
 import uuid
 from collections import Counter
@@ -24,7 +25,12 @@ from domain.organization import Organization
 from infra.bootstrap import Container
 from infra.postgres.rows import qualified
 from processors.workers import notification_processor
-from projections.notification_intents import INTENTS, NotificationIntentsProjection
+from projections.notification_intents import (
+    INTENTS,
+    LOGIN_ADDRESSES,
+    NotificationIntentsProjection,
+    address_hash,
+)
 
 START = date(2026, 11, 30)
 WAIT_SECONDS = 60
@@ -279,3 +285,92 @@ def test_a_tenant_default_switches_a_kind_off_unless_the_person_wants_it(notifyi
     settle(notifying, recorded)
     drain(notifying, scene.tenant)
     assert set(by_person(scene, outbox(notifying, scene.tenant))) == {"member"}
+
+
+def test_a_login_from_a_new_address_tells_the_person_once_whatever_they_chose(
+    notifying,
+):
+    scene = Scene()
+    person = scene.accounts["client_a"]
+    with notifying.database.connection() as conn:
+        conn.execute(
+            "INSERT INTO account_languages (tenant_id, account_id, language)"
+            " VALUES (%s, %s, 'de')",
+            (scene.tenant, person.id),
+        )
+        conn.execute(
+            "INSERT INTO notification_preferences (tenant_id, account_id, kind,"
+            " enabled) VALUES (%s, NULL, 'new_login', false),"
+            " (%s, %s, 'new_login', false)",
+            (scene.tenant, scene.tenant, person.id),
+        )
+    me = scene.as_("client_a")
+    for address in ("203.0.113.5", "203.0.113.5", "198.51.100.7"):
+        person.record_login_succeeded(me, "password", address, uuid.uuid4())
+    recorded = notifying.event_store.append(*scene.accounts.values())
+    settle(notifying, recorded)
+    drain(notifying, scene.tenant)
+
+    # The first login and the same address again sent nothing; the new
+    # address one e-mail, in German, with its time and address.
+    rows = outbox(notifying, scene.tenant)
+    assert [(r[0], r[1]) for r in rows] == [("new_login", person.id)]
+    _, _, recipient, subject, body, html, unsubscribe = rows[0]
+    assert recipient == person.email
+    assert subject == "Neue Anmeldung bei Ihrem AssureHub-Konto von 198.51.100.7"
+    assert "198.51.100.7" in html
+    assert "203.0.113.5" not in body
+    told = r"Am \d{4}-\d\d-\d\d \d\d:\d\d UTC hat sich jemand von 198\.51\.100\.7 "
+    assert re.search(told, body)
+    assert unsubscribe is None
+
+    # Handling the event again queues nothing new.
+    table = qualified(NotificationIntentsProjection.name, INTENTS.name)
+    with notifying.database.connection() as conn:
+        event_id = conn.execute(
+            "SELECT occurrence FROM notification_outbox WHERE tenant_id = %s",
+            (scene.tenant,),
+        ).fetchone()[0]
+        conn.execute(
+            f"INSERT INTO {table.as_string(conn)} (tenant_id, event_id, kind,"
+            " subject_id, facts, position, attempts)"
+            " VALUES (%s, %s, 'new_login', %s, %s, 1, 0)",
+            (
+                scene.tenant,
+                event_id,
+                person.id,
+                json.dumps(
+                    {"address": "198.51.100.7", "at": datetime.now(UTC).isoformat()}
+                ),
+            ),
+        )
+    drain(notifying, scene.tenant)
+    assert len(outbox(notifying, scene.tenant)) == 1
+
+    # A login older than a day (a rebuild replaying the past) sends nothing.
+    long_ago = datetime.now(UTC) - timedelta(days=2)
+    with notifying.database.connection() as conn:
+        conn.execute(
+            f"INSERT INTO {table.as_string(conn)} (tenant_id, event_id, kind,"
+            " subject_id, facts, position, attempts)"
+            " VALUES (%s, %s, 'new_login', %s, %s, 1, 0)",
+            (
+                scene.tenant,
+                str(uuid.uuid4()),
+                person.id,
+                json.dumps({"address": "192.0.2.1", "at": long_ago.isoformat()}),
+            ),
+        )
+    drain(notifying, scene.tenant)
+    assert len(outbox(notifying, scene.tenant)) == 1
+
+    # What the projection remembers of the addresses is their digests.
+    known = qualified(NotificationIntentsProjection.name, LOGIN_ADDRESSES.name)
+    with notifying.database.connection() as conn:
+        kept = conn.execute(
+            f"SELECT address_hash FROM {known.as_string(conn)}"
+            " WHERE tenant_id = %s AND account_id = %s ORDER BY 1",
+            (scene.tenant, person.id),
+        ).fetchall()
+    expected = sorted(address_hash(a) for a in ("203.0.113.5", "198.51.100.7"))
+    assert [k for (k,) in kept] == expected
