@@ -45,6 +45,7 @@ from infra.cache.ttl import TtlCache
 from infra.cache.views import CachedDashboardView, CachedVerificationView, ReadServices
 from infra.document_builds import DocumentBuilder
 from infra.erasure.sealing import PersonalCipher
+from infra.erasure.wrapping import KeyWrapping
 from infra.errors import DependencyUnavailableError
 from infra.eventlog.signing import CheckpointSigner, signing_keys
 from infra.eventlog.watch import LogWatcher
@@ -151,6 +152,9 @@ class Container:
     """The tenant's stored events for the HTTP feed."""
     as_of: AsOfFolds
     """Read models folded as of a version or a moment (``?as_of``)."""
+    key_wrapping: KeyWrapping
+    """Wraps and unwraps the per-person data keys (required outside
+    development: bootstrap refuses to go on without it)."""
     _closed: bool = field(default=False, repr=False)
 
     def relay(self, topic: str | None = None) -> Relay:
@@ -177,7 +181,9 @@ class Container:
             lambda group_id: kafka.consumer(self.settings, group_id, name),
             name,
             group=group,
-            personal=PersonalCipher(PostgresPersonKeys(self.database.connection)),
+            personal=PersonalCipher(
+                PostgresPersonKeys(self.database.connection, self.key_wrapping)
+            ),
         )
 
     def projectors(
@@ -381,6 +387,7 @@ class Container:
 def bootstrap(settings: Settings) -> Container:
     """Wire the application for ``settings``."""
     configure_metrics(settings.metrics_dir)
+    key_wrapping = KeyWrapping.from_settings(settings)
     database = Database.from_settings(settings)
     event_store = LibraryEventStore(postgres_env(settings))
     calendar = TenantCalendar(event_store)
@@ -441,6 +448,7 @@ def bootstrap(settings: Settings) -> Container:
         as_of=AsOfFolds(
             event_store, StoredEnvelopes(event_store, settings.event_source)
         ),
+        key_wrapping=key_wrapping,
     )
 
 

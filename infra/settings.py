@@ -113,6 +113,9 @@ class Settings(BaseSettings):
     log_signing_keys: SecretStr | None = None
     """``key_id:hexseed[,key_id:hexseed...]`` (Ed25519 seeds, 32 bytes); the
     first signs checkpoints, every one's public key is published."""
+    person_key_wrapping_keys: SecretStr | None = None
+    """``key_id:64-hex[,key_id:64-hex...]``: AES-256 keys that wrap the
+    per-person data keys at rest; the first wraps, every one unwraps."""
     log_checkpoint_events: int = Field(default=1000, ge=1, le=10_000_000)
     """A tenant's chain is signed after this many new events..."""
     log_checkpoint_seconds: float = Field(default=60.0, gt=0, le=86_400)
@@ -163,6 +166,12 @@ class Settings(BaseSettings):
         """The checkpoint signing keys (id, Ed25519 seed), the signing one first."""
         return _keyed(self.log_signing_keys, "ASSUREHUB_LOG_SIGNING_KEYS")
 
+    def person_key_wrapping(self) -> list[tuple[str, bytes]]:
+        """The person key wrapping keys (id, AES-256 key), the wrapping one first."""
+        return _keyed(
+            self.person_key_wrapping_keys, "ASSUREHUB_PERSON_KEY_WRAPPING_KEYS"
+        )
+
     @model_validator(mode="after")
     def _no_insecure_webhooks_in_production(self) -> Settings:
         if self.env is Environment.PRODUCTION and self.webhook_allow_insecure_targets:
@@ -188,8 +197,16 @@ def _keyed(value: SecretStr | None, variable: str) -> list[tuple[str, bytes]]:
     """``id:64-hex[,id:64-hex...]`` as ``(id, 32-byte key)`` pairs, in order."""
     if value is None:
         return []
+    return keyed(value.get_secret_value(), variable)
+
+
+def keyed(text: str, variable: str) -> list[tuple[str, bytes]]:
+    """The keys of a ``id:64-hex[,id:64-hex...]`` setting's text (``variable``
+    names it in the error), in order; none for an empty text."""
+    if not text:
+        return []
     keys = []
-    for part in value.get_secret_value().split(","):
+    for part in text.split(","):
         key_id, _, hexkey = part.strip().partition(":")
         try:
             key = bytes.fromhex(hexkey)

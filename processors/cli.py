@@ -45,6 +45,11 @@ from processors.log_cli import (
     verify_live,
     verify_offline,
 )
+from processors.person_keys_cli import (
+    add_person_keys_parser,
+    person_keys_command,
+    rewrap_on_migrate,
+)
 from processors.schedule_cli import add_schedules_parser, schedules_status
 from processors.supervisor import supervise
 from processors.workers import run_processors, run_projectors, run_relay, run_webhooks
@@ -97,6 +102,7 @@ def _parser() -> argparse.ArgumentParser:
     add_documents_parser(sub)
     add_schedules_parser(sub)
     add_log_parsers(sub)
+    add_person_keys_parser(sub)
     return parser
 
 
@@ -196,6 +202,7 @@ def _migrate(skip_kafka: bool) -> int:
     try:
         applied = migrate(settings, container.database)
         print(f"database: {len(applied)} migration(s) applied")
+        rewrap_on_migrate(container.database, container.key_wrapping)
         if not skip_kafka:
             try:
                 created = kafka.ensure_topic(settings)
@@ -402,6 +409,15 @@ def _log_alerts(settings: Settings, args: argparse.Namespace) -> int:
         container.close()
 
 
+def _person_keys(settings: Settings, args: argparse.Namespace) -> int:
+    """``person-keys status`` and ``person-keys rewrap``."""
+    container = bootstrap(settings)
+    try:
+        return person_keys_command(container.database, container.key_wrapping, args)
+    finally:
+        container.close()
+
+
 def _event_log(settings: Settings, args: argparse.Namespace) -> int:
     """``export-log`` and ``verify-log --live``, on a database pool."""
     database = Database.from_settings(settings)
@@ -434,6 +450,8 @@ def main(argv: list[str] | None = None) -> int:
         return _event_log(settings, args)
     if args.command == "log-alerts":
         return _log_alerts(settings, args)
+    if args.command == "person-keys":
+        return _person_keys(settings, args)
     if args.command == "migrate":
         return _migrate(args.skip_kafka)
     if args.command == "invite-platform-admin":

@@ -745,6 +745,7 @@ ASSUREHUB_JWT_SIGNING_KEY=$(app_secret jwt.key 32)
 ASSUREHUB_TOTP_ENCRYPTION_KEYS=1:$(app_secret totp.key 32)
 ASSUREHUB_RECOVERY_CODE_KEY=$(app_secret recovery.key 32)
 ASSUREHUB_LOG_SIGNING_KEYS=local-1:$(app_secret log-signing.key 32)
+ASSUREHUB_PERSON_KEY_WRAPPING_KEYS=local-1:$(app_secret person-key-wrapping.key 32)
 EOF
 }
 

@@ -46,6 +46,7 @@ from commands.identity.ports import SideRecordRefusedError
 from commands.ports import Claim, RecordedAnswer, SideWrites
 from domain.events import EventMeta
 from infra.erasure.sealing import PersonalCipher
+from infra.erasure.wrapping import KeyWrapping
 from infra.eventstore.recorders import (
     CLAIMS_CONSTRAINT,
     IDEMPOTENCY_CONSTRAINT,
@@ -61,7 +62,7 @@ from infra.eventstore.snapshots import (
 from infra.metrics.instruments import timed_append
 from infra.postgres.errors import raise_if_unreachable
 from infra.postgres.person_keys import PostgresPersonKeys
-from infra.settings import Settings
+from infra.settings import Settings, keyed
 
 log = logging.getLogger(__name__)
 
@@ -69,6 +70,8 @@ A = TypeVar("A", bound=Aggregate)
 
 APPLICATION_NAME = "AssureHub"
 EVENTS_TABLE = "assurehub_events"
+WRAPPING_ENV = "PERSON_KEY_WRAPPING_KEYS"
+"""The library environment's entry holding the person key wrapping keys."""
 """Table of stored events; its ``notification_id`` is the global position."""
 EVENTS_CHANNEL = EVENTS_TABLE
 """Channel the library NOTIFYs in every insert transaction."""
@@ -133,7 +136,10 @@ class AssureHubApplication(Application[UUID]):
         keys = getattr(self.recorder, "person_keys", None)
         if keys is None:
             datastore = cast(Any, self.recorder).datastore
-            keys = PostgresPersonKeys(datastore.get_connection)
+            wrapping = KeyWrapping(
+                keyed(self.env.get(WRAPPING_ENV, ""), "ASSUREHUB_" + WRAPPING_ENV)
+            )
+            keys = PostgresPersonKeys(datastore.get_connection, wrapping)
             cast(FailFastRecorder, self.recorder).new_keys = keys
         self.sealing_mapper.personal = PersonalCipher(keys)
 
@@ -227,10 +233,14 @@ def postgres_env(
     """The library's environment for our Postgres database.
 
     ``snapshots`` turns snapshotting on (the ``assurehub_snapshots`` table is
-    created by ``assurehub migrate``, which passes ``create_table``).
+    created by ``assurehub migrate``, which passes ``create_table``). The
+    person key wrapping keys travel in it to the store's key table (whether
+    one is required is decided by :meth:`KeyWrapping.from_settings` at
+    bootstrap).
     """
     dsn = settings.database_url
     host = dsn.hosts()[0]
+    wrapping = settings.person_key_wrapping_keys
     return {
         "PERSISTENCE_MODULE": "eventsourcing.postgres",
         "POSTGRES_DBNAME": (dsn.path or "/").lstrip("/"),
@@ -246,6 +256,7 @@ def postgres_env(
         "APPLICATION_RECORDER_TOPIC": "infra.eventstore.recorders:FailFastRecorder",
         "CREATE_TABLE": "y" if create_table else "n",
         "IS_SNAPSHOTTING_ENABLED": "y" if snapshots else "n",
+        WRAPPING_ENV: "" if wrapping is None else wrapping.get_secret_value(),
     }
 
 
