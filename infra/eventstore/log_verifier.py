@@ -51,6 +51,7 @@ import hashlib
 import json
 import os
 import re
+import stat
 import struct
 import sys
 from collections import deque
@@ -542,10 +543,11 @@ def _check_chunk(path: str, start: int, end: int, tenant: bytes) -> _Chunk:
             if not line.isascii():
                 line.decode()
             pairs = dict(_META_PAIRS(meta))
-            m = b"".join(
-                _LENGTH(len(key)) + key + _LENGTH(len(pairs[key])) + pairs[key]
-                for key in sorted(pairs)
-            )
+            parts: list[bytes] = []
+            for key in sorted(pairs):
+                value = pairs[key]
+                parts += (_LENGTH(len(key)), key, _LENGTH(len(value)), value)
+            m = b"".join(parts)
             ok = (
                 t == tenant
                 and (n == 0 or (position > last and previous == head))
@@ -635,8 +637,12 @@ def verify_file(
 ) -> Report:
     """Verify an export file; the same report as :func:`verify` over its
     lines, with the chunks checked by ``workers`` processes (default: one per
-    processor; 1: in this process)."""
+    processor; 1: in this process). A file that is not a regular file (a
+    pipe) is walked line by line."""
     name = os.fspath(path)
+    if not stat.S_ISREG(os.stat(name).st_mode):  # a pipe: read once, in order
+        with open(name, "rb") as f:
+            return verify(f, keys, allow_uncovered_tail=allow_uncovered_tail)
     walk = _Walk(keys, allow_uncovered_tail)
     with open(name, "rb") as f:
         header = f.readline()

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import base64
 import json
+import os
+import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -250,3 +252,18 @@ def test_an_exported_file_is_read_by_the_fast_path_alone(tmp_path, resumed):
     path = write(tmp_path / "log.jsonl", exported())
     assert verify_file(path, KEYS, workers=2, chunk_bytes=CHUNK).ok
     assert resumed == []
+
+
+def test_a_pipe_is_walked_line_by_line(tmp_path):
+    lines = exported()
+    alter(lines, 601)
+    text = write(tmp_path / "log.jsonl", lines).read_bytes()
+    pipe = tmp_path / "pipe"
+    os.mkfifo(pipe)
+    writer = threading.Thread(target=pipe.write_bytes, args=(text,))
+    writer.start()
+    try:
+        report = verify_file(pipe, KEYS, workers=2, chunk_bytes=CHUNK)
+    finally:
+        writer.join(timeout=10)
+    assert (report.problem, report.position) == (Problem.PAYLOAD_ALTERED, 601)
