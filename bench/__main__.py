@@ -7,7 +7,9 @@ Uses, and resets, the test database of the local services. Options:
 list query; ``--rebuild-events`` for the rebuild of every read model;
 ``--document-clauses`` and ``--document-findings`` for the large report;
 ``--webhook-rate`` for the webhook delivery lag (over ``--seconds``);
-``--only list,lag`` to run some sections only.
+``--only list,lag`` to run some sections only (``log_verify``: the offline
+log verification of ``--log-events`` events alone, without the appends of
+``log``).
 """
 
 from __future__ import annotations
