@@ -109,15 +109,20 @@ def test_an_export_of_one_tenant_verifies_alone(store, tenant):
     assert report.checkpoints == 1
 
 
-def test_one_changed_payload_byte_is_named(store, tenant):
-    bad = tenant.positions[2]
+def change_payload_byte(container: Container, position: int) -> None:
+    """Change one byte of the stored payload at ``position``, in SQL."""
     sql(
-        store,
+        container,
         "UPDATE assurehub_events SET state = overlay(state placing"
         " CASE WHEN get_byte(state, 20) = 65 THEN 'B'::bytea ELSE 'A'::bytea END"
         " from 21 for 1) WHERE notification_id = %s",
-        bad,
+        position,
     )
+
+
+def test_one_changed_payload_byte_is_named(store, tenant):
+    bad = tenant.positions[2]
+    change_payload_byte(store, bad)
     report = exported(store, tenant.id)
     assert (report.problem, report.position) == (Problem.PAYLOAD_ALTERED, bad)
 

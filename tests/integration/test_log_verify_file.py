@@ -18,8 +18,9 @@ from infra.eventlog.export import export_lines
 from infra.eventstore import log_verifier
 from infra.eventstore.log_verifier import Problem, public_keys, verify, verify_file
 from processors.log_cli import export_log
-from tests.integration.test_event_log import append, sql, watcher
+from tests.integration.test_event_log import append, change_payload_byte, watcher
 from tests.scratch_database import scratch_container
+from tests.unit.test_log_verifier_parallel import walk_takeovers
 
 
 @pytest.fixture(scope="module")
@@ -27,21 +28,6 @@ def store(settings) -> Iterator[Container]:
     """A database of its own: the test edits its events table."""
     with scratch_container(settings) as container:
         yield container
-
-
-@pytest.fixture
-def resumed(monkeypatch) -> list[int]:
-    found: list[int] = []
-    run = log_verifier._run
-
-    def spy(walk, parsed, *, start):
-        if not start:
-            found.append(walk.events)
-        return run(walk, parsed, start=start)
-
-    monkeypatch.setattr(log_verifier, "_run", spy)
-    monkeypatch.setattr(log_verifier, "_WINDOW", 5)
-    return found
 
 
 def export(store: Container, tenant: str, folder: Path) -> tuple[Path, Path]:
@@ -63,8 +49,10 @@ def export(store: Container, tenant: str, folder: Path) -> tuple[Path, Path]:
 
 
 def test_an_export_verifies_by_file_and_a_changed_payload_is_named(
-    store, tmp_path, resumed, capsys
+    store, tmp_path, capsys, monkeypatch
 ):
+    monkeypatch.setattr(log_verifier, "_WINDOW", 5)
+    resumed = walk_takeovers(monkeypatch)
     tenant, other = f"file-{uuid.uuid4().hex[:8]}", f"other-{uuid.uuid4().hex[:8]}"
     positions = []
     for _ in range(6):
@@ -82,13 +70,7 @@ def test_an_export_verifies_by_file_and_a_changed_payload_is_named(
     assert capsys.readouterr().out.startswith(f"ok: tenant {tenant}")
 
     bad = positions[24]
-    sql(
-        store,
-        "UPDATE assurehub_events SET state = overlay(state placing"
-        " CASE WHEN get_byte(state, 20) = 65 THEN 'B'::bytea ELSE 'A'::bytea END"
-        " from 21 for 1) WHERE notification_id = %s",
-        bad,
-    )
+    change_payload_byte(store, bad)
     path, _ = export(store, tenant, tmp_path)
     report = verify_file(path, keys, workers=1, chunk_bytes=1500)
     assert (report.problem, report.position) == (Problem.PAYLOAD_ALTERED, bad)

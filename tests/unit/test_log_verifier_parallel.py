@@ -222,9 +222,9 @@ def test_a_live_check_accepts_an_uncovered_tail_as_the_walk_does(tmp_path):
     assert report == verify(lines, KEYS, allow_uncovered_tail=True)
 
 
-@pytest.fixture
-def resumed(monkeypatch) -> list[int]:
-    """The events walked already each time the line-by-line walk took over."""
+def walk_takeovers(monkeypatch) -> list[int]:
+    """The events walked already each time the line-by-line walk took over
+    (filled in as :func:`verify_file` runs)."""
     found: list[int] = []
     run = log_verifier._run
 
@@ -235,6 +235,11 @@ def resumed(monkeypatch) -> list[int]:
 
     monkeypatch.setattr(log_verifier, "_run", spy)
     return found
+
+
+@pytest.fixture
+def resumed(monkeypatch) -> list[int]:
+    return walk_takeovers(monkeypatch)
 
 
 def test_the_walk_takes_over_a_window_before_the_damaged_chunk(tmp_path, resumed):
