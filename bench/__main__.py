@@ -7,6 +7,7 @@ Uses, and resets, the test database of the local services. Options:
 list query; ``--rebuild-events`` for the rebuild of every read model;
 ``--document-clauses`` and ``--document-findings`` for the large report;
 ``--webhook-rate`` for the webhook delivery lag (over ``--seconds``);
+``--api-requests`` and ``--api-workers`` (e.g. ``1,2``) for HTTP commands;
 ``--only list,lag`` to run some sections only (``log_verify``: the offline
 log verification of ``--log-events`` events alone, without the appends of
 ``log``).
@@ -19,6 +20,7 @@ import os
 import platform
 from datetime import UTC, datetime
 
+from bench import api as http_api
 from bench import (
     as_of,
     concurrent_load,
@@ -51,6 +53,7 @@ SECTIONS = (
     "log_verify",
     "feed",
     "webhooks",
+    "api",
 )
 
 
@@ -72,6 +75,12 @@ def main() -> None:
     parser.add_argument("--history-events", type=int, default=1_000_000)
     parser.add_argument("--log-events", type=int, default=1_000_000)
     parser.add_argument("--webhook-rate", type=float, default=200.0)
+    parser.add_argument("--api-requests", type=int, default=8000)
+    parser.add_argument(
+        "--api-workers",
+        type=lambda v: tuple(int(w) for w in v.split(",")),
+        default=(1, 2),
+    )
     parser.add_argument(
         "--only",
         type=lambda v: set(v.split(",")),
@@ -144,6 +153,23 @@ def main() -> None:
         _feed(feed.run(settings, 20_000 if args.quick else args.feed_events))
     if "webhooks" in args.only:
         _webhooks(settings, args.webhook_rate, seconds)
+    if "api" in args.only:
+        _api(settings, 800 if args.quick else args.api_requests, args.api_workers)
+
+
+def _api(settings: Settings, requests: int, workers: tuple[int, ...]) -> None:
+    print()
+    print(f"## HTTP commands at 16 connections ({requests} requests per row)")
+    rows, notes = http_api.run(settings, requests, workers=workers)
+    print("| target | API workers | n | per second | p50 ms | p99 ms | generator CPU |")
+    print("|---|---|---|---|---|---|---|")
+    for r in rows:
+        print(
+            f"| {r.target} | {r.workers} | {r.n} | {r.per_second:,.0f}"
+            f" | {r.p50:.1f} | {r.p99:.1f} | {r.generator_cpu:.0%} |"
+        )
+    for note in notes:
+        print(f"- {note}")
 
 
 def _log_proof(settings: Settings, commands: int, events: int) -> None:

@@ -6,6 +6,7 @@ import time: call :func:`load_settings` in an entry point.
 
 from __future__ import annotations
 
+import os
 from datetime import time
 from enum import StrEnum
 from pathlib import Path
@@ -25,6 +26,19 @@ class LogFormat(StrEnum):
     TEXT = "text"
 
 
+MAX_DEFAULT_API_WORKERS = 4
+"""The most API workers chosen from the core count alone: each holds its own
+Postgres pool (``db_pool_size``), so more is an explicit choice."""
+
+
+def default_api_workers() -> int:
+    """One API worker per CPU this process may use, at most
+    :data:`MAX_DEFAULT_API_WORKERS`."""
+    usable = os.sched_getaffinity(0) if hasattr(os, "sched_getaffinity") else None
+    cpus = len(usable) if usable else (os.cpu_count() or 1)
+    return max(1, min(cpus, MAX_DEFAULT_API_WORKERS))
+
+
 class Settings(BaseSettings):
     """AssureHub configuration. See the README's configuration table."""
 
@@ -40,7 +54,9 @@ class Settings(BaseSettings):
     redis_url: str = "redis://127.0.0.1:56379/0"
     api_host: str = "127.0.0.1"
     api_port: int = Field(default=8000, ge=1, le=65535)
-    api_workers: int = Field(default=1, ge=1, le=64)
+    api_workers: int = Field(default_factory=default_api_workers, ge=1, le=64)
+    """uvicorn worker processes of ``assurehub api`` (default: one per usable
+    CPU, at most :data:`MAX_DEFAULT_API_WORKERS`)."""
     log_level: str = Field(default="INFO", pattern=r"^(DEBUG|INFO|WARNING|ERROR)$")
     log_format: LogFormat = LogFormat.JSON
     event_source: str = "/assurehub"

@@ -429,6 +429,10 @@ def _event_log(settings: Settings, args: argparse.Namespace) -> int:
         database.close()
 
 
+_WORKER_HEALTHCHECK_SECONDS = 30
+"""How long an API worker may take to answer uvicorn's health check."""
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.command == "services":
@@ -475,6 +479,10 @@ def main(argv: list[str] | None = None) -> int:
             log_config=None,
             access_log=False,
             workers=settings.api_workers,
+            # A spawned worker imports the whole app before it can answer the
+            # supervisor's ping: on a busy host that took longer than
+            # uvicorn's 5 s, and the worker was killed and spawned again.
+            timeout_worker_healthcheck=_WORKER_HEALTHCHECK_SECONDS,
         )
         return 0
     if args.command == "relay":

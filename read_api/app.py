@@ -22,6 +22,7 @@ from commands.http import standard_templates as standard_template_commands
 from commands.http import tenant_settings as tenant_setting_commands
 from commands.http import webhooks as webhook_commands
 from infra.bootstrap import Container
+from infra.metrics.server import forget_process
 from infra.projection.progress_watcher import ProgressWatcher
 from read_api import (
     api_tokens,
@@ -112,6 +113,7 @@ def create_app(container: Container) -> FastAPI:
             yield
         finally:
             metrics.close()
+            forget_process()  # this worker's live gauges leave the sums
             await progress_watcher.close()
             container.redis.close()
 

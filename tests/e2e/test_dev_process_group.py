@@ -1,5 +1,6 @@
-"""``assurehub dev``: API, relay and projectors as one process group that
-serves requests and stops cleanly on Ctrl-C."""
+"""``assurehub dev``: API (two workers), relay and projectors as one process
+group that serves requests, sums its metrics over the API workers and stops
+cleanly on Ctrl-C."""
 
 from __future__ import annotations
 
@@ -8,9 +9,12 @@ import signal
 import subprocess
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import httpx
 import pytest
+from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.parser import text_string_to_metric_families
 
 from infra.migrations import migrate
@@ -46,9 +50,69 @@ def samples(metrics_port: int) -> dict[tuple[str, frozenset], float]:
     }
 
 
-def check_metrics(url: str, metrics_port: int, admin, position: int) -> None:
+def served_by_worker(metrics_dir: Path) -> dict[int, float]:
+    """Accepted ``POST /organizations`` by the process (pid) that answered,
+    read from each process's own file of the metrics directory."""
+    served = {}
+    for path in metrics_dir.glob("histogram_*.db"):
+        for family in MultiProcessCollector.merge([str(path)], accumulate=True):
+            for s in family.samples:
+                if s.name.endswith("_count") and s.labels == CREATED:
+                    served[int(path.stem.split("_")[-1])] = s.value
+    return served
+
+
+CREATED = {"method": "POST", "route": "/organizations", "status": "201"}
+
+
+def register_until_both_workers_served(url: str, admin, metrics_dir: Path) -> int:
+    """Register organizations over new connections, 16 by 8 threads, until both
+    API workers have answered some, and read each with ``min_position`` over
+    a new connection (either worker's read waits for its projection); how
+    many were accepted."""
+    accepted = 0
+
+    def register(i: int) -> None:
+        with httpx.Client(base_url=url, headers=admin, timeout=30) as client:
+            body = {"name": f"Worker Spread {i}", "country": "DK"}
+            created = client.post("/organizations", json=body)
+            assert created.status_code == 201, created.text
+        read_back(url, admin, created.json())
+
+    deadline = time.monotonic() + 60
+    with ThreadPoolExecutor(8) as pool:
+        while len(served_by_worker(metrics_dir)) < 2:
+            assert time.monotonic() < deadline, served_by_worker(metrics_dir)
+            list(pool.map(register, range(accepted, accepted + 16)))
+            accepted += 16
+    return accepted
+
+
+def read_back(url: str, admin, created: dict) -> None:
+    """Read an organization with ``min_position``; the relay of this group
+    starts on a topic of its own and first republishes every stored event, so
+    the read may answer 503 read-model-behind (with Retry-After) for a while:
+    retry as a client would."""
+    deadline = time.monotonic() + 120
+    while True:
+        with httpx.Client(base_url=url, headers=admin, timeout=30) as client:
+            read = client.get(
+                f"/organizations/{created['id']}",
+                params={"min_position": created["position"]},
+            )
+        if read.status_code != 503 or time.monotonic() > deadline:
+            break
+        assert read.json()["code"] == "read-model-behind"
+    assert read.status_code == 200, read.text
+    assert read.json()["id"] == created["id"]
+
+
+def check_metrics(
+    url: str, metrics_port: int, admin, position: int, accepted: int
+) -> None:
     """The process group's metrics, from its two API workers, relay and
-    projectors, on the metrics port only."""
+    projectors, on the metrics port only: ``accepted`` organizations were
+    registered, by both workers together."""
     refused = httpx.post(
         f"{url}/organizations", json={"name": "", "country": "DK"}, headers=admin
     )
@@ -70,12 +134,15 @@ def check_metrics(url: str, metrics_port: int, admin, position: int) -> None:
         return got[(name, frozenset(labels.items()))]
 
     route = {"method": "POST", "route": "/organizations"}
-    assert value("assurehub_http_request_duration_seconds_count", **route,
-                 status="201") >= 1  # fmt: skip
+    assert value("assurehub_http_request_duration_seconds_count", **CREATED) == (
+        accepted
+    )
     assert value("assurehub_http_request_duration_seconds_count", **route,
                  status="422") == 1  # fmt: skip
     command = "register_organization"
-    assert value("assurehub_commands_total", command=command, outcome="accepted") >= 1
+    assert value("assurehub_commands_total", command=command, outcome="accepted") == (
+        accepted
+    )
     assert value("assurehub_commands_total", command=command, outcome="rejected") == 1
     assert value("assurehub_event_append_duration_seconds_count", outcome="ok") >= 1
     assert value("assurehub_relay_position") >= position
@@ -140,22 +207,9 @@ def test_dev_serves_commands_end_to_end_and_stops_on_ctrl_c(own_database, tmp_pa
             json={"name": "Dev Group Ltd", "country": "DK"},
             headers=admin,
         ).json()
-        # Its relay starts on a topic of its own and first republishes every
-        # stored event, so the read may answer 503 read-model-behind (with
-        # Retry-After) for a while: retry as a client would.
-        deadline = time.monotonic() + 120
-        while True:
-            read = httpx.get(
-                f"{url}/organizations/{created['id']}",
-                params={"min_position": created["position"]},
-                headers=admin,
-                timeout=30,
-            )
-            if read.status_code != 503 or time.monotonic() > deadline:
-                break
-            assert read.json()["code"] == "read-model-behind"
-        assert read.status_code == 200, read.text
-        check_metrics(url, metrics_port, admin, created["position"])
+        read_back(url, admin, created)
+        spread = register_until_both_workers_served(url, admin, tmp_path / "metrics")
+        check_metrics(url, metrics_port, admin, created["position"], 1 + spread)
         for worker in ("relay", "projectors", "processors"):
             health = subprocess.run(
                 [sys.executable, "-m", "processors.cli", "health", worker],
