@@ -164,6 +164,9 @@ def _api(settings: Settings, requests: int, workers: tuple[int, ...]) -> None:
     print("| target | API workers | n | per second | p50 ms | p99 ms | generator CPU |")
     print("|---|---|---|---|---|---|---|")
     for r in rows:
+        if not r.workers:  # the store alone: no HTTP, no latencies
+            print(f"| {r.target} | - | {r.n} | {r.per_second:,.0f} | - | - | - |")
+            continue
         print(
             f"| {r.target} | {r.workers} | {r.n} | {r.per_second:,.0f}"
             f" | {r.p50:.1f} | {r.p99:.1f} | {r.generator_cpu:.0%} |"

@@ -9,7 +9,9 @@ an ``aiohttp`` client session with a pool of ``connections`` keep-alive
 connections and as many closed-loop clients (``httpx.AsyncClient`` cost the
 generator about three times the CPU per request). It measures the bare route
 (``GET /health/live``) and the command (``POST /organizations``, one event
-appended per request) in turn against the same server.
+appended per request) in turn against the same server. A last row runs the
+same command through the event store alone (threads, no HTTP): with the
+store's table lock, that is the most any number of API workers can reach.
 
 Pinning, on a machine with at least two CPUs (``taskset``): the generator on
 the first CPU; one worker on the second; two workers on every CPU (pinning
@@ -40,6 +42,7 @@ import aiohttp
 import httpx
 
 from bench.common import percentile
+from bench.throughput import event_store_rate
 from infra.settings import Settings
 
 HEADERS = {
@@ -47,6 +50,7 @@ HEADERS = {
     "X-Dev-Actor": "bench",
     "X-Dev-Roles": "tenant_admin",
 }
+STORE_ALONE = "register_organization through the event store alone"
 FLOOR = ("GET", "/health/live")
 COMMAND = ("POST", "/organizations")
 
@@ -185,6 +189,13 @@ def run(
                         cpu / seconds,
                     )
                 )
+    store = event_store_rate(settings, connections, requests)
+    rows.append(Row(STORE_ALONE, 0, connections, requests, store, 0.0, 0.0, 0.0))
+    notes.append(
+        f"{STORE_ALONE}: {connections} threads of this process calling the"
+        " command service as the route does (no HTTP; not pinned), the bound"
+        " today's store puts on any number of API workers"
+    )
     return rows, notes
 
 
