@@ -14,23 +14,34 @@ the event store's test twin.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
+import psycopg
+from eventsourcing import persistence
 from eventsourcing.persistence import Notification, StoredEvent
 from eventsourcing.postgres import PostgresApplicationRecorder
-from psycopg import Cursor
+from psycopg import Cursor, Pipeline
 from psycopg.rows import DictRow, dict_row
 from psycopg.sql import SQL, Identifier
-from psycopg.types.json import Jsonb
 
 from commands.ports import Claim, RecordedAnswer, SideWrites
-from infra.eventstore.chain import Chained, ChainLink, chain_links, read_payload
+from infra.eventstore.appends import (
+    HEADS,
+    Append,
+    insert_answer,
+    insert_events_statement,
+    primary,
+    queue_append,
+)
+from infra.eventstore.chain import read_payload
+from infra.eventstore.group_commit import MAX_BATCH, GroupCommit, Pending
+from infra.postgres.errors import is_unreachable
 from infra.postgres.identity_records import write_record
-from infra.postgres.person_keys import PostgresPersonKeys, insert_key
+from infra.postgres.person_keys import PostgresPersonKeys
+
+__all__ = ["FailFastRecorder", "claim_key", "primary"]
 
 IDEMPOTENCY_CONSTRAINT = "idempotency_keys_pkey"
 CLAIMS_CONSTRAINT = "unique_claims_pkey"
@@ -42,78 +53,40 @@ def claim_key(claim: Claim) -> str:
     return f"({claim.tenant_id}, {claim.scope}, {claim.key})"
 
 
-def primary(stored_events: Sequence[StoredEvent]) -> tuple[UUID, int]:
-    """The command's own aggregate (the first one saved) and its new version:
-    what an idempotent retry is answered with, whatever else was saved."""
-    first = stored_events[0].originator_id
-    version = max(
-        e.originator_version for e in stored_events if e.originator_id == first
-    )
-    return UUID(str(first)), version
-
-
-def _insert_answer(
-    curs: Cursor[DictRow],
-    side: SideWrites,
-    aggregate_id: UUID,
-    version: int,
-    position: int,
-) -> None:
-    """Insert the command's idempotency key with its answer."""
-    assert side.idempotency is not None
-    curs.execute(
-        "INSERT INTO idempotency_keys (tenant_id, key, fingerprint,"
-        " aggregate_id, version, position, outcome)"
-        " VALUES (%s, %s, %s, %s, %s, %s, %s)",
-        (
-            side.idempotency.tenant_id,
-            side.idempotency.key,
-            side.idempotency.fingerprint,
-            aggregate_id,
-            version,
-            position,
-            Jsonb(side.outcome),
-        ),
-        prepare=False,
-    )
-
-
-_HEADS = (
-    "SELECT t.tenant_id, h.hash FROM unnest(%s::text[]) AS t (tenant_id)"
-    " CROSS JOIN LATERAL (SELECT c.hash FROM event_chain c"
-    " WHERE c.tenant_id = t.tenant_id ORDER BY c.position DESC LIMIT 1) AS h"
+_TRANSLATED: tuple[tuple[type[Exception], type[persistence.PersistenceError]], ...] = (
+    (psycopg.IntegrityError, persistence.IntegrityError),
+    (psycopg.DataError, persistence.DataError),
+    (psycopg.OperationalError, persistence.OperationalError),
+    (psycopg.InternalError, persistence.InternalError),
+    (psycopg.ProgrammingError, persistence.ProgrammingError),
+    (psycopg.DatabaseError, persistence.DatabaseError),
 )
-"""Each tenant's newest hash: one backward index probe per tenant."""
 
 
-@dataclass
-class _PendingChain:
-    """What the chain step reads while the events are being inserted."""
-
-    payloads: list[Chained]
-    heads: Cursor[DictRow]
-
-
-def _insert_links(curs: Cursor[DictRow], links: Sequence[ChainLink]) -> None:
-    """Queue the chain rows (pipelined: they are sent with the commit)."""
-    curs.execute(
-        "INSERT INTO event_chain (position, tenant_id, recorded_at,"
-        " previous_hash, hash) SELECT * FROM unnest("
-        "%s::bigint[], %s::text[], %s::timestamptz[], %s::bytea[], %s::bytea[])",
-        (
-            [link.position for link in links],
-            [link.tenant_id for link in links],
-            [link.recorded_at for link in links],
-            [link.previous_hash for link in links],
-            [link.hash for link in links],
-        ),
-        prepare=False,
-    )
+def _translated(error: Exception) -> Exception:
+    """One append's failure as the library's connection would have raised it
+    (its error class, the driver's error as the cause); a refused side record
+    as it is."""
+    for driver, library in _TRANSLATED:
+        if isinstance(error, driver):
+            translated = library(str(error))
+            translated.__cause__ = error
+            return translated
+    return error
 
 
 class FailFastRecorder(PostgresApplicationRecorder):
-    """The library's Postgres recorder, without its blind retry loops, and
-    writing the command's side records in the events' transaction.
+    """The library's Postgres recorder, without its blind retry loops, writing
+    the command's side records in the events' transaction, and gathering the
+    concurrent appends of this process into one transaction (group commit).
+
+    Every append still happens under the events table's EXCLUSIVE lock, so
+    positions commit in position order and a reader of the log never passes
+    a gap that fills later; what the lock serializes is now a batch of
+    appends, one commit (and WAL flush) for all of them, instead of each
+    append's round trips and commit. Each append of a batch runs in its own
+    savepoint: its conflict (a version taken, a key or claim recorded, a side
+    record refused) fails that append alone. See :mod:`infra.eventstore.group_commit`.
 
     The library retries reads and writes ten times, each waiting for the pool
     timeout, so an outage took half a minute to surface. A command answers 503
@@ -125,97 +98,125 @@ class FailFastRecorder(PostgresApplicationRecorder):
     """Whether appends extend the hash chain (off only in the benchmark's
     baseline)."""
 
+    max_batch = MAX_BATCH
+    """Appends written in one transaction at most (1: one transaction per
+    append, the benchmark's baseline)."""
+
     new_keys: PostgresPersonKeys | None = None
     """Where the mapper left the keys it made for new persons (the store
     sets it): they are inserted in the events' transaction."""
 
-    insert_events = PostgresApplicationRecorder.insert_events.__wrapped__
     select_events = PostgresApplicationRecorder.select_events.__wrapped__
     select_notifications = PostgresApplicationRecorder.select_notifications.__wrapped__
     max_notification_id = PostgresApplicationRecorder.max_notification_id.__wrapped__
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        # One append at a time per thread: what its chain step read. An
-        # append that fails leaves it behind, and the thread's next append
-        # replaces it before reading it.
-        self._chain_step = threading.local()
+        self._group: GroupCommit[Append, list[int]] = GroupCommit(
+            self._write_batch, self.max_batch
+        )
+        self._insert = insert_events_statement(
+            self.datastore.schema,
+            self.events_table_name,
+            self.datastore.originator_id_type,
+        )
+        self._draw_positions = SQL(
+            "SELECT nextval(pg_get_serial_sequence(%s, 'notification_id')) AS id"
+            " FROM generate_series(1, %s)"
+        )
+        self._sequence_of = f"{self.datastore.schema}.{self.events_table_name}"
 
-    def _insert_stored_events(
-        self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent], **kwargs: Any
-    ) -> None:
-        """Lock, insert the events, and ask for each tenant's chain head in
-        the same pipeline (read under the lock, answered with the ids)."""
-        chaining = bool(stored_events) and self._chaining
-        # (parsed before the lock is queued: only hashing happens under it)
-        payloads = [read_payload(e.state) for e in stored_events] if chaining else []
-        super()._insert_stored_events(curs, stored_events, **kwargs)
-        if chaining:
-            heads = curs.connection.cursor(row_factory=dict_row)
-            tenants = sorted({p.tenant_id for p in payloads})
-            heads.execute(_HEADS, (tenants,), prepare=False)
-            self._chain_step.pending = _PendingChain(payloads, heads)
-
-    def _fetch_ids_after_insert_events(
-        self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent], **kwargs: Any
+    def insert_events(
+        self, stored_events: Sequence[StoredEvent], **kwargs: Any
     ) -> Sequence[int] | None:
-        """Chain the events, insert the data keys of new persons the events
-        were sealed with, and write the side records once the events'
-        positions are known."""
-        ids = super()._fetch_ids_after_insert_events(curs, stored_events, **kwargs)
-        pending: _PendingChain | None = getattr(self._chain_step, "pending", None)
-        self._chain_step.pending = None
-        if ids and pending is not None:
-            with pending.heads as heads:
+        """Append the events with the command's side records (``side``);
+        return their positions, in the order given.
+
+        The payloads are parsed for the chain and the new persons' keys taken
+        here, on the caller's thread and outside the lock; the batch is
+        written by whichever caller's thread leads it.
+        """
+        if not stored_events:
+            return None
+        append = Append(
+            stored_events,
+            side=kwargs.get("side"),
+            payloads=(
+                [read_payload(e.state) for e in stored_events] if self._chaining else []
+            ),
+            new_keys=self.new_keys.take_new() if self.new_keys is not None else [],
+        )
+        return self._group.submit(append)
+
+    def _write_batch(self, batch: Sequence[Pending[Append, list[int]]]) -> None:
+        """Write the batch in one transaction under the table lock: positions
+        drawn and chain heads read in one round trip, then each append in a
+        savepoint of its own (one round trip each, unless it has identity
+        records), then one commit. Outcomes are handed out after the commit."""
+        written: list[tuple[Pending[Append, list[int]], list[int]]] = []
+        with (
+            self.datastore.get_connection() as conn,
+            conn.pipeline() as pipeline,
+            conn.transaction(),
+        ):
+            curs = conn.cursor()
+            positions, heads = self._lock_and_draw(curs, batch)
+            pipeline.sync()
+            ids = iter(int(row["id"]) for row in positions.fetchall())
+            found = {}
+            if heads is not None:
                 found = {r["tenant_id"]: bytes(r["hash"]) for r in heads.fetchall()}
-            links = chain_links(stored_events, pending.payloads, ids, found)
-            _insert_links(curs, links)
-        if self.new_keys is not None:
-            for tenant_id, person_id, key in self.new_keys.take_new():
-                insert_key(curs, tenant_id, person_id, key)
-        side: SideWrites | None = kwargs.get("side")
-        # (equal only when there is nothing to write: no records either)
-        if side is None or not ids or side == SideWrites(outcome=side.outcome):
-            return ids
-        with curs.connection.pipeline() as pipeline:
-            if side.idempotency is not None:
-                aggregate_id, version = primary(stored_events)
-                _insert_answer(curs, side, aggregate_id, version, max(ids))
-            for entry in side.index:
-                curs.execute(
-                    "INSERT INTO aggregate_index (tenant_id, kind, organization_id,"
-                    " standard_name, aggregate_id) VALUES (%s, %s, %s, %s, %s)"
-                    " ON CONFLICT DO NOTHING",
-                    (
-                        entry.tenant_id,
-                        entry.kind,
-                        entry.organization_id,
-                        entry.standard_name,
-                        entry.aggregate_id,
-                    ),
-                    prepare=False,
-                )
-            for claim in side.claims:
-                curs.execute(
-                    "INSERT INTO unique_claims (tenant_id, scope, key, aggregate_id)"
-                    " VALUES (%s, %s, %s, %s)",
-                    (
-                        claim.tenant_id,
-                        claim.scope,
-                        claim.key,
-                        primary(stored_events)[0],
-                    ),
-                    prepare=False,
-                )
-            # A duplicate key fails here, as IntegrityError, and the statements
-            # queued after it are skipped: none of them is prepared (psycopg
-            # would take a skipped one for prepared, and the connection's next
-            # use of it would fail with "prepared statement does not exist").
+            for pending in batch:
+                mine = [next(ids) for _ in pending.item.stored_events]
+                try:
+                    found = self._write_one(pipeline, curs, pending.item, mine, found)
+                except Exception as e:  # this append's failure alone
+                    if conn.broken or is_unreachable(e):
+                        raise
+                    pending.fail(_translated(e))
+                    continue
+                written.append((pending, mine))
+        for pending, mine in written:
+            pending.succeed(mine)
+
+    def _write_one(
+        self,
+        pipeline: Pipeline,
+        curs: Cursor[DictRow],
+        append: Append,
+        ids: list[int],
+        heads: dict[str, bytes],
+    ) -> dict[str, bytes]:
+        """Write ``append`` at ``ids`` in a savepoint; return the chain heads
+        after it (a failure rolls back to the savepoint and raises)."""
+        with curs.connection.transaction():  # a savepoint
+            after = queue_append(curs, self._insert, append, ids, heads)
             pipeline.sync()
-            for record in side.records:
-                write_record(curs, record)  # a refusal aborts the transaction
-            pipeline.sync()
-        return ids
+            records = append.side.records if append.side else ()
+            for record in records:
+                write_record(curs, record)  # a refusal raises
+            if records:
+                pipeline.sync()
+        return after
+
+    def _lock_and_draw(
+        self, curs: Cursor[DictRow], batch: Sequence[Pending[Append, list[int]]]
+    ) -> tuple[Cursor[DictRow], Cursor[DictRow] | None]:
+        """Queue the lock, the notification, the positions of every event of
+        the batch and (when chaining) the chain heads of its tenants."""
+        self._lock_table(curs)
+        self._notify_channel(curs)
+        count = sum(len(p.item.stored_events) for p in batch)
+        positions = curs.connection.cursor(row_factory=dict_row)
+        positions.execute(
+            self._draw_positions, (self._sequence_of, count), prepare=False
+        )
+        tenants = sorted({c.tenant_id for p in batch for c in p.item.payloads})
+        if not tenants:
+            return positions, None
+        heads = curs.connection.cursor(row_factory=dict_row)
+        heads.execute(HEADS, (tenants,), prepare=False)
+        return positions, heads
 
     def record_answer(self, aggregate_id: UUID, version: int, side: SideWrites) -> int:
         """Record the idempotent answer of a command that appended no event,
@@ -229,7 +230,7 @@ class FailFastRecorder(PostgresApplicationRecorder):
             curs.execute(self.max_notification_id_statement)
             row = curs.fetchone()
             head = int(row["max"] or 0) if row is not None else 0
-            _insert_answer(curs, side, aggregate_id, version, head)
+            insert_answer(curs, side, aggregate_id, version, head)
         return head
 
     def recorded_answer(self, tenant_id: str, key: str) -> RecordedAnswer | None:

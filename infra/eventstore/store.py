@@ -1,8 +1,10 @@
 """The event store: the eventsourcing library's PostgreSQL persistence.
 
-Writes go through the library's default insert, which takes an EXCLUSIVE lock
-on the events table so that positions (``notification_id``) commit in order
-and a reader of the global log never passes a gap that fills later.
+Writes go through :class:`~infra.eventstore.recorders.FailFastRecorder`, which
+takes an EXCLUSIVE lock on the events table so that positions
+(``notification_id``) commit in order and a reader of the global log never
+passes a gap that fills later; the concurrent appends of one process share
+one locked transaction (group commit), each in a savepoint of its own.
 """
 
 from __future__ import annotations

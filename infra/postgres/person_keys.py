@@ -130,6 +130,7 @@ def insert_key(cursor: Any, tenant_id: str, person_id: UUID, key: StoredKey) -> 
         "INSERT INTO person_keys (tenant_id, person_id, data_key, wrapping_key_id)"
         " VALUES (%s, %s, %s, %s)",
         (tenant_id, person_id, key.data, key.wrapping_key_id),
+        prepare=False,  # may be queued in a pipeline behind a failing statement
     )
 
 

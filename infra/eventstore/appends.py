@@ -1,0 +1,181 @@
+"""What one append writes, once its positions are drawn: the events, their
+hash chain links, the data keys of new persons sealed in them, and the
+command's side records (idempotent answer, index entries, unique claims,
+identity records).
+
+:class:`Append` is prepared on the calling thread, outside the events table's
+lock (the payloads parsed for the chain, the new keys taken); the recorder's
+group commit (:mod:`infra.eventstore.group_commit`) then writes a batch of
+them under the lock, each with :func:`queue_append` in a savepoint of its own.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from uuid import UUID
+
+from eventsourcing.persistence import StoredEvent
+from psycopg import Cursor
+from psycopg.rows import DictRow
+from psycopg.sql import SQL, Composed, Identifier
+from psycopg.types.json import Jsonb
+
+from commands.ports import SideWrites
+from infra.eventstore.chain import Chained, ChainLink, chain_links
+from infra.postgres.person_keys import insert_key
+
+HEADS = (
+    "SELECT t.tenant_id, h.hash FROM unnest(%s::text[]) AS t (tenant_id)"
+    " CROSS JOIN LATERAL (SELECT c.hash FROM event_chain c"
+    " WHERE c.tenant_id = t.tenant_id ORDER BY c.position DESC LIMIT 1) AS h"
+)
+"""Each tenant's newest hash: one backward index probe per tenant."""
+
+
+@dataclass
+class Append:
+    """One command's append, prepared outside the lock."""
+
+    stored_events: Sequence[StoredEvent]
+    side: SideWrites | None = None
+    payloads: list[Chained] = field(default_factory=list)
+    """What the chain reads from each payload (empty: not chained)."""
+    new_keys: list[tuple[str, UUID, bytes]] = field(default_factory=list)
+    """Data keys of persons the events were sealed for first."""
+
+
+def primary(stored_events: Sequence[StoredEvent]) -> tuple[UUID, int]:
+    """The command's own aggregate (the first one saved) and its new version:
+    what an idempotent retry is answered with, whatever else was saved."""
+    first = stored_events[0].originator_id
+    version = max(
+        e.originator_version for e in stored_events if e.originator_id == first
+    )
+    return UUID(str(first)), version
+
+
+def insert_events_statement(schema: str, table: str, id_type: str) -> Composed:
+    """Insert events at positions drawn beforehand (in the given order, so the
+    feed's trigger sees an aggregate's events oldest first)."""
+    return SQL(
+        "INSERT INTO {schema}.{table} (originator_id, originator_version, topic,"
+        " state, notification_id) SELECT * FROM unnest(%s::{id_type}[],"
+        " %s::bigint[], %s::text[], %s::bytea[], %s::bigint[])"
+    ).format(
+        schema=Identifier(schema),
+        table=Identifier(table),
+        id_type=Identifier(id_type),
+    )
+
+
+def queue_append(
+    curs: Cursor[DictRow],
+    insert: Composed,
+    append: Append,
+    ids: Sequence[int],
+    heads: Mapping[str, bytes],
+) -> dict[str, bytes]:
+    """Queue (pipelined, none prepared) everything ``append`` writes at
+    positions ``ids`` except its identity records; return the chain heads
+    after it (``heads`` continued by its links)."""
+    events = append.stored_events
+    curs.execute(
+        insert,
+        (
+            [e.originator_id for e in events],
+            [e.originator_version for e in events],
+            [e.topic for e in events],
+            [e.state for e in events],
+            list(ids),
+        ),
+        prepare=False,
+    )
+    after = dict(heads)
+    if append.payloads:
+        links = chain_links(events, append.payloads, ids, heads)
+        _insert_links(curs, links)
+        after.update((link.tenant_id, link.hash) for link in links)
+    for tenant_id, person_id, key in append.new_keys:
+        insert_key(curs, tenant_id, person_id, key)
+    side = append.side
+    if side is not None:
+        _queue_side(curs, side, events, max(ids))
+    return after
+
+
+def _insert_links(curs: Cursor[DictRow], links: Sequence[ChainLink]) -> None:
+    curs.execute(
+        "INSERT INTO event_chain (position, tenant_id, recorded_at,"
+        " previous_hash, hash) SELECT * FROM unnest("
+        "%s::bigint[], %s::text[], %s::timestamptz[], %s::bytea[], %s::bytea[])",
+        (
+            [link.position for link in links],
+            [link.tenant_id for link in links],
+            [link.recorded_at for link in links],
+            [link.previous_hash for link in links],
+            [link.hash for link in links],
+        ),
+        prepare=False,
+    )
+
+
+def insert_answer(
+    curs: Cursor[DictRow],
+    side: SideWrites,
+    aggregate_id: UUID,
+    version: int,
+    position: int,
+) -> None:
+    """Insert the command's idempotency key with its answer."""
+    assert side.idempotency is not None
+    curs.execute(
+        "INSERT INTO idempotency_keys (tenant_id, key, fingerprint,"
+        " aggregate_id, version, position, outcome)"
+        " VALUES (%s, %s, %s, %s, %s, %s, %s)",
+        (
+            side.idempotency.tenant_id,
+            side.idempotency.key,
+            side.idempotency.fingerprint,
+            aggregate_id,
+            version,
+            position,
+            Jsonb(side.outcome),
+        ),
+        prepare=False,
+    )
+
+
+def _queue_side(
+    curs: Cursor[DictRow],
+    side: SideWrites,
+    events: Sequence[StoredEvent],
+    position: int,
+) -> None:
+    """The idempotent answer, index entries and unique claims. A duplicate
+    key fails at the next sync, as IntegrityError; none is prepared (psycopg
+    would take a statement skipped after the failure for prepared)."""
+    aggregate_id, version = primary(events)
+    if side.idempotency is not None:
+        insert_answer(curs, side, aggregate_id, version, position)
+    for entry in side.index:
+        curs.execute(
+            "INSERT INTO aggregate_index (tenant_id, kind, organization_id,"
+            " standard_name, aggregate_id) VALUES (%s, %s, %s, %s, %s)"
+            " ON CONFLICT DO NOTHING",
+            (
+                entry.tenant_id,
+                entry.kind,
+                entry.organization_id,
+                entry.standard_name,
+                entry.aggregate_id,
+            ),
+            prepare=False,
+        )
+    for claim in side.claims:
+        curs.execute(
+            "INSERT INTO unique_claims (tenant_id, scope, key, aggregate_id)"
+            " VALUES (%s, %s, %s, %s)",
+            (claim.tenant_id, claim.scope, claim.key, aggregate_id),
+            prepare=False,
+        )
