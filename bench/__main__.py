@@ -22,6 +22,7 @@ from datetime import UTC, datetime
 
 from bench import api as http_api
 from bench import (
+    appends,
     as_of,
     concurrent_load,
     documents,
@@ -41,6 +42,7 @@ from infra.settings import Settings
 
 SECTIONS = (
     "throughput",
+    "appends",
     "sealing",
     "snapshots",
     "as_of",
@@ -81,6 +83,9 @@ def main() -> None:
         type=lambda v: tuple(int(w) for w in v.split(",")),
         default=(1, 2),
     )
+    parser.add_argument("--append-commands", type=int, default=16_000)
+    parser.add_argument("--append-processes", type=int, default=2)
+    parser.add_argument("--append-threads", type=int, default=8)
     parser.add_argument(
         "--only",
         type=lambda v: set(v.split(",")),
@@ -102,6 +107,13 @@ def main() -> None:
     )
     if "throughput" in args.only:
         _throughput(settings, commands)
+    if "appends" in args.only:
+        _appends(
+            settings,
+            800 if args.quick else args.append_commands,
+            args.append_processes,
+            args.append_threads,
+        )
     if "sealing" in args.only:
         _sealing(settings, commands)
     if "snapshots" in args.only:
@@ -239,6 +251,27 @@ def _throughput(settings: Settings, commands: int) -> None:
     print("|---|---|---|---|")
     for writers, store, raw in throughput.run(settings, commands):
         print(f"| {writers} | {store:,.0f} | {raw:,.0f} | {store / raw:.2f} |")
+
+
+def _appends(settings: Settings, commands: int, processes: int, threads: int) -> None:
+    writers = processes * threads
+    print()
+    print(
+        f"## Appends at {writers} writers ({processes} processes of {threads}"
+        f" threads; {commands} single-event commands per row; a reader tailing)"
+    )
+    rows, raw = appends.run(settings, commands, processes, threads)
+    print(
+        "| workload | path | commands/s | ratio to raw INSERT | events read"
+        " | missed | duplicated |"
+    )
+    print("|---|---|---|---|---|---|---|")
+    for row in rows:
+        print(
+            f"| {row.workload} | {row.path} | {row.rate:,.0f} | {row.rate / raw:.2f}"
+            f" | {row.events:,} | {row.missed} | {row.duplicated} |"
+        )
+    print(f"| raw psycopg INSERT ({writers} threads) | | {raw:,.0f} | 1.00 | | | |")
 
 
 def _sealing(settings: Settings, events: int) -> None:

@@ -14,7 +14,7 @@ the event store's test twin.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 from uuid import UUID
 
@@ -99,8 +99,7 @@ class FailFastRecorder(PostgresApplicationRecorder):
     baseline)."""
 
     max_batch = MAX_BATCH
-    """Appends written in one transaction at most (1: one transaction per
-    append, the benchmark's baseline)."""
+    """Appends written in one transaction at most."""
 
     new_keys: PostgresPersonKeys | None = None
     """Where the mapper left the keys it made for new persons (the store
@@ -146,13 +145,58 @@ class FailFastRecorder(PostgresApplicationRecorder):
             ),
             new_keys=self.new_keys.take_new() if self.new_keys is not None else [],
         )
+        return self._submit(append)
+
+    def _submit(self, append: Append) -> list[int]:
+        """Write ``append`` in the next batch; its positions."""
         return self._group.submit(append)
 
     def _write_batch(self, batch: Sequence[Pending[Append, list[int]]]) -> None:
-        """Write the batch in one transaction under the table lock: positions
-        drawn and chain heads read in one round trip, then each append in a
-        savepoint of its own (one round trip each, unless it has identity
-        records), then one commit. Outcomes are handed out after the commit."""
+        """Write the batch and decide each append's outcome.
+
+        First all together (one round trip for the lock, the positions and the
+        chain heads, one for every append and the commit); if that fails and
+        the batch holds more than one append, again with each append in a
+        savepoint of its own, so that the conflict fails its append alone.
+        """
+        try:
+            assigned = self._write_together(batch)
+        except Exception as e:
+            if is_unreachable(e):
+                raise
+            if len(batch) > 1:
+                self._write_apart(batch)
+            else:
+                batch[0].fail(_translated(e))
+            return
+        for pending, mine in zip(batch, assigned, strict=True):
+            pending.succeed(mine)
+
+    def _write_together(
+        self, batch: Sequence[Pending[Append, list[int]]]
+    ) -> list[list[int]]:
+        """Write every append of the batch in one transaction, no savepoint;
+        their positions (any failure fails the whole transaction)."""
+        assigned = []
+        with (
+            self.datastore.get_connection() as conn,
+            conn.pipeline() as pipeline,
+            conn.transaction(),
+        ):
+            curs = conn.cursor()
+            ids, found = self._lock_and_draw(curs, pipeline, batch)
+            for pending in batch:
+                mine = [next(ids) for _ in pending.item.stored_events]
+                found = queue_append(curs, self._insert, pending.item, mine, found)
+                for record in pending.item.side.records if pending.item.side else ():
+                    write_record(curs, record)  # a refusal raises
+                assigned.append(mine)
+        return assigned
+
+    def _write_apart(self, batch: Sequence[Pending[Append, list[int]]]) -> None:
+        """Write the batch in one transaction, each append in a savepoint of
+        its own (one round trip each, more with identity records); the
+        outcomes are handed out after the commit."""
         written: list[tuple[Pending[Append, list[int]], list[int]]] = []
         with (
             self.datastore.get_connection() as conn,
@@ -160,12 +204,7 @@ class FailFastRecorder(PostgresApplicationRecorder):
             conn.transaction(),
         ):
             curs = conn.cursor()
-            positions, heads = self._lock_and_draw(curs, batch)
-            pipeline.sync()
-            ids = iter(int(row["id"]) for row in positions.fetchall())
-            found = {}
-            if heads is not None:
-                found = {r["tenant_id"]: bytes(r["hash"]) for r in heads.fetchall()}
+            ids, found = self._lock_and_draw(curs, pipeline, batch)
             for pending in batch:
                 mine = [next(ids) for _ in pending.item.stored_events]
                 try:
@@ -200,10 +239,13 @@ class FailFastRecorder(PostgresApplicationRecorder):
         return after
 
     def _lock_and_draw(
-        self, curs: Cursor[DictRow], batch: Sequence[Pending[Append, list[int]]]
-    ) -> tuple[Cursor[DictRow], Cursor[DictRow] | None]:
-        """Queue the lock, the notification, the positions of every event of
-        the batch and (when chaining) the chain heads of its tenants."""
+        self,
+        curs: Cursor[DictRow],
+        pipeline: Pipeline,
+        batch: Sequence[Pending[Append, list[int]]],
+    ) -> tuple[Iterator[int], dict[str, bytes]]:
+        """Lock the table, notify, draw the positions of every event of the
+        batch and read the chain heads of its tenants (one round trip)."""
         self._lock_table(curs)
         self._notify_channel(curs)
         count = sum(len(p.item.stored_events) for p in batch)
@@ -212,11 +254,15 @@ class FailFastRecorder(PostgresApplicationRecorder):
             self._draw_positions, (self._sequence_of, count), prepare=False
         )
         tenants = sorted({c.tenant_id for p in batch for c in p.item.payloads})
-        if not tenants:
-            return positions, None
         heads = curs.connection.cursor(row_factory=dict_row)
-        heads.execute(HEADS, (tenants,), prepare=False)
-        return positions, heads
+        if tenants:
+            heads.execute(HEADS, (tenants,), prepare=False)
+        pipeline.sync()
+        ids = sorted(int(row["id"]) for row in positions.fetchall())
+        found = {}
+        if tenants:
+            found = {r["tenant_id"]: bytes(r["hash"]) for r in heads.fetchall()}
+        return iter(ids), found
 
     def record_answer(self, aggregate_id: UUID, version: int, side: SideWrites) -> int:
         """Record the idempotent answer of a command that appended no event,

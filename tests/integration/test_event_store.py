@@ -80,11 +80,13 @@ def test_two_writers_of_the_same_version_one_loses(container, migrated):
 
 
 def test_a_live_reader_never_skips_an_event_under_concurrent_writers(container):
-    """The library's locking insert keeps commit order = position order."""
+    """Appends under the table lock, gathered by group commit, keep commit
+    order = position order: a reader tailing the log while 16 writers append
+    sees every event exactly once, in position order."""
     store = container.event_store
     service = OrganizationService(store)
     start = store.head()
-    writers, per_writer = 8, 25
+    writers, per_writer = 16, 15
 
     def write(n: int) -> None:
         ctx = CommandContext(ADMIN, f"req-writer-{n}")
