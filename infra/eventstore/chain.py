@@ -5,7 +5,9 @@ the rows of ``event_chain`` (position, tenant, recorded time, previous hash,
 hash; canonical form in :mod:`infra.eventstore.log_verifier`). The recorder
 writes them in the transaction that inserts the events, under the events
 table's lock, so the chain can never lag the log or fork: appends are
-serialized and each tenant's previous hash is read inside the lock.
+serialized and each tenant's previous hash is read inside the lock (once per
+group-committed batch, then carried from one append of the batch to the
+next; an append rolled back to its savepoint leaves the heads as they were).
 
 Without the table lock (lock-free appends), two appends of one tenant could
 read the same head and fork the chain. The chain would then need its own

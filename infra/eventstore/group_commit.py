@@ -90,6 +90,8 @@ class GroupCommit(Generic[T, R]):
             for pending in batch:
                 if not pending.done:
                     pending.fail(_copy(e))
+            if not isinstance(e, Exception):  # an interrupt stops the leader too
+                raise
             return
         for pending in batch:
             if not pending.done:  # pragma: no cover - a writer's defect
