@@ -162,12 +162,17 @@ def _writer_process(
     command = WORKLOADS[workload](store, **options)
     command(-1, 0)  # warm-up: connections, prepared types
     gate = threading.Barrier(threads)
+    failed: list[BaseException] = []
 
     def run(w: int) -> None:
         if gate.wait() == 0:
             barrier.wait()
-        for i in range(per_thread):
-            command(w, i)
+        try:
+            for i in range(per_thread):
+                command(w, i)
+        except BaseException as e:
+            failed.append(e)
+            raise
 
     workers = [threading.Thread(target=run, args=(w,)) for w in range(threads)]
     for t in workers:
@@ -175,6 +180,8 @@ def _writer_process(
     for t in workers:
         t.join()
     store.close()
+    if failed:
+        raise SystemExit(1)
 
 
 @contextmanager
