@@ -7,6 +7,9 @@ Uses, and resets, the test database of the local services. Options:
 list query; ``--rebuild-events`` for the rebuild of every read model;
 ``--document-clauses`` and ``--document-findings`` for the large report;
 ``--webhook-rate`` for the webhook delivery lag (over ``--seconds``);
+``--append-commands``, ``--append-processes`` and ``--append-threads`` for
+the appends at many writers (group commit beside one transaction per
+command, the transaction-order prototype and raw INSERT);
 ``--api-requests`` and ``--api-workers`` (e.g. ``1,2``) for HTTP commands;
 ``--only list,lag`` to run some sections only (``log_verify``: the offline
 log verification of ``--log-events`` events alone, without the appends of
