@@ -22,6 +22,7 @@ from psycopg.sql import SQL, Composed, Identifier
 from psycopg.types.json import Jsonb
 
 from commands.ports import SideWrites
+from infra.erasure.wrapping import StoredKey
 from infra.eventstore.chain import Chained, ChainLink, chain_links
 from infra.postgres.person_keys import insert_key
 
@@ -41,7 +42,7 @@ class Append:
     side: SideWrites | None = None
     payloads: list[Chained] = field(default_factory=list)
     """What the chain reads from each payload (empty: not chained)."""
-    new_keys: list[tuple[str, UUID, bytes]] = field(default_factory=list)
+    new_keys: list[tuple[str, UUID, StoredKey]] = field(default_factory=list)
     """Data keys of persons the events were sealed for first."""
 
 
