@@ -13,11 +13,11 @@ and the dispatcher's queue:
   Claiming pushes ``next_attempt_at`` one lease ahead (``FOR UPDATE SKIP
   LOCKED``), so a dispatcher killed mid-attempt leaves it to be sent again
   once the lease has passed (at least once).
-- :meth:`PostgresWebhooks.record` writes the attempt and either marks the
-  delivery delivered or schedules the next try; when its failures have
+- :meth:`PostgresWebhooks.settle` writes a batch of attempts, marking each
+  delivery delivered or scheduling its next try (when its failures have
   lasted the retry window, the subscription is paused and its tenant's
-  administrators get an e-mail through the notification outbox, in the
-  same transaction.
+  administrators get an e-mail through the notification outbox), and claims
+  the next batch, all in one transaction.
 """
 
 from __future__ import annotations
@@ -90,6 +90,19 @@ class DueDelivery:
     """The claim's lease: an outcome is recorded only while it still holds
     (a redeliver or replay meanwhile makes the delivery due again)."""
     secrets: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class AttemptOutcome:
+    """How one attempt of a claimed delivery went, to be recorded."""
+
+    due: DueDelivery
+    started_at: datetime
+    latency_ms: int
+    status_code: int | None
+    error: str | None
+    retry_in_seconds: float | None
+    """When to try again; ``None``: delivered."""
 
 
 @dataclass(frozen=True)
@@ -366,73 +379,145 @@ class PostgresWebhooks:
     def claim_due(self, limit: int, lease_seconds: float) -> list[DueDelivery]:
         """Up to ``limit`` due deliveries, each the next of its aggregate for
         its subscription, now leased to the caller."""
+        return self.settle([], limit, lease_seconds, 0.0)[1]
+
+    def settle(
+        self,
+        outcomes: Sequence[AttemptOutcome],
+        limit: int,
+        lease_seconds: float,
+        give_up_after_seconds: float,
+        release: Sequence[DueDelivery] = (),
+    ) -> tuple[list[UUID], list[DueDelivery]]:
+        """Record ``outcomes`` and claim up to ``limit`` due deliveries, in
+        one transaction; claims in ``release`` that were not attempted are
+        given back (due at once, their attempt not counted).
+
+        The outcomes are written first, so a delivery just recorded frees
+        the next of its aggregate for this very claim. Each outcome is
+        written only while its claim's lease still holds. The transaction
+        commits without waiting for the WAL flush: a crash may forget the
+        latest outcomes and claims, which sends those deliveries again (at
+        least once), never loses one.
+
+        Return the subscriptions paused now because a delivery's failures
+        have lasted ``give_up_after_seconds``, and the claimed deliveries in
+        position order.
+        """
         with self._db.connection() as conn, conn.transaction():
-            rows = conn.execute(
-                _CLAIM, {"limit": limit, "lease": lease_seconds}
-            ).fetchall()
+            conn.execute("SET LOCAL synchronous_commit = off")
+            paused = _record(conn, outcomes, give_up_after_seconds)
+            if release:
+                conn.execute(
+                    _RELEASE,
+                    (
+                        [d.delivery_id for d in release],
+                        [d.leased_until for d in release],
+                    ),
+                )
+            rows = (
+                conn.execute(
+                    _CLAIM, {"limit": limit, "lease": lease_seconds}
+                ).fetchall()
+                if limit > 0
+                else []
+            )
         claimed = [
             DueDelivery(
                 r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], r[9], tuple(r[10])
             )
             for r in rows
         ]
-        return sorted(claimed, key=lambda d: d.position)
+        return paused, sorted(claimed, key=lambda d: d.position)
 
-    def record(
-        self,
-        due: DueDelivery,
-        started_at: datetime,
-        latency_ms: int,
-        status_code: int | None,
-        error: str | None,
-        retry_in_seconds: float | None,
-        give_up_after_seconds: float,
-    ) -> bool:
-        """Write the attempt; ``retry_in_seconds`` ``None`` means delivered.
 
-        Return whether the subscription was paused now because its failures
-        have lasted ``give_up_after_seconds``.
-        """
-        with self._db.connection() as conn, conn.transaction():
-            conn.execute(
-                "INSERT INTO webhook_attempts (delivery_id, attempt, started_at,"
-                " latency_ms, status_code, error) VALUES (%s, %s, %s, %s, %s, %s)"
-                " ON CONFLICT DO NOTHING",
-                (
-                    due.delivery_id,
-                    due.attempt,
-                    started_at,
-                    latency_ms,
-                    status_code,
-                    None if error is None else error[:_MAX_ERROR],
-                ),
-            )
-            if retry_in_seconds is None:
-                conn.execute(
-                    "UPDATE webhook_deliveries SET state = 'delivered',"
-                    " delivered_at = now(), failing_since = NULL"
-                    " WHERE delivery_id = %s AND next_attempt_at = %s",
-                    (due.delivery_id, due.leased_until),
-                )
-                return False
-            row = conn.execute(
-                "UPDATE webhook_deliveries SET"
-                " failing_since = COALESCE(failing_since, %s),"
-                " next_attempt_at = now() + make_interval(secs => %s)"
-                " WHERE delivery_id = %s AND state = 'pending'"
-                " AND next_attempt_at = %s"
-                " RETURNING now() - failing_since >= make_interval(secs => %s)",
-                (
-                    started_at,
-                    retry_in_seconds,
-                    due.delivery_id,
-                    due.leased_until,
-                    give_up_after_seconds,
-                ),
-            ).fetchone()
-            if row is None or not row[0]:
-                return False
-            return _pause_failing(conn, due, give_up_after_seconds)
+_RECORD_ATTEMPTS = """
+INSERT INTO webhook_attempts
+    (delivery_id, attempt, started_at, latency_ms, status_code, error)
+SELECT * FROM unnest(%s::uuid[], %s::int[], %s::timestamptz[], %s::int[],
+    %s::int[], %s::text[])
+ON CONFLICT DO NOTHING
+"""
+
+_RECORD_DELIVERED = """
+UPDATE webhook_deliveries d
+SET state = 'delivered', delivered_at = now(), failing_since = NULL
+FROM unnest(%s::uuid[], %s::timestamptz[]) AS o(delivery_id, leased_until)
+WHERE d.delivery_id = o.delivery_id AND d.next_attempt_at = o.leased_until
+"""
+
+_RECORD_FAILED = """
+UPDATE webhook_deliveries d
+SET failing_since = COALESCE(d.failing_since, o.started_at),
+    next_attempt_at = now() + make_interval(secs => o.retry_in)
+FROM unnest(%s::uuid[], %s::timestamptz[], %s::timestamptz[], %s::float8[])
+    AS o(delivery_id, leased_until, started_at, retry_in)
+WHERE d.delivery_id = o.delivery_id AND d.state = 'pending'
+  AND d.next_attempt_at = o.leased_until
+RETURNING d.delivery_id, now() - d.failing_since >= make_interval(secs => %s)
+"""
+
+
+_RELEASE = """
+UPDATE webhook_deliveries d
+SET next_attempt_at = now(), attempts = d.attempts - 1
+FROM unnest(%s::uuid[], %s::timestamptz[]) AS o(delivery_id, leased_until)
+WHERE d.delivery_id = o.delivery_id AND d.state = 'pending'
+  AND d.next_attempt_at = o.leased_until
+"""
+
+
+def _text(error: str | None) -> str | None:
+    """An error as Postgres ``text`` holds it (no NUL), bounded."""
+    return None if error is None else error.replace("\x00", "?")[:_MAX_ERROR]
+
+
+def _record(
+    conn: Connection, outcomes: Sequence[AttemptOutcome], window: float
+) -> list[UUID]:
+    """Write the attempts and their deliveries' new state; pause the
+    subscriptions whose failures have lasted ``window``."""
+    if not outcomes:
+        return []
+    conn.execute(
+        _RECORD_ATTEMPTS,
+        (
+            [o.due.delivery_id for o in outcomes],
+            [o.due.attempt for o in outcomes],
+            [o.started_at for o in outcomes],
+            [o.latency_ms for o in outcomes],
+            [o.status_code for o in outcomes],
+            [_text(o.error) for o in outcomes],
+        ),
+    )
+    delivered = [o.due for o in outcomes if o.retry_in_seconds is None]
+    if delivered:
+        conn.execute(
+            _RECORD_DELIVERED,
+            ([d.delivery_id for d in delivered], [d.leased_until for d in delivered]),
+        )
+    failed = [o for o in outcomes if o.retry_in_seconds is not None]
+    if not failed:
+        return []
+    given_up = {
+        delivery_id
+        for delivery_id, over in conn.execute(
+            _RECORD_FAILED,
+            (
+                [o.due.delivery_id for o in failed],
+                [o.due.leased_until for o in failed],
+                [o.started_at for o in failed],
+                [o.retry_in_seconds for o in failed],
+                window,
+            ),
+        ).fetchall()
+        if over
+    }
+    return [
+        o.due.subscription_id
+        for o in failed
+        if o.due.delivery_id in given_up and _pause_failing(conn, o.due, window)
+    ]
 
 
 def _pause_failing(conn: Connection, due: DueDelivery, window: float) -> bool:

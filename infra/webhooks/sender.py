@@ -1,8 +1,10 @@
 """The webhook sender: claims due deliveries and POSTs them, signed.
 
-Each tick claims a batch (:meth:`PostgresWebhooks.claim_due`: only the next
-delivery of each subscription and aggregate, so order per aggregate holds)
-and sends it on a thread pool. Before every attempt the target is resolved
+Each tick records the attempts finished since the last one and claims a
+batch (:meth:`PostgresWebhooks.settle`: only the next delivery of each
+subscription and aggregate, so order per aggregate holds) in one
+transaction, and sends the batch on a thread pool over kept-alive
+connections. Before every attempt the target is resolved
 and checked again (:class:`TargetPolicy`) and the connection goes to that
 checked address. A ``2xx`` answer delivers; anything else (an error, a
 timeout, a redirect, another status) schedules the next attempt after
@@ -22,8 +24,9 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from uuid import UUID
 
-from infra.postgres.webhooks import DueDelivery, PostgresWebhooks
+from infra.postgres.webhooks import AttemptOutcome, DueDelivery, PostgresWebhooks
 from infra.webhooks import signing
 from infra.webhooks.targets import TargetPolicy, UnsafeTargetError
 from infra.webhooks.transport import HttpTransport, Outcome
@@ -56,13 +59,22 @@ class RetryPolicy:
 class WebhookSender:
     """Delivers due webhooks.
 
+    One loop (:meth:`run`) does all the bookkeeping: each :meth:`tick`
+    records the outcomes the senders finished since the last one and claims
+    due deliveries, in one transaction (:meth:`PostgresWebhooks.settle`);
+    the senders only sign and POST. Up to twice ``concurrency`` deliveries
+    are held at once (in flight or waiting for a sender), so senders never
+    wait for a tick; a held delivery is sent within two attempt timeouts of
+    its claim, which the lease must outlast.
+
     Args:
         queue: The deliveries.
         policy: Where targets may be.
         transport: Sends one POST.
         retry: Backoff and the give-up window.
-        lease_seconds: How long a claimed delivery is not handed out again.
-        batch: Deliveries claimed per tick.
+        lease_seconds: How long a claimed delivery is not handed out again;
+            more than two attempt timeouts.
+        batch: Deliveries claimed per tick at most.
         concurrency: POSTs in flight at once.
     """
 
@@ -85,7 +97,10 @@ class WebhookSender:
         self._concurrency = concurrency
         self._pool = ThreadPoolExecutor(concurrency, thread_name_prefix="webhook")
         self._slots = threading.Condition()
-        self._in_flight = 0
+        self._held = 0
+        self._finished: list[AttemptOutcome] = []
+        self._unsent: list[DueDelivery] = []
+        self._stopping = threading.Event()
         self._done = threading.Event()
 
     def attempt(self, due: DueDelivery) -> Outcome:
@@ -101,76 +116,69 @@ class WebhookSender:
         latency = int((time.monotonic() - started) * 1000)
         return Outcome(outcome.status_code, outcome.error, latency)
 
-    def _deliver(self, due: DueDelivery) -> bool:
-        """Attempt one delivery and record how it went."""
-        started_at = datetime.now(UTC)
-        outcome = self.attempt(due)
-        retry_in = None if outcome.ok else self._retry.delay(due.attempt)
-        paused = self._queue.record(
-            due,
-            started_at,
-            outcome.latency_ms,
-            outcome.status_code,
-            outcome.error,
-            retry_in,
-            self._retry.give_up_after_seconds,
-        )
-        if not outcome.ok:
-            log.warning(
-                "webhook not delivered; will retry",
-                extra={
-                    "subscription_id": str(due.subscription_id),
-                    "delivery_id": str(due.delivery_id),
-                    "tenant_id": due.tenant_id,
-                    "attempt": due.attempt,
-                    "status_code": outcome.status_code,
-                    "error": outcome.error,
-                    "retry_in_seconds": retry_in,
-                },
-            )
-        if paused:
-            log.error(
-                "webhook subscription paused: deliveries kept failing",
-                extra={
-                    "subscription_id": str(due.subscription_id),
-                    "tenant_id": due.tenant_id,
-                },
-            )
-        return outcome.ok
-
-    def tick(self) -> int:
-        """Claim as many deliveries as there are free senders and start
-        them; return how many were claimed."""
-        with self._slots:
-            free = self._concurrency - self._in_flight
-        if free <= 0:
-            return 0
-        claimed = self._queue.claim_due(min(free, self.batch), self._lease)
-        with self._slots:
-            self._in_flight += len(claimed)
-        for due in claimed:
-            self._pool.submit(self._deliver_and_release, due)
-        return len(claimed)
-
-    def _deliver_and_release(self, due: DueDelivery) -> None:
+    def _send(self, due: DueDelivery) -> None:
+        """Attempt one delivery (a sender thread) and hand its outcome to
+        the next tick."""
+        finished: AttemptOutcome | None = None
+        if self._stopping.is_set():
+            with self._slots:
+                self._held -= 1
+                self._unsent.append(due)
+            return
         try:
-            self._deliver(due)
+            started_at = datetime.now(UTC)
+            outcome = self.attempt(due)
+            retry_in = None if outcome.ok else self._retry.delay(due.attempt)
+            finished = AttemptOutcome(
+                due,
+                started_at,
+                outcome.latency_ms,
+                outcome.status_code,
+                outcome.error,
+                retry_in,
+            )
         except Exception:
             log.exception(
-                "webhook attempt not recorded; it is sent again after its lease",
+                "webhook attempt failed; it is sent again after its lease",
                 extra={"delivery_id": str(due.delivery_id)},
             )
         finally:
             with self._slots:
-                self._in_flight -= 1
+                self._held -= 1
+                if finished is not None:
+                    self._finished.append(finished)
                 self._slots.notify_all()
             self._done.set()
 
+    def tick(self) -> int:
+        """Record the finished attempts and claim deliveries up to twice
+        the senders, then queue them to the senders; return how many
+        outcomes were recorded and deliveries claimed."""
+        with self._slots:
+            finished, self._finished = self._finished, []
+            free = min(2 * self._concurrency - self._held, self.batch)
+        if not finished and free <= 0:
+            return 0
+        try:
+            paused, claimed = self._queue.settle(
+                finished, free, self._lease, self._retry.give_up_after_seconds
+            )
+        except Exception:
+            with self._slots:  # recorded by a later tick (or sent again)
+                self._finished[:0] = finished
+            raise
+        with self._slots:
+            self._held += len(claimed)
+        for due in claimed:
+            self._pool.submit(self._send, due)
+        _log_outcomes(finished, paused)
+        return len(finished) + len(claimed)
+
     def drain(self, timeout: float) -> None:
-        """Wait until no POST is in flight (or ``timeout`` passed)."""
+        """Wait until no delivery is held (or ``timeout`` passed)."""
         deadline = time.monotonic() + timeout
         with self._slots:
-            while self._in_flight and time.monotonic() < deadline:
+            while self._held and time.monotonic() < deadline:
                 self._slots.wait(deadline - time.monotonic())
 
     def run(
@@ -179,9 +187,10 @@ class WebhookSender:
         poll_seconds: float,
         beat: Callable[[], None] = lambda: None,
     ) -> None:
-        """Send until ``stop`` is set: again at once after a tick that
-        claimed something, else when woken, a POST ends, or after
-        ``poll_seconds``."""
+        """Send until ``stop`` is set: again at once after a tick that did
+        something, else when woken, a POST ends, or after ``poll_seconds``;
+        on stopping, the POSTs in flight end, their outcomes are recorded
+        and the deliveries not yet sent are given back (due at once)."""
         while not stop.is_set():
             beat()
             self._done.clear()
@@ -194,11 +203,60 @@ class WebhookSender:
             if not busy:
                 self._done.wait(poll_seconds)
         self.close()
+        try:
+            self._record_finished()
+        except Exception:
+            log.exception("webhook outcomes not recorded; sent again after lease")
+
+    def _record_finished(self) -> None:
+        """Record what was sent and give back what was not."""
+        with self._slots:
+            finished, self._finished = self._finished, []
+            unsent, self._unsent = self._unsent, []
+        if finished or unsent:
+            paused, _ = self._queue.settle(
+                finished,
+                0,
+                self._lease,
+                self._retry.give_up_after_seconds,
+                release=unsent,
+            )
+            _log_outcomes(finished, paused)
 
     def wake(self) -> None:
         """Look for due deliveries now (new ones were queued)."""
         self._done.set()
 
     def close(self) -> None:
-        """Stop the pool (waits for POSTs in flight)."""
+        """Stop the pool (waits for POSTs in flight; the deliveries waiting
+        for a sender are not sent) and the connections."""
+        self._stopping.set()
         self._pool.shutdown(wait=True)
+        self._transport.close()
+
+
+def _log_outcomes(finished: list[AttemptOutcome], paused: list[UUID]) -> None:
+    for o in finished:
+        if o.retry_in_seconds is None:
+            continue
+        log.warning(
+            "webhook not delivered; will retry",
+            extra={
+                "subscription_id": str(o.due.subscription_id),
+                "delivery_id": str(o.due.delivery_id),
+                "tenant_id": o.due.tenant_id,
+                "attempt": o.due.attempt,
+                "status_code": o.status_code,
+                "error": o.error,
+                "retry_in_seconds": o.retry_in_seconds,
+            },
+        )
+    tenants = {o.due.subscription_id: o.due.tenant_id for o in finished}
+    for subscription_id in paused:
+        log.error(
+            "webhook subscription paused: deliveries kept failing",
+            extra={
+                "subscription_id": str(subscription_id),
+                "tenant_id": tenants[subscription_id],
+            },
+        )

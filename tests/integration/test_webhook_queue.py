@@ -1,0 +1,100 @@
+"""The webhook queue records a batch of attempt outcomes and claims the next
+batch in one transaction: a delivery just recorded frees the next of its
+aggregate for that very claim, a failure is scheduled again, an outcome
+whose lease has passed changes nothing, and a claim given back is due at
+once with its attempt uncounted."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+
+from commands.context import CommandContext
+from commands.webhooks import Subscribe
+from domain.principal import Principal, Role
+from infra.eventstore.store import EVENTS_TABLE
+from infra.postgres.webhooks import (
+    AttemptOutcome,
+    DueDelivery,
+    Owed,
+    PostgresWebhooks,
+    enqueue,
+)
+
+LEASE = 30.0
+WINDOW = 3600.0
+
+
+def outcome(due: DueDelivery, status: int, retry_in: float | None) -> AttemptOutcome:
+    error = None if retry_in is None else f"answered {status}"
+    return AttemptOutcome(due, datetime.now(UTC), 3, status, error, retry_in)
+
+
+def test_a_batch_of_outcomes_and_the_next_claim_are_one_transaction(container):
+    tenant = f"queue-{uuid.uuid4().hex[:8]}"
+    ctx = CommandContext(
+        Principal(tenant, "admin", frozenset({Role.TENANT_ADMIN})), "test"
+    )
+    created = container.services.webhooks.subscribe(
+        ctx, Subscribe("http://127.0.0.1:9/in")
+    )
+    sid = created.subscription.subscription_id
+    queue = PostgresWebhooks(container.database, EVENTS_TABLE)
+    with container.database.connection() as conn:
+        [start] = conn.execute(
+            "SELECT start_position FROM webhook_subscriptions"
+            " WHERE subscription_id = %s",
+            (sid,),
+        ).fetchone()
+    events = {
+        name: Owed(tenant, f"{tenant}-{name}", "t.v1", agg, start + n, None, "{}")
+        for n, (name, agg) in enumerate(
+            [("a1", "agg-a"), ("b1", "agg-b"), ("a2", "agg-a")], start=1
+        )
+    }
+    with container.database.connection() as conn, conn.transaction():
+        assert enqueue(conn, list(events.values())) == 3
+
+    def settle(outcomes=()) -> dict[str, DueDelivery]:
+        """Settle, keeping our claims and giving back other tests' ones."""
+        paused, claimed = queue.settle(outcomes, 1000, LEASE, WINDOW)
+        assert paused == []
+        ours = [d for d in claimed if d.subscription_id == sid]
+        foreign = [d for d in claimed if d.subscription_id != sid]
+        if foreign:
+            queue.settle([], 0, LEASE, WINDOW, release=foreign)
+        return {d.event_id.removeprefix(f"{tenant}-"): d for d in ours}
+
+    first = settle()
+    assert sorted(first) == ["a1", "b1"], "a2 waits for a1 (order per aggregate)"
+    assert all(d.attempt == 1 for d in first.values())
+
+    # a1 delivered frees a2 in the same call; b1 failed is not due for 60 s
+    second = settle([outcome(first["a1"], 204, None), outcome(first["b1"], 503, 60)])
+    assert sorted(second) == ["a2"]
+
+    # a stale outcome (a2's lease was given back and claimed again) is ignored
+    assert queue.settle([], 0, LEASE, WINDOW, release=[second["a2"]]) == ([], [])
+    third = settle()
+    assert sorted(third) == ["a2"]
+    assert third["a2"].attempt == 1, "a claim given back does not count"
+    settle([outcome(second["a2"], 204, None)])
+
+    by_event = {
+        d.event_id.removeprefix(f"{tenant}-"): d
+        for d in container.services.webhooks.deliveries(ctx, sid, None, 10)
+    }
+    assert by_event["a1"].state == "delivered"
+    assert [a.status_code for a in by_event["a1"].attempts] == [204]
+    assert by_event["b1"].state == "pending"
+    assert [a.status_code for a in by_event["b1"].attempts] == [503]
+    assert by_event["b1"].attempts[0].error == "answered 503"
+    assert by_event["a2"].state == "pending", "the stale outcome changed nothing"
+    settle([outcome(third["a2"], 204, None)])
+    [a2] = [
+        d
+        for d in container.services.webhooks.deliveries(ctx, sid, None, 10)
+        if d.event_id.endswith("-a2")
+    ]
+    assert a2.state == "delivered"
+    assert [a.status_code for a in a2.attempts] == [204]
