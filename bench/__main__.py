@@ -6,7 +6,8 @@ Uses, and resets, the test database of the local services. Options:
 ``--list-connections`` (the pinned asyncio run; 0 skips it) for the audit
 list query; ``--rebuild-events`` for the rebuild of every read model;
 ``--document-clauses`` and ``--document-findings`` for the large report;
-``--webhook-rate`` for the webhook delivery lag (over ``--seconds``);
+``--webhook-rate`` for the webhook delivery lag (over ``--seconds``) and
+``--webhook-fanout-events`` for its saturation run (0 skips it);
 ``--append-commands``, ``--append-processes`` and ``--append-threads`` for
 the appends at many writers (group commit beside one transaction per
 command, the transaction-order prototype and raw INSERT);
@@ -89,6 +90,7 @@ def main() -> None:
     parser.add_argument("--append-commands", type=int, default=16_000)
     parser.add_argument("--append-processes", type=int, default=2)
     parser.add_argument("--append-threads", type=int, default=8)
+    parser.add_argument("--webhook-fanout-events", type=int, default=200)
     parser.add_argument(
         "--only",
         type=lambda v: set(v.split(",")),
@@ -167,7 +169,8 @@ def main() -> None:
             reset_database(settings)
         _feed(feed.run(settings, 20_000 if args.quick else args.feed_events))
     if "webhooks" in args.only:
-        _webhooks(settings, args.webhook_rate, seconds)
+        fanout = 20 if args.quick else args.webhook_fanout_events
+        _webhooks(settings, args.webhook_rate, seconds, fanout)
     if "api" in args.only:
         _api(settings, 800 if args.quick else args.api_requests, args.api_workers)
 
@@ -216,21 +219,60 @@ def _log_verify(events: int) -> None:
     print(f"| sha256sum over the same file | {sha:,.0f} |")
 
 
-def _webhooks(settings: Settings, rate: float, seconds: float) -> None:
+def _webhooks(
+    settings: Settings, rate: float, seconds: float, fanout_events: int
+) -> None:
+    n = webhooks.SUBSCRIPTIONS
     print()
     print(
-        f"## Webhook delivery lag at {rate:g} events/s to"
-        f" {webhooks.SUBSCRIPTIONS} subscriptions for {seconds:g} s (ms)"
+        f"## Webhook delivery lag at {rate:g} events/s to {n} subscriptions"
+        f" for {seconds:g} s (ms)"
     )
+    print(
+        f"Read as: {n} tenants with one subscription each, events round robin"
+        f" over them, so {rate:g} signed POSTs/s; lag = event's store time →"
+        " the receiver got the POST. Baseline: a bare POST loop at the same"
+        " rate to the same receiver over kept-alive connections."
+    )
+    lags, stages = webhooks.delivery_lag(settings, rate, seconds)
+    bare, _ = webhooks.bare_post_loop(rate, seconds)
     _lag_table(
         (
-            (
-                "event recorded → signed POST received",
-                webhooks.delivery_lag(settings, rate, seconds),
-            ),
-            ("bare HTTP POST loop → received", webhooks.bare_post_loop(rate, seconds)),
+            ("event recorded → signed POST received", lags),
+            ("bare HTTP POST loop → received", bare),
         )
     )
+    print()
+    print("### Where the lag goes (ms, first attempt of each delivery)")
+    _lag_table(tuple(stages.items()))
+    if fanout_events <= 0:
+        return
+    print()
+    print(
+        f"## Webhook fan-out saturation: {fanout_events} events, each to all"
+        f" {n} subscriptions of one tenant"
+    )
+    print(
+        f"The harder reading of the target ({rate:g} events/s to all {n} ="
+        f" {rate * n:,.0f} POSTs/s): events recorded at {rate:g}/s, POSTs/s"
+        " sustained until all were received, beside a bare POST loop sending"
+        " as many as fast as it can with the dispatcher's 16 connections."
+    )
+    sat = webhooks.fanout_saturation(settings, fanout_events, rate)
+    _, bare_rate = webhooks.bare_post_loop(None, 0, posts=sat.posts)
+    print("| path | POSTs | seconds | POSTs/s |")
+    print("|---|---|---|---|")
+    print(
+        f"| dispatcher (events recorded → all POSTs received) | {sat.posts:,}"
+        f" | {sat.seconds:.1f} | {sat.rate:,.0f} |"
+    )
+    print(
+        f"| bare HTTP POST loop | {sat.posts:,} | {sat.posts / bare_rate:.1f}"
+        f" | {bare_rate:,.0f} |"
+    )
+    print()
+    print("first receipt of each event (ms):")
+    _lag_table((("event recorded → first of its POSTs received", sat.lags),))
 
 
 def _lag_table(rows: tuple[tuple[str, list[float]], ...]) -> None:
