@@ -1,4 +1,4 @@
-"""Webhook subscriptions and deliveries in Postgres (migration 0043).
+"""Webhook subscriptions and deliveries in Postgres (migrations 0043, 0046).
 
 :class:`PostgresWebhooks` is the command side's
 :class:`~commands.webhooks.WebhookStore` (every statement names the tenant)
@@ -40,16 +40,20 @@ _COLUMNS = (
     " CASE WHEN previous_until > now() THEN previous_until END"
 )
 
+# The oldest pending delivery of its (subscription, aggregate) is found by a
+# scalar subquery, which Postgres runs per candidate on the order index, as
+# the walk along webhook_deliveries_due goes: a NOT EXISTS becomes an anti
+# join whose plan follows the table's statistics, and on a queue table that
+# filled since its last ANALYZE that was a nested loop over every due row.
 _CLAIM = """
 WITH due AS (
     SELECT d.delivery_id FROM webhook_deliveries d
     JOIN webhook_subscriptions s USING (subscription_id)
     WHERE d.state = 'pending' AND d.next_attempt_at <= now() AND s.state = 'active'
-      AND NOT EXISTS (
-        SELECT 1 FROM webhook_deliveries e
+      AND d.position = (
+        SELECT min(e.position) FROM webhook_deliveries e
         WHERE e.subscription_id = d.subscription_id
-          AND e.aggregate_id = d.aggregate_id
-          AND e.state = 'pending' AND e.position < d.position)
+          AND e.aggregate_id = d.aggregate_id AND e.state = 'pending')
     ORDER BY d.next_attempt_at, d.position
     LIMIT %(limit)s
     FOR UPDATE OF d SKIP LOCKED
