@@ -156,14 +156,22 @@ def _record_paced(
     pool = ThreadPoolExecutor(max_workers=8)
     done: list[int] = []
 
+    failed: list[str] = []
+
     def record(n: int) -> None:
         ctx = context(n)
         assert isinstance(ctx, CommandContext)
-        service.register_organization(ctx, RegisterOrganization(f"Hook {n}", "SE"))
+        try:
+            service.register_organization(ctx, RegisterOrganization(f"Hook {n}", "SE"))
+        except Exception as e:  # counted and shown below
+            failed.append(f"{type(e).__name__}: {e}")
+            return
         done.append(n)
 
     _paced(rate, seconds, lambda n: pool.submit(record, n))
     pool.shutdown(wait=True)
+    if failed:
+        print(f"({len(failed)} commands of the load failed, first: {failed[0]})")
     return len(done)
 
 

@@ -15,8 +15,9 @@ checked address. A connection is pooled again only when its answer was read
 to the end within the size limit and the receiver did not ask to close it;
 one idle for ``idle_seconds`` or that the receiver closed meanwhile is
 dropped. A request that fails on a reused connection before any answer (the
-receiver closed it as it was reused) is sent once more on a new one: at
-least once, so a receiver may see it twice and drops it by ``webhook-id``.
+receiver closed it as it was reused) is sent once more on a new one, within
+what is left of the attempt's timeout: at least once, so a receiver may see
+it twice and drops it by ``webhook-id``.
 """
 
 from __future__ import annotations
@@ -125,7 +126,8 @@ class HttpTransport:
             if outcome is not None:
                 return outcome
         tls = self._tls if target.scheme == "https" else None
-        fresh = _Connection(target, self._timeout, tls)
+        remaining = self._timeout - (time.monotonic() - started)
+        fresh = _Connection(target, max(remaining, 0.001), tls)
         outcome = self._send(fresh, target, headers, body, started, last=True)
         assert outcome is not None
         return outcome
