@@ -41,10 +41,12 @@ _COLUMNS = (
 )
 
 # The oldest pending delivery of its (subscription, aggregate) is found by a
-# scalar subquery, which Postgres runs per candidate on the order index, as
-# the walk along webhook_deliveries_due goes: a NOT EXISTS becomes an anti
-# join whose plan follows the table's statistics, and on a queue table that
-# filled since its last ANALYZE that was a nested loop over every due row.
+# scalar subquery, which Postgres runs per candidate as the walk along
+# webhook_deliveries_due goes, on webhook_deliveries_order (its predicate,
+# state <> 'delivered', is one the due index cannot answer). A NOT EXISTS
+# becomes an anti join whose plan follows the table's statistics, and on a
+# queue table that filled since its last ANALYZE that was a nested loop over
+# every due row: seconds per claim with 10,000 pending.
 _CLAIM = """
 WITH due AS (
     SELECT d.delivery_id FROM webhook_deliveries d
@@ -53,7 +55,7 @@ WITH due AS (
       AND d.position = (
         SELECT min(e.position) FROM webhook_deliveries e
         WHERE e.subscription_id = d.subscription_id
-          AND e.aggregate_id = d.aggregate_id AND e.state = 'pending')
+          AND e.aggregate_id = d.aggregate_id AND e.state <> 'delivered')
     ORDER BY d.next_attempt_at, d.position
     LIMIT %(limit)s
     FOR UPDATE OF d SKIP LOCKED
