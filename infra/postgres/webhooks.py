@@ -7,17 +7,16 @@ and the dispatcher's queue:
 - :func:`enqueue` runs inside the fan-out consumer's transaction: one
   delivery row per matching subscription, unique per (subscription, event),
   so a redelivered batch adds nothing.
-- :meth:`PostgresWebhooks.claim_due` hands out due deliveries of active
-  subscriptions, and only the oldest pending one per (subscription,
-  aggregate): one aggregate's events reach a subscriber in position order.
-  Claiming pushes ``next_attempt_at`` one lease ahead (``FOR UPDATE SKIP
-  LOCKED``), so a dispatcher killed mid-attempt leaves it to be sent again
-  once the lease has passed (at least once).
-- :meth:`PostgresWebhooks.settle` writes a batch of attempts, marking each
-  delivery delivered or scheduling its next try (when its failures have
+- :meth:`PostgresWebhooks.settle` first writes a batch of attempts, marking
+  each delivery delivered or scheduling its next try (when its failures have
   lasted the retry window, the subscription is paused and its tenant's
-  administrators get an e-mail through the notification outbox), and claims
-  the next batch, all in one transaction.
+  administrators get an e-mail through the notification outbox), then, in
+  the same transaction, hands out due deliveries of active subscriptions,
+  only the oldest pending one per (subscription, aggregate): one aggregate's
+  events reach a subscriber in position order. Claiming pushes
+  ``next_attempt_at`` one lease ahead (``FOR UPDATE SKIP LOCKED``), so a
+  dispatcher killed mid-attempt leaves it to be sent again once the lease
+  has passed (at least once).
 """
 
 from __future__ import annotations
@@ -381,11 +380,6 @@ class PostgresWebhooks:
             return cur.rowcount
 
     # the dispatcher's side
-
-    def claim_due(self, limit: int, lease_seconds: float) -> list[DueDelivery]:
-        """Up to ``limit`` due deliveries, each the next of its aggregate for
-        its subscription, now leased to the caller."""
-        return self.settle([], limit, lease_seconds, 0.0)[1]
 
     def settle(
         self,
