@@ -2,10 +2,13 @@
 batch in one transaction: a delivery just recorded frees the next of its
 aggregate for that very claim, a failure is scheduled again, an outcome
 whose lease has passed changes nothing, and a claim given back is due at
-once with its attempt uncounted."""
+once with its attempt uncounted, also when a stopping sender gives back the
+claims it had not sent yet."""
 
 from __future__ import annotations
 
+import threading
+import time
 import uuid
 from datetime import UTC, datetime
 
@@ -20,6 +23,9 @@ from infra.postgres.webhooks import (
     PostgresWebhooks,
     enqueue,
 )
+from infra.webhooks.sender import RetryPolicy, WebhookSender
+from infra.webhooks.targets import TargetPolicy
+from infra.webhooks.transport import HttpTransport
 
 LEASE = 30.0
 WINDOW = 3600.0
@@ -98,3 +104,79 @@ def test_a_batch_of_outcomes_and_the_next_claim_are_one_transaction(container):
     ]
     assert a2.state == "delivered"
     assert [a.status_code for a in a2.attempts] == [204]
+
+
+def test_a_stopping_sender_records_what_it_sent_and_gives_back_the_rest(container):
+    """Two deliveries wait behind the one being sent when the sender stops:
+    the sent one is recorded, the waiting ones are due again at once (not
+    after their lease) and their attempt is not counted."""
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    started = threading.Event()
+
+    class Slow(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            self.rfile.read(int(self.headers["Content-Length"]))
+            started.set()
+            time.sleep(1.0)
+            self.send_response(204)
+            self.end_headers()
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Slow)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    tenant = f"queue-{uuid.uuid4().hex[:8]}"
+    ctx = CommandContext(
+        Principal(tenant, "admin", frozenset({Role.TENANT_ADMIN})), "test"
+    )
+    created = container.services.webhooks.subscribe(
+        ctx, Subscribe(f"http://127.0.0.1:{httpd.server_port}/in")
+    )
+    sid = created.subscription.subscription_id
+    with container.database.connection() as conn, conn.transaction():
+        [start] = conn.execute(
+            "SELECT start_position FROM webhook_subscriptions"
+            " WHERE subscription_id = %s",
+            (sid,),
+        ).fetchone()
+        enqueue(
+            conn,
+            [
+                Owed(tenant, f"{tenant}-{n}", "t.v1", f"agg-{n}", start + n, None, "{}")
+                for n in (1, 2, 3)
+            ],
+        )
+    queue = PostgresWebhooks(container.database, EVENTS_TABLE)
+    sender = WebhookSender(
+        queue,
+        TargetPolicy(True),
+        HttpTransport(5, 1024),
+        RetryPolicy(60, 60, WINDOW),
+        lease_seconds=LEASE,
+        concurrency=1,
+    )
+    stop = threading.Event()
+    thread = threading.Thread(target=sender.run, args=(stop, 0.1), daemon=True)
+    try:
+        thread.start()
+        assert started.wait(30), "the first POST did not start"
+        stop.set()
+        thread.join(timeout=30)
+    finally:
+        stop.set()
+        httpd.shutdown()
+        httpd.server_close()
+    with container.database.connection() as conn:
+        rows = conn.execute(
+            "SELECT position - %s, state, attempts,"
+            " state = 'delivered' OR next_attempt_at <= now()"
+            " FROM webhook_deliveries WHERE subscription_id = %s ORDER BY position",
+            (start, sid),
+        ).fetchall()
+    assert rows == [
+        (1, "delivered", 1, True),
+        (2, "pending", 0, True),
+        (3, "pending", 0, True),
+    ]
