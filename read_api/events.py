@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Query, Request
-from fastapi.responses import JSONResponse, StreamingResponse
+from fastapi.responses import Response, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema
 from starlette.concurrency import run_in_threadpool
 
@@ -115,8 +115,15 @@ class CloudEventPublic(BaseModel):
     data: Annotated[dict[str, Any], WithJsonSchema(_DATA_SCHEMA)]
 
 
-class CloudEventsBatchResponse(JSONResponse):
+class CloudEventsBatchResponse(Response):
+    """A page of structured CloudEvents, rendered by
+    :func:`~infra.streaming.cloudevents.to_json` (what a ``JSONResponse``
+    would send, faster)."""
+
     media_type = cloudevents.BATCH_CONTENT_TYPE
+
+    def render(self, content: Any) -> bytes:
+        return cloudevents.to_json(content)
 
 
 def _feed(request: Request) -> EventFeed:
@@ -164,14 +171,13 @@ def _query(
     )
 
 
-def feed_page(feed: EventFeed, principal: Principal, query: FeedQuery) -> list[Any]:
+def feed_page(
+    feed: EventFeed, principal: Principal, query: FeedQuery
+) -> list[dict[str, Any]]:
     """The structured CloudEvents ``query`` selects, personal fields masked
     unless ``principal`` holds ``events:read_personal``."""
     personal = is_allowed(principal, Permission.EVENTS_READ_PERSONAL)
-    return [
-        cloudevents.structured(envelope)
-        for envelope in feed.read(query, personal=personal)
-    ]
+    return feed.page(query, personal=personal)
 
 
 After = Annotated[
@@ -262,8 +268,8 @@ _SSE_EVENT = {
 
 
 def _sse(event: dict[str, Any]) -> bytes:
-    data = json.dumps(event, separators=(",", ":"))
-    return f"id: {event['position']}\nevent: {event['type']}\ndata: {data}\n\n".encode()
+    head = f"id: {event['position']}\nevent: {event['type']}\ndata: ".encode()
+    return head + cloudevents.to_json(event) + b"\n\n"
 
 
 @router.get(

@@ -2,9 +2,12 @@
 
 Reads the event store's rows (joined with the ``event_feed`` index the
 store's insert trigger writes, migration 0040) in position order and makes
-of each the public envelope the relay publishes to Kafka
-(:class:`~infra.streaming.stored_envelopes.StoredEnvelopes`), so the feed,
-the topic and webhooks carry the same CloudEvents.
+of each the CloudEvent of the public envelope the relay publishes to Kafka,
+so the feed, the topic and webhooks carry the same CloudEvents:
+:meth:`EventFeed.page` straight from the rows
+(:class:`~infra.streaming.stored_cloudevents.StoredCloudEvents`), which is
+what the HTTP feed answers; :meth:`EventFeed.read` through the envelopes
+(:class:`~infra.streaming.stored_envelopes.StoredEnvelopes`).
 
 **No gaps, no duplicates.** The store's insert takes an EXCLUSIVE lock on
 the events table and holds it until commit, and a position is drawn under
@@ -33,14 +36,16 @@ from infra.postgres.pool import Database
 from infra.streaming.event_schemas import EVENT_CLASSES
 from infra.streaming.personal_fields import masked
 from infra.streaming.public_events import personal_view, public_type
+from infra.streaming.stored_cloudevents import Row, StoredCloudEvents
 from infra.streaming.stored_envelopes import StoredEnvelopes
 from projections.envelope import EventEnvelope
 
-_READ = (
-    "SELECT e.notification_id, e.originator_id, e.originator_version, e.topic,"
+_READ = (  # ``after`` bounds both sides: each page's scans start there
+    "SELECT e.notification_id, e.originator_id::text, e.originator_version, e.topic,"
     " e.state FROM event_feed f JOIN assurehub_events e"
     " ON e.notification_id = f.position"
     " WHERE f.tenant_id = %(tenant)s AND f.position > %(after)s"
+    " AND e.notification_id > %(after)s"
     " AND (%(topics)s::text[] IS NULL OR e.topic = ANY(%(topics)s::text[]))"
     " AND (%(organizations)s::uuid[] IS NULL"
     "      OR f.organization_id = ANY(%(organizations)s::uuid[]))"
@@ -102,7 +107,18 @@ class EventFeed:
     def __init__(self, database: Database, store: LibraryEventStore, source: str):
         self._db = database
         self._envelopes = StoredEnvelopes(store, source)
+        self._cloudevents = StoredCloudEvents(store, self._envelopes, source)
         self._store = store
+
+    def page(self, query: FeedQuery, *, personal: bool = False) -> list[dict[str, Any]]:
+        """The structured CloudEvents of the events ``query`` selects, in
+        position order, made straight from the rows: each the same as
+        ``structured()`` of the matching :meth:`read` envelope.
+
+        Raises:
+            DependencyUnavailableError: Postgres cannot be reached.
+        """
+        return self._cloudevents.events(self._rows(query), personal=personal)
 
     def read(self, query: FeedQuery, *, personal: bool = False) -> list[EventEnvelope]:
         """The events ``query`` selects, in position order: personal fields
@@ -112,7 +128,15 @@ class EventFeed:
         Raises:
             DependencyUnavailableError: Postgres cannot be reached.
         """
+        rows = self._rows(query)
+        if personal:
+            return [
+                personal_view(e, self._store.personal, reveal=True)
+                for e in self._envelopes_of(rows)
+            ]
+        return [masked(e) for e in self._envelopes_of(rows)]
 
+    def _rows(self, query: FeedQuery) -> list[Row]:
         def listed(values: frozenset[Any] | None) -> list[Any] | None:
             return None if values is None else sorted(values, key=str)
 
@@ -124,21 +148,14 @@ class EventFeed:
             "aggregates": listed(query.aggregate_ids),
             "limit": query.limit,
         }
-        with self._db.connection() as conn:
-            rows = conn.execute(_READ, params).fetchall()
-        if personal:
-            return [
-                personal_view(e, self._store.personal, reveal=True)
-                for e in self._envelopes_of(rows)
-            ]
-        return [masked(e) for e in self._envelopes_of(rows)]
+        with self._db.connection() as conn, conn.cursor(binary=True) as cursor:
+            # Binary results: the states arrive as bytes, not hex to decode.
+            return cursor.execute(_READ, params).fetchall()
 
-    def _envelopes_of(
-        self, rows: Iterable[tuple[int, UUID, int, str, bytes]]
-    ) -> Iterable[EventEnvelope]:
+    def _envelopes_of(self, rows: Iterable[Row]) -> Iterable[EventEnvelope]:
         for position, originator_id, version, topic, state in rows:
             stored = StoredEvent(
-                originator_id=originator_id,
+                originator_id=UUID(originator_id),
                 originator_version=version,
                 topic=topic,
                 state=bytes(state),

@@ -24,11 +24,20 @@ def personal_fields(event_type: str) -> frozenset[str]:
 
 def masked(envelope: EventEnvelope) -> EventEnvelope:
     """``envelope`` with each personal field of its data set to ``None``."""
-    personal = personal_fields(envelope.type)
-    if not personal:
-        return envelope
-    data = {k: (None if k in personal else v) for k, v in envelope.data.items()}
-    return dataclasses.replace(envelope, data=data)
+    data = masked_data(envelope.type, envelope.data)
+    return (
+        envelope if data is envelope.data else dataclasses.replace(envelope, data=data)
+    )
+
+
+def masked_data(event_type: str, data: dict[str, Any]) -> dict[str, Any]:
+    """An event's public ``data`` with each personal field of ``event_type``
+    set to ``None``: ``data`` itself for a type without personal fields."""
+    described = PERSONAL_BY_TYPE.get(event_type)
+    if described is None or not described[0]:
+        return data
+    personal = described[0]
+    return {k: (None if k in personal else v) for k, v in data.items()}
 
 
 def masked_schema(schema: dict[str, Any]) -> dict[str, Any]:

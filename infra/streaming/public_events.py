@@ -29,6 +29,7 @@ __all__ = [
     "INTERNAL_FIELDS",
     "TYPE_PREFIX",
     "UnpublishableEventError",
+    "personal_data",
     "personal_view",
     "public_type",
     "to_envelope",
@@ -166,17 +167,45 @@ def personal_view(
     Raises:
         DependencyUnavailableError: the key table cannot be reached.
     """
-    described = PERSONAL_BY_TYPE.get(envelope.type)
+    data = personal_data(
+        envelope.type,
+        envelope.subject,
+        envelope.tenant_id,
+        envelope.data,
+        cipher,
+        reveal=reveal,
+    )
+    return (
+        envelope if data is envelope.data else dataclasses.replace(envelope, data=data)
+    )
+
+
+def personal_data(
+    event_type: str,
+    subject: str,
+    tenant_id: str,
+    data: dict[str, Any],
+    cipher: PersonalCipher,
+    *,
+    reveal: bool,
+) -> dict[str, Any]:
+    """:func:`personal_view` of an event's public ``data`` alone (its type,
+    subject and tenant given): ``data`` itself where nothing changes, else a
+    new dict.
+
+    Raises:
+        DependencyUnavailableError: the key table cannot be reached.
+    """
+    described = PERSONAL_BY_TYPE.get(event_type)
     if described is None:
-        return envelope
+        return data
     fields, person = described
-    data = envelope.data
     values = {name: data[name] for name in fields if type(data.get(name)) is str}
     if not values:
-        return envelope
-    person_id = UUID(envelope.subject if person == "originator_id" else data[person])
+        return data
+    person_id = UUID(subject if person == "originator_id" else data[person])
     if reveal:
-        cipher.open(envelope.tenant_id, person_id, values)
+        cipher.open(tenant_id, person_id, values)
     else:
-        cipher.conceal(envelope.tenant_id, person_id, values)
-    return dataclasses.replace(envelope, data={**data, **values})
+        cipher.conceal(tenant_id, person_id, values)
+    return {**data, **values}

@@ -45,7 +45,10 @@ from infra.streaming.public_events import described_fields, event_id_of, to_enve
 from projections.envelope import EventEnvelope
 
 _HEX32 = re.compile(r"[0-9a-f]{32}")
-_SCALARS = frozenset({str, int, float, bool, type(None)})
+_SCALARS: frozenset[type] = frozenset({str, int, float, bool, type(None)})
+_NO_FLOATS = _SCALARS - {float}
+"""The scalars of a state parsed by a parser that reads an integer beyond 64
+bits as a float (orjson): a float there may have been an integer."""
 _COLUMNS = frozenset({"originator_id", "originator_version"})
 """Fields the mapper stores in their own columns, not in the state."""
 _READ = ("meta", "timestamp", *_COLUMNS)
@@ -142,7 +145,7 @@ class StoredEnvelopes:
         self._scan = _scanner(json.JSONDecoder())
         self._tags: dict[str, Callable[[str], str]] = {}
         self._metas: set[str] = set()
-        self._ready = self._on = False
+        self._ready = self._on = self._plain_numbers = False
         self.fallbacks = 0
         """Events that went the slow way so far."""
 
@@ -177,9 +180,40 @@ class StoredEnvelopes:
         except (_UnhandledError, StopIteration, ValueError, TypeError, KeyError):
             return None
 
-    def _envelope(
-        self, shape: _Shape, stored: StoredEvent, position: int, state: Any
-    ) -> EventEnvelope:
+    def content(
+        self, topic: str, state: Any
+    ) -> tuple[str, dict[str, Any], dict[str, Any], str] | None:
+        """The public type, the meta fields, the public data and the ISO
+        timestamp of a row whose state is already parsed as plain JSON (by
+        a parser that gives what the library's does, but for numbers: see
+        :attr:`plain_json`), or ``None`` where the fast path does not apply,
+        which includes any state holding a float. ``state`` is consumed."""
+        try:
+            shape = self._shapes[topic]
+        except KeyError:
+            shape = self._shape(topic)
+        if shape is None:
+            return None
+        try:
+            meta, data, timestamp = self._content(shape, state, _NO_FLOATS)
+        except (_UnhandledError, ValueError, TypeError, KeyError):
+            return None
+        return shape.public, meta, data, timestamp
+
+    @property
+    def plain_json(self) -> bool:
+        """Whether the rows are the library's plain JSON, parsed with the
+        standard number types: a strict JSON parser that gives the same
+        strings and dicts (and refuses what it cannot give exactly) reads
+        them as the library does, but for numbers; :meth:`content` refuses
+        floats, so an integer it reads as a float goes the slow way."""
+        if not self._ready:
+            self._prepare()
+        return self._on and self._plain_numbers
+
+    def _content(
+        self, shape: _Shape, state: Any, scalars: frozenset[type] = _SCALARS
+    ) -> tuple[dict[str, str], dict[str, Any], str]:
         if type(state) is not dict or "_type_" in state:
             raise _UnhandledError
         if state.pop("class_version", 1) != shape.version:
@@ -187,16 +221,22 @@ class StoredEnvelopes:
         if len(state) != shape.size:
             raise _UnhandledError  # keys the class lacks: the library decodes them too
         for name in shape.others:  # the library decodes (and checks) these too
-            self._public(state[name])
+            self._public(state[name], scalars)
         meta = self._meta(state["meta"])
         data: dict[str, Any] = {}
         for name, digested in shape.fields:
             raw = state[name]
-            value = raw if type(raw) in _SCALARS else self._public(raw)
+            value = raw if type(raw) in scalars else self._public(raw, scalars)
             if digested:
                 data[f"{name}_sha256"] = hashlib.sha256(str(value).encode()).hexdigest()
             else:
                 data[name] = value
+        return meta, data, self._timestamp(state["timestamp"])
+
+    def _envelope(
+        self, shape: _Shape, stored: StoredEvent, position: int, state: Any
+    ) -> EventEnvelope:
+        meta, data, timestamp = self._content(shape, state)
         subject = str(stored.originator_id)
         version = stored.originator_version
         # What EventEnvelope(...) makes (checked by _plain_envelope), for a
@@ -210,7 +250,7 @@ class StoredEnvelopes:
                 "type": shape.public,
                 "source": self._source,
                 "subject": subject,
-                "time": datetime.fromisoformat(self._timestamp(state["timestamp"])),
+                "time": datetime.fromisoformat(timestamp),
                 "tenant_id": meta["tenant_id"],
                 "position": position,
                 "aggregate_version": version,
@@ -223,17 +263,17 @@ class StoredEnvelopes:
         )
         return envelope
 
-    def _public(self, raw: Any) -> Any:
+    def _public(self, raw: Any, scalars: frozenset[type] = _SCALARS) -> Any:
         """Public JSON of a value as the plain decoder parsed it."""
         kind = type(raw)
-        if kind in _SCALARS:
+        if kind in scalars:
             return raw
         if kind is list:
-            return [self._public(v) for v in raw]
+            return [self._public(v, scalars) for v in raw]
         if kind is not dict:
             raise _UnhandledError
         if "_type_" not in raw:
-            return {k: self._public(v) for k, v in raw.items()}
+            return {k: self._public(v, scalars) for k, v in raw.items()}
         if len(raw) != 2:
             raise _UnhandledError
         data = raw["_data_"]
@@ -318,6 +358,7 @@ class StoredEnvelopes:
             )
         )
         self._on = _plain_envelope()
+        self._plain_numbers = library.parse_float is float and library.parse_int is int
 
 
 def _plain_meta(transcoding: Transcoding) -> bool:

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import uuid
 
+from fastapi.responses import JSONResponse
+
 from commands.context import CommandContext
 from commands.organizations import (
     OrganizationService,
@@ -12,6 +14,7 @@ from commands.organizations import (
     RenameOrganization,
 )
 from domain.principal import Principal, Role
+from infra.streaming.cloudevents import structured, to_json
 from infra.streaming.feed import EventFeed, FeedQuery, topics_by_type
 from infra.streaming.stored_envelopes import StoredEnvelopes
 from projections.envelope import EventEnvelope
@@ -94,3 +97,33 @@ def test_organization_scope_type_filter_and_resuming(container):
     assert [e.position for e in resumed] == [theirs.position, renamed.position]
     nobody = FeedQuery(tenant, start, 10, organization_ids=frozenset())
     assert container.event_feed.read(nobody) == []
+
+
+def test_the_page_straight_from_the_rows_is_the_page_through_envelopes(container):
+    tenant = f"feed-{uuid.uuid4().hex[:8]}"
+    service = OrganizationService(container.event_store)
+    ctx = CommandContext(_admin(tenant), "req-feed-page")
+    start = container.event_store.head()
+    one = service.register_organization(ctx, RegisterOrganization("Ünï «1»", "SE"))
+    two = service.register_organization(ctx, RegisterOrganization("Two 😀", "NO"))
+    service.rename_organization(ctx, RenameOrganization(one.id, 'One "AB"'))
+    service.rename_organization(ctx, RenameOrganization(two.id, "Two \\ AB"))
+    renames = frozenset(topics_by_type()["assurehub.organization.renamed.v1"])
+    queries = [
+        FeedQuery(tenant, start, 100),
+        FeedQuery(tenant, start, 2),
+        FeedQuery(tenant, one.position, 100),
+        FeedQuery(tenant, start, 100, topics=renames),
+        FeedQuery(tenant, start, 100, organization_ids=frozenset({two.id})),
+        FeedQuery(tenant, start, 100, aggregate_ids=frozenset({one.id})),
+        FeedQuery(tenant, start, 100, organization_ids=frozenset()),
+    ]
+    feed = container.event_feed
+    for query in queries:
+        for personal in (False, True):
+            expected = [structured(e) for e in feed.read(query, personal=personal)]
+            page = feed.page(query, personal=personal)
+            assert repr(page) == repr(expected), (query, personal)
+            assert to_json(page) == JSONResponse(expected).body
+    assert len(feed.page(queries[0])) == 4
+    assert [e["subject"] for e in feed.page(queries[4])] == [str(two.id)] * 2
