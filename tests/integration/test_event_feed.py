@@ -73,14 +73,30 @@ def test_a_tailing_reader_gets_every_event_once_under_8_concurrent_writers(
     assert {e.tenant_id for e in other} == {tenants[1]}
 
 
-def test_organization_scope_type_filter_and_resuming(container):
+def _organizations(container, *renames: tuple[str, str]):
+    """A new tenant, the position before it, and per ``(name, new name)`` an
+    organization registered, then each renamed: (tenant, start, registered,
+    renamed)."""
     tenant = f"feed-{uuid.uuid4().hex[:8]}"
     service = OrganizationService(container.event_store)
-    ctx = CommandContext(_admin(tenant), "req-feed-scope")
+    ctx = CommandContext(_admin(tenant), f"req-{tenant}")
     start = container.event_store.head()
-    mine = service.register_organization(ctx, RegisterOrganization("Mine", "SE"))
-    theirs = service.register_organization(ctx, RegisterOrganization("Theirs", "SE"))
-    renamed = service.rename_organization(ctx, RenameOrganization(mine.id, "Mine 2"))
+    registered = [
+        service.register_organization(ctx, RegisterOrganization(name, "SE"))
+        for name, _ in renames
+    ]
+    renamed = [
+        service.rename_organization(ctx, RenameOrganization(r.id, new))
+        for r, (_, new) in zip(registered, renames, strict=True)
+        if new
+    ]
+    return tenant, start, registered, renamed
+
+
+def test_organization_scope_type_filter_and_resuming(container):
+    tenant, start, [mine, theirs], [renamed] = _organizations(
+        container, ("Mine", "Mine 2"), ("Theirs", "")
+    )
 
     scoped = _read_all(
         container.event_feed,
@@ -100,14 +116,9 @@ def test_organization_scope_type_filter_and_resuming(container):
 
 
 def test_the_page_straight_from_the_rows_is_the_page_through_envelopes(container):
-    tenant = f"feed-{uuid.uuid4().hex[:8]}"
-    service = OrganizationService(container.event_store)
-    ctx = CommandContext(_admin(tenant), "req-feed-page")
-    start = container.event_store.head()
-    one = service.register_organization(ctx, RegisterOrganization("Ünï «1»", "SE"))
-    two = service.register_organization(ctx, RegisterOrganization("Two 😀", "NO"))
-    service.rename_organization(ctx, RenameOrganization(one.id, 'One "AB"'))
-    service.rename_organization(ctx, RenameOrganization(two.id, "Two \\ AB"))
+    tenant, start, [one, two], _ = _organizations(
+        container, ("Ünï «1»", 'One "AB"'), ("Two 😀", "Two \\ AB")
+    )
     renames = frozenset(topics_by_type()["assurehub.organization.renamed.v1"])
     queries = [
         FeedQuery(tenant, start, 100),
