@@ -16,8 +16,10 @@ and in the same run:
   :func:`~infra.streaming.cloudevents.to_json`);
 * the same through HTTP: ``GET /events?after=…&limit=1000`` of the real app
   (``create_app(bootstrap(settings))`` under uvicorn in its own process,
-  development headers) on loopback, one request per page, the body read
-  and its last position parsed by the client;
+  development headers) on loopback, one request per page, each body
+  parsed by the client (orjson);
+* ``GET /events/stream`` of the same server from position 0, every
+  message's ``data:`` parsed by the client, until every event came;
 * the same pages through the envelopes (``EventFeed.read``, then
   ``structured`` and the ``JSONResponse`` rendering): the path the feed
   took before it wrote pages straight from the rows.
@@ -94,12 +96,15 @@ def _through_envelopes(container: Container) -> Page:
     return page
 
 
+HEADERS = {
+    "X-Dev-Tenant": TENANT,
+    "X-Dev-Actor": "bench",
+    "X-Dev-Roles": Role.PROGRAMME_MANAGER.value,
+}
+
+
 def _over_http(client: httpx.Client) -> Page:
-    headers = {
-        "X-Dev-Tenant": TENANT,
-        "X-Dev-Actor": "bench",
-        "X-Dev-Roles": Role.PROGRAMME_MANAGER.value,
-    }
+    headers = HEADERS
 
     def page(after: int) -> tuple[int, int, int]:
         answer = client.get(
@@ -113,8 +118,27 @@ def _over_http(client: httpx.Client) -> Page:
     return page
 
 
-def catch_ups(settings: Settings) -> list[Timing]:
-    """The catch-up in process, over HTTP and through the envelopes."""
+def _stream(client: httpx.Client, events: int) -> Timing:
+    """``GET /events/stream`` from position 0 until ``events`` messages came,
+    each message's ``data:`` parsed by the client."""
+    count, size = 0, 0
+    started = time.perf_counter()
+    with client.stream("GET", "/events/stream", headers=HEADERS) as answer:
+        answer.raise_for_status()
+        for line in answer.iter_lines():
+            if line.startswith("data: "):
+                orjson.loads(line[6:])
+                count, size = count + 1, size + len(line)
+                if count == events:
+                    break
+    seconds = time.perf_counter() - started
+    name = f"feed catch-up over SSE, /events/stream ({size / 2**20:,.0f} MB data)"
+    return Timing(name, count, seconds)
+
+
+def catch_ups(settings: Settings, events: int) -> list[Timing]:
+    """The catch-up in process, over HTTP, over SSE and through the
+    envelopes (``events``: how many the tenant has)."""
     reader = Principal(TENANT, "bench", frozenset({Role.PROGRAMME_MANAGER}))
     container = bootstrap(settings)
     try:
@@ -134,6 +158,7 @@ def catch_ups(settings: Settings) -> list[Timing]:
             timings.append(
                 _catch_up(f"feed catch-up over HTTP, {pages}", _over_http(client))
             )
+            timings.append(_stream(client, events))
         timings.append(
             _catch_up(
                 f"feed catch-up through envelopes (the previous path), {pages}",
@@ -152,7 +177,7 @@ def run(settings: Settings, events: int) -> Report:
         conn.execute(f"VACUUM ANALYZE {EVENTS_TABLE}")
         conn.execute("VACUUM ANALYZE event_feed")
     raw_read(settings)  # warm the cache: every timing then reads from memory
-    timings = [raw_read(settings), *catch_ups(settings)]
+    timings = [raw_read(settings), *catch_ups(settings, stored)]
     for timing in timings[1:]:
         assert timing.events == stored, (timing.name, timing.events, stored)
     return Report(stored, load_seconds, timings)

@@ -310,9 +310,8 @@ async def stream_events(
         events = first
         yield b": connected\n\n"
         while True:
-            for event in events:
-                yield _sse(event)
-            if events:
+            if events:  # a page's messages in one write
+                yield b"".join(_sse(event) for event in events)
                 position, idle_since = events[-1]["position"], time.monotonic()
             else:
                 if time.monotonic() - idle_since >= KEEP_ALIVE_SECONDS:
