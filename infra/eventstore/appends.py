@@ -13,18 +13,20 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any
 from uuid import UUID
 
 from eventsourcing.persistence import StoredEvent
 from psycopg import Cursor
 from psycopg.rows import DictRow
-from psycopg.sql import SQL, Composed, Identifier
+from psycopg.sql import SQL, Identifier
 from psycopg.types.json import Jsonb
 
 from commands.ports import SideWrites
 from infra.erasure.wrapping import StoredKey
 from infra.eventstore.chain import Chained, ChainLink, chain_links
-from infra.postgres.person_keys import insert_key
+from infra.postgres.person_keys import insert_keys_statement, key_parameters
 
 HEADS = (
     "SELECT t.tenant_id, h.hash FROM unnest(%s::text[]) AS t (tenant_id)"
@@ -56,10 +58,10 @@ def primary(stored_events: Sequence[StoredEvent]) -> tuple[UUID, int]:
     return UUID(str(first)), version
 
 
-def insert_events_statement(schema: str, table: str, id_type: str) -> Composed:
+def insert_events_statement(schema: str, table: str, id_type: str) -> str:
     """Insert events at positions drawn beforehand (in the given order, so the
     feed's trigger sees an aggregate's events oldest first)."""
-    return SQL(
+    statement = SQL(
         "INSERT INTO {schema}.{table} (originator_id, originator_version, topic,"
         " state, notification_id) SELECT * FROM unnest(%s::{id_type}[],"
         " %s::bigint[], %s::text[], %s::bytea[], %s::bigint[])"
@@ -68,11 +70,32 @@ def insert_events_statement(schema: str, table: str, id_type: str) -> Composed:
         table=Identifier(table),
         id_type=Identifier(id_type),
     )
+    return statement.as_string()
+
+
+@lru_cache(maxsize=256)
+def _statement(insert: str, links: int, keys: int) -> str:
+    """One statement writing the events and, with them, their ``links`` chain
+    links and ``keys`` new persons' keys (parameters in that order, the rows
+    as scalars): each statement queued costs the driver a parse and a
+    round-trip step, and each array parameter an inspection of its items, so
+    an append is one statement. The text is made once per shape, so the
+    driver's parse of it is cached too."""
+    writes = []
+    if links:
+        writes.append(_insert_links_statement(links))
+    if keys:
+        writes.append(insert_keys_statement(keys))
+    if not writes:
+        return insert
+    steps = [insert, *writes[:-1]]
+    with_ = ", ".join(f"w{n} AS ({step})" for n, step in enumerate(steps))
+    return f"WITH {with_} {writes[-1]}"
 
 
 def queue_append(
     curs: Cursor[DictRow],
-    insert: Composed,
+    insert: str,
     append: Append,
     ids: Sequence[int],
     heads: Mapping[str, bytes],
@@ -81,44 +104,51 @@ def queue_append(
     positions ``ids`` except its identity records; return the chain heads
     after it (``heads`` continued by its links)."""
     events = append.stored_events
-    curs.execute(
-        insert,
-        (
-            [e.originator_id for e in events],
-            [e.originator_version for e in events],
-            [e.topic for e in events],
-            [e.state for e in events],
-            list(ids),
-        ),
-        prepare=False,
-    )
+    params: list[Any] = [
+        [e.originator_id for e in events],
+        [e.originator_version for e in events],
+        [e.topic for e in events],
+        [e.state for e in events],
+        list(ids),
+    ]
     after = dict(heads)
     if append.payloads:
         links = chain_links(events, append.payloads, ids, heads)
-        _insert_links(curs, links)
+        params += _link_parameters(links)
         after.update((link.tenant_id, link.hash) for link in links)
-    for tenant_id, person_id, key in append.new_keys:
-        insert_key(curs, tenant_id, person_id, key)
+    if append.new_keys:
+        params += key_parameters(append.new_keys)
+    curs.execute(
+        _statement(insert, len(append.payloads), len(append.new_keys)),
+        params,
+        prepare=False,
+    )
     side = append.side
     if side is not None:
         _queue_side(curs, side, events, max(ids))
     return after
 
 
-def _insert_links(curs: Cursor[DictRow], links: Sequence[ChainLink]) -> None:
-    curs.execute(
-        "INSERT INTO event_chain (position, tenant_id, recorded_at,"
-        " previous_hash, hash) SELECT * FROM unnest("
-        "%s::bigint[], %s::text[], %s::timestamptz[], %s::bytea[], %s::bytea[])",
-        (
-            [link.position for link in links],
-            [link.tenant_id for link in links],
-            [link.recorded_at for link in links],
-            [link.previous_hash for link in links],
-            [link.hash for link in links],
-        ),
-        prepare=False,
+def _insert_links_statement(count: int) -> str:
+    rows = ", ".join(["(%s, %s, %s, %s, %s)"] * count)
+    return (
+        "INSERT INTO event_chain (position, tenant_id, recorded_at,"  # noqa: S608 (placeholders only)
+        f" previous_hash, hash) VALUES {rows}"
     )
+
+
+def _link_parameters(links: Sequence[ChainLink]) -> list[Any]:
+    return [
+        value
+        for link in links
+        for value in (
+            link.position,
+            link.tenant_id,
+            link.recorded_at,
+            link.previous_hash,
+            link.hash,
+        )
+    ]
 
 
 def insert_answer(

@@ -29,6 +29,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+import orjson
 from eventsourcing.persistence import StoredEvent
 
 from infra.eventstore.log_verifier import GENESIS, event_hash
@@ -65,7 +66,10 @@ def read_payload(state: bytes) -> Chained:
     """Tenant, metadata and time of a payload the library's JSON transcoder
     wrote (``{"meta": {"_data_": {...}}, "timestamp": {"_data_": iso}}``);
     an event without metadata belongs to the tenant ``""``."""
-    body = json.loads(state)
+    try:
+        body = orjson.loads(state)
+    except orjson.JSONDecodeError:  # what only the standard parser reads (NaN)
+        body = json.loads(state)
     meta = body.get("meta", {}).get("_data_", {}) if isinstance(body, dict) else {}
     moment = datetime.fromisoformat(body["timestamp"]["_data_"])
     return Chained(

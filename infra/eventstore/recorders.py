@@ -119,7 +119,7 @@ class FailFastRecorder(PostgresApplicationRecorder):
             self.events_table_name,
             self.datastore.originator_id_type,
         )
-        self._draw_positions = SQL(
+        self._draw_positions = (
             "SELECT nextval(pg_get_serial_sequence(%s, 'notification_id')) AS id"
             " FROM generate_series(1, %s)"
         )

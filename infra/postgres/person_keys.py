@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Sequence
 from contextlib import AbstractContextManager
 from typing import Any
 from uuid import UUID
@@ -122,14 +122,32 @@ class PostgresPersonKeys:
         return self._open(tenant_id, person_id, *row) if row else None
 
 
+def insert_keys_statement(count: int) -> str:
+    """Insert ``count`` new persons' keys as stored (parameters: see
+    :func:`key_parameters`); a person who has one already fails it."""
+    rows = ", ".join(["(%s, %s, %s, %s)"] * count)
+    return (
+        "INSERT INTO person_keys (tenant_id, person_id, data_key, wrapping_key_id)"  # noqa: S608 (placeholders only)
+        f" VALUES {rows}"
+    )
+
+
+def key_parameters(keys: Sequence[tuple[str, UUID, StoredKey]]) -> list[Any]:
+    """The parameters of :func:`insert_keys_statement` for ``keys``."""
+    return [
+        value
+        for tenant_id, person_id, key in keys
+        for value in (tenant_id, person_id, key.data, key.wrapping_key_id)
+    ]
+
+
 def insert_key(cursor: Any, tenant_id: str, person_id: UUID, key: StoredKey) -> None:
     """Insert a new person's key as stored (:meth:`PostgresPersonKeys.take_new`)
     with ``cursor`` (in their events' transaction); a person who has one
     already fails the transaction."""
     cursor.execute(
-        "INSERT INTO person_keys (tenant_id, person_id, data_key, wrapping_key_id)"
-        " VALUES (%s, %s, %s, %s)",
-        (tenant_id, person_id, key.data, key.wrapping_key_id),
+        insert_keys_statement(1),
+        key_parameters([(tenant_id, person_id, key)]),
         prepare=False,  # may be queued in a pipeline behind a failing statement
     )
 
