@@ -21,6 +21,7 @@ from commands.identity.account_writer import EMAIL_CLAIM
 from commands.identity.ports import PersonErased
 from commands.ports import Claim, IndexEntry, RecordedAnswer, SideWrites
 from infra.erasure.memory import MemoryPersonKeys
+from infra.eventstore.fold_reads import FoldQuery, FoldRead, memory_fold_read
 from infra.eventstore.recorders import (
     CLAIMS_CONSTRAINT,
     IDEMPOTENCY_CONSTRAINT,
@@ -178,3 +179,9 @@ class InMemoryRecorder(POPOApplicationRecorder):
                 ),
                 default=0,
             )
+
+    def fold_read(self, query: FoldQuery, snapshots: Sequence[StoredEvent]) -> FoldRead:
+        """What :meth:`LibraryEventStore.fold_read` reads, from memory
+        (``snapshots``: those stored under the query's key)."""
+        with self._database_lock:
+            return memory_fold_read(list(self._stored_events), snapshots, query)

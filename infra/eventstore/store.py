@@ -17,6 +17,7 @@ from datetime import date
 from typing import Any, TypeVar, cast
 from uuid import UUID
 
+import psycopg
 from eventsourcing.application import (
     AggregateNotFoundError,
     Application,
@@ -37,6 +38,7 @@ from eventsourcing.persistence import (
     Transcoding,
 )
 from eventsourcing.popo import POPOFactory
+from eventsourcing.postgres import PostgresAggregateRecorder
 from eventsourcing.utils import Environment, resolve_topic
 
 from commands.errors import (
@@ -49,6 +51,7 @@ from commands.ports import Claim, RecordedAnswer, SideWrites
 from domain.events import EventMeta
 from infra.erasure.sealing import PersonalCipher
 from infra.erasure.wrapping import KeyWrapping
+from infra.eventstore.fold_reads import FoldQuery, FoldRead, select_fold
 from infra.eventstore.recorders import (
     CLAIMS_CONSTRAINT,
     IDEMPOTENCY_CONSTRAINT,
@@ -353,6 +356,33 @@ class LibraryEventStore:
             raise_if_unreachable(e)
             raise
 
+    def fold_read(self, query: FoldQuery) -> FoldRead:
+        """What an as-of fold of ``query.subject`` reads, in one round trip
+        (see :mod:`infra.eventstore.fold_reads`).
+
+        Raises:
+            DependencyUnavailableError: Postgres cannot be reached.
+        """
+        recorder = self.app.recorder
+        snapshots = self.app.snapshots
+        if not isinstance(recorder, FailFastRecorder):  # the in-memory twin
+            found: Sequence[StoredEvent] = []
+            if snapshots is not None and query.key is not None:
+                found = snapshots.recorder.select_events(query.key)
+            return cast(Any, recorder).fold_read(query, found)  # type: ignore[no-any-return]
+        table = None
+        if snapshots is not None:
+            table = cast(
+                PostgresAggregateRecorder, snapshots.recorder
+            ).events_table_name
+        try:
+            return select_fold(
+                recorder.datastore, recorder.events_table_name, table, query
+            )
+        except psycopg.Error as e:
+            raise_if_unreachable(e)
+            raise
+
     def snapshot(self, key: UUID, upto: int) -> DomainEventProtocol[UUID] | None:
         """The newest snapshot stored under ``key`` at a version at most
         ``upto``, or ``None`` (none, or snapshotting is off).
@@ -369,6 +399,17 @@ class LibraryEventStore:
         except PersistenceError as e:
             raise_if_unreachable(e)
             raise
+
+    def decode_snapshot(self, stored: StoredEvent) -> DomainEventProtocol[UUID]:
+        """A stored snapshot as the snapshot store's mapper reads it.
+
+        Raises:
+            ValueError: snapshotting is off.
+        """
+        snapshots = self.app.snapshots
+        if snapshots is None:
+            raise ValueError("snapshotting is off")
+        return snapshots.mapper.to_domain_event(stored)
 
     def put_snapshots(self, taken: Sequence[DomainEventProtocol[UUID]]) -> None:
         """Store derived snapshots; one already stored at that version, or

@@ -16,29 +16,36 @@ Which events make "as of":
   recorded at or before ``t``.
 
 Snapshots: folding ten thousand events takes far longer than an answer may,
-so a version-mode fold stores the rows every :data:`FOLD_INTERVAL` versions
-it passes (in the event store's snapshot table, under a key derived from the
-projection and the aggregate), and a later fold starts from the newest one at
-or below its version. A fold snapshot is derived data like an aggregate's:
-it is stamped with a fingerprint of the projection's code and tables and
-ignored when that changed, it names the related aggregates folded into it
-and is ignored when a related event at or below its position is missing
-from it, and failing to store one never fails an answer.
+so a fold stores the rows every :data:`FOLD_INTERVAL` versions it passes (in
+the event store's snapshot table, under a key derived from the projection
+and the aggregate), and a later fold starts from the newest one at or below
+its version; as of a time, at or below the version in force then (the
+aggregate's newest event recorded by then). One statement reads it all
+(:mod:`infra.eventstore.fold_reads`). A fold snapshot is derived data like an
+aggregate's: it is stamped with a fingerprint of the projection's code and
+tables and ignored when that changed, it names the related aggregates folded
+into it and is ignored when a related event at or below its position is
+missing from it (or, as of a time, was recorded after that time), and failing
+to store one never fails an answer.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
+from functools import cache
 from typing import Any
 from uuid import UUID, uuid5
 
 from eventsourcing.domain import Snapshot
+from eventsourcing.persistence import Notification, StoredEvent
 from eventsourcing.utils import get_topic
 
+from infra.eventstore.fold_reads import FoldQuery
 from infra.eventstore.snapshots import code_fingerprint
 from infra.eventstore.store import LibraryEventStore
 from infra.postgres.errors import is_unreachable
@@ -50,7 +57,7 @@ from projections.rows import MemoryRows, Row, Table, shape_fingerprint
 
 log = logging.getLogger(__name__)
 
-FOLD_INTERVAL = 100
+FOLD_INTERVAL = 25
 """A fold snapshot is stored at every multiple of this many versions."""
 FOLD_FORMAT = 2
 """Version of the fold snapshot layout."""
@@ -116,11 +123,19 @@ class FoldSnapshot(Snapshot):
     """
 
 
+_TOPIC = get_topic(FoldSnapshot)
+
+
 def fold_fingerprint(projection: TableProjection) -> str:
     """A digest of the projection's code and table shapes."""
+    return _fingerprint(type(projection), tuple(projection.tables))
+
+
+@cache
+def _fingerprint(kind: type, tables: tuple[Table, ...]) -> str:
     digest = hashlib.sha256()
-    digest.update(code_fingerprint(type(projection)).encode())
-    digest.update(shape_fingerprint(projection.tables).encode())
+    digest.update(code_fingerprint(kind).encode())
+    digest.update(shape_fingerprint(tables).encode())
     return digest.hexdigest()
 
 
@@ -164,57 +179,70 @@ class AsOfFolds:
         """
         if isinstance(target, AtVersion) and target.version < 1:
             return None
-        snapshots = self._snapshots
         fingerprint = fold_fingerprint(projection)
         # code that folds differently writes under another key: the old
         # snapshots are ignored and never block new ones at their versions
         key = uuid5(
             _NAMESPACE, f"{projection.name}:{FOLD_FORMAT}:{fingerprint}:{subject}"
         )
-        others = [e for r in sorted(set(related)) for e in self._events(r)]
+        at = target.time if isinstance(target, AtTime) else None
+        query = FoldQuery(
+            subject,
+            tuple(sorted(set(related))),
+            key if self._snapshots else None,
+            version=target.version if isinstance(target, AtVersion) else None,
+            time=at,
+        )
+        read = self._store.fold_read(query)
+        if read.newest == 0:
+            return None
+        if isinstance(target, AtVersion) and target.version > read.newest:
+            raise VersionNotReachedError(target.version, read.newest)
+        if read.version is None:
+            return None  # nothing recorded by then
+        version = read.version
+        others = [self._envelope(n) for n in read.related]
         start = None
-        if snapshots and isinstance(target, AtVersion):
+        if read.snapshot is not None:
             start = self._start(
-                key, fingerprint, projection.tables, target.version, others
+                read.snapshot, fingerprint, projection.tables, others, at
             )
-        after = 0 if start is None else start.version
-        if isinstance(target, AtVersion):
-            newest = self._store.newest_version(subject)
-            if newest == 0:
-                return None
-            if target.version > newest:
-                raise VersionNotReachedError(target.version, newest)
-            mains = self._events(subject, after, target.version + 1)
-            upto = [e for e in mains if e.aggregate_version <= target.version]
-            later = [e.position for e in mains if e.aggregate_version > target.version]
+            if start is None:  # unusable: from the first event
+                read = self._store.fold_read(
+                    replace(query, key=None, time=None, version=version)
+                )
+        mains = [self._envelope(n) for n in read.events]
+        upto = [e for e in mains if e.aggregate_version <= version]
+        if at is None:
+            later = [e.position for e in mains if e.aggregate_version > version]
             extra = [e for e in others if not later or e.position < later[0]]
         else:
-            mains = self._events(subject, after)
-            upto = [e for e in mains if e.time <= target.time]
-            if not upto:
-                return None
-            newest = mains[-1].aggregate_version
-            extra = [e for e in others if e.time <= target.time]
+            extra = [e for e in others if e.time <= at]
         fold = MemoryFold(projection)
-        position = 0 if start is None else start.position
+        position = 0
+        folded: set[str] = set()
         if start is not None:
             _restore(fold.memory, start.rows)
+            position, folded = start.position, set(start.related)
         events = sorted(
             [*upto, *(e for e in extra if e.position > position)],
             key=lambda e: e.position,
         )
         stamping = None
-        if snapshots and isinstance(target, AtVersion):
-            folded = set() if start is None else set(start.related)
-            stamping = _Snapshotting(key, fingerprint, folded)
+        if self._snapshots:
+            # a snapshot holds every related event before it: none left out
+            left_out = [e.position for e in others if e.position > position]
+            kept = {e.position for e in extra}
+            guard = min((p for p in left_out if p not in kept), default=None)
+            stamping = _Snapshotting(key, fingerprint, folded, guard)
         self._keep(self._apply(fold, events, subject, stamping))
         if upto:
-            version, recorded = upto[-1].aggregate_version, upto[-1].time
+            recorded = upto[-1].time
         else:
             assert start is not None  # no events after the snapshot's version
-            version, recorded = start.version, start.recorded_at
+            recorded = start.recorded_at
         position = max([position, *(e.position for e in events)])
-        return Folded(fold.memory, Moment(version, position, recorded), newest)
+        return Folded(fold.memory, Moment(version, position, recorded), read.newest)
 
     def fold_all(
         self,
@@ -240,13 +268,11 @@ class AsOfFolds:
         """Every event of ``subject`` (its history, in version order)."""
         return self._events(subject)
 
-    def _events(
-        self, aggregate_id: UUID, after: int = 0, upto: int | None = None
-    ) -> list[EventEnvelope]:
-        return [
-            self._envelopes.envelope(n, n.id)
-            for n in self._store.history(aggregate_id, after, upto)
-        ]
+    def _events(self, aggregate_id: UUID) -> list[EventEnvelope]:
+        return [self._envelope(n) for n in self._store.history(aggregate_id)]
+
+    def _envelope(self, stored: Notification) -> EventEnvelope:
+        return self._envelopes.envelope(stored, stored.id)
 
     def _apply(
         self,
@@ -263,32 +289,38 @@ class AsOfFolds:
                 continue
             if event.subject != subject:
                 snapshot.related.add(event.subject)
-            elif event.aggregate_version % self._interval == 0:
+            elif event.aggregate_version % self._interval == 0 and snapshot.before(
+                event
+            ):
                 taken.append(snapshot.take(fold, event))
         return taken
 
     def _start(
         self,
-        key: UUID,
+        found: StoredEvent,
         fingerprint: str,
         tables: Iterable[Table],
-        version: int,
         others: list[EventEnvelope],
+        at: datetime | None,
     ) -> _Start | None:
-        """The newest usable fold snapshot at or below ``version``."""
-        found = self._store.snapshot(key, version)
-        if found is None:
-            return None
+        """The fold snapshot ``found``, decoded, if it is usable: written by
+        this code, holding every related event at or below its position (and,
+        as of a time ``at``, none recorded after it)."""
         try:
-            state: dict[str, Any] = found.state  # type: ignore[attr-defined]
+            state = self._snapshot_state(found)
             if state.get("format") != FOLD_FORMAT:
                 return None
             if state.get("fingerprint") != fingerprint:
                 return None
             position = int(state["position"])
             related = frozenset(str(r) for r in state["related"])
-            if any(e.position <= position and e.subject not in related for e in others):
-                return None  # folded before a related event reached the read model
+            for e in others:
+                if e.position > position:
+                    continue
+                if e.subject not in related:
+                    return None  # folded before a related event reached the read model
+                if at is not None and e.time > at:
+                    return None  # holds a related event recorded after the time
             return _Start(
                 version=found.originator_version,
                 position=position,
@@ -299,9 +331,29 @@ class AsOfFolds:
         except (KeyError, TypeError, ValueError) as e:
             log.warning(
                 "fold snapshot ignored, folding from the first event",
-                extra={"key": str(key), "error": repr(e)},
+                extra={"key": str(found.originator_id), "error": repr(e)},
             )
             return None
+
+    def _snapshot_state(self, found: StoredEvent) -> dict[str, Any]:
+        """The ``state`` of a stored :class:`FoldSnapshot`: its JSON read
+        plainly (what :func:`encode_rows` wrote holds only plain values), or
+        through the store's mapper when the bytes are not plain JSON (a
+        cipher or a compressor).
+
+        Raises:
+            ValueError: not a fold snapshot.
+        """
+        if found.topic != _TOPIC:
+            raise ValueError(f"not a fold snapshot: {found.topic!r}")
+        try:
+            state = json.loads(found.state)["state"]
+        except (ValueError, KeyError, TypeError):
+            snapshot = self._store.decode_snapshot(found)
+            state = snapshot.state  # type: ignore[attr-defined]
+        if not isinstance(state, dict):
+            raise ValueError("fold snapshot state is no object")
+        return state
 
     def _keep(self, taken: list[FoldSnapshot]) -> None:
         try:
@@ -330,6 +382,14 @@ class _Snapshotting:
     key: UUID
     fingerprint: str
     related: set[str]
+    guard: int | None
+    """Position of the first related event left out of the fold: no
+    snapshot is taken after it."""
+
+    def before(self, event: EventEnvelope) -> bool:
+        """Whether a snapshot after ``event`` holds every related event
+        before it."""
+        return self.guard is None or event.position < self.guard
 
     def take(self, fold: MemoryFold, event: EventEnvelope) -> FoldSnapshot:
         rows = encode_rows(fold.memory)
@@ -378,6 +438,20 @@ _DECODERS: dict[str, Callable[[Any], Any]] = {
 }
 
 
+def _remembering(decoder: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """``decoder`` decoding each text once (a snapshot repeats its ids and
+    times on many rows); the values are immutable, so sharing them is safe."""
+    seen: dict[Any, Any] = {}
+
+    def decode(text: Any) -> Any:
+        value = seen.get(text)
+        if value is None:
+            value = seen[text] = decoder(text)
+        return value
+
+    return decode
+
+
 def decode_rows(tables: Iterable[Table], rows: dict[str, Any]) -> dict[str, list[Row]]:
     """The rows :func:`encode_rows` encoded, typed by their columns.
 
@@ -385,26 +459,37 @@ def decode_rows(tables: Iterable[Table], rows: dict[str, Any]) -> dict[str, list
         ValueError: the columns are not the table's (its shape changed).
     """
     decoded: dict[str, list[Row]] = {}
+    decoders = {name: _remembering(d) for name, d in _DECODERS.items()}
     for table in tables:
         encoded = rows[table.name]
         names = table.column_names
         if list(encoded["columns"]) != list(names):
             raise ValueError(f"fold snapshot of {table.name!r} has other columns")
-        decoders = [
-            None if c.type.endswith("[]") else _DECODERS.get(c.type.split()[0])
+        typed = [
+            (c.name, decoder)
             for c in table.columns
+            if not c.type.endswith("[]")
+            and (decoder := decoders.get(c.type.split()[0])) is not None
         ]
-        decoded[table.name] = [
-            {
-                n: v if d is None or v is None else d(v)
-                for n, v, d in zip(names, values, decoders, strict=True)
-            }
-            for values in encoded["rows"]
-        ]
+        width = len(names)
+        items: list[Row] = []
+        for values in encoded["rows"]:
+            if len(values) != width:
+                raise ValueError(f"fold snapshot of {table.name!r}: a short row")
+            row = dict(zip(names, values, strict=True))
+            for name, decoder in typed:
+                value = row[name]
+                if value is not None:
+                    row[name] = decoder(value)
+            items.append(row)
+        decoded[table.name] = items
     return decoded
 
 
 def _restore(memory: MemoryRows, rows: dict[str, list[Row]]) -> None:
+    """Put decoded rows (every column, in order) into fresh ``memory``."""
     for table, items in rows.items():
+        stored = memory.data[table]
+        key_of = memory.tables[table].key_of
         for row in items:
-            memory.insert(table, row)
+            stored[key_of(row)] = row
