@@ -16,7 +16,7 @@ from domain.principal import Principal
 from projections.certificates import CertificateProjection
 from projections.collections import CERTIFICATES
 from projections.memory_listing import listed
-from projections.rows import Row
+from projections.rows import MemoryRows, Row
 from read_api.as_of import AsOf, fold, stamp
 from read_api.consistency import min_position, wait_for_projection
 from read_api.exact_query import exact_query
@@ -79,14 +79,10 @@ async def get_certificate(
         folded = await fold(
             request, PROJECTION_CODE, "certificate", certificate_id, others, as_of
         )
-        rows = list(folded.rows.rows(CERTIFICATES.table.name))
-        then = listed(principal, CERTIFICATES, rows, {"id": certificate_id})
-        if not then:
+        then = certificate_detail_of(principal, folded.rows, certificate_id)
+        if then is None:
             raise NotFoundError("certificate", certificate_id)
-        chain_then = listed(
-            principal, CERTIFICATES, rows, {"number": then[0]["number"]}
-        )
-        answer = stamp(certificate_detail(then[0], chain_then), folded, as_of)
+        answer = stamp(then, folded, as_of)
         return JSONResponse(to_jsonable_python(answer))
     response = JSONResponse(to_jsonable_python(certificate_detail(certificate, chain)))
     tag(response, certificate["version"])
@@ -99,6 +95,20 @@ def certificate_detail(certificate: Row, chain: list[Row]) -> Row:
         **certificate,
         "revisions": [_link(r) for r in sorted(chain, key=_revision)],
     }
+
+
+def certificate_detail_of(
+    principal: Principal, rows: MemoryRows, certificate_id: UUID
+) -> Row | None:
+    """The detail of one revision read from the certificates projection's
+    rows in memory, as the live detail reads them from the read model
+    (``None``: no such revision in the caller's scopes)."""
+    table = list(rows.rows(CERTIFICATES.table.name))
+    found = listed(principal, CERTIFICATES, table, {"id": certificate_id})
+    if not found:
+        return None
+    chain = listed(principal, CERTIFICATES, table, {"number": found[0]["number"]})
+    return certificate_detail(found[0], chain)
 
 
 def _revision(row: Row) -> int:

@@ -12,7 +12,7 @@ from commands.http.edge import requires
 from domain.access import Permission
 from domain.errors import NotFoundError
 from domain.principal import Principal
-from infra.projection.as_of import AsOfFolds, AtTime, Target
+from infra.projection.as_of import AsOfFolds, AtTime, Folded, Target
 from projections.certificates import CertificateProjection
 from projections.collections import CERTIFICATES, ORGANIZATIONS
 from projections.memory_listing import child_rows, listed
@@ -115,16 +115,42 @@ async def _as_of(
     folded = await fold(
         request, OrganizationProjection(), "organization", organization_id, (), target
     )
+    folds: AsOfFolds = request.app.state.container.as_of
+    detail = await run_in_threadpool(
+        organization_detail_at,
+        folds,
+        principal,
+        organization_id,
+        [c["id"] for c in held],
+        folded,
+        target,
+    )
+    if detail is None:
+        raise NotFoundError("organization", organization_id)
+    return detail
+
+
+def organization_detail_at(
+    folds: AsOfFolds,
+    principal: Principal,
+    organization_id: UUID,
+    certificate_ids: list[UUID],
+    folded: Folded,
+    target: Target,
+) -> OrganizationDetail | None:
+    """The detail from the organization's folded rows, with its certificates
+    in force at the same moment (their events recorded by then folded)
+    (``None``: no such organization in the caller's scopes).
+
+    Raises:
+        DependencyUnavailableError: Postgres cannot be reached.
+    """
     record = record_of(principal, folded.rows, organization_id)
     if record is None:
-        raise NotFoundError("organization", organization_id)
+        return None
     moment = target.time if isinstance(target, AtTime) else folded.moment.recorded_at
-    folds: AsOfFolds = request.app.state.container.as_of
-    rows = await run_in_threadpool(
-        folds.fold_all,
-        CertificateProjection(),
-        [c["id"] for c in held],
-        lambda e: e.time <= moment,
+    rows = folds.fold_all(
+        CertificateProjection(), certificate_ids, lambda e: e.time <= moment
     )
     certificates = listed(
         principal,

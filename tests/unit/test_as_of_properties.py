@@ -5,7 +5,8 @@ live detail is recorded, then ``as_of_version`` of every version (and
 The live detail is the audits projection applied to each new event as the
 runner applies it; the as-of detail is the same projection folded from the
 event store by :class:`infra.projection.as_of.AsOfFolds`, starting from fold
-snapshots (every three versions here) or from the first event.
+snapshots (every three versions here; as of a time too) or from the first
+event.
 """
 
 from __future__ import annotations
@@ -216,7 +217,8 @@ def test_as_of_every_version_is_the_live_detail_of_that_version(
             assert world.as_of(folds, AtVersion(version)) == world.last[version]
         recorded = world.first[version]["updated_at"]
         at = AtTime(_time(recorded))
-        assert world.as_of(replaying, at) == world.first[version]
+        for folds in (snapshotting, replaying):
+            assert world.as_of(folds, at) == world.first[version]
 
 
 def _time(text: str) -> datetime:
