@@ -12,7 +12,10 @@ request in the same run:
   caller knows);
 - ``as_of_version`` of random versions, folding from the newest fold
   snapshot at or below the version (after one warm-up request for the newest
-  version, which folds every event and stores the fold snapshots on its way);
+  version, which folds every event and stores the fold snapshots on its way:
+  one every :data:`~infra.projection.as_of.FOLD_INTERVAL` versions);
+- ``as_of`` the recorded times of random versions, the same way once the
+  version in force then is found;
 - the same with fold snapshots off, every request replaying the audit's
   events from the first (the baseline the snapshots are for).
 """
@@ -77,6 +80,9 @@ def run(settings: Settings, events: int, requests: int, replays: int) -> list[Ro
         _timed(app, url, [{"as_of_version": str(events)}])  # warm up: fold snapshots
         asked = _timed(app, url, versions(requests))
         rows.append(("as_of_version, from fold snapshots", *asked))
+        times = [e.time.isoformat() for e in snapshotting.recorded(audit_id)]
+        moments = [{"as_of": rng.choice(times)} for _ in range(requests)]
+        rows.append(("as_of=<time>, from fold snapshots", *_timed(app, url, moments)))
         container.as_of = replaying
         try:
             full = _timed(app, url, versions(replays))
