@@ -165,8 +165,9 @@ def _unpinged(datastore: PostgresDatastore) -> Iterator[psycopg.Connection[DictR
     )
     conn = unchecked(pool.timeout)
     try:
-        with conn:
-            yield conn
+        yield conn
+        if not conn.closed:
+            conn.rollback()  # a read: end its transaction, keep the connection
     finally:
         pool.putconn(conn)
 

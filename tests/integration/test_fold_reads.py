@@ -76,15 +76,12 @@ def test_a_pooled_connection_that_died_is_retried_once(container):
         org, _ = _renamed(store, 2)
         query = FoldQuery(org.id, (), None, version=3)
         assert store.fold_read(query).version == 3
+        with store.app.recorder.datastore.pool.connection() as pooled:
+            pid = pooled.info.backend_pid  # the pool's one connection
         url = str(container.settings.database_url)
         with psycopg.connect(url, autocommit=True) as conn:
-            killed = conn.execute(
-                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
-                " WHERE datname = current_database() AND pid <> pg_backend_pid()"
-                " AND application_name = '' AND backend_type = 'client backend'"
-                " AND state = 'idle'"
-            ).fetchall()
-        assert killed
+            killed = conn.execute("SELECT pg_terminate_backend(%s)", (pid,)).fetchone()
+        assert killed == (True,)
         read = store.fold_read(query)
         assert [n.originator_version for n in read.events] == [1, 2, 3]
     finally:
