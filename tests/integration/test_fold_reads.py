@@ -6,6 +6,7 @@ pooled connection that died meanwhile costs one retry, not an error."""
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any, cast
 
 import psycopg
 
@@ -76,7 +77,7 @@ def test_a_pooled_connection_that_died_is_retried_once(container):
         org, _ = _renamed(store, 2)
         query = FoldQuery(org.id, (), None, version=3)
         assert store.fold_read(query).version == 3
-        with store.app.recorder.datastore.pool.connection() as pooled:
+        with cast(Any, store.app.recorder).datastore.pool.connection() as pooled:
             pid = pooled.info.backend_pid  # the pool's one connection
         url = str(container.settings.database_url)
         with psycopg.connect(url, autocommit=True) as conn:
