@@ -83,6 +83,7 @@ async def _history(
         parsed,
         lambda: history.aggregate_page(aggregate_id, parsed.query, seen),
         lambda: history.aggregate_batches(aggregate_id, parsed.query, seen),
+        lambda: history.aggregate_lines(aggregate_id, parsed.query, seen),
         f"{kind}-{aggregate_id}-history",
     )
 
@@ -214,5 +215,6 @@ async def audit_trail(
         parsed,
         lambda: history.trail_page(tenant, parsed.query, seen),
         lambda: history.trail_batches(tenant, parsed.query, seen),
+        lambda: history.trail_lines(tenant, parsed.query, seen),
         "audit-trail",
     )

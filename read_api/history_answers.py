@@ -4,23 +4,24 @@ as CSV or JSON Lines (read a batch at a time on a worker thread)."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable, Generator
-from typing import Any
+from typing import Any, TypeVar
 
 import anyio
 from fastapi import Request, Response
-from fastapi.responses import JSONResponse, StreamingResponse
+from fastapi.responses import StreamingResponse
 from starlette.concurrency import run_in_threadpool
 from starlette.types import Receive, Scope, Send
 
 from domain.access import Permission, is_allowed
 from domain.principal import Principal
-from infra.history.export import jsonl
-from infra.history.reader import Entry, Page, PostgresHistory, Viewer
+from infra.history.encoding import Entry, json_page
+from infra.history.reader import Page, PostgresHistory, Viewer
 from read_api.history_query import HistoryFormat, HistoryRequest
 from read_api.listing import CsvResponse
 from read_api.schemas.history import HistoryEntry
 
 Batches = Generator[list[Entry], None, None]
+Lines = Generator[bytes, None, None]
 
 CSV_COLUMNS = tuple(HistoryEntry.model_fields)
 """An entry's fields; ``actor``, ``data`` and ``redacted`` as their JSON."""
@@ -50,56 +51,63 @@ def viewer(principal: Principal) -> Viewer:
     )
 
 
-def page_answer(page: Page) -> JSONResponse:
+def page_answer(page: Page) -> Response:
     """A JSON page; its cursor is the key of its last entry."""
     cursor = None if page.next_after is None else str(page.next_after)
-    return JSONResponse({"items": page.entries, "next_cursor": cursor})
+    return Response(json_page(page.entries, cursor), media_type="application/json")
 
 
 async def answer(
     parsed: HistoryRequest,
     read_page: Callable[[], Page],
     read_all: Callable[[], Batches],
+    read_lines: Callable[[], Lines],
     name: str,
 ) -> Response:
-    """The answer ``parsed.format`` asks for. An export's first batch is read
-    before the response starts, so a failing database is still a problem."""
+    """The answer ``parsed.format`` asks for: a page, every entry as CSV
+    (``read_all``) or as JSON Lines (``read_lines``). An export's first batch
+    is read before the response starts, so a failing database is still a
+    problem."""
     if parsed.format is HistoryFormat.JSON:
         return page_answer(await run_in_threadpool(read_page))
-    batches = read_all()
+    if parsed.format is HistoryFormat.CSV:
+        batches = read_all()
+        first = await _first(batches)
+        return CsvResponse(CSV_COLUMNS, first, batches, f"{name}.csv")
+    lines = read_lines()
+    return JsonLinesResponse(await _first(lines), lines, f"{name}.jsonl")
+
+
+_B = TypeVar("_B")
+
+
+async def _first(batches: Generator[_B, None, None]) -> _B | None:
     try:
-        first = await run_in_threadpool(next, batches, None)
+        return await run_in_threadpool(next, batches, None)
     except BaseException:
         await run_in_threadpool(batches.close)
         raise
-    if parsed.format is HistoryFormat.CSV:
-        return CsvResponse(CSV_COLUMNS, first, batches, f"{name}.csv")
-    return JsonLinesResponse(first, batches, f"{name}.jsonl")
 
 
 class JsonLinesResponse(StreamingResponse):
-    """Entries streamed as JSON Lines from ``batches``, which it closes however
-    the response ends."""
+    """JSON Lines streamed from ``lines`` (a batch of lines at a time), which
+    it closes however the response ends."""
 
     media_type = JSONL
 
-    def __init__(
-        self, first: list[Entry] | None, batches: Batches, filename: str
-    ) -> None:
+    def __init__(self, first: bytes | None, lines: Lines, filename: str) -> None:
         super().__init__(
-            self._lines(first, batches),
+            self._lines(first, lines),
             headers={"Content-Disposition": f'attachment; filename="{filename}"'},
         )
-        self._batches = batches
+        self._batches = lines
 
     @staticmethod
-    async def _lines(
-        first: list[Entry] | None, batches: Batches
-    ) -> AsyncIterator[bytes]:
+    async def _lines(first: bytes | None, lines: Lines) -> AsyncIterator[bytes]:
         batch = first
         while batch is not None:
-            yield jsonl(batch)
-            batch = await run_in_threadpool(next, batches, None)
+            yield batch
+            batch = await run_in_threadpool(next, lines, None)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         try:

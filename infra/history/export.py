@@ -1,21 +1,12 @@
-"""History entries as JSON Lines: what ``GET /audit-trail?format=jsonl``
+"""The tenant's trail as JSON Lines: what ``GET /audit-trail?format=jsonl``
 streams and ``assurehub export-history`` writes to a file."""
 
 from __future__ import annotations
 
-import json
-from collections.abc import Iterable
 from typing import BinaryIO
 
 from infra.history.query import HistoryQuery
-from infra.history.reader import Entry, PostgresHistory, Viewer
-
-_encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
-
-
-def jsonl(entries: Iterable[Entry]) -> bytes:
-    """Entries as JSON Lines (one compact JSON object per line)."""
-    return "".join([_encode(e) + "\n" for e in entries]).encode()
+from infra.history.reader import PostgresHistory, Viewer
 
 
 def write_trail(
@@ -28,11 +19,11 @@ def write_trail(
     """Write every event of ``tenant_id`` that ``query`` matches to ``out`` as
     JSON Lines, in position order; return how many were written."""
     written = 0
-    batches = history.trail_batches(tenant_id, query, viewer)
+    lines = history.trail_lines(tenant_id, query, viewer)
     try:
-        for batch in batches:
-            out.write(jsonl(batch))
-            written += len(batch)
+        for batch in lines:
+            out.write(batch)
+            written += batch.count(b"\n")
     finally:
-        batches.close()
+        lines.close()
     return written

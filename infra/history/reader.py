@@ -12,9 +12,9 @@ viewer may not see (answered ``null``).
 from __future__ import annotations
 
 import json
-from collections.abc import Generator, Iterable
+from collections.abc import Callable, Generator, Iterable
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import Any, NamedTuple, TypeVar, cast
 from uuid import UUID, uuid4
 
 from eventsourcing.persistence import StoredEvent
@@ -24,13 +24,14 @@ from psycopg import sql
 from domain.account import Account
 from infra.eventstore.store import EVENTS_TABLE, LibraryEventStore
 from infra.history.catalog import Catalog, catalog
+from infra.history.encoding import LINE, Entry, entry_json
 from infra.history.query import HistoryQuery
 from infra.postgres.pool import Database
-from infra.streaming.public_events import personal_view, to_envelope
+from infra.streaming.public_events import event_id_of, personal_data, to_envelope
 from infra.streaming.stored_envelopes import StoredEnvelopes
 from projections.envelope import EventEnvelope
 
-Entry = dict[str, Any]
+_T = TypeVar("_T")
 _COLUMNS = "originator_id, originator_version, topic, state, notification_id"
 _INVITED = get_topic(Account.Invited)
 _TYPES: dict[str, tuple[str, int, str]] = {}
@@ -73,7 +74,7 @@ class PostgresHistory:
         database: Database,
         store: LibraryEventStore,
         source: str,
-        batch_size: int = 5_000,
+        batch_size: int = 1_000,
     ) -> None:
         self._db = database
         self._store = store
@@ -90,9 +91,7 @@ class PostgresHistory:
         self, aggregate_id: UUID, query: HistoryQuery, viewer: Viewer
     ) -> Page:
         """Events of ``aggregate_id`` after version ``query.after``."""
-        statement, params = self._statement(
-            sql.SQL("originator_id = %s"), [aggregate_id], "originator_version", query
-        )
+        statement, params = self._aggregate(aggregate_id, query)
         return self._page(statement, params, query, viewer, "version")
 
     def trail_page(self, tenant_id: str, query: HistoryQuery, viewer: Viewer) -> Page:
@@ -104,18 +103,34 @@ class PostgresHistory:
         self, aggregate_id: UUID, query: HistoryQuery, viewer: Viewer
     ) -> Generator[list[Entry], None, None]:
         """Every matching event of ``aggregate_id``, a batch at a time."""
-        statement, params = self._statement(
-            sql.SQL("originator_id = %s"), [aggregate_id], "originator_version", query
-        )
-        return self._stream(statement, params, viewer)
+        return self._stream(*self._aggregate(aggregate_id, query), viewer, _entries)
+
+    def aggregate_lines(
+        self, aggregate_id: UUID, query: HistoryQuery, viewer: Viewer
+    ) -> Generator[bytes, None, None]:
+        """:meth:`aggregate_batches` as JSON Lines, a batch at a time."""
+        return self._stream(*self._aggregate(aggregate_id, query), viewer, _lines)
 
     def trail_batches(
         self, tenant_id: str, query: HistoryQuery, viewer: Viewer
     ) -> Generator[list[Entry], None, None]:
         """Every matching event of ``tenant_id``, a batch at a time, through a
         server-side cursor (one pooled connection for the whole stream)."""
-        statement, params = self._trail(tenant_id, query)
-        return self._stream(statement, params, viewer)
+        return self._stream(*self._trail(tenant_id, query), viewer, _entries)
+
+    def trail_lines(
+        self, tenant_id: str, query: HistoryQuery, viewer: Viewer
+    ) -> Generator[bytes, None, None]:
+        """:meth:`trail_batches` as JSON Lines, a batch at a time: each line
+        is encoded as soon as its entry is shaped (no batch of entries)."""
+        return self._stream(*self._trail(tenant_id, query), viewer, _lines)
+
+    def _aggregate(
+        self, aggregate_id: UUID, query: HistoryQuery
+    ) -> tuple[sql.Composed, list[Any]]:
+        return self._statement(
+            sql.SQL("originator_id = %s"), [aggregate_id], "originator_version", query
+        )
 
     def _trail(
         self, tenant_id: str, query: HistoryQuery
@@ -167,63 +182,146 @@ class PostgresHistory:
         key: str,
     ) -> Page:
         with self._db.connection() as conn:
-            rows = conn.execute(statement, params).fetchall()
+            rows = conn.execute(statement, params, binary=True).fetchall()
             limit = query.limit if query.limit is not None else len(rows)
-            entries = self._entries(conn, rows[:limit], viewer, {})
+            names: dict[str, str | None] = {}
+            made = self._batch(conn, rows[:limit], viewer, names)
+        entries = _entries(made, names, viewer)
         more = len(rows) > limit and entries
         return Page(entries, entries[-1][key] if more else None)
 
     def _stream(
-        self, statement: sql.Composed, params: list[Any], viewer: Viewer
-    ) -> Generator[list[Entry], None, None]:
+        self,
+        statement: sql.Composed,
+        params: list[Any],
+        viewer: Viewer,
+        shape: Callable[[list[_Made], dict[str, str | None], Viewer], _T],
+    ) -> Generator[_T, None, None]:
         names: dict[str, str | None] = {}
         with (
             self._db.connection() as conn,
             conn.transaction(),
-            conn.cursor(name=f"history_{uuid4().hex}") as cur,
+            conn.cursor(name=f"history_{uuid4().hex}", binary=True) as cur,
         ):
             cur.execute(statement, params)
             while rows := cur.fetchmany(self._batch_size):
-                yield self._entries(conn, rows, viewer, names)
+                yield shape(self._batch(conn, rows, viewer, names), names, viewer)
 
-    def _entries(
+    def _batch(
         self,
         conn: Any,
         rows: list[Any],
         viewer: Viewer,
         names: dict[str, str | None],
-    ) -> list[Entry]:
-        made = [self._entry(row) for row in rows]
-        unknown = {e.actor_id for e, _, _ in made} - names.keys()
+    ) -> list[_Made]:
+        """The parts of the rows' entries, personal fields opened for
+        ``viewer`` where they may see them; ``names`` gets every actor's."""
+        made = [self._made(row) for row in rows]
+        unknown = {m.actor_id for m in made} - names.keys()
         if unknown:
             names.update(_account_names(conn, self._store, unknown))
-        return [
-            _public(self._opened(e, viewer), stored, personal, names, viewer)
-            for e, stored, personal in made
-        ]
+        return [self._opened(m, viewer) for m in made]
 
-    def _opened(self, envelope: EventEnvelope, viewer: Viewer) -> EventEnvelope:
-        """``envelope`` with its sealed personal fields opened (``"[erased]"``
+    def _opened(self, made: _Made, viewer: Viewer) -> _Made:
+        """``made`` with its sealed personal fields opened (``"[erased]"``
         once the person's key is destroyed) when ``viewer`` may see them;
-        otherwise as stored, for :func:`_public` to hide."""
-        if viewer.sees_personal or viewer.actor_id in (
-            envelope.actor_id,
-            envelope.subject,
-        ):
-            return personal_view(envelope, self._store.personal, reveal=True)
-        return envelope
+        otherwise as stored, for :func:`_shaped` to hide."""
+        if made.personal and _sees(made, viewer):
+            data = personal_data(
+                made.public_type,
+                made.subject,
+                made.tenant_id,
+                made.data,
+                self._store.personal,
+                reveal=True,
+            )
+            return made._replace(data=data)
+        return made
 
-    def _entry(self, row: Any) -> tuple[EventEnvelope, int, frozenset[str]]:
+    def _made(self, row: Any) -> _Made:
+        """The parts of one row's entry: straight from its JSON where
+        :meth:`StoredEnvelopes.parts` applies, else from the envelope of the
+        decoded (upcast) event."""
         originator_id, version, topic, state, position = row
-        stored = StoredEvent(originator_id, version, topic, bytes(state))
-        envelope = self._envelopes.fast(stored, position)
-        if envelope is not None:
-            kind = self._catalog.kind(topic)
-            return envelope, int(envelope.type.rsplit(".v", 1)[1]), kind.personal
+        state = bytes(state)
+        parts = None
+        if type(originator_id) is UUID:
+            parts = self._envelopes.parts(topic, state)
+        if parts is not None:
+            meta = parts.meta
+            return _Made(
+                position,
+                version,
+                str(originator_id),
+                parts.type,
+                parts.stored_version,
+                self._catalog.kind(topic).personal,
+                meta["tenant_id"],
+                meta["actor_id"],
+                meta["correlation_id"],
+                meta["causation_id"],
+                parts.time,
+                parts.data,
+            )
+        stored = StoredEvent(originator_id, version, topic, state)
         event = self._store.decode(stored)
         kind = self._catalog.kind(topic, event)
         stored_version = json.loads(stored.state).get("class_version", 1)
-        return to_envelope(event, position, self._source), stored_version, kind.personal
+        envelope = to_envelope(event, position, self._source)
+        return _made_of(envelope, stored_version, kind.personal)
+
+
+class _Made(NamedTuple):
+    """What an entry is shaped from (an envelope's parts, time as text)."""
+
+    position: int
+    version: int
+    subject: str
+    public_type: str
+    stored_version: int
+    personal: frozenset[str]
+    tenant_id: str
+    actor_id: str
+    correlation_id: str
+    causation_id: str
+    time: str
+    data: dict[str, Any]
+
+
+def _made_of(
+    envelope: EventEnvelope, stored_version: int, personal: frozenset[str]
+) -> _Made:
+    return _Made(
+        envelope.position,
+        envelope.aggregate_version,
+        envelope.subject,
+        envelope.type,
+        stored_version,
+        personal,
+        envelope.tenant_id,
+        envelope.actor_id,
+        envelope.correlation_id,
+        envelope.causation_id,
+        envelope.time.isoformat(),
+        envelope.data,
+    )
+
+
+def _entries(
+    made: list[_Made], names: dict[str, str | None], viewer: Viewer
+) -> list[Entry]:
+    return [_shaped(m, names, viewer) for m in made]
+
+
+def _lines(made: list[_Made], names: dict[str, str | None], viewer: Viewer) -> bytes:
+    return b"".join([entry_json(_shaped(m, names, viewer), LINE) for m in made])
+
+
+def _sees(made: _Made, viewer: Viewer) -> bool:
+    """Whether ``viewer`` sees the personal fields of ``made``: theirs (as
+    actor, e.g. the address they read from, or as subject, an account's
+    e-mail) are never hidden from them."""
+    return viewer.sees_personal or viewer.actor_id in (made.actor_id, made.subject)
 
 
 def _public(
@@ -234,40 +332,41 @@ def _public(
     viewer: Viewer,
 ) -> Entry:
     """The history entry of one envelope, as ``viewer`` may see it."""
-    public_type = envelope.type
+    return _shaped(_made_of(envelope, stored_version, personal), names, viewer)
+
+
+def _shaped(made: _Made, names: dict[str, str | None], viewer: Viewer) -> Entry:
+    """The history entry of ``made``, as ``viewer`` may see it."""
+    public_type = made.public_type
     parts = _TYPES.get(public_type)
     if parts is None:
         name, _, schema = public_type[len("assurehub.") :].rpartition(".v")
         parts = _TYPES[public_type] = (name, int(schema), name.split(".", 1)[0])
     name, version, aggregate_type = parts
-    acted = envelope.actor_id == viewer.actor_id
-    data = envelope.data
+    acted = made.actor_id == viewer.actor_id
+    data = made.data
     redacted: list[str] = []
-    # Personal fields are the subject's (an account's e-mail) or the actor's
-    # (the address they read from): their own are never hidden from them.
-    mine = acted or envelope.subject == viewer.actor_id
-    if personal and not (viewer.sees_personal or mine):
+    personal = made.personal
+    if personal and not _sees(made, viewer):
         redacted = sorted(p for p in personal if data.get(p) is not None)
         data = {k: (None if k in personal else v) for k, v in data.items()}
     return {
-        "position": envelope.position,
-        "version": envelope.aggregate_version,
-        "id": envelope.id,
+        "position": made.position,
+        "version": made.version,
+        "id": event_id_of(made.subject, made.version),
         "type": name,
         "public_type": public_type,
         "schema_version": version,
-        "stored_schema_version": stored_version,
-        "recorded_at": envelope.time.isoformat(),
+        "stored_schema_version": made.stored_version,
+        "recorded_at": made.time,
         "aggregate_type": aggregate_type,
-        "aggregate_id": envelope.subject,
+        "aggregate_id": made.subject,
         "actor": {
-            "id": envelope.actor_id,
-            "name": (
-                names.get(envelope.actor_id) if viewer.sees_personal or acted else None
-            ),
+            "id": made.actor_id,
+            "name": names.get(made.actor_id) if viewer.sees_personal or acted else None,
         },
-        "correlation_id": envelope.correlation_id,
-        "causation_id": envelope.causation_id,
+        "correlation_id": made.correlation_id,
+        "causation_id": made.causation_id,
         "data": data,
         "redacted": redacted,
     }
