@@ -22,7 +22,8 @@ Versions: ``audits.version`` is the audit's version after its latest event,
 the ETag of the audit and of every command on it (findings included).
 ``findings.version`` and ``assessments.version`` are the audit's version when
 that row last changed, not an ETag; a finding's version is the one the
-domain's finding carries, so :func:`decision_of` can tell which findings
+domain's finding carries, so
+:func:`~projections.audit_decisions.decision_of` can tell which findings
 moved after the decision that recorded them.
 """
 
@@ -251,6 +252,7 @@ def _decision_recorded(step: _Step) -> Row:
             "audit_version": d["audit_version"],
             "template_version": d["template_version"],
             "finding_versions": dict(d["finding_versions"] or {}),
+            "position": step.event.position,
         }
     return {
         "decision_outcome": d["outcome"],
@@ -260,57 +262,6 @@ def _decision_recorded(step: _Step) -> Row:
         "decision_basis": basis,
         "status": AuditStatus.DECIDED.value,
     }
-
-
-def decision_of(audit: Row, findings: list[Row]) -> Row | None:
-    """The audit's current decision with what it was taken on and, if any
-    of that moved since, ``stale`` and the ``changes`` (``None``: no
-    decision). ``stale`` is ``None`` for a decision recorded before its
-    basis was kept. Shared by the live and the as-of detail."""
-    if audit["decision_outcome"] is None:
-        return None
-    basis: Row | None = audit["decision_basis"]
-    changes = [] if basis is None else _moved(basis, audit, findings)
-    return {
-        "outcome": audit["decision_outcome"],
-        "reasons": audit["decision_reasons"],
-        "decided_by": audit["decided_by"],
-        "decided_on": audit["decided_on"],
-        "basis": basis,
-        "stale": None if basis is None else bool(changes),
-        "changes": changes,
-    }
-
-
-def _moved(basis: Row, audit: Row, findings: list[Row]) -> list[Row]:
-    """What moved from the versions in ``basis``: the audit, its standard
-    template, and each finding (one raised since has ``from_version`` null)."""
-
-    def change(kind: str, of: Any, was: int | None, now: int) -> Row:
-        return {"kind": kind, "id": of, "from_version": was, "to_version": now}
-
-    moved = []
-    if audit["content_version"] > basis["audit_version"]:
-        moved.append(
-            change(
-                "audit", audit["id"], basis["audit_version"], audit["content_version"]
-            )
-        )
-    if audit["standard_version"] != basis["template_version"]:
-        moved.append(
-            change(
-                "template",
-                audit["standard_template_id"],
-                basis["template_version"],
-                audit["standard_version"],
-            )
-        )
-    recorded: Mapping[str, int] = basis["finding_versions"]
-    for f in findings:
-        was = recorded.get(str(f["id"]))
-        if was != f["version"]:
-            moved.append(change("finding", f["id"], was, f["version"]))
-    return moved
 
 
 def _reopened(step: _Step) -> Row:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
 from typing import Annotated, Any
 from uuid import UUID
@@ -9,15 +10,19 @@ from uuid import UUID
 from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic_core import to_jsonable_python
+from starlette.concurrency import run_in_threadpool
 
 from commands.http.edge import requires, tenant_today
 from commands.ports import FileStore
 from domain.access import Permission
 from domain.errors import NotFoundError
 from domain.principal import Principal
+from infra.history.query import HistoryQuery
+from infra.history.reader import Viewer
 from infra.projection.as_of import AtTime, Target
+from projections.audit_decisions import Publication, decided_at, decision_of
 from projections.audit_tables import ASSESSMENTS, is_overdue
-from projections.audits import AuditProjection, decision_of
+from projections.audits import AuditProjection
 from projections.collections import AUDITS, EVIDENCE, FINDINGS
 from projections.memory_listing import child_rows, listed
 from projections.rows import MemoryRows, Row
@@ -26,6 +31,7 @@ from read_api.as_of import AsOf, fold, stamp
 from read_api.consistency import min_position, wait_for_projection
 from read_api.downloads import download
 from read_api.exact_query import exact_query
+from read_api.history_answers import history_of
 from read_api.listing import Derived, list_response, listing_openapi
 from read_api.resources import children, one, related, tag
 from read_api.schemas.audits import AuditDetail, AuditPage
@@ -40,6 +46,9 @@ DetailReader = Annotated[
     Principal, Depends(exact_query(requires(Permission.AUDIT_READ)))
 ]
 MinPosition = Annotated[int | None, Depends(min_position)]
+PUBLISHED = "standard_template.published"
+_SYSTEM = Viewer("system:audit-detail", sees_personal=False)
+"""Reads only template publications, which hold no personal fields."""
 DETAIL: dict[int | str, dict[str, Any]] = {
     "200": {"description": "The detail, with its ETag (the audit version)"}
 }
@@ -84,7 +93,8 @@ async def get_audit(
         ("clause_id",),
     )
     findings = await related(request, principal, FINDINGS, "audit_id", audit_id)
-    detail = audit_detail(audit, assessments, findings, evidence, today)
+    published = await publications(request, audit)
+    detail = audit_detail(audit, assessments, findings, evidence, today, published)
     response = JSONResponse(to_jsonable_python(detail))
     tag(response, audit["version"])
     return response
@@ -96,15 +106,36 @@ def audit_detail(
     findings: list[Row],
     evidence: list[Row],
     today: date,
+    published: Sequence[Publication] = (),
 ) -> Row:
-    """The audit detail from its read-model rows (live or as of a moment)."""
+    """The audit detail from its read-model rows (live or as of a moment),
+    with the publications of its standard template up to then."""
     return {
         **audit,
-        "decision": decision_of(audit, findings),
+        "decision": decision_of(audit, findings, published),
         "assessments": assessments,
         "findings": [_with_overdue(f, today) for f in findings],
         "evidence": evidence,
     }
+
+
+async def publications(
+    request: Request, audit: Row, upto: int | None = None
+) -> list[Publication]:
+    """The published versions of the audit's standard template (up to store
+    position ``upto``), read from the template's events; none are needed
+    (and none read) without a decision whose position was kept."""
+    if decided_at(audit) is None:
+        return []
+    history = history_of(request)
+    query = HistoryQuery(types=(PUBLISHED,))
+    template_id = audit["standard_template_id"]
+    page = await run_in_threadpool(history.aggregate_page, template_id, query, _SYSTEM)
+    return [
+        Publication(e["data"]["template_version"], e["position"])
+        for e in page.entries
+        if upto is None or e["position"] <= upto
+    ]
 
 
 async def audit_as_of(
@@ -126,6 +157,10 @@ async def audit_as_of(
     detail = audit_detail_of(principal, folded.rows, audit_id, day)
     if detail is None:
         raise NotFoundError("audit", audit_id)
+    published = await publications(request, detail, folded.moment.position)
+    if published:
+        findings = detail["findings"]
+        detail["decision"] = decision_of(detail, findings, published)
     return stamp(detail, folded, target)
 
 

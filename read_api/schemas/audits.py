@@ -132,6 +132,12 @@ class DecisionBasisPublic(BaseModel):
     finding_versions: dict[str, int] = Field(
         description="Each finding's version when the decision was taken, by id"
     )
+    position: int | None = Field(
+        None,
+        description="The event-store position of the decision: a version of"
+        " the standard template published after it makes the decision stale"
+        " (null: projected before this was kept)",
+    )
 
 
 class DecisionChangePublic(BaseModel):

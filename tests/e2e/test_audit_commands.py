@@ -133,7 +133,42 @@ def test_a_clean_audit_runs_from_plan_to_close(http):
     )
     reviewed(audit, people)
     audit.send("decide", people.decider, {"outcome": "grant", "reasons": "Conforms"})
+    assert decision(http, audit, people.admin)["stale"] is False
     audit.send("close", people.lead)
+
+    # A version of the audit's standard template published after the
+    # decision makes it stale (the audit itself stays on version 1).
+    template = http.get(audit.url, headers=people.admin).json()
+    base = f"/standard-templates/{template['standard_template_id']}"
+    for step in ("new-draft", "publish"):
+        done = http.post(f"{base}/{step}", headers=people.admin)
+        assert done.status_code == 200, done.text
+    assert done.json()["template_version"] == 2
+    r = http.get(
+        audit.url,
+        headers=people.admin,
+        params={"min_position": done.json()["position"]},
+    )
+    assert r.status_code == 200, r.text
+    assert r.json()["standard_version"] == 1
+    moved = r.json()["decision"]
+    assert (moved["stale"], moved["changes"]) == (
+        True,
+        [
+            {
+                "kind": "template",
+                "id": template["standard_template_id"],
+                "from_version": 1,
+                "to_version": 2,
+            }
+        ],
+    )
+    # As of the decision, the later version did not exist yet.
+    then = http.get(
+        audit.url, headers=people.admin, params={"as_of_version": audit.version}
+    )
+    assert then.status_code == 200, then.text
+    assert then.json()["decision"]["stale"] is False
 
     assert audit.version == 10
     again = audit.send("close", people.lead, status=409)

@@ -23,13 +23,9 @@ from infra.eventstore.memory import in_memory_env
 from infra.eventstore.store import LibraryEventStore
 from infra.streaming.event_schemas import superseded
 from infra.streaming.public_events import to_envelope
+from projections.audit_decisions import Publication, decision_of
 from projections.audit_tables import is_overdue
-from projections.audits import (
-    EVENT_TYPES,
-    AuditProjection,
-    MissingAuditRowError,
-    decision_of,
-)
+from projections.audits import EVENT_TYPES, AuditProjection, MissingAuditRowError
 from projections.envelope import EventEnvelope
 from projections.rows import MemoryRows
 
@@ -464,6 +460,7 @@ def test_a_decision_is_fresh_until_a_finding_it_rests_on_moves(feed):
         "audit_version": taken_on,
         "template_version": 3,
         "finding_versions": {str(minor): audit.findings[minor].version},
+        "position": screen.get("audits", audit.id)["position"],
     }
     assert (decision["outcome"], decision["stale"], decision["changes"]) == (
         "grant",
@@ -509,8 +506,8 @@ def test_a_decision_stored_before_its_basis_was_kept_is_neither_fresh_nor_stale(
     assert (decision["stale"], decision["changes"]) == (None, [])
 
 
-def changes(row, findings):
-    decision = decision_of(row, findings)
+def changes(row, findings, publications=()):
+    decision = decision_of(row, findings, publications)
     assert decision is not None
     assert decision["stale"] is bool(decision["changes"])
     return decision["changes"]
@@ -538,6 +535,22 @@ def test_a_moved_audit_or_template_makes_the_decision_stale(feed):
     assert changes(row, [*findings, later]) == [
         {"kind": "finding", "id": later["id"], "from_version": None, "to_version": 20}
     ]
+
+
+def test_a_template_version_published_after_the_decision_makes_it_stale(feed):
+    screen = Screen()
+    audit, _ = decided_with_a_minor(feed, screen)
+    row = screen.get("audits", audit.id)
+    findings = [f for f in screen.rows.rows("findings") if f["audit_id"] == audit.id]
+    decided = row["decision_basis"]["position"]
+    known = [Publication(3, 1), Publication(4, decided - 1)]
+    assert changes(row, findings) == changes(row, findings, known) == []
+    later = [*known, Publication(5, decided + 1), Publication(6, decided + 7)]
+    assert changes(row, findings, later) == [
+        {"kind": "template", "id": TEMPLATE, "from_version": 3, "to_version": 6}
+    ]
+    unkept = {**row, "decision_basis": {**row["decision_basis"], "position": None}}
+    assert changes(unkept, findings, later) == []
 
 
 def test_only_changes_to_the_audit_itself_move_its_content_version(feed):
