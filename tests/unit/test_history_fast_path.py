@@ -31,7 +31,7 @@ from tests.unit.test_stored_envelopes import ODD_META, domain_aggregates
 
 SOURCE = "/assurehub/test"
 TENANT = "acme"
-Row = tuple[UUID, int, str, bytes, int]
+Row = tuple[Any, int, str, bytes, int]
 
 
 @pytest.fixture
