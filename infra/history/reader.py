@@ -1,12 +1,15 @@
 """Reading history from the event store: one aggregate's events by version,
 or one tenant's events by position (the trail), in their public JSON.
 
-Each row becomes the envelope the relay publishes for it
-(:class:`~infra.streaming.stored_envelopes.StoredEnvelopes`, which upcasts
-events stored at an older schema version), then a history entry: the
+Each row's entry is made straight from its JSON
+(:meth:`~infra.streaming.stored_envelopes.StoredEnvelopes.parts`: the fields
+the relay's envelope would hold, without the envelope); a row the fast path
+does not take (an event stored at an older schema version, to be upcast) is
+decoded and made into its envelope first. Either way the entry holds the
 change, who made it (their display name as their account recorded it), the
-schema version it was stored at, and the names of personal fields the
-viewer may not see (answered ``null``).
+schema version it was stored at, and the names of personal fields the viewer
+may not see (answered ``null``). Streams encode each batch's JSON Lines as
+the entries are shaped.
 """
 
 from __future__ import annotations
