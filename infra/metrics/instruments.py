@@ -56,6 +56,7 @@ class Instruments:
     rate_limited: Counter
     kafka_lag: Gauge
     partition_lag: Gauge
+    partition_lag_seconds: Gauge
     pool: Gauge
 
 
@@ -150,6 +151,15 @@ def _make(registry: CollectorRegistry | None) -> Instruments:
             "assurehub_projection_partition_lag_records",
             "Records on the partition a projection has not applied yet"
             " (from the projector that holds the partition).",
+            ("projection", "partition"),
+            registry=registry,
+            multiprocess_mode="livemax",
+        ),
+        partition_lag_seconds=Gauge(
+            "assurehub_projection_partition_lag_seconds",
+            "Per partition, 0 when a projection has applied every record the"
+            " last fetch saw, else seconds since the newest record it applied"
+            " was recorded (from the projector that holds the partition).",
             ("projection", "partition"),
             registry=registry,
             multiprocess_mode="livemax",

@@ -68,6 +68,9 @@ class Lane:
     beat: Callable[[], None] = lambda: None
     next_offsets: dict[int, int] = field(default_factory=dict)
     """Per assigned partition, the next Kafka offset it has to apply."""
+    handled_time: dict[int, float] = field(default_factory=dict)
+    """Per partition, when (epoch seconds) the newest event it applied or
+    parked was recorded (this process's knowledge; absent: none yet)."""
     state: str = LIVE
     halted: bool = False
     failures: int = 0
@@ -93,6 +96,16 @@ class Lane:
             following = int(d.origin.offset or 0) + 1
             if following > self.next_offsets.get(partition, 0):
                 self.next_offsets[partition] = following
+                if d.envelope is not None:
+                    self.handled_time[partition] = d.envelope.time.timestamp()
+
+    def lag_seconds(self, partition: int, behind: int, now: float) -> float | None:
+        """0 when nothing is ``behind`` on ``partition``, else the age of the
+        newest event handled there (``None``: none handled yet)."""
+        if behind == 0:
+            return 0.0
+        handled = self.handled_time.get(partition)
+        return None if handled is None else max(0.0, now - handled)
 
     def close_reader(self) -> None:
         if self.reader is not None:
@@ -173,9 +186,12 @@ class ProjectorHost:
         return len(records)
 
     def _measure_lag(self, consumer: Any) -> None:
-        """Set the group's and each lane's record lag per held partition
-        (from the end offset the last fetch saw)."""
+        """Set the group's and each lane's lag per held partition (from the
+        end offset the last fetch saw): in records and in seconds (0 when
+        caught up, else the age of the newest event the lane handled; not
+        set while this process has handled none there)."""
         metrics = instruments()
+        now = time.time()
         for p in self._assigned:
             tp = TopicPartition(self.topic, p)
             end = consumer.highwater(tp)
@@ -186,6 +202,11 @@ class ProjectorHost:
             for lane in self.lanes:
                 behind = max(0, end - lane.next_offsets.get(p, 0))
                 metrics.partition_lag.labels(lane.name, str(p)).set(behind)
+                seconds = lane.lag_seconds(p, behind, now)
+                if seconds is not None:
+                    metrics.partition_lag_seconds.labels(lane.name, str(p)).set(
+                        seconds
+                    )
 
     def _resync(
         self, consumer: Any, assignment: frozenset[int], polled: dict[Any, list[Any]]
@@ -233,6 +254,8 @@ class ProjectorHost:
             metrics.kafka_lag.labels(self.group_id, str(p)).set(0)
             for lane in self.lanes:
                 metrics.partition_lag.labels(lane.name, str(p)).set(0)
+                metrics.partition_lag_seconds.labels(lane.name, str(p)).set(0)
+                lane.handled_time.pop(p, None)
 
     def _feed(self, lane: Lane, deliveries: Sequence[Delivery]) -> None:
         """Apply what ``lane`` has not applied yet; on failure it leaves the

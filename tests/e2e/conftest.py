@@ -15,11 +15,16 @@ import uvicorn
 from fastapi import FastAPI
 
 from infra.bootstrap import Container, bootstrap
+from infra.migrations import migrate
+from infra.postgres.pool import Database
+from infra.postgres.projection_schemas import ensure_schemas
+from infra.projection.registry import all_projections
 from infra.settings import Settings
 from processors.documents import DocumentProcessor, run_documents
 from processors.workers import document_processor
 from read_api.app import create_app
 from tests.conftest import Background
+from tests.scratch_database import scratch_database
 
 
 def free_port() -> int:
@@ -106,3 +111,18 @@ def processing(container: Container) -> Iterator[None]:
 
 def _run_documents(processor: DocumentProcessor, stop: threading.Event) -> None:
     run_documents(stop, processor, 0.2)
+
+
+@pytest.fixture
+def own_database(migrated):
+    """A migrated database of its own: a process group's relay starts
+    on a new topic and republishes every stored event, so on the shared test
+    store its start-up would grow with every test run before it."""
+    with scratch_database(migrated) as settings:
+        database = Database.from_settings(settings)
+        try:
+            migrate(settings, database)
+            ensure_schemas(database, all_projections(), store_is_empty=True)
+        finally:
+            database.close()
+        yield settings

@@ -17,27 +17,7 @@ import pytest
 from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.parser import text_string_to_metric_families
 
-from infra.migrations import migrate
-from infra.postgres.pool import Database
-from infra.postgres.projection_schemas import ensure_schemas
-from infra.projection.registry import all_projections
 from tests.e2e.conftest import as_user, free_port
-from tests.scratch_database import scratch_database
-
-
-@pytest.fixture
-def own_database(migrated):
-    """A migrated database of its own: the dev process group's relay starts
-    on a new topic and republishes every stored event, so on the shared test
-    store its start-up would grow with every test run before it."""
-    with scratch_database(migrated) as settings:
-        database = Database.from_settings(settings)
-        try:
-            migrate(settings, database)
-            ensure_schemas(database, all_projections(), store_is_empty=True)
-        finally:
-            database.close()
-        yield settings
 
 
 def samples(metrics_port: int) -> dict[tuple[str, frozenset], float]:
