@@ -12,6 +12,9 @@ list query; ``--rebuild-events`` for the rebuild of every read model;
 the appends at many writers (group commit beside one transaction per
 command, the transaction-order prototype and raw INSERT);
 ``--api-requests`` and ``--api-workers`` (e.g. ``1,2``) for HTTP commands;
+``--scaleout-clients`` and ``--scaleout-seconds`` for one versus two
+processes of each kind; ``--outage-seconds`` and ``--outage-rate`` for the
+catch-up after the projectors' outage;
 ``--only list,lag`` to run some sections only (``log_verify``: the offline
 log verification of ``--log-events`` events alone, without the appends of
 ``log``).
@@ -28,6 +31,7 @@ from bench import api as http_api
 from bench import (
     appends,
     as_of,
+    catchup,
     concurrent_load,
     documents,
     feed,
@@ -36,6 +40,7 @@ from bench import (
     list_query,
     log_proof,
     rebuild,
+    scaleout,
     sealing,
     snapshots,
     throughput,
@@ -60,6 +65,8 @@ SECTIONS = (
     "feed",
     "webhooks",
     "api",
+    "scaleout",
+    "catchup",
 )
 
 
@@ -91,6 +98,10 @@ def main() -> None:
     parser.add_argument("--append-processes", type=int, default=2)
     parser.add_argument("--append-threads", type=int, default=8)
     parser.add_argument("--webhook-fanout-events", type=int, default=200)
+    parser.add_argument("--scaleout-clients", type=int, default=16)
+    parser.add_argument("--scaleout-seconds", type=float, default=30.0)
+    parser.add_argument("--outage-seconds", type=float, default=60.0)
+    parser.add_argument("--outage-rate", type=float, default=300.0)
     parser.add_argument(
         "--only",
         type=lambda v: set(v.split(",")),
@@ -174,6 +185,23 @@ def main() -> None:
     if "api" in args.only:
         _api(settings, 800 if args.quick else args.api_requests, args.api_workers)
 
+    if "scaleout" in args.only:
+        _scaleout(
+            scaleout.run(
+                settings,
+                args.scaleout_clients,
+                10.0 if args.quick else args.scaleout_seconds,
+            )
+        )
+    if "catchup" in args.only:
+        _catchup(
+            catchup.run(
+                settings,
+                args.outage_rate,
+                20.0 if args.quick else args.outage_seconds,
+            )
+        )
+
 
 def _api(settings: Settings, requests: int, workers: tuple[int, ...]) -> None:
     print()
@@ -191,6 +219,44 @@ def _api(settings: Settings, requests: int, workers: tuple[int, ...]) -> None:
         )
     for note in notes:
         print(f"- {note}")
+
+
+def _scaleout(rows: list[scaleout.Row]) -> None:
+    print()
+    print(
+        f"## One versus two processes of each kind (API, relay, projectors):"
+        f" {rows[0].clients} clients, command then read with min_position,"
+        f" {rows[0].seconds:.0f} s each"
+    )
+    print(
+        "| processes of each kind | commands/s | lag p50 | p95 | p99 | max | failed |"
+    )
+    print("|---|---|---|---|---|---|---|")
+    for r in rows:
+        print(
+            f"| {r.processes} | {r.per_second:,.0f} | {r.p(50):.1f} | {r.p(95):.1f}"
+            f" | {r.p(99):.1f} | {max(r.lags, default=0):.1f} | {r.failures} |"
+        )
+
+
+def _catchup(drains: list[catchup.Drain]) -> None:
+    print()
+    print(
+        f"## Catch-up after the projectors were down for"
+        f" {drains[0].outage_seconds:.0f} s under load"
+    )
+    print(
+        "| projector processes | commands accepted | backlog events"
+        " | drain s (from first move) | events/s | s from process start"
+        " | rebuild of all read models, events/s (same store) |"
+    )
+    print("|---|---|---|---|---|---|---|")
+    for d in drains:
+        print(
+            f"| {d.projectors} | {d.accepted:,} | {d.backlog:,}"
+            f" | {d.from_first_move:.1f} | {d.per_second:,.0f} | {d.from_start:.1f}"
+            f" | {d.rebuild_per_second:,.0f} ({d.rebuild_events:,} events) |"
+        )
 
 
 def _log_proof(settings: Settings, commands: int, events: int) -> None:

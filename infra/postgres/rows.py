@@ -100,6 +100,10 @@ def _statement(
     raise ValueError(f"unknown statement kind {kind!r}")
 
 
+_COMPOSED: dict[tuple[Any, ...], bytes] = {}
+_COMPOSED_MAX = 4096
+
+
 class PostgresRows:
     """:class:`projections.rows.Rows` in ``schema``, on an open transaction.
 
@@ -146,8 +150,22 @@ class PostgresRows:
             raise ValueError(f"table {table.name}: key is {table.key}, got {key!r}")
         return values
 
-    def _run(self, kind: str, table: Table, columns: tuple[str, ...] = ()) -> Any:
-        return _statement(kind, self._schema, table, columns, frozenset())
+    def _run(
+        self,
+        kind: str,
+        table: Table,
+        columns: tuple[str, ...] = (),
+        nulls: frozenset[str] = frozenset(),
+    ) -> bytes:
+        """The statement's bytes (composed once per shape: composing costs
+        more than a simple statement's round trip)."""
+        shape = (kind, self._schema, table, columns, nulls)
+        found = _COMPOSED.get(shape)
+        if found is None:
+            if len(_COMPOSED) >= _COMPOSED_MAX:
+                _COMPOSED.clear()
+            found = _COMPOSED[shape] = _statement(*shape).as_bytes(self._conn)
+        return found
 
     def get(self, table: str, key: Key) -> Row | None:
         t = self._table(table)
@@ -168,6 +186,18 @@ class PostgresRows:
                 return
         self._conn.execute(self._run("upsert", t, tuple(row)), self._params(t, row))
 
+    def upsert_many(self, table: str, rows: list[Row]) -> None:
+        """Upsert ``rows``, each giving every column, in one round trip."""
+        t = self._table(table)
+        if not rows:
+            return
+        names = t.column_names
+        statement = self._run("upsert", t, tuple(names))
+        with self._conn.cursor() as cursor:
+            cursor.executemany(
+                statement, [self._params(t, {c: row[c] for c in names}) for row in rows]
+            )
+
     def update(self, table: str, key: Key, changes: Row) -> bool:
         t = self._table(table)
         if not changes:
@@ -186,7 +216,7 @@ class PostgresRows:
             raise KeyError("find needs tenant_id")
         params = self._params(t, where)
         nulls = frozenset(k for k, v in where.items() if v is None)
-        query = _statement("find", self._schema, t, tuple(where), nulls)
+        query = self._run("find", t, tuple(where), nulls)
         values = [
             p for (k, _), p in zip(where.items(), params, strict=True) if k not in nulls
         ]

@@ -204,9 +204,7 @@ class ProjectorHost:
                 metrics.partition_lag.labels(lane.name, str(p)).set(behind)
                 seconds = lane.lag_seconds(p, behind, now)
                 if seconds is not None:
-                    metrics.partition_lag_seconds.labels(lane.name, str(p)).set(
-                        seconds
-                    )
+                    metrics.partition_lag_seconds.labels(lane.name, str(p)).set(seconds)
 
     def _resync(
         self, consumer: Any, assignment: frozenset[int], polled: dict[Any, list[Any]]

@@ -43,6 +43,7 @@ from infra.erasure.sealing import PersonalCipher
 from infra.errors import DependencyUnavailableError, InfrastructureError
 from infra.logs import event_context
 from infra.postgres import dead_letters
+from infra.postgres.buffered_rows import BufferedRows, BufferedWriteError
 from infra.postgres.dead_letters import HALT, DeadLetter
 from infra.postgres.pool import Connection, Database
 from infra.postgres.projection_schemas import (
@@ -201,14 +202,27 @@ class ProjectionRunner:
 
     def _apply_or_park(self, deliveries: list[Delivery]) -> Batch:
         try:
-            return self._apply_records(deliveries, guarded=False)
+            try:
+                return self._apply_records(deliveries, guarded=False, buffered=True)
+            except BufferedWriteError as e:
+                log.info(
+                    "a batch's held writes were refused; applying it row by row",
+                    extra={"projection": self.projection.name, "error": str(e)},
+                )
+                return self._apply_records(deliveries, guarded=False)
         except _EventFailedError as failed:
             if self.on_error == HALT:
                 self._record_halt(failed.dead)
                 raise ProjectionHaltedError(failed.dead.error) from failed.__cause__
         return self._apply_records(deliveries, guarded=True)
 
-    def _apply_records(self, deliveries: list[Delivery], *, guarded: bool) -> Batch:
+    def _apply_records(
+        self, deliveries: list[Delivery], *, guarded: bool, buffered: bool = False
+    ) -> Batch:
+        """Apply ``deliveries`` in one transaction with their tracking
+        positions; ``guarded``: each in a savepoint, parking what fails;
+        ``buffered``: through :class:`BufferedRows` (rows read and written
+        once per batch)."""
         name = self.projection.name
         with self._db.connection() as conn, conn.transaction():
             shape, halted = lock_shared(conn, name)
@@ -219,7 +233,9 @@ class ProjectionRunner:
             waiting, halted_ids = dead_letters.known(conn, name, sorted(subjects))
             partitions = sorted({int(d.origin.partition or 0) for d in deliveries})
             batch = Batch(self._tracked(conn, partitions), waiting, halted_ids)
-            rows = PostgresRows(conn, schema_name(name), self.projection.tables)
+            tables = self.projection.tables
+            direct = PostgresRows(conn, schema_name(name), tables)
+            rows: Rows = BufferedRows(direct, tables) if buffered else direct
             for delivery in deliveries:
                 if not batch.is_new(delivery):
                     batch.skipped += 1
@@ -229,6 +245,8 @@ class ProjectionRunner:
                 batch.correlations.add(delivery.correlation_id)
                 if delivery.traceparent:
                     batch.traces.add(trace_id(delivery.traceparent))
+            if isinstance(rows, BufferedRows):
+                rows.flush()
             self._save(conn, batch)
         return batch
 
@@ -272,7 +290,7 @@ class ProjectionRunner:
         try:
             self._apply(envelope, rows)
         except Exception as e:
-            if dead_letters.is_transient(e):
+            if dead_letters.is_transient(e) or isinstance(e, BufferedWriteError):
                 raise
             dead = parking.letter(self.projection.name, delivery, e)
             raise _EventFailedError(dead) from e

@@ -7,6 +7,7 @@ import uuid
 import pytest
 from psycopg import sql
 
+from infra.postgres.buffered_rows import BufferedRows, BufferedWriteError
 from infra.postgres.projection_schemas import create_keys, create_tables
 from infra.postgres.rows import PostgresRows
 from tests.rows_contract import TABLES, RowsContract
@@ -27,3 +28,49 @@ class TestPostgresRows(RowsContract):
                 conn.execute(
                     sql.SQL("DROP SCHEMA {} CASCADE").format(sql.Identifier(schema))
                 )
+
+
+class TestBufferedRows(RowsContract):
+    """Rows held for a batch fulfil the contract too, and once flushed the
+    tables hold what was read back."""
+
+    @pytest.fixture
+    def held(self, container, migrated):
+        schema = f"rm_contract_{uuid.uuid4().hex[:8]}"
+        with container.database.connection() as conn:
+            with conn.transaction():
+                create_tables(conn, schema, TABLES)
+                create_keys(conn, schema, TABLES)
+            try:
+                with conn.transaction():
+                    direct = PostgresRows(conn, schema, TABLES)
+                    yield BufferedRows(direct, TABLES), direct, conn
+            finally:
+                conn.execute(
+                    sql.SQL("DROP SCHEMA {} CASCADE").format(sql.Identifier(schema))
+                )
+
+    @pytest.fixture
+    def rows(self, held):
+        buffered, direct, _ = held
+        yield buffered
+
+        def everything(rows) -> dict:
+            return {
+                (t.name, t.key_of(r)): r
+                for t in TABLES
+                for r in rows.find(t.name, {"tenant_id": "t1"})
+            }
+
+        seen = everything(buffered)
+        buffered.flush()
+        assert everything(direct) == seen
+
+    def test_a_refused_write_fails_at_the_flush(self, held):
+        buffered, direct, conn = held
+        row = {"tenant_id": "t1", "id": uuid.uuid4(), "name": "Widget"}
+        buffered.insert("items", row)
+        assert buffered.update("items", ("t1", row["id"]), {"name": None})
+        assert direct.get("items", ("t1", row["id"])) is None  # held, not sent
+        with pytest.raises(BufferedWriteError), conn.transaction():
+            buffered.flush()

@@ -1,0 +1,149 @@
+"""A batch's :class:`projections.rows.Rows`: reads by key once, writes once.
+
+A projection applying a batch of events mostly reads a row by its key,
+changes it and writes it back, event after event of the same aggregate.
+:class:`BufferedRows` wraps the batch's :class:`PostgresRows`: a row read or
+written by key is kept for the rest of the batch, and writes are held and
+sent at :meth:`BufferedRows.flush` (before the tracking positions, in the
+same transaction), the last state of each row once, in order, many rows per
+round trip. A :meth:`~BufferedRows.find` (a query by other columns) flushes
+first, so it sees every change made before it.
+
+What a projection reads back is what it wrote (as
+:class:`projections.rows.MemoryRows` gives it, which the rebuild folds
+with), and a missing column of an inserted row reads as ``None`` (the
+tables have no defaults).
+
+Failure modes: an error of the projection's own code surfaces at the event
+that caused it, as unbuffered; an error of a held write (a constraint) only
+surfaces at the flush, as :class:`BufferedWriteError`, without saying which
+event caused it: the caller rolls the batch back and applies it again
+unbuffered, where the failing event is found (and parked or halted on) as
+before. Not for batches applied in savepoints: a savepoint's rollback would
+not undo what is held.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from infra.postgres.dead_letters import is_transient
+from infra.postgres.rows import PostgresRows
+from projections.rows import Key, Row, Table
+
+Slot = tuple[str, tuple[Any, ...]]
+
+
+class BufferedWriteError(Exception):
+    """A held write failed at the flush; the batch must be applied unbuffered."""
+
+
+def _normal(key: Key) -> tuple[Any, ...]:
+    return tuple(str(v) if isinstance(v, UUID) else v for v in key)
+
+
+class BufferedRows:
+    """:class:`projections.rows.Rows` for one batch (see the module docstring).
+
+    Args:
+        rows: The batch's unbuffered rows (on its connection, in its
+            transaction).
+        tables: The projection's declared tables.
+    """
+
+    def __init__(self, rows: PostgresRows, tables: tuple[Table, ...]) -> None:
+        self._rows = rows
+        self._tables = {t.name: t for t in tables}
+        self._known: dict[Slot, Row | None] = {}
+        self._held: dict[Slot, tuple[str, Key, Row | None]] = {}
+        """Per row, its table, key and last state (``None``: deleted)."""
+
+    def _table(self, name: str, row: Row | None = None) -> Table:
+        try:
+            t = self._tables[name]
+        except KeyError:
+            raise KeyError(f"undeclared table {name!r}") from None
+        if row is not None:
+            unknown = set(row) - set(t.column_names)
+            if unknown:
+                raise KeyError(f"table {name}: undeclared columns {sorted(unknown)}")
+        return t
+
+    def _current(self, table: str, key: Key) -> Row | None:
+        slot = (table, _normal(key))
+        if slot not in self._known:
+            self._known[slot] = self._rows.get(table, key)
+        return self._known[slot]
+
+    def _hold(self, table: str, key: Key, row: Row | None) -> None:
+        slot = (table, _normal(key))
+        self._known[slot] = row
+        self._held.pop(slot, None)  # re-added last: the order of the writes
+        self._held[slot] = (table, key, row)
+
+    def get(self, table: str, key: Key) -> Row | None:
+        self._table(table)
+        row = self._current(table, key)
+        return dict(row) if row is not None else None
+
+    def insert(self, table: str, row: Row) -> None:
+        t = self._table(table, row)
+        key = t.key_of(row)
+        if self._current(table, key) is None:
+            self._hold(table, key, {c: row.get(c) for c in t.column_names})
+
+    def upsert(self, table: str, row: Row) -> None:
+        t = self._table(table, row)
+        key = t.key_of(row)
+        existing = self._current(table, key)
+        if existing is not None:
+            self._hold(table, key, {**existing, **row})
+            return
+        if not {c.name for c in t.columns if not c.nullable} <= row.keys():
+            # Postgres refuses it (NOT NULL): let it say so at this event.
+            self.flush()
+            self._rows.upsert(table, row)
+        self._hold(table, key, {c: row.get(c) for c in t.column_names})
+
+    def update(self, table: str, key: Key, changes: Row) -> bool:
+        self._table(table, changes)
+        existing = self._current(table, key)
+        if existing is None:
+            return False
+        if changes:
+            self._hold(table, key, {**existing, **changes})
+        return True
+
+    def delete(self, table: str, key: Key) -> None:
+        self._table(table)
+        self._hold(table, key, None)
+
+    def find(self, table: str, where: Row) -> list[Row]:
+        self.flush()
+        return self._rows.find(table, where)
+
+    def flush(self) -> None:
+        """Send every held write (the last state of each row, in order; a run
+        of rows of one table in one round trip).
+
+        Raises:
+            BufferedWriteError: a write was refused (the cause is chained);
+                the transaction is aborted.
+        """
+        held, self._held = list(self._held.values()), {}
+        try:
+            run: list[Row] = []
+            for i, (table, key, row) in enumerate(held):
+                if row is None:
+                    self._rows.delete(table, key)
+                    continue
+                run.append(row)
+                following = held[i + 1] if i + 1 < len(held) else None
+                if following is None or following[0] != table or following[2] is None:
+                    self._rows.upsert_many(table, run)
+                    run = []
+        except Exception as e:
+            if is_transient(e):
+                raise
+            raise BufferedWriteError(str(e)) from e
