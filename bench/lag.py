@@ -8,8 +8,6 @@ run: a raw Kafka produce→consume round trip at the same rate (acks=all).
 
 from __future__ import annotations
 
-import os
-import socket
 import subprocess
 import sys
 import threading
@@ -22,38 +20,9 @@ from contextlib import contextmanager
 import httpx
 from kafka import KafkaConsumer, KafkaProducer
 
+from bench.processes import HEADERS, free_port, process_env
 from infra.settings import Settings
 from infra.streaming import kafka
-
-HEADERS = {
-    "X-Dev-Tenant": "bench",
-    "X-Dev-Actor": "bench",
-    "X-Dev-Roles": "tenant_admin",
-}
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _env(settings: Settings, port: int) -> dict[str, str]:
-    env = dict(os.environ)
-    env.update(
-        {
-            "ASSUREHUB_ENV": "development",
-            "ASSUREHUB_DATABASE_URL": str(settings.database_url),
-            "ASSUREHUB_KAFKA_BOOTSTRAP_SERVERS": settings.kafka_bootstrap_servers,
-            "ASSUREHUB_KAFKA_TOPIC": settings.kafka_topic,
-            "ASSUREHUB_REDIS_URL": settings.redis_url,
-            "ASSUREHUB_API_PORT": str(port),
-            "ASSUREHUB_LOG_LEVEL": "WARNING",
-            "ASSUREHUB_LOG_FORMAT": "text",
-        }
-    )
-    return env
-
 
 PROJECTORS = [sys.executable, "-m", "processors.cli", "projectors"]
 PREVIOUS_PROJECTORS = [sys.executable, "-m", "bench.per_projection"]
@@ -63,8 +32,8 @@ PREVIOUS_PROJECTORS = [sys.executable, "-m", "bench.per_projection"]
 @contextmanager
 def backend(settings: Settings, projectors: list[str] | None = None) -> Iterator[str]:
     """API, relay and projectors as subprocesses; yields the API's base URL."""
-    port = _free_port()
-    env = _env(settings, port)
+    port = free_port()
+    env = process_env(settings, port)
     procs = [
         subprocess.Popen([sys.executable, "-m", "processors.cli", role], env=env)
         for role in ("api", "relay")

@@ -38,7 +38,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-from bench.lag import _env, _free_port, _paced
+from bench.lag import _paced
+from bench.processes import free_port, process_env
 from commands.context import CommandContext
 from commands.organizations import RegisterOrganization
 from commands.webhooks import Subscribe
@@ -134,7 +135,7 @@ def _admin(tenant: str) -> CommandContext:
 @contextmanager
 def _dispatching(settings: Settings) -> Iterator[None]:
     """``assurehub relay`` and ``assurehub webhooks`` as their own processes."""
-    env = _env(settings, _free_port())
+    env = process_env(settings, free_port())
     procs = [
         subprocess.Popen([sys.executable, "-m", "processors.cli", role], env=env)
         for role in ("relay", "webhooks")
@@ -181,7 +182,7 @@ def delivery_lag(
     """Milliseconds from each event's store time to its receipt (one
     subscription per tenant, 100 tenants), and the same split into
     :data:`STAGES`."""
-    port = _free_port()
+    port = free_port()
     container = bootstrap(settings)
     try:
         with _receiver(port) as got:
@@ -225,7 +226,7 @@ class Saturation:
 def fanout_saturation(settings: Settings, events: int, rate: float) -> Saturation:
     """``events`` events recorded at ``rate``/s to one tenant with
     :data:`SUBSCRIPTIONS` subscriptions: how fast all the POSTs arrive."""
-    port = _free_port()
+    port = free_port()
     container = bootstrap(settings)
     ctx = _admin("bench-hooks-fanout")
     try:
@@ -280,7 +281,7 @@ def bare_post_loop(
     connections, at ``rate``/s for ``seconds`` (or ``posts`` POSTs as fast
     as ``workers`` send them when ``rate`` is ``None``); and the POSTs
     received per second."""
-    port = _free_port()
+    port = free_port()
     local = threading.local()
     with _receiver(port) as got:
         pool = ThreadPoolExecutor(max_workers=workers)

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
 
 import pytest
 from psycopg import sql
@@ -13,21 +16,30 @@ from infra.postgres.rows import PostgresRows
 from tests.rows_contract import TABLES, RowsContract
 
 
+@contextmanager
+def contract_tables(container) -> Iterator[tuple[PostgresRows, Any]]:
+    """PostgresRows on the contract's tables in a fresh schema, inside a
+    transaction on the connection it also yields; the schema is dropped
+    afterwards."""
+    schema = f"rm_contract_{uuid.uuid4().hex[:8]}"
+    with container.database.connection() as conn:
+        with conn.transaction():
+            create_tables(conn, schema, TABLES)
+            create_keys(conn, schema, TABLES)
+        try:
+            with conn.transaction():
+                yield PostgresRows(conn, schema, TABLES), conn
+        finally:
+            conn.execute(
+                sql.SQL("DROP SCHEMA {} CASCADE").format(sql.Identifier(schema))
+            )
+
+
 class TestPostgresRows(RowsContract):
     @pytest.fixture
     def rows(self, container, migrated):
-        schema = f"rm_contract_{uuid.uuid4().hex[:8]}"
-        with container.database.connection() as conn:
-            with conn.transaction():
-                create_tables(conn, schema, TABLES)
-                create_keys(conn, schema, TABLES)
-            try:
-                with conn.transaction():
-                    yield PostgresRows(conn, schema, TABLES)
-            finally:
-                conn.execute(
-                    sql.SQL("DROP SCHEMA {} CASCADE").format(sql.Identifier(schema))
-                )
+        with contract_tables(container) as (rows, _):
+            yield rows
 
 
 class TestBufferedRows(RowsContract):
@@ -36,19 +48,8 @@ class TestBufferedRows(RowsContract):
 
     @pytest.fixture
     def held(self, container, migrated):
-        schema = f"rm_contract_{uuid.uuid4().hex[:8]}"
-        with container.database.connection() as conn:
-            with conn.transaction():
-                create_tables(conn, schema, TABLES)
-                create_keys(conn, schema, TABLES)
-            try:
-                with conn.transaction():
-                    direct = PostgresRows(conn, schema, TABLES)
-                    yield BufferedRows(direct, TABLES), direct, conn
-            finally:
-                conn.execute(
-                    sql.SQL("DROP SCHEMA {} CASCADE").format(sql.Identifier(schema))
-                )
+        with contract_tables(container) as (direct, conn):
+            yield BufferedRows(direct, TABLES), direct, conn
 
     @pytest.fixture
     def rows(self, held):
