@@ -3,6 +3,7 @@ test store (the session's relay and projectors would meet them)."""
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -28,12 +29,25 @@ def scratch_database(settings: Settings) -> Iterator[Settings]:
     try:
         yield settings.model_copy(update={"database_url": PostgresDsn(url)})
     finally:
-        with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(
-                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
-                    sql.Identifier(name)
-                )
-            )
+        _drop(admin, name)
+
+
+def _drop(admin: str, name: str) -> None:
+    """Drop the database; ``FORCE`` ends our sessions on it, but not an
+    autovacuum worker the server started there (not ours to signal), which
+    ends by itself: try again for a while."""
+    drop = sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
+        sql.Identifier(name)
+    )
+    for attempt in range(50):
+        try:
+            with psycopg.connect(admin, autocommit=True) as conn:
+                conn.execute(drop)
+            return
+        except psycopg.errors.InsufficientPrivilege:
+            if attempt == 49:
+                raise
+            time.sleep(0.2)
 
 
 @contextmanager
