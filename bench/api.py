@@ -26,7 +26,6 @@ import asyncio
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -42,6 +41,7 @@ import aiohttp
 import httpx
 
 from bench.common import percentile
+from bench.processes import free_port, process_env
 from bench.throughput import event_store_rate
 from infra.settings import Settings
 
@@ -70,12 +70,6 @@ class Row:
     """The generator's CPU time over the timed wall time (1.0 = a full core)."""
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def _cpus() -> list[int]:
     return sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else []
 
@@ -90,21 +84,13 @@ def _taskset(cpus: list[int]) -> list[str]:
 @contextmanager
 def serve(settings: Settings, workers: int, cpus: list[int]) -> Iterator[str]:
     """``assurehub api`` with ``workers`` processes on a free loopback port."""
-    port = _free_port()
+    port = free_port()
     with tempfile.TemporaryDirectory() as metrics:
-        env = dict(os.environ)
+        env = process_env(settings, port)
         env.update(
             {
-                "ASSUREHUB_ENV": "development",
-                "ASSUREHUB_DATABASE_URL": str(settings.database_url),
-                "ASSUREHUB_KAFKA_BOOTSTRAP_SERVERS": settings.kafka_bootstrap_servers,
-                "ASSUREHUB_KAFKA_TOPIC": settings.kafka_topic,
-                "ASSUREHUB_REDIS_URL": settings.redis_url,
-                "ASSUREHUB_LOG_LEVEL": "WARNING",
-                "ASSUREHUB_LOG_FORMAT": "text",
-                "ASSUREHUB_API_PORT": str(port),
                 "ASSUREHUB_API_WORKERS": str(workers),
-                "ASSUREHUB_METRICS_PORT": str(_free_port()),
+                "ASSUREHUB_METRICS_PORT": str(free_port()),
                 "ASSUREHUB_METRICS_DIR": metrics,
             }
         )

@@ -20,7 +20,7 @@ from contextlib import contextmanager
 import httpx
 from kafka import KafkaConsumer, KafkaProducer
 
-from bench.processes import HEADERS, free_port, process_env
+from bench.processes import HEADERS, free_port, process_env, wait_live
 from infra.settings import Settings
 from infra.streaming import kafka
 
@@ -41,16 +41,7 @@ def backend(settings: Settings, projectors: list[str] | None = None) -> Iterator
     procs.append(subprocess.Popen(projectors or PROJECTORS, env=env))
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"{url}/health/live", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError("API did not start")
-            time.sleep(0.2)
+        wait_live(url, time.monotonic() + 60)
         yield url
     finally:
         for p in procs:

@@ -24,9 +24,7 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import random
-import socket
 import statistics
 import subprocess
 import sys
@@ -49,6 +47,7 @@ from psycopg import sql
 from psycopg.rows import dict_row
 
 from bench.common import percentile, pin
+from bench.processes import free_port, process_env
 from domain.principal import Principal, Role
 from infra.postgres.listing import decode_cursor, encode_cursor, statement
 from infra.postgres.projection_schemas import create_keys, create_tables, record_shape
@@ -444,12 +443,6 @@ def _threads(
 # -- the servers ---------------------------------------------------------------
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def audits_route_mounted() -> bool:
     """Whether ``create_app`` mounts ``GET /audits`` itself (it may not yet)."""
     from read_api import app, audits
@@ -460,19 +453,8 @@ def audits_route_mounted() -> bool:
 @contextmanager
 def serve(settings: Settings, kind: str, *extra: str) -> Iterator[str]:
     """``python -m bench.list_query <kind>`` on a free loopback port."""
-    port = _free_port()
-    env = dict(os.environ)
-    env.update(
-        {
-            "ASSUREHUB_ENV": "development",
-            "ASSUREHUB_DATABASE_URL": str(settings.database_url),
-            "ASSUREHUB_KAFKA_BOOTSTRAP_SERVERS": settings.kafka_bootstrap_servers,
-            "ASSUREHUB_KAFKA_TOPIC": settings.kafka_topic,
-            "ASSUREHUB_REDIS_URL": settings.redis_url,
-            "ASSUREHUB_LOG_LEVEL": "WARNING",
-            "ASSUREHUB_LOG_FORMAT": "text",
-        }
-    )
+    port = free_port()
+    env = process_env(settings, port)
     command = [sys.executable, "-m", "bench.list_query", kind, "--port", str(port)]
     process = subprocess.Popen([*command, *extra], env=env)
     url = f"http://127.0.0.1:{port}"

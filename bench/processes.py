@@ -30,6 +30,20 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def wait_live(url: str, deadline: float) -> None:
+    """Until the API at ``url`` answers ``/health/live`` (by ``deadline``,
+    a ``time.monotonic()`` value)."""
+    while True:
+        try:
+            if httpx.get(f"{url}/health/live", timeout=1).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"API at {url} did not start")
+        time.sleep(0.2)
+
+
 def process_env(settings: Settings, port: int) -> dict[str, str]:
     """The environment of a process of the pipeline on ``settings``."""
     env = dict(os.environ)
@@ -81,15 +95,7 @@ class Pipeline:
     def wait_live(self, seconds: float = 120.0) -> None:
         deadline = time.monotonic() + seconds
         for url in self.urls:
-            while True:
-                try:
-                    if httpx.get(f"{url}/health/live", timeout=1).status_code == 200:
-                        break
-                except httpx.HTTPError:
-                    pass
-                if time.monotonic() > deadline:
-                    raise RuntimeError(f"API at {url} did not start")
-                time.sleep(0.2)
+            wait_live(url, deadline)
 
     def wait_visible(self) -> None:
         """Until a command through each API reads back with its position

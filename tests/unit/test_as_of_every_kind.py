@@ -141,30 +141,42 @@ def test_standard_template_as_of_every_version_is_its_live_detail(steps):
     world = World(TemplateProjection())
     template = StandardTemplate.draft(META, "ISO 9001", "2015", "QMS checklist")
 
+    _template_check(
+        world, template, STANDARD_TEMPLATES, STANDARD_VERSIONS, _standard_step, steps
+    )
+    assert world.first == world.last  # nothing joined
+
+
+def _template_check(
+    world: World,
+    template: Any,
+    table: Any,
+    versions: Any,
+    step: Any,
+    steps: list[tuple[str, int]],
+) -> None:
+    """Run ``steps`` on ``template`` (each through ``step``), then hold every
+    version's as-of detail equal to the live detail recorded after it."""
+
     def live() -> dict[str, Any] | None:
         memory = world.live[TemplateProjection.name].memory
-        return template_detail_of(
-            ADMIN, memory, STANDARD_TEMPLATES, template.id, STANDARD_VERSIONS
-        )
+        return template_detail_of(ADMIN, memory, table, template.id, versions)
 
     world.save(template)
     world.record(live())
     for name, pick in steps:
-        done = world.attempt(partial(_standard_step, template, name, pick))
+        done = world.attempt(partial(step, template, name, pick))
         if done and template.pending_events:
             world.save(template)
             world.record(live())
 
     def as_of(folds: AsOfFolds, target: AtVersion) -> dict[str, Any]:
         folded = _folded(folds, TemplateProjection(), template.id, [], target)
-        detail = template_detail_of(
-            ADMIN, folded.rows, STANDARD_TEMPLATES, template.id, STANDARD_VERSIONS
-        )
+        detail = template_detail_of(ADMIN, folded.rows, table, template.id, versions)
         assert detail is not None
         return to_jsonable_python(detail)
 
     _check(world, as_of, last=False)
-    assert world.first == world.last  # nothing joined
 
 
 def _standard_step(template: StandardTemplate, name: str, pick: int) -> None:
@@ -196,29 +208,9 @@ def test_document_template_as_of_every_version_is_its_live_detail(steps):
         META, "audit_report", "Audit report", BRANDING, REPORT_SECTIONS, SIGNATURES
     )
 
-    def live() -> dict[str, Any] | None:
-        memory = world.live[TemplateProjection.name].memory
-        return template_detail_of(
-            ADMIN, memory, DOCUMENT_TEMPLATES, template.id, DOCUMENT_VERSIONS
-        )
-
-    world.save(template)
-    world.record(live())
-    for name, pick in steps:
-        done = world.attempt(partial(_document_step, template, name, pick))
-        if done and template.pending_events:
-            world.save(template)
-            world.record(live())
-
-    def as_of(folds: AsOfFolds, target: AtVersion) -> dict[str, Any]:
-        folded = _folded(folds, TemplateProjection(), template.id, [], target)
-        detail = template_detail_of(
-            ADMIN, folded.rows, DOCUMENT_TEMPLATES, template.id, DOCUMENT_VERSIONS
-        )
-        assert detail is not None
-        return to_jsonable_python(detail)
-
-    _check(world, as_of, last=False)
+    _template_check(
+        world, template, DOCUMENT_TEMPLATES, DOCUMENT_VERSIONS, _document_step, steps
+    )
 
 
 def _document_step(template: DocumentTemplate, name: str, pick: int) -> None:
