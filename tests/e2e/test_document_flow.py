@@ -220,6 +220,10 @@ def run_cli(flow: Flow, *args: str, **env: str) -> subprocess.CompletedProcess[s
             "ASSUREHUB_LOG_FORMAT": "text",
             "ASSUREHUB_DATABASE_URL": str(settings.database_url),
             "ASSUREHUB_PUBLIC_BASE_URL": settings.public_base_url,
+            # the names in a report are sealed: opening them needs the key
+            "ASSUREHUB_PERSON_KEY_WRAPPING_KEYS": os.environ.get(
+                "ASSUREHUB_PERSON_KEY_WRAPPING_KEYS", ""
+            ),
             **env,
         },
     )
