@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import signal
+import struct
 import subprocess
 import sys
 import time
@@ -35,7 +36,11 @@ def served_by_worker(metrics_dir: Path) -> dict[int, float]:
     read from each process's own file of the metrics directory."""
     served = {}
     for path in metrics_dir.glob("histogram_*.db"):
-        for family in MultiProcessCollector.merge([str(path)], accumulate=True):
+        try:
+            families = MultiProcessCollector.merge([str(path)], accumulate=True)
+        except struct.error:  # a process is creating its file just now
+            continue
+        for family in families:
             for s in family.samples:
                 if s.name.endswith("_count") and s.labels == CREATED:
                     served[int(path.stem.split("_")[-1])] = s.value
