@@ -87,7 +87,7 @@ class TransactionOrderRecorder(OneByOneRecorder):
         pass
 
     def _lock_and_draw(self, curs: Any, pipeline: Any, batch: Any) -> Any:
-        tenants = sorted({c.tenant_id for p in batch for c in p.item.payloads})
+        tenants = sorted({c.tenant_id for p in batch for c in p.item.linkables})
         for tenant in tenants:
             curs.execute(
                 "SELECT pg_advisory_xact_lock(hashtext(%s))", (tenant,), prepare=False

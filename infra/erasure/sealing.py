@@ -42,8 +42,12 @@ def _aad(tenant_id: str, person_id: UUID) -> bytes:
 
 def seal_with(key: bytes, tenant_id: str, person_id: UUID, value: str) -> str:
     """``value`` sealed with ``key`` (a fresh nonce each time)."""
+    return _sealed(AESGCM(key), _aad(tenant_id, person_id), value)
+
+
+def _sealed(cipher: AESGCM, aad: bytes, value: str) -> str:
     nonce = os.urandom(_NONCE)
-    sealed = AESGCM(key).encrypt(nonce, value.encode(), _aad(tenant_id, person_id))
+    sealed = cipher.encrypt(nonce, value.encode(), aad)
     return PREFIX + base64.urlsafe_b64encode(nonce + sealed).rstrip(b"=").decode()
 
 
@@ -120,12 +124,12 @@ class PersonalCipher:
             self._sealing[(tenant_id, person_id)] = key
         else:
             key = self._sealing_key(tenant_id, person_id)
+        if key is None:
+            values.update(dict.fromkeys(plain, ERASED))
+            return
+        cipher, aad = AESGCM(key), _aad(tenant_id, person_id)
         for name in plain:
-            values[name] = (
-                ERASED
-                if key is None
-                else seal_with(key, tenant_id, person_id, values[name])
-            )
+            values[name] = _sealed(cipher, aad, values[name])
 
     def _sealing_key(self, tenant_id: str, person_id: UUID) -> bytes | None:
         kept = self._sealing

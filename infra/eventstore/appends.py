@@ -25,15 +25,21 @@ from psycopg.types.json import Jsonb
 
 from commands.ports import SideWrites
 from infra.erasure.wrapping import StoredKey
-from infra.eventstore.chain import Chained, ChainLink, chain_links
+from infra.eventstore.chain import ChainLink, Linkable, chain_links
 from infra.postgres.person_keys import insert_keys_statement, key_parameters
 
-HEADS = (
-    "SELECT t.tenant_id, h.hash FROM unnest(%s::text[]) AS t (tenant_id)"
-    " CROSS JOIN LATERAL (SELECT c.hash FROM event_chain c"
-    " WHERE c.tenant_id = t.tenant_id ORDER BY c.position DESC LIMIT 1) AS h"
+DRAW = (
+    "SELECT (SELECT array_agg(nextval(pg_get_serial_sequence(%s::text,"
+    " 'notification_id'))) FROM generate_series(1, %s::integer)) AS ids,"
+    " h.tenants, h.hashes"
+    " FROM (SELECT array_agg(t.tenant_id) AS tenants, array_agg(c.hash) AS hashes"
+    " FROM unnest(%s::text[]) AS t (tenant_id) CROSS JOIN LATERAL"
+    " (SELECT e.hash FROM event_chain e WHERE e.tenant_id = t.tenant_id"
+    " ORDER BY e.position DESC LIMIT 1) AS c) AS h"
 )
-"""Each tenant's newest hash: one backward index probe per tenant."""
+"""The positions of a batch's events (parameters: the events table, how
+many) and the newest hash of each of its tenants (parameter: their ids;
+one backward index probe each), drawn and read under the table's lock."""
 
 
 @dataclass
@@ -42,8 +48,8 @@ class Append:
 
     stored_events: Sequence[StoredEvent]
     side: SideWrites | None = None
-    payloads: list[Chained] = field(default_factory=list)
-    """What the chain reads from each payload (empty: not chained)."""
+    linkables: list[Linkable] = field(default_factory=list)
+    """What linking each event needs (empty: not chained)."""
     new_keys: list[tuple[str, UUID, StoredKey]] = field(default_factory=list)
     """Data keys of persons the events were sealed for first."""
 
@@ -74,13 +80,14 @@ def insert_events_statement(schema: str, table: str, id_type: str) -> str:
 
 
 @lru_cache(maxsize=256)
-def _statement(insert: str, links: int, keys: int) -> str:
+def append_statement(insert: str, links: int, keys: int) -> str:
     """One statement writing the events and, with them, their ``links`` chain
     links and ``keys`` new persons' keys (parameters in that order, the rows
     as scalars): each statement queued costs the driver a parse and a
     round-trip step, and each array parameter an inspection of its items, so
-    an append is one statement. The text is made once per shape, so the
-    driver's parse of it is cached too."""
+    an append is one statement. The text is made once per shape, and
+    prepared by Postgres once per shape and connection (see
+    :func:`queue_append`)."""
     writes = []
     if links:
         writes.append(_insert_links_statement(links))
@@ -93,6 +100,11 @@ def _statement(insert: str, links: int, keys: int) -> str:
     return f"WITH {with_} {writes[-1]}"
 
 
+def statement_of(insert: str, append: Append) -> str:
+    """The statement ``append`` is written with."""
+    return append_statement(insert, len(append.linkables), len(append.new_keys))
+
+
 def queue_append(
     curs: Cursor[DictRow],
     insert: str,
@@ -100,9 +112,15 @@ def queue_append(
     ids: Sequence[int],
     heads: Mapping[str, bytes],
 ) -> dict[str, bytes]:
-    """Queue (pipelined, none prepared) everything ``append`` writes at
-    positions ``ids`` except its identity records; return the chain heads
-    after it (``heads`` continued by its links)."""
+    """Queue (pipelined) everything ``append`` writes at positions ``ids``
+    except its identity records; return the chain heads after it (``heads``
+    continued by its links).
+
+    The append statement is prepared (parsed and planned once per shape and
+    connection; unprepared, Postgres spent a third of the statement's time
+    planning it). A prepared statement queued behind a failure in the
+    pipeline is skipped, and psycopg then forgets it was prepared (a test
+    holds it to that); the side records stay unprepared, being rare."""
     events = append.stored_events
     params: list[Any] = [
         [e.originator_id for e in events],
@@ -112,17 +130,13 @@ def queue_append(
         list(ids),
     ]
     after = dict(heads)
-    if append.payloads:
-        links = chain_links(events, append.payloads, ids, heads)
+    if append.linkables:
+        links = chain_links(append.linkables, ids, heads)
         params += _link_parameters(links)
         after.update((link.tenant_id, link.hash) for link in links)
     if append.new_keys:
         params += key_parameters(append.new_keys)
-    curs.execute(
-        _statement(insert, len(append.payloads), len(append.new_keys)),
-        params,
-        prepare=False,
-    )
+    curs.execute(statement_of(insert, append), params, prepare=True)
     side = append.side
     if side is not None:
         _queue_side(curs, side, events, max(ids))

@@ -20,6 +20,9 @@ within the tenant, so positions would have to be drawn after that lock.
 The tenant, the metadata and the recorded time come from the stored payload
 (the event's ``meta`` and ``timestamp``, as the library's transcoder wrote
 them); the payload bytes themselves are hashed as stored, whatever they hold.
+Everything but the position and the previous hash is put in its canonical
+bytes before the lock (:func:`linkable`); under the lock only the hash of
+those bytes behind the position and previous hash is computed.
 """
 
 from __future__ import annotations
@@ -32,7 +35,7 @@ from datetime import UTC, datetime
 import orjson
 from eventsourcing.persistence import StoredEvent
 
-from infra.eventstore.log_verifier import GENESIS, event_hash
+from infra.eventstore.log_verifier import GENESIS, event_tail, tail_hash
 
 TIME_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
 
@@ -57,6 +60,17 @@ class Chained:
     recorded_at: datetime
 
 
+@dataclass(frozen=True)
+class Linkable:
+    """A stored event ready to be linked once its position and its tenant's
+    previous hash are known: its tenant, recorded time and the canonical
+    form's fields after the position (:func:`event_tail`)."""
+
+    tenant_id: str
+    recorded_at: datetime
+    tail: bytes
+
+
 def recorded_time(moment: datetime) -> str:
     """The canonical text of a recorded time (UTC, microseconds, ``Z``)."""
     return moment.astimezone(UTC).strftime(TIME_FORMAT)
@@ -79,36 +93,38 @@ def read_payload(state: bytes) -> Chained:
     )
 
 
+def linkable(stored: StoredEvent) -> Linkable:
+    """What linking ``stored`` needs, made from it alone (before the lock)."""
+    chained = read_payload(stored.state)
+    tail = event_tail(
+        chained.tenant_id,
+        str(stored.originator_id),
+        stored.originator_version,
+        stored.topic,
+        recorded_time(chained.recorded_at),
+        stored.state,
+        chained.meta,
+    )
+    return Linkable(chained.tenant_id, chained.recorded_at, tail)
+
+
 def chain_links(
-    stored_events: Sequence[StoredEvent],
-    payloads: Sequence[Chained],
+    linkables: Sequence[Linkable],
     positions: Sequence[int],
     heads: Mapping[str, bytes],
 ) -> list[ChainLink]:
-    """The chain rows of events stored at ``positions`` (``payloads``: what
-    :func:`read_payload` read from each), continuing each tenant's chain from
+    """The chain rows of events stored at ``positions`` (``linkables``: what
+    :func:`linkable` made of each), continuing each tenant's chain from
     ``heads`` (its newest hash; absent: the tenant's first event)."""
     current = dict(heads)
     links = []
-    for stored, chained, position in sorted(
-        zip(stored_events, payloads, positions, strict=True), key=lambda p: p[2]
+    for item, position in sorted(
+        zip(linkables, positions, strict=True), key=lambda p: p[1]
     ):
-        previous = current.get(chained.tenant_id, GENESIS)
-        digest = event_hash(
-            previous,
-            position,
-            chained.tenant_id,
-            str(stored.originator_id),
-            stored.originator_version,
-            stored.topic,
-            recorded_time(chained.recorded_at),
-            stored.state,
-            chained.meta,
-        )
-        current[chained.tenant_id] = digest
+        previous = current.get(item.tenant_id, GENESIS)
+        digest = tail_hash(previous, position, item.tail)
+        current[item.tenant_id] = digest
         links.append(
-            ChainLink(
-                position, chained.tenant_id, chained.recorded_at, previous, digest
-            )
+            ChainLink(position, item.tenant_id, item.recorded_at, previous, digest)
         )
     return links

@@ -116,6 +116,49 @@ def event_hash(
     )
 
 
+def event_tail(
+    tenant_id: str,
+    aggregate_id: str,
+    version: int,
+    type_: str,
+    recorded_at: str,
+    payload: bytes,
+    meta: Mapping[str, str],
+) -> bytes:
+    """The canonical form's fields after the position (tenant id to metadata),
+    which are known before the event's position and previous hash are: the
+    appender makes them before it takes the events table's lock."""
+    n = _LENGTH
+    t, a, v = tenant_id.encode(), aggregate_id.encode(), b"%d" % version
+    k, r, m = type_.encode(), recorded_at.encode(), metadata_bytes(meta)
+    return b"".join(
+        (
+            n(len(t)),
+            t,
+            n(len(a)),
+            a,
+            n(len(v)),
+            v,
+            n(len(k)),
+            k,
+            n(len(r)),
+            r,
+            n(len(payload)),
+            payload,
+            n(len(m)),
+            m,
+        )
+    )
+
+
+def tail_hash(previous: bytes, position: int, tail: bytes) -> bytes:
+    """:func:`event_hash` of the event whose :func:`event_tail` is ``tail``."""
+    p = b"%d" % position
+    return hashlib.sha256(
+        b"".join((_TAG, _LENGTH(len(previous)), previous, _LENGTH(len(p)), p, tail))
+    ).digest()
+
+
 def _digest(
     previous: bytes,
     p: bytes,

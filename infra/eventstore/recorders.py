@@ -28,14 +28,14 @@ from psycopg.sql import SQL, Identifier
 
 from commands.ports import Claim, RecordedAnswer, SideWrites
 from infra.eventstore.appends import (
-    HEADS,
+    DRAW,
     Append,
     insert_answer,
     insert_events_statement,
     primary,
     queue_append,
 )
-from infra.eventstore.chain import read_payload
+from infra.eventstore.chain import linkable
 from infra.eventstore.group_commit import MAX_BATCH, GroupCommit, Pending
 from infra.postgres.errors import is_unreachable
 from infra.postgres.identity_records import write_record
@@ -119,10 +119,6 @@ class FailFastRecorder(PostgresApplicationRecorder):
             self.events_table_name,
             self.datastore.originator_id_type,
         )
-        self._draw_positions = (
-            "SELECT nextval(pg_get_serial_sequence(%s, 'notification_id')) AS id"
-            " FROM generate_series(1, %s)"
-        )
         self._sequence_of = f"{self.datastore.schema}.{self.events_table_name}"
 
     def insert_events(
@@ -131,8 +127,9 @@ class FailFastRecorder(PostgresApplicationRecorder):
         """Append the events with the command's side records (``side``);
         return their positions, in the order given.
 
-        The payloads are parsed for the chain and the new persons' keys taken
-        here, on the caller's thread and outside the lock; the batch is
+        The events are made ready for the chain (payload parsed, canonical
+        bytes but for position and previous hash) and the new persons' keys
+        taken here, on the caller's thread and outside the lock; the batch is
         written by whichever caller's thread leads it.
         """
         if not stored_events:
@@ -140,9 +137,7 @@ class FailFastRecorder(PostgresApplicationRecorder):
         append = Append(
             stored_events,
             side=kwargs.get("side"),
-            payloads=(
-                [read_payload(e.state) for e in stored_events] if self._chaining else []
-            ),
+            linkables=([linkable(e) for e in stored_events] if self._chaining else []),
             new_keys=self.new_keys.take_new() if self.new_keys is not None else [],
         )
         return self._submit(append)
@@ -188,7 +183,8 @@ class FailFastRecorder(PostgresApplicationRecorder):
             for pending in batch:
                 mine = [next(ids) for _ in pending.item.stored_events]
                 found = queue_append(curs, self._insert, pending.item, mine, found)
-                for record in pending.item.side.records if pending.item.side else ():
+                side = pending.item.side
+                for record in side.records if side else ():
                     write_record(curs, record)  # a refusal raises
                 assigned.append(mine)
         return assigned
@@ -245,23 +241,21 @@ class FailFastRecorder(PostgresApplicationRecorder):
         batch: Sequence[Pending[Append, list[int]]],
     ) -> tuple[Iterator[int], dict[str, bytes]]:
         """Lock the table, notify, draw the positions of every event of the
-        batch and read the chain heads of its tenants (one round trip)."""
+        batch and read the chain heads of its tenants (one round trip, one
+        prepared statement for positions and heads)."""
         self._lock_table(curs)
         self._notify_channel(curs)
         count = sum(len(p.item.stored_events) for p in batch)
-        positions = curs.connection.cursor(row_factory=dict_row)
-        positions.execute(
-            self._draw_positions, (self._sequence_of, count), prepare=False
-        )
-        tenants = sorted({c.tenant_id for p in batch for c in p.item.payloads})
-        heads = curs.connection.cursor(row_factory=dict_row)
-        if tenants:
-            heads.execute(HEADS, (tenants,), prepare=False)
+        tenants = sorted({c.tenant_id for p in batch for c in p.item.linkables})
+        drawn = curs.connection.cursor(row_factory=dict_row)
+        drawn.execute(DRAW, (self._sequence_of, count, tenants), prepare=True)
         pipeline.sync()
-        ids = sorted(int(row["id"]) for row in positions.fetchall())
-        found = {}
-        if tenants:
-            found = {r["tenant_id"]: bytes(r["hash"]) for r in heads.fetchall()}
+        row = drawn.fetchone()
+        assert row is not None
+        ids = sorted(int(i) for i in row["ids"])
+        found = dict(
+            zip(row["tenants"] or (), map(bytes, row["hashes"] or ()), strict=True)
+        )
         return iter(ids), found
 
     def record_answer(self, aggregate_id: UUID, version: int, side: SideWrites) -> int:

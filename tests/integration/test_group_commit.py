@@ -10,13 +10,19 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
+import psycopg
+from psycopg.rows import dict_row
+
 from commands.errors import ClaimTakenError, ConcurrentWriteError
 from commands.ports import Claim, SideWrites
 from domain.events import EventMeta
 from domain.organization import Organization
 from infra.bootstrap import Container
 from infra.eventlog.watch import verify_tenant
+from infra.eventstore.appends import DRAW, Append, queue_append
+from infra.eventstore.chain import linkable
 from infra.eventstore.recorders import FailFastRecorder
+from infra.eventstore.store import EVENTS_TABLE
 
 
 @contextmanager
@@ -132,3 +138,48 @@ def test_a_batch_without_conflicts_commits_together_and_chains(container):
     report = verify_tenant(container.database, tenant)
     assert report.ok, report.text()
     assert report.events == 2 * len(orgs)
+
+
+def test_a_prepared_append_skipped_behind_a_failure_is_prepared_again(container):
+    """Positions and appends are prepared statements queued in a pipeline:
+    when a batch fails before them, Postgres skips their preparation, and the
+    next batch of the same shape on the same connection prepares them again
+    instead of executing a statement that does not exist."""
+    recorder = container.event_store.app.recorder
+    assert isinstance(recorder, FailFastRecorder)
+    tenant = f"tenant-group-{uuid.uuid4().hex[:8]}"
+    meta = EventMeta(tenant, "alice", "req-group", "req-group")
+
+    def prepared_append() -> Append:
+        org = Organization.register(meta, "Prepared", "NL")
+        stored = [recorder_mapper.to_stored_event(e) for e in org.collect_events()]
+        return Append(stored, linkables=[linkable(e) for e in stored])
+
+    recorder_mapper = container.event_store.app.mapper
+    with psycopg.connect(str(container.settings.database_url), autocommit=True) as conn:
+        for attempt in ("skipped", "prepared", "reused"):
+            append = prepared_append()
+            try:
+                with conn.pipeline() as pipeline, conn.transaction():
+                    curs = conn.cursor(row_factory=dict_row)
+                    if attempt == "skipped":
+                        curs.execute("SELECT 1 / 0", prepare=False)
+                    curs.execute(DRAW, (EVENTS_TABLE, 1, [tenant]), prepare=True)
+                    pipeline.sync()
+                    row = curs.fetchone()
+                    assert row is not None
+                    heads = dict(
+                        zip(
+                            row["tenants"] or (),
+                            map(bytes, row["hashes"] or ()),
+                            strict=True,
+                        )
+                    )
+                    queue_append(curs, recorder._insert, append, row["ids"], heads)
+            except psycopg.errors.DivisionByZero:
+                assert attempt == "skipped"
+                continue
+            assert attempt != "skipped"
+    report = verify_tenant(container.database, tenant)
+    assert report.ok, report.text()
+    assert report.events == 2

@@ -252,3 +252,24 @@ def test_the_verifier_runs_as_one_copied_file(tmp_path, tamper):
     else:
         assert done.returncode == 0, done.stderr
         assert done.stdout.startswith("ok: tenant acme, positions 2..13")
+
+
+@pytest.mark.parametrize(
+    ("previous", "position", "meta"),
+    [
+        (log_verifier.GENESIS, 1, {}),
+        (b"\x01" * 32, 987_654_321, {"tenant_id": "t-é", "actor_id": "a"}),
+    ],
+)
+def test_the_hash_made_before_the_position_is_known_is_the_event_hash(
+    previous, position, meta
+):
+    """The appender puts an event's fields in canonical bytes before it has a
+    position (:func:`event_tail`), then hashes them behind the position and
+    previous hash: the same hash the verifier computes from all fields."""
+    fields = ("t-é", "0b9d8a52-3f0e-4a55-9a8e-1d6c0c4f7f11", 3, "domain.x:X.Y")
+    at, payload = "2026-12-05T01:02:03.000004Z", b'{"a": "\\u00e9"}'
+    tail = log_verifier.event_tail(*fields, at, payload, meta)
+    assert log_verifier.tail_hash(previous, position, tail) == event_hash(
+        previous, position, *fields, at, payload, meta
+    )
