@@ -378,11 +378,22 @@ def _appends(settings: Settings, commands: int, processes: int, threads: int) ->
     )
     print("|---|---|---|---|---|---|---|")
     for row in rows:
+        rate = f"{row.rate:,.0f}"
+        if row.rounds:
+            rate += f" (median of {', '.join(f'{r:,.0f}' for r in row.rounds)})"
         print(
-            f"| {row.workload} | {row.path} | {row.rate:,.0f} | {row.rate / raw:.2f}"
+            f"| {row.workload} | {row.path} | {rate} | {row.rate / raw:.2f}"
             f" | {row.events:,} | {row.missed} | {row.duplicated} |"
         )
     print(f"| raw psycopg INSERT ({writers} threads) | | {raw:,.0f} | 1.00 | | | |")
+    paired = {r.path: r.rate for r in rows if r.rounds}
+    if len(paired) == len(appends.PAIR):
+        neither, both = (paired[p[1]] for p in appends.PAIR)
+        print()
+        print(
+            f"Chained and sealed beside neither (medians of {appends.ROUNDS} rounds"
+            f" each, run in turns): {both / neither:.2f}"
+        )
 
 
 def _sealing(settings: Settings, events: int) -> None:
