@@ -9,6 +9,11 @@ same transaction), the last state of each row once, in order, many rows per
 round trip. A :meth:`~BufferedRows.find` (a query by other columns) flushes
 first, so it sees every change made before it.
 
+A batch can :meth:`~BufferedRows.prefetch` the rows its events will read,
+one query per table for the whole batch, instead of one query per row as
+each event first asks for it; a row not prefetched is read when asked for,
+as without.
+
 What a projection reads back is what it wrote (as
 :class:`projections.rows.MemoryRows` gives it, which the rebuild folds
 with), and a missing column of an inserted row reads as ``None`` (the
@@ -25,6 +30,7 @@ not undo what is held.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 from uuid import UUID
 
@@ -43,6 +49,47 @@ def _normal(key: Key) -> tuple[Any, ...]:
     return tuple(str(v) if isinstance(v, UUID) else v for v in key)
 
 
+def _storable_text(value: Any) -> bool:
+    if not isinstance(value, str) or "\x00" in value:
+        return False
+    try:
+        value.encode()
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _canonical_uuid(value: Any) -> bool:
+    if isinstance(value, UUID):
+        return True
+    try:
+        return isinstance(value, str) and str(UUID(value)) == value
+    except ValueError:
+        return False
+
+
+_CANONICAL = {
+    "text": _storable_text,
+    "uuid": _canonical_uuid,
+    "integer": lambda v: type(v) is int and -(2**31) <= v < 2**31,
+    "bigint": lambda v: type(v) is int and -(2**63) <= v < 2**63,
+}
+
+
+def _canonical(table: Table, key: Key) -> bool:
+    """Whether ``key`` is what Postgres returns for its row once normalized
+    (so its absence from a prefetch's answer means the row is absent) and
+    can be sent without an error."""
+    if len(key) != len(table.key):
+        return False
+    types = {c.name: c.type.split(" COLLATE ")[0] for c in table.columns}
+    for name, value in zip(table.key, key, strict=True):
+        check = _CANONICAL.get(types[name])
+        if check is None or not check(value):
+            return False
+    return True
+
+
 class BufferedRows:
     """:class:`projections.rows.Rows` for one batch (see the module docstring).
 
@@ -58,6 +105,30 @@ class BufferedRows:
         self._known: dict[Slot, Row | None] = {}
         self._held: dict[Slot, tuple[str, Key, Row | None]] = {}
         """Per row, its table, key and last state (``None``: deleted)."""
+
+    def prefetch(self, wanted: Iterable[tuple[str, Key]]) -> int:
+        """Read the rows of ``wanted`` (table, key) not known yet, one query
+        per table; return how many keys were asked for.
+
+        Keys whose values are not of their column's type as Postgres returns
+        it (a ``UUID`` column's key given in capitals, an integer as text)
+        are left out: they are read when a projection asks for them.
+        """
+        asked: dict[str, dict[tuple[Any, ...], Key]] = {}
+        for table, key in wanted:
+            t = self._tables.get(table)
+            if t is None or not _canonical(t, key):
+                continue
+            normal = _normal(key)
+            if (table, normal) not in self._known:
+                asked.setdefault(table, {})[normal] = key
+        for table, keys in asked.items():
+            t = self._tables[table]
+            found = self._rows.get_many(table, list(keys.values()))
+            by_key = {_normal(t.key_of(row)): row for row in found}
+            for normal in keys:
+                self._known[(table, normal)] = by_key.get(normal)
+        return sum(len(keys) for keys in asked.values())
 
     def _table(self, name: str, row: Row | None = None) -> Table:
         try:

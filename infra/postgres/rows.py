@@ -12,7 +12,8 @@ side names them with :func:`qualified`.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+import re
+from collections.abc import Iterable, Mapping, Sequence
 from functools import lru_cache
 from typing import Any
 
@@ -49,6 +50,18 @@ def _equal_to(
     )
 
 
+_KEY_TYPE = re.compile(r"[a-z][a-z0-9 ]*")
+
+
+def _key_type(table: Table, column: str) -> str:
+    """The base type of a key column (``text COLLATE "C"`` is ``text``)."""
+    declared = next(c.type for c in table.columns if c.name == column)
+    base = declared.split(" COLLATE ")[0]
+    if not _KEY_TYPE.fullmatch(base):
+        raise ValueError(f"table {table.name}: key column type {declared!r}")
+    return base  # declared in code and checked above, never input
+
+
 @lru_cache(maxsize=1024)
 def _statement(
     kind: str,
@@ -63,6 +76,18 @@ def _statement(
     if kind == "get":
         return sql.SQL("SELECT {} FROM {} WHERE {}").format(
             _names(table.column_names), target, _equal_to(key)
+        )
+    if kind == "get_many":
+        return sql.SQL(
+            "SELECT {} FROM {} WHERE ({}) IN (SELECT * FROM unnest({}))"
+        ).format(
+            _names(table.column_names),
+            target,
+            _names(key),
+            sql.SQL(", ").join(
+                sql.SQL("%s::text[]::{}[]").format(sql.SQL(_key_type(table, c)))
+                for c in key
+            ),
         )
     if kind == "find":
         return sql.SQL("SELECT {} FROM {} WHERE {}").format(
@@ -171,6 +196,19 @@ class PostgresRows:
         t = self._table(table)
         row = self._conn.execute(self._run("get", t), self._key(t, key)).fetchone()
         return dict(zip(t.column_names, row, strict=True)) if row else None
+
+    def get_many(self, table: str, keys: Sequence[Key]) -> list[Row]:
+        """The rows with any of ``keys`` (in no order; absent ones left out),
+        in one round trip. Key values travel as text and are cast to their
+        column's type, so a ``UUID`` and its text find the same row."""
+        t = self._table(table)
+        if not keys:
+            return []
+        for key in keys:
+            self._key(t, key)
+        params = [[str(key[i]) for key in keys] for i in range(len(t.key))]
+        found = self._conn.execute(self._run("get_many", t), params).fetchall()
+        return [dict(zip(t.column_names, r, strict=True)) for r in found]
 
     def insert(self, table: str, row: Row) -> None:
         t = self._table(table)

@@ -60,11 +60,12 @@ from infra.projection.halting import (
     wait_while_halted,
 )
 from infra.projection.parking import Delivery
+from infra.projection.prefetch import touched_keys
 from infra.streaming.public_events import personal_view
 from infra.trace_context import trace_id
 from projections.envelope import EventEnvelope
 from projections.ports import TableProjection
-from projections.rows import Rows
+from projections.rows import Key, Rows
 
 log = logging.getLogger(__name__)
 
@@ -221,8 +222,9 @@ class ProjectionRunner:
     ) -> Batch:
         """Apply ``deliveries`` in one transaction with their tracking
         positions; ``guarded``: each in a savepoint, parking what fails;
-        ``buffered``: through :class:`BufferedRows` (rows read and written
-        once per batch)."""
+        ``buffered``: through :class:`BufferedRows` (the rows the events
+        tell of read in one query per table, every row written once per
+        batch)."""
         name = self.projection.name
         with self._db.connection() as conn, conn.transaction():
             shape, halted = lock_shared(conn, name)
@@ -235,7 +237,10 @@ class ProjectionRunner:
             batch = Batch(self._tracked(conn, partitions), waiting, halted_ids)
             tables = self.projection.tables
             direct = PostgresRows(conn, schema_name(name), tables)
-            rows: Rows = BufferedRows(direct, tables) if buffered else direct
+            rows: Rows = direct
+            if buffered:
+                rows = BufferedRows(direct, tables)
+                rows.prefetch(self._touched(deliveries, batch))
             for delivery in deliveries:
                 if not batch.is_new(delivery):
                     batch.skipped += 1
@@ -249,6 +254,20 @@ class ProjectionRunner:
                 rows.flush()
             self._save(conn, batch)
         return batch
+
+    def _touched(
+        self, deliveries: list[Delivery], batch: Batch
+    ) -> list[tuple[str, Key]]:
+        """The rows the batch's new events will read, as far as they tell
+        (:func:`infra.projection.prefetch.touched_keys`)."""
+        return touched_keys(
+            self.projection,
+            [
+                d.envelope
+                for d in deliveries
+                if d.envelope is not None and d.problem is None and batch.is_new(d)
+            ],
+        )
 
     def _apply_one(
         self,

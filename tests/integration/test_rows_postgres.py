@@ -13,7 +13,7 @@ from psycopg import sql
 from infra.postgres.buffered_rows import BufferedRows, BufferedWriteError
 from infra.postgres.projection_schemas import create_keys, create_tables
 from infra.postgres.rows import PostgresRows
-from tests.rows_contract import TABLES, RowsContract
+from tests.rows_contract import TABLES, RowsContract, item
 
 
 @contextmanager
@@ -40,6 +40,19 @@ class TestPostgresRows(RowsContract):
     def rows(self, container, migrated):
         with contract_tables(container) as (rows, _):
             yield rows
+
+    def test_get_many_reads_the_rows_of_the_keys_given(self, rows):
+        a, b = item(name="A"), item(name="B")
+        rows.insert("items", a)
+        rows.insert("items", b)
+        rows.insert("lines", {"tenant_id": "t1", "item_id": a["id"], "number": 2})
+        found = rows.get_many(
+            "items", [("t1", a["id"]), ("t1", str(b["id"])), ("t1", uuid.uuid4())]
+        )
+        assert sorted(r["name"] for r in found) == ["A", "B"]
+        assert rows.get_many("items", [("t2", a["id"])]) == []
+        lines = rows.get_many("lines", [("t1", a["id"], 2), ("t1", a["id"], 3)])
+        assert [(r["item_id"], r["number"]) for r in lines] == [(a["id"], 2)]
 
 
 class TestBufferedRows(RowsContract):
@@ -75,3 +88,27 @@ class TestBufferedRows(RowsContract):
         assert direct.get("items", ("t1", row["id"])) is None  # held, not sent
         with pytest.raises(BufferedWriteError), conn.transaction():
             buffered.flush()
+
+    def test_a_prefetch_reads_the_rows_once_and_knows_the_absent_ones(self, held):
+        buffered, direct, _ = held
+        stored = item(name="Stored")
+        direct.insert("items", stored)
+        absent = uuid.uuid4()
+        capitals = str(uuid.uuid4()).upper()  # not as Postgres returns it
+        reads = []
+        direct.get = lambda table, key: reads.append(key)  # type: ignore[method-assign]
+        asked = buffered.prefetch(
+            [
+                ("items", ("t1", stored["id"])),
+                ("items", ("t1", str(absent))),
+                ("items", ("t1", capitals)),
+                ("items", ("t1", "not a uuid")),
+                ("lines", ("t1", absent, "1")),  # an integer given as text
+            ]
+        )
+        assert asked == 2
+        assert buffered.get("items", ("t1", stored["id"]))["name"] == "Stored"
+        assert buffered.get("items", ("t1", absent)) is None
+        assert reads == []
+        buffered.get("items", ("t1", capitals))
+        assert reads == [("t1", capitals)]  # left to the read by key
