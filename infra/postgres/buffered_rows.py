@@ -30,7 +30,7 @@ not undo what is held.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import Any
 from uuid import UUID
 
@@ -108,7 +108,7 @@ class BufferedRows:
 
     def prefetch(self, wanted: Iterable[tuple[str, Key]]) -> int:
         """Read the rows of ``wanted`` (table, key) not known yet, one query
-        per table; return how many keys were asked for.
+        per table; return how many of them exist.
 
         Keys whose values are not of their column's type as Postgres returns
         it (a ``UUID`` column's key given in capitals, an integer as text)
@@ -122,13 +122,21 @@ class BufferedRows:
             normal = _normal(key)
             if (table, normal) not in self._known:
                 asked.setdefault(table, {})[normal] = key
+        existing = 0
         for table, keys in asked.items():
             t = self._tables[table]
             found = self._rows.get_many(table, list(keys.values()))
             by_key = {_normal(t.key_of(row)): row for row in found}
             for normal in keys:
                 self._known[(table, normal)] = by_key.get(normal)
-        return sum(len(keys) for keys in asked.values())
+            existing += len(found)
+        return existing
+
+    def known_rows(self) -> Iterator[tuple[str, Row]]:
+        """Each row read or written so far in the batch, with its table."""
+        for (table, _), row in self._known.items():
+            if row is not None:
+                yield table, row
 
     def _table(self, name: str, row: Row | None = None) -> Table:
         try:

@@ -12,6 +12,9 @@ The fold is a guess and never an effect: nothing it does is kept, an event
 that raises in it is simply left out, and a key that depends on a row's
 stored content (a row that only exists in Postgres) is not found: such rows
 are read when the real application asks for them, as without a prefetch.
+The runner folds a second time over the rows the first prefetch found, which
+finds the keys one stored row leads to (a site of an organization that only
+Postgres holds).
 """
 
 from __future__ import annotations
@@ -60,11 +63,17 @@ class _KeyNotingRows(MemoryRows):
 
 
 def touched_keys(
-    projection: TableProjection, events: Iterable[EventEnvelope]
+    projection: TableProjection,
+    events: Iterable[EventEnvelope],
+    stored: Iterable[tuple[str, Row]] = (),
 ) -> list[tuple[str, Key]]:
     """The (table, key) pairs ``projection`` reads or writes applying
-    ``events`` in order, as far as the events alone tell."""
+    ``events`` in order, as far as the events and the ``stored`` rows
+    (table, row) already read tell."""
     rows = _KeyNotingRows(projection.tables)
+    for table, row in stored:
+        t = rows.tables[table]
+        rows.data[table][t.key_of(row)] = dict(row)
     for event in events:
         try:
             projection.apply(event, rows)

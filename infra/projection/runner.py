@@ -65,7 +65,7 @@ from infra.streaming.public_events import personal_view
 from infra.trace_context import trace_id
 from projections.envelope import EventEnvelope
 from projections.ports import TableProjection
-from projections.rows import Key, Rows
+from projections.rows import Rows
 
 log = logging.getLogger(__name__)
 
@@ -240,7 +240,7 @@ class ProjectionRunner:
             rows: Rows = direct
             if buffered:
                 rows = BufferedRows(direct, tables)
-                rows.prefetch(self._touched(deliveries, batch))
+                self._prefetch(rows, deliveries, batch)
             for delivery in deliveries:
                 if not batch.is_new(delivery):
                     batch.skipped += 1
@@ -255,19 +255,21 @@ class ProjectionRunner:
             self._save(conn, batch)
         return batch
 
-    def _touched(
-        self, deliveries: list[Delivery], batch: Batch
-    ) -> list[tuple[str, Key]]:
-        """The rows the batch's new events will read, as far as they tell
-        (:func:`infra.projection.prefetch.touched_keys`)."""
-        return touched_keys(
-            self.projection,
-            [
-                d.envelope
-                for d in deliveries
-                if d.envelope is not None and d.problem is None and batch.is_new(d)
-            ],
-        )
+    def _prefetch(
+        self, rows: BufferedRows, deliveries: list[Delivery], batch: Batch
+    ) -> None:
+        """Read the rows the batch's new events will touch, as far as they
+        tell (:func:`infra.projection.prefetch.touched_keys`), and once more
+        for the keys the rows found lead to."""
+        events = [
+            d.envelope
+            for d in deliveries
+            if d.envelope is not None and d.problem is None and batch.is_new(d)
+        ]
+        if not events:
+            return
+        if rows.prefetch(touched_keys(self.projection, events)):
+            rows.prefetch(touched_keys(self.projection, events, rows.known_rows()))
 
     def _apply_one(
         self,
