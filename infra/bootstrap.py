@@ -208,11 +208,12 @@ class Container:
         """Every read model of the registry fed by one consumer of ``topic``
         in ``group`` (default: the projector processes' shared group)."""
         name = topic or self.settings.kafka_topic
+        batch = self.settings.projector_batch_records
         return ProjectorHost(
             self.projectors(topic),
             self.database,
-            lambda group_id: kafka.consumer(self.settings, group_id, name),
-            partial(kafka.reader, self.settings),
+            lambda group_id: kafka.consumer(self.settings, group_id, name, batch),
+            partial(kafka.reader, self.settings, max_poll_records=batch),
             name,
             group=group or GROUP,
             beats=beats,

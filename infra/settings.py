@@ -51,6 +51,10 @@ class Settings(BaseSettings):
     kafka_topic: str = Field(default="assurehub.events", pattern=r"^[A-Za-z0-9._-]+$")
     kafka_partitions: int = Field(default=3, ge=1, le=1000)
     kafka_replication_factor: int = Field(default=1, ge=1, le=5)
+    projector_batch_records: int = Field(default=2000, ge=1, le=50_000)
+    """Records a projector process's poll hands its read models at most (each
+    applies them in one transaction): a backlog drains in batches this large;
+    a caught-up projector gets what has arrived, however few."""
     redis_url: str = "redis://127.0.0.1:56379/0"
     api_host: str = "127.0.0.1"
     api_port: int = Field(default=8000, ge=1, le=65535)

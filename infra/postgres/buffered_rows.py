@@ -30,7 +30,7 @@ not undo what is held.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 from uuid import UUID
 
@@ -76,18 +76,20 @@ _CANONICAL = {
 }
 
 
-def _canonical(table: Table, key: Key) -> bool:
-    """Whether ``key`` is what Postgres returns for its row once normalized
-    (so its absence from a prefetch's answer means the row is absent) and
-    can be sent without an error."""
-    if len(key) != len(table.key):
-        return False
+def _key_checks(table: Table) -> tuple[Callable[[Any], bool], ...] | None:
+    """Per key column, whether a value is what Postgres returns for it once
+    normalized (so its absence from a prefetch's answer means the row is
+    absent) and can be sent without an error; ``None``: a key column of a
+    type not prefetched."""
     types = {c.name: c.type.split(" COLLATE ")[0] for c in table.columns}
-    for name, value in zip(table.key, key, strict=True):
-        check = _CANONICAL.get(types[name])
-        if check is None or not check(value):
-            return False
-    return True
+    checks = [_CANONICAL.get(types[name]) for name in table.key]
+    return None if None in checks else tuple(c for c in checks if c is not None)
+
+
+def _canonical(checks: tuple[Callable[[Any], bool], ...] | None, key: Key) -> bool:
+    if checks is None or len(key) != len(checks):
+        return False
+    return all(check(value) for check, value in zip(checks, key, strict=True))
 
 
 class BufferedRows:
@@ -102,6 +104,7 @@ class BufferedRows:
     def __init__(self, rows: PostgresRows, tables: tuple[Table, ...]) -> None:
         self._rows = rows
         self._tables = {t.name: t for t in tables}
+        self._checks = {t.name: _key_checks(t) for t in tables}
         self._known: dict[Slot, Row | None] = {}
         self._held: dict[Slot, tuple[str, Key, Row | None]] = {}
         """Per row, its table, key and last state (``None``: deleted)."""
@@ -116,8 +119,7 @@ class BufferedRows:
         """
         asked: dict[str, dict[tuple[Any, ...], Key]] = {}
         for table, key in wanted:
-            t = self._tables.get(table)
-            if t is None or not _canonical(t, key):
+            if not _canonical(self._checks.get(table), key):
                 continue
             normal = _normal(key)
             if (table, normal) not in self._known:

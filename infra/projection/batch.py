@@ -38,6 +38,7 @@ class Batch:
     skipped: int = 0
     correlations: set[str] = field(default_factory=set)
     traces: set[str] = field(default_factory=set)
+    """The traceparents of the events applied or parked."""
 
     def _done(self, partition: int) -> tuple[int, int]:
         return self.latest.get(partition) or self.tracked.get(partition, (0, -1))

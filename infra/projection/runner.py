@@ -196,7 +196,8 @@ class ProjectionRunner:
                     "skipped": batch.skipped,
                     "parked": len(batch.parked),
                     "correlation_ids": sorted(batch.correlations)[:20],
-                    "trace_ids": sorted(batch.traces)[:20] or None,
+                    "trace_ids": sorted({trace_id(t) for t in batch.traces})[:20]
+                    or None,
                 },
             )
         return batch.result()
@@ -249,7 +250,7 @@ class ProjectionRunner:
                 batch.advance(delivery)
                 batch.correlations.add(delivery.correlation_id)
                 if delivery.traceparent:
-                    batch.traces.add(trace_id(delivery.traceparent))
+                    batch.traces.add(delivery.traceparent)
             if isinstance(rows, BufferedRows):
                 rows.flush()
             self._save(conn, batch)
@@ -318,11 +319,11 @@ class ProjectionRunner:
         return None
 
     def _apply(self, envelope: EventEnvelope, store: Any) -> None:
-        """Apply one event with its correlation id on every log line."""
+        """Apply one event (inside its :func:`event_context`)."""
         if self._personal is not None:
             envelope = personal_view(envelope, self._personal, reveal=True)
-        with event_context(envelope.correlation_id, envelope.traceparent):
-            self.projection.apply(envelope, store)
+        self.projection.apply(envelope, store)
+        if log.isEnabledFor(logging.DEBUG):
             log.debug(
                 "event projected",
                 extra={

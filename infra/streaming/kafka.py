@@ -31,6 +31,7 @@ log = logging.getLogger(__name__)
 
 _TIMEOUT_MS = 5_000
 _FETCH_MAX_BYTES = 16 * 1_048_576
+_MAX_POLL_RECORDS = 500
 
 UNREACHABLE = (
     NoBrokersAvailable,
@@ -87,12 +88,12 @@ def producer(settings: Settings) -> Any:
     )
 
 
-def _consumer_config(settings: Settings) -> dict[str, Any]:
+def _consumer_config(settings: Settings, max_poll_records: int) -> dict[str, Any]:
     return {
         "bootstrap_servers": _servers(settings),
         "enable_auto_commit": False,
         "auto_offset_reset": "earliest",
-        "max_poll_records": 500,
+        "max_poll_records": max_poll_records,
         "fetch_max_bytes": _FETCH_MAX_BYTES,
         # kafka-python refuses frames over 1 MB by default, less than one
         # fetch may return; the margin covers the response's own framing.
@@ -101,8 +102,14 @@ def _consumer_config(settings: Settings) -> dict[str, Any]:
     }
 
 
-def consumer(settings: Settings, group_id: str, topic: str | None = None) -> Any:
-    """Group member that commits offsets only when told to."""
+def consumer(
+    settings: Settings,
+    group_id: str,
+    topic: str | None = None,
+    max_poll_records: int = _MAX_POLL_RECORDS,
+) -> Any:
+    """Group member that commits offsets only when told to; a poll returns
+    at most ``max_poll_records`` records."""
     return _construct(
         KafkaConsumer,
         topic or settings.kafka_topic,
@@ -110,15 +117,20 @@ def consumer(settings: Settings, group_id: str, topic: str | None = None) -> Any
         client_id=group_id,
         session_timeout_ms=10_000,
         heartbeat_interval_ms=1_000,
-        **_consumer_config(settings),
+        **_consumer_config(settings, max_poll_records),
     )
 
 
-def reader(settings: Settings, client_id: str) -> Any:
+def reader(
+    settings: Settings, client_id: str, max_poll_records: int = _MAX_POLL_RECORDS
+) -> Any:
     """Consumer outside any group, for partitions assigned by hand (a
     projection catching up alone); it commits nothing."""
     return _construct(
-        KafkaConsumer, group_id=None, client_id=client_id, **_consumer_config(settings)
+        KafkaConsumer,
+        group_id=None,
+        client_id=client_id,
+        **_consumer_config(settings, max_poll_records),
     )
 
 
