@@ -69,10 +69,8 @@ def _statement(
     table: Table,
     columns: tuple[str, ...],
     nulls: frozenset[str],
-    rows: int = 1,
 ) -> sql.Composed:
-    """One statement on ``schema.table``, cached by its shape (``rows``: the
-    rows an insert or upsert gives)."""
+    """One statement on ``schema.table``, cached by its shape."""
     target = sql.Identifier(schema, table.name)
     key = table.key
     if kind == "get":
@@ -107,13 +105,10 @@ def _statement(
             if kind == "upsert" and updates
             else sql.SQL("DO NOTHING")
         )
-        values = sql.SQL("({})").format(
-            sql.SQL(", ").join(sql.Placeholder() * len(columns))
-        )
-        return sql.SQL("INSERT INTO {} ({}) VALUES {} ON CONFLICT ({}) {}").format(
+        return sql.SQL("INSERT INTO {} ({}) VALUES ({}) ON CONFLICT ({}) {}").format(
             target,
             _names(columns),
-            sql.SQL(", ").join([values] * rows),
+            sql.SQL(", ").join(sql.Placeholder() * len(columns)),
             _names(key),
             action,
         )
@@ -129,9 +124,6 @@ def _statement(
         return sql.SQL("DELETE FROM {} WHERE {}").format(target, _equal_to(key))
     raise ValueError(f"unknown statement kind {kind!r}")
 
-
-UPSERT_ROWS = 100
-"""Rows one statement of :meth:`PostgresRows.upsert_many` upserts at most."""
 
 _COMPOSED: dict[tuple[Any, ...], bytes] = {}
 _COMPOSED_MAX = 4096
@@ -189,11 +181,10 @@ class PostgresRows:
         table: Table,
         columns: tuple[str, ...] = (),
         nulls: frozenset[str] = frozenset(),
-        rows: int = 1,
     ) -> bytes:
         """The statement's bytes (composed once per shape: composing costs
         more than a simple statement's round trip)."""
-        shape = (kind, self._schema, table, columns, nulls, rows)
+        shape = (kind, self._schema, table, columns, nulls)
         found = _COMPOSED.get(shape)
         if found is None:
             if len(_COMPOSED) >= _COMPOSED_MAX:
@@ -234,21 +225,16 @@ class PostgresRows:
         self._conn.execute(self._run("upsert", t, tuple(row)), self._params(t, row))
 
     def upsert_many(self, table: str, rows: list[Row]) -> None:
-        """Upsert ``rows``, each giving every column and each its own key,
-        :data:`UPSERT_ROWS` rows per statement, in one round trip."""
+        """Upsert ``rows``, each giving every column, in one round trip."""
         t = self._table(table)
         if not rows:
             return
         names = t.column_names
-        params = [self._params(t, {c: row[c] for c in names}) for row in rows]
-        statements = []
-        for start in range(0, len(params), UPSERT_ROWS):
-            chunk = params[start : start + UPSERT_ROWS]
-            statement = self._run("upsert", t, names, rows=len(chunk))
-            statements.append((statement, [v for p in chunk for v in p]))
-        with self._conn.pipeline(), self._conn.cursor() as cursor:
-            for statement, values in statements:
-                cursor.execute(statement, values)
+        statement = self._run("upsert", t, tuple(names))
+        with self._conn.cursor() as cursor:
+            cursor.executemany(
+                statement, [self._params(t, {c: row[c] for c in names}) for row in rows]
+            )
 
     def update(self, table: str, key: Key, changes: Row) -> bool:
         t = self._table(table)

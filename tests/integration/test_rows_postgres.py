@@ -12,7 +12,7 @@ from psycopg import sql
 
 from infra.postgres.buffered_rows import BufferedRows, BufferedWriteError
 from infra.postgres.projection_schemas import create_keys, create_tables
-from infra.postgres.rows import UPSERT_ROWS, PostgresRows
+from infra.postgres.rows import PostgresRows
 from tests.rows_contract import TABLES, RowsContract, item
 
 
@@ -55,12 +55,12 @@ class TestPostgresRows(RowsContract):
         assert [(r["item_id"], r["number"]) for r in lines] == [(a["id"], 2)]
 
 
-    def test_upsert_many_writes_rows_past_one_statements_worth(self, rows):
+    def test_upsert_many_writes_new_rows_and_changes_existing_ones(self, rows):
         existing = item(name="Old")
         rows.insert("items", existing)
         full = {c: None for c in TABLES[0].column_names}
-        many = [{**full, **item(name=f"N{i}")} for i in range(2 * UPSERT_ROWS + 1)]
-        many.insert(UPSERT_ROWS + 3, {**full, **existing, "name": "New", "count": 2})
+        many = [{**full, **item(name=f"N{i}")} for i in range(250)]
+        many.insert(103, {**full, **existing, "name": "New", "count": 2})
         rows.upsert_many("items", many)
         stored = rows.find("items", {"tenant_id": "t1"})
         assert len(stored) == len(many)
