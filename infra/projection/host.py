@@ -91,13 +91,21 @@ class Lane:
         ]
 
     def advance(self, deliveries: Sequence[Delivery]) -> None:
+        """Past ``deliveries`` (in offset order on each partition)."""
+        last: dict[int, Delivery] = {}
+        decoded: dict[int, Delivery] = {}
         for d in deliveries:
             partition = int(d.origin.partition or 0)
+            last[partition] = d
+            if d.envelope is not None:
+                decoded[partition] = d
+        for partition, d in last.items():
             following = int(d.origin.offset or 0) + 1
             if following > self.next_offsets.get(partition, 0):
                 self.next_offsets[partition] = following
-                if d.envelope is not None:
-                    self.handled_time[partition] = d.envelope.time.timestamp()
+                newest = decoded.get(partition)
+                if newest is not None and newest.envelope is not None:
+                    self.handled_time[partition] = newest.envelope.time.timestamp()
 
     def lag_seconds(self, partition: int, behind: int, now: float) -> float | None:
         """0 when nothing is ``behind`` on ``partition``, else the age of the

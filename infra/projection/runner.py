@@ -267,7 +267,7 @@ class ProjectionRunner:
             for d in deliveries
             if d.envelope is not None and d.problem is None and batch.is_new(d)
         ]
-        if not events:
+        if len(events) < 2:  # one event reads each row once anyway
             return
         if rows.prefetch(touched_keys(self.projection, events)):
             rows.prefetch(touched_keys(self.projection, events, rows.known_rows()))
