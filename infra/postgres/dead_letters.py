@@ -176,10 +176,26 @@ def record(conn: Connection, dead: DeadLetter) -> None:
     )
 
 
+_FEW_SUBJECTS = 20
+
+
+def _has_letters(conn: Connection, projection: str) -> bool:
+    found = conn.execute(
+        "SELECT 1 FROM projection_dead_letters WHERE projection = %s LIMIT 1",
+        (projection,),
+    ).fetchone()
+    return found is not None
+
+
 def known(
     conn: Connection, projection: str, subjects: list[str]
 ) -> tuple[set[str], set[str]]:
-    """Of ``subjects``: those with a parked event, and the ids of halted events."""
+    """Of ``subjects``: those with a parked event, and the ids of halted events.
+
+    Many subjects (a backlog's batch) are looked up only when the projection
+    has a letter at all."""
+    if len(subjects) > _FEW_SUBJECTS and not _has_letters(conn, projection):
+        return set(), set()
     rows = conn.execute(
         "SELECT subject, event_id, state FROM projection_dead_letters"
         " WHERE projection = %s AND subject = ANY(%s)",

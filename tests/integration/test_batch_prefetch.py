@@ -76,10 +76,20 @@ def deliveries(records: list[tuple]) -> list[parking.Delivery]:
     ]
 
 
+def filler(first: int) -> list[tuple]:
+    """More organizations than a batch looks its subjects' letters up one by
+    one for (the lookup asks first whether the projection has any)."""
+    return [
+        cloudevents.encode(registered(uuid4(), p, f"Org {p}"))
+        for p in range(first, first + 21)
+    ]
+
+
 def batches() -> tuple[list[tuple], list[tuple], list[tuple]]:
     """Organizations registered; a batch on them with undecodable poison in
     the middle (it stays on the bulk path); one whose poison Postgres
-    refuses (the batch falls back to savepoints)."""
+    refuses (the batch falls back to savepoints), with an event of the
+    aggregate parked in the batch before (it waits behind its poison)."""
     a, b, c, poisoned, refused = (uuid4() for _ in range(5))
     s1, s2 = uuid4(), uuid4()
     enc = cloudevents.encode
@@ -95,12 +105,15 @@ def batches() -> tuple[list[tuple], list[tuple], list[tuple]]:
         enc(site(b, 9, SITE_CHANGED, s1, "North Changed")),
         enc(event(c, 10, RENAMED, name="Org 5 Renamed")),
         enc(event(a, 11, ARCHIVED)),
+        *filler(12),
     ]
     third = [
-        enc(registered(refused, 12, "Fine so far")),
-        enc(event(refused, 13, RENAMED, name="Nul\x00name")),
-        enc(event(b, 14, RENAMED, name="Beta Renamed")),
-        enc(event(refused, 15, ARCHIVED)),
+        enc(registered(refused, 40, "Fine so far")),
+        enc(event(refused, 41, RENAMED, name="Nul\x00name")),
+        enc(event(b, 42, RENAMED, name="Beta Renamed")),
+        enc(event(poisoned, 43, ARCHIVED)),
+        enc(event(refused, 44, ARCHIVED)),
+        *filler(45),
     ]
     return first, second, third
 
@@ -153,11 +166,11 @@ def test_a_batch_in_bulk_gives_the_rows_and_letters_of_its_events_one_by_one(
         PostgresRows, "get", lambda self, t, k: reads.append(k) or get(self, t, k)
     )
     result = bulk.apply_deliveries(deliveries(records)[len(first) : -len(third)])
-    assert (result.applied, result.parked) == (7, 2)
+    assert (result.applied, result.parked) == (28, 2)
     assert reads == []  # every row the batch read came with its prefetch
     monkeypatch.undo()
     result = bulk.apply_deliveries(deliveries(records)[-len(third) :])
-    assert (result.applied, result.parked) == (2, 2)
+    assert (result.applied, result.parked) == (23, 3)
 
     for delivery in deliveries(records):
         single.apply_deliveries([delivery])
@@ -166,12 +179,13 @@ def test_a_batch_in_bulk_gives_the_rows_and_letters_of_its_events_one_by_one(
         container, single.projection
     )
     rows = read_model(container, bulk.projection)
-    assert len(rows["organizations"]) == 4
+    assert len(rows["organizations"]) == 4 + 2 * 21
     assert len(rows["sites"]) == 2
     assert parked(container, bulk.projection) == parked(container, single.projection)
     assert [(p[0], p[2]) for p in parked(container, bulk.projection)] == [
         (6, "parked"),
         (7, "parked"),
-        (13, "parked"),
-        (15, "parked"),
+        (41, "parked"),
+        (43, "parked"),
+        (44, "parked"),
     ]
