@@ -162,9 +162,12 @@ def test_a_batch_in_bulk_gives_the_rows_and_letters_of_its_events_one_by_one(
 
     reads: list[tuple] = []
     get = PostgresRows.get
-    monkeypatch.setattr(
-        PostgresRows, "get", lambda self, t, k: reads.append(k) or get(self, t, k)
-    )
+
+    def counted(self, table, key):
+        reads.append(key)
+        return get(self, table, key)
+
+    monkeypatch.setattr(PostgresRows, "get", counted)
     result = bulk.apply_deliveries(deliveries(records)[len(first) : -len(third)])
     assert (result.applied, result.parked) == (28, 2)
     assert reads == []  # every row the batch read came with its prefetch

@@ -54,7 +54,6 @@ class TestPostgresRows(RowsContract):
         lines = rows.get_many("lines", [("t1", a["id"], 2), ("t1", a["id"], 3)])
         assert [(r["item_id"], r["number"]) for r in lines] == [(a["id"], 2)]
 
-
     def test_upsert_many_writes_new_rows_and_changes_existing_ones(self, rows):
         existing = item(name="Old")
         rows.insert("items", existing)
@@ -109,7 +108,7 @@ class TestBufferedRows(RowsContract):
         absent = uuid.uuid4()
         capitals = str(uuid.uuid4()).upper()  # not as Postgres returns it
         reads = []
-        direct.get = lambda table, key: reads.append(key)  # type: ignore[method-assign]
+        direct.get = lambda table, key: reads.append(key)
         asked = buffered.prefetch(
             [
                 ("items", ("t1", stored["id"])),
