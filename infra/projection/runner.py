@@ -319,20 +319,21 @@ class ProjectionRunner:
         return None
 
     def _apply(self, envelope: EventEnvelope, store: Any) -> None:
-        """Apply one event (inside its :func:`event_context`)."""
+        """Apply one event with its correlation id on every log line."""
         if self._personal is not None:
             envelope = personal_view(envelope, self._personal, reveal=True)
-        self.projection.apply(envelope, store)
-        if log.isEnabledFor(logging.DEBUG):
-            log.debug(
-                "event projected",
-                extra={
-                    "projection": self.projection.name,
-                    "event_id": envelope.id,
-                    "event_type": envelope.type,
-                    "position": envelope.position,
-                },
-            )
+        with event_context(envelope.correlation_id, envelope.traceparent):
+            self.projection.apply(envelope, store)
+            if log.isEnabledFor(logging.DEBUG):
+                log.debug(
+                    "event projected",
+                    extra={
+                        "projection": self.projection.name,
+                        "event_id": envelope.id,
+                        "event_type": envelope.type,
+                        "position": envelope.position,
+                    },
+                )
 
     def _save(self, conn: Connection, batch: Batch) -> None:
         """Write the tracking positions; drop letters of halted events applied."""
