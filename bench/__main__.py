@@ -543,6 +543,8 @@ def _rebuild(report: rebuild.Report) -> None:
         f"Stored in {report.load_seconds:.0f} s ({report.table_mb:,.0f} MB with"
         f" indexes; {len(report.by_type)} event types, most common: {mix})."
     )
+    start, end = (", ".join(f"{v:.2f}" for v in load) for load in report.load)
+    print(f"Load averages (1, 5, 15 min): {start} at the start, {end} at the end.")
     print()
     print("| pass over every stored event | events | seconds | events/s |")
     print("|---|---|---|---|")

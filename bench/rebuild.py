@@ -14,7 +14,8 @@ events it came from.
 Then, on the same rows and in the same run:
 
 * ``rebuild --all``: every projection of :data:`READ_MODELS` rebuilt through
-  the real :class:`~infra.projection.rebuild.Rebuilder`, as the CLI does it;
+  the real :class:`~infra.projection.rebuild.Rebuilder`, as the CLI does it
+  (its folds split over two processes), and again in one process;
 * the raw read (the floor): every row fetched with psycopg through a
   server-side cursor, all columns, nothing decoded;
 * read + decode + envelope: what the rebuild does per event before folding.
@@ -22,6 +23,7 @@ Then, on the same rows and in the same run:
 
 from __future__ import annotations
 
+import os
 import random
 import time
 from collections.abc import Iterator
@@ -42,7 +44,10 @@ from domain.events import EventMeta
 from domain.organization import Organization
 from domain.standard_template import StandardTemplate
 from infra.bootstrap import bootstrap
+from infra.eventlog.watch import verify_tenant
+from infra.eventstore.chain import chain_links, read_payload
 from infra.eventstore.store import EVENTS_TABLE, LibraryEventStore, postgres_env
+from infra.postgres.pool import Database
 from infra.projection.registry import READ_MODELS
 from infra.settings import Settings
 
@@ -79,6 +84,8 @@ class Report:
     table_mb: float
     timings: list[Timing]
     one_by_one: list[Timing]
+    load: tuple[tuple[float, float, float], tuple[float, float, float]]
+    """Load averages (1, 5, 15 minutes) at the start and at the end."""
 
 
 class _Tenant:
@@ -284,7 +291,9 @@ def fill(
     (stored, count by type, seconds). With ``feed=False`` the rows after the
     first batch are copied with the event feed's trigger off (in the copying
     transaction), so they are not in the feed: its per-row function is most
-    of the time a copy takes, and only the feed bench reads the feed."""
+    of the time a copy takes, and only the feed and history benches read the
+    feed. Every copied event gets its hash chain link (:class:`_Chain`), so
+    the store is one the log watcher verifies."""
     started = time.perf_counter()
     store = LibraryEventStore(postgres_env(settings, snapshots=False))
     mapper = store.app.mapper
@@ -293,6 +302,7 @@ def fill(
     batch: list[StoredEvent] = []
     stored = 0
     first = True
+    chain = _Chain()
     try:
         with psycopg.connect(str(settings.database_url)) as conn:
             for aggregate in aggregates(events, tenant=tenant):
@@ -304,11 +314,12 @@ def fill(
                         samples.append((event, batch[-1]))
                     stored += 1
                 if len(batch) >= (LIBRARY_BATCH if first else BATCH):
-                    _write(store, conn, batch, through_library=first, feed=feed)
+                    _write(store, conn, chain, batch, through_library=first, feed=feed)
                     first = False
                     batch = []
-            _write(store, conn, batch, through_library=first, feed=feed)
+            _write(store, conn, chain, batch, through_library=first, feed=feed)
         _check(store, samples)
+        _check_chain(settings, samples)
     finally:
         store.close()
     return stored, by_type, time.perf_counter() - started
@@ -317,15 +328,19 @@ def fill(
 def _write(
     store: LibraryEventStore,
     conn: psycopg.Connection[Any],
+    chain: _Chain,
     batch: list[StoredEvent],
     through_library: bool,
     feed: bool = True,
 ) -> None:
     if through_library:
-        store.app.recorder.insert_events(batch)
+        store.app.recorder.insert_events(batch)  # chained by the recorder
         return
     if not feed:
         conn.execute(f"ALTER TABLE {EVENTS_TABLE} DISABLE TRIGGER {FEED_TRIGGER}")
+    head = conn.execute(
+        f"SELECT coalesce(max(notification_id), 0) FROM {EVENTS_TABLE}"
+    ).fetchone()
     with (
         conn.cursor() as cursor,
         cursor.copy(
@@ -335,9 +350,62 @@ def _write(
     ):
         for s in batch:
             copy.write_row((s.originator_id, s.originator_version, s.topic, s.state))
+    chain.link(conn, batch, head[0] if head else 0)
     if not feed:
         conn.execute(f"ALTER TABLE {EVENTS_TABLE} ENABLE TRIGGER {FEED_TRIGGER}")
     conn.commit()
+
+
+class _Chain:
+    """The hash chain links of copied events, each tenant's chain carried on
+    from its newest link (the library batch's, then each copy's)."""
+
+    def __init__(self) -> None:
+        self.heads: dict[str, bytes] | None = None
+
+    def link(
+        self, conn: psycopg.Connection[Any], batch: list[StoredEvent], after: int
+    ) -> None:
+        """Chain ``batch``, just copied after position ``after`` (the bench
+        is the only writer: its rows took the positions after it, in order)."""
+        if self.heads is None:
+            self.heads = {
+                tenant: bytes(head)
+                for tenant, head in conn.execute(
+                    "SELECT DISTINCT ON (tenant_id) tenant_id, hash FROM event_chain"
+                    " ORDER BY tenant_id, position DESC"
+                )
+            }
+        positions = [
+            row[0]
+            for row in conn.execute(
+                f"SELECT notification_id FROM {EVENTS_TABLE}"
+                " WHERE notification_id > %s ORDER BY notification_id",
+                (after,),
+            )
+        ]
+        assert len(positions) == len(batch), "another writer shares the store"
+        payloads = [read_payload(s.state) for s in batch]
+        links = chain_links(batch, payloads, positions, self.heads)
+        with (
+            conn.cursor() as cursor,
+            cursor.copy(
+                "COPY event_chain (position, tenant_id, recorded_at, previous_hash,"
+                " hash) FROM STDIN (FORMAT BINARY)"
+            ) as copy,
+        ):
+            copy.set_types(["int8", "text", "timestamptz", "bytea", "bytea"])
+            for link in links:
+                copy.write_row(
+                    (
+                        link.position,
+                        link.tenant_id,
+                        link.recorded_at,
+                        link.previous_hash,
+                        link.hash,
+                    )
+                )
+                self.heads[link.tenant_id] = link.hash
 
 
 def _check(store: LibraryEventStore, samples: list[Any]) -> None:
@@ -354,6 +422,25 @@ def _check(store: LibraryEventStore, samples: list[Any]) -> None:
         decoded = store.decode(row)
         assert type(decoded) is type(event)
         assert decoded.__dict__.keys() == event.__dict__.keys()
+
+
+def _check_chain(settings: Settings, samples: list[Any]) -> None:
+    """The newest stretch of a sampled event's tenant verifies as the log
+    watcher verifies it (links, canonical form, payload bytes)."""
+    if not samples:
+        return
+    tenant = samples[-1][0].meta.tenant_id
+    database = Database.from_settings(settings)
+    try:
+        with database.connection() as conn:
+            row = conn.execute(
+                "SELECT max(position) FROM event_chain WHERE tenant_id = %s", (tenant,)
+            ).fetchone()
+        start = max(1, (row[0] if row and row[0] else 1) - 5_000)
+        report = verify_tenant(database, tenant, start)
+    finally:
+        database.close()
+    assert report.ok, report.text()
 
 
 def raw_read(settings: Settings) -> Timing:
@@ -386,19 +473,31 @@ def decode_only(settings: Settings) -> Timing:
     return Timing("read + decode + envelope, no fold", count, _since(started))
 
 
-def rebuild_all(settings: Settings, events: int) -> tuple[Timing, list[Timing]]:
+def rebuild_all(settings: Settings, events: int) -> tuple[list[Timing], list[Timing]]:
     """Every read model rebuilt through the real Rebuilder: in one pass
-    (:meth:`Rebuilder.rebuild_all`), then one at a time (:meth:`rebuild`)."""
+    (:meth:`Rebuilder.rebuild_all`, as ``rebuild --all`` does it; then the
+    same in one process, the baseline of its split over two), then one at a
+    time (:meth:`rebuild`)."""
     container = bootstrap(settings)
     try:
         rebuilder = container.rebuilder(ask_kafka=False)
-        started = time.perf_counter()
-        rebuilder.rebuild_all(READ_MODELS)
-        together = Timing(
-            f"rebuild of all {len(READ_MODELS)} read models, one pass",
-            events,
-            _since(started),
-        )
+        together = []
+        for name, each in (
+            ("one pass", rebuilder),
+            (
+                "one pass in one process",
+                container.rebuilder(ask_kafka=False, split=False),
+            ),
+        ):
+            started = time.perf_counter()
+            each.rebuild_all(READ_MODELS)
+            together.append(
+                Timing(
+                    f"rebuild of all {len(READ_MODELS)} read models, {name}",
+                    events,
+                    _since(started),
+                )
+            )
         apart = []
         for projection in READ_MODELS:
             started = time.perf_counter()
@@ -413,7 +512,8 @@ def rebuild_all(settings: Settings, events: int) -> tuple[Timing, list[Timing]]:
 
 def run(settings: Settings, events: int) -> Report:
     """Fill the store, then time the rebuild beside its baselines."""
-    stored, by_type, load_seconds = fill(settings, events)
+    load = os.getloadavg()
+    stored, by_type, load_seconds = fill(settings, events, feed=False)
     with psycopg.connect(str(settings.database_url), autocommit=True) as conn:
         conn.execute(f"VACUUM ANALYZE {EVENTS_TABLE}")
         size = conn.execute(
@@ -423,8 +523,10 @@ def run(settings: Settings, events: int) -> Report:
     raw_read(settings)  # warm the cache: every timing then reads from memory
     timings = [raw_read(settings), decode_only(settings)]
     together, apart = rebuild_all(settings, stored)
-    timings.append(together)
-    return Report(stored, by_type, load_seconds, table_mb, timings, apart)
+    timings += together
+    return Report(
+        stored, by_type, load_seconds, table_mb, timings, apart, (load, os.getloadavg())
+    )
 
 
 def _since(started: float) -> float:

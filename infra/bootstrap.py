@@ -94,7 +94,7 @@ from infra.postgres.watermark import ProgressWatermark
 from infra.postgres.webhooks import PostgresWebhooks
 from infra.projection.as_of import AsOfFolds
 from infra.projection.host import GROUP, ProjectorHost
-from infra.projection.rebuild import Rebuilder
+from infra.projection.rebuild import SPLIT_FROM, Rebuilder
 from infra.projection.registry import READ_MODELS, all_projections, by_name
 from infra.projection.runner import ProjectionRunner
 from infra.projection.state_metrics import StateCollector
@@ -271,9 +271,12 @@ class Container:
             return configured
         return sorted(found) if found else configured
 
-    def rebuilder(self, topic: str | None = None, ask_kafka: bool = True) -> Rebuilder:
+    def rebuilder(
+        self, topic: str | None = None, ask_kafka: bool = True, split: bool = True
+    ) -> Rebuilder:
         """Rebuilds projections from the event store (tracking on ``topic``,
-        whose partitions Kafka describes unless ``ask_kafka`` is false)."""
+        whose partitions Kafka describes unless ``ask_kafka`` is false; in
+        one process unless ``split``)."""
         name = topic or self.settings.kafka_topic
         configured = list(range(self.settings.kafka_partitions))
         return Rebuilder(
@@ -282,6 +285,7 @@ class Container:
             self.settings.event_source,
             name,
             (lambda: self.topic_partitions(name)) if ask_kafka else lambda: configured,
+            split_from=SPLIT_FROM if split else None,
         )
 
     def projection_status(self, topic: str | None = None) -> list[ProjectionStatus]:

@@ -30,8 +30,9 @@ moved after the decision that recorded them.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import date, datetime
+from functools import lru_cache
 from typing import Any
 from uuid import UUID
 
@@ -60,19 +61,29 @@ PLANNED = f"{_AUDIT}planned.v1"
 EVIDENCE_UPLOADED = "assurehub.evidence.uploaded.v1"
 
 
-@dataclass(frozen=True)
 class _Step:
     """One audit event being applied: the audit's row and, for finding
-    events, the finding's row before the event."""
+    events, the finding's row before the event (a plain class: one is made
+    per event, a rebuild makes a million)."""
 
-    event: EventEnvelope
-    store: Rows
-    audit: Row
-    finding: Row = field(default_factory=dict)
+    __slots__ = ("audit", "event", "finding", "store")
+
+    def __init__(
+        self, event: EventEnvelope, store: Rows, audit: Row, finding: Row | None = None
+    ) -> None:
+        self.event = event
+        self.store = store
+        self.audit = audit
+        self.finding: Row = {} if finding is None else finding
 
     @property
     def data(self) -> dict[str, Any]:
         return self.event.data
+
+
+_id = lru_cache(maxsize=4096)(UUID)
+"""``UUID(text)`` of the audits and findings seen lately (one audit's events
+come close together; parsing is most of what a key costs)."""
 
 
 Handler = Callable[[_Step], Row]
@@ -330,14 +341,14 @@ def _on_finding(change: Handler) -> Handler:
     """Handler that applies ``change`` to the event's finding and recounts."""
 
     def handle(step: _Step) -> Row:
-        key = (step.event.tenant_id, UUID(step.data["finding_id"]))
+        key = (step.event.tenant_id, _id(step.data["finding_id"]))
         old = step.store.get(FINDINGS.name, key)
         if old is None:
             raise MissingAuditRowError(
                 f"{step.event.type} of audit {step.event.subject} names finding "
                 f"{key[1]}, which has no row"
             )
-        changes = change(replace(step, finding=old))
+        changes = change(_Step(step.event, step.store, step.audit, old))
         new = {**old, **changes}
         derived = finding_flags(new["grade"], new["status"])
         step.store.update(
@@ -501,7 +512,7 @@ class AuditProjection:
 
 
 def _apply_to_audit(event: EventEnvelope, store: Rows, handler: Handler) -> None:
-    key = (event.tenant_id, UUID(event.subject))
+    key = (event.tenant_id, _id(event.subject))
     audit = store.get(AUDITS.name, key)
     if audit is None:
         raise MissingAuditRowError(

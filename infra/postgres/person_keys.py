@@ -46,6 +46,10 @@ class PostgresPersonKeys:
         self._wrapping = wrapping
         self._new = threading.local()
 
+    def over(self, connect: Connect) -> PostgresPersonKeys:
+        """The same keys read through ``connect`` (another process's)."""
+        return PostgresPersonKeys(connect, self._wrapping)
+
     def new_key(self, tenant_id: str, person_id: UUID) -> bytes:
         """A key for a person who appears for the first time (their
         aggregate's creation), inserted with the events sealed with it, in

@@ -38,6 +38,7 @@ class Database:
             )
         )
         self._opened = False
+        self._conninfo = conninfo
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Database:
@@ -56,6 +57,11 @@ class Database:
             raise_if_unreachable(e)
             raise_if_unstorable(e)
             raise
+
+    @property
+    def conninfo(self) -> str:
+        """Where the pool connects (for a process of its own)."""
+        return self._conninfo
 
     def stats(self) -> dict[str, int]:
         """Connections open and in use, and requests waiting for one."""

@@ -13,8 +13,11 @@ shared mode for their transaction; a rebuild's swap holds it exclusively.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
+import psycopg
 from psycopg import sql
 
 from infra.errors import InfrastructureError
@@ -99,6 +102,49 @@ def create_tables(conn: Connection, schema: str, tables: tuple[Table, ...]) -> N
                 sql.Identifier(schema, table.name), columns
             )
         )
+
+
+_UNDUMPABLE = (psycopg.DataError, TypeError, ValueError, AttributeError, OverflowError)
+"""What dumping a value that does not fit its column's binary form raises."""
+
+
+def copy_rows(
+    conn: Connection,
+    schema: str,
+    table: Table,
+    rows: Callable[[], Iterable[Sequence[Any]]],
+) -> None:
+    """COPY ``rows()`` (values in column order) into ``table`` of ``schema``,
+    inside the caller's transaction.
+
+    The binary format is tried first (the server parses no text, the client
+    formats no dates, times or UUIDs); a value whose Python type does not
+    dump to its column's binary form (text given for a ``uuid``, say) makes
+    the table go again, in a savepoint, in the text format, where Postgres
+    parses the values as an ``INSERT`` of them would.
+    """
+    target = sql.Identifier(schema, table.name)
+    names = sql.SQL(", ").join(map(sql.Identifier, table.column_names))
+    binary = sql.SQL("COPY {} ({}) FROM STDIN (FORMAT BINARY)").format(target, names)
+    types = [_binary_type(c.type) for c in table.columns]
+    try:
+        with conn.transaction(), conn.cursor() as cursor, cursor.copy(binary) as out:
+            out.set_types(types)
+            for row in rows():
+                out.write_row(row)
+        return
+    except _UNDUMPABLE:
+        pass
+    text = sql.SQL("COPY {} ({}) FROM STDIN").format(target, names)
+    with conn.cursor() as cursor, cursor.copy(text) as out:
+        for row in rows():
+            out.write_row(row)
+
+
+def _binary_type(declared: str) -> str:
+    """The type name psycopg dumps a declared column type's values by."""
+    base = declared.removesuffix(' COLLATE "C"')
+    return {"integer": "int4", "bigint": "int8", "boolean": "bool"}.get(base, base)
 
 
 def _index_part(table: Table, part: str) -> sql.Composable:

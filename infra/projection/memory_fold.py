@@ -19,7 +19,10 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Iterator
-from typing import Any
+from datetime import date, datetime
+from operator import itemgetter
+from typing import Any, NoReturn
+from uuid import UUID
 
 from psycopg.types.json import Jsonb
 
@@ -45,6 +48,9 @@ def _snapshot(row: Row | None) -> Row | None:
 
 
 _JSON_SCALARS = frozenset({str, int, bool})
+_PLAIN = frozenset({int, bool, float, UUID, date, datetime})
+"""Values of a column that is not ``jsonb`` that need no check: they hold no
+text, and the driver stores them as they are."""
 
 
 def _json_as_stored(value: Any) -> bool:
@@ -60,24 +66,34 @@ def _json_as_stored(value: Any) -> bool:
     return False  # tuples, floats, UUIDs, dates, ...: round trip them
 
 
+def _text_storable(value: str) -> bool:
+    """Whether ``value`` holds no lone surrogate (NULs are checked apart)."""
+    if value.isascii():
+        return True
+    try:
+        value.encode()
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def _unstorable(value: Any) -> bool:
     """Whether ``value`` (or a string nested in its lists and dicts) holds a
     NUL or a lone surrogate, which Postgres ``text`` and ``jsonb`` refuse."""
     if isinstance(value, str):
-        if "\x00" in value:
-            return True
-        if value.isascii():
-            return False
-        try:
-            value.encode()
-        except UnicodeEncodeError:
-            return True
-        return False
+        return "\x00" in value or not _text_storable(value)
     if isinstance(value, list | tuple):
         return any(_unstorable(v) for v in value)
     if isinstance(value, dict):
         return any(_unstorable(k) or _unstorable(v) for k, v in value.items())
     return False
+
+
+def _refuse_text(column: str, table: str) -> NoReturn:
+    raise ValueError(
+        f"column {column!r} of {table!r}: text with U+0000 or a"
+        " lone surrogate, which Postgres cannot store"
+    )
 
 
 class _Journal:
@@ -116,8 +132,9 @@ class _Journal:
             written.update(columns)
 
     def begin(self) -> None:
-        self._undo.clear()
-        self._written.clear()
+        if self._undo:
+            self._undo.clear()
+            self._written.clear()
 
     def rollback(self) -> None:
         for (table, key), row in self._undo.items():
@@ -142,16 +159,21 @@ class _Journal:
                 if value is None:
                     null = null or not check[0]
                     continue
-                if _unstorable(value):
-                    raise ValueError(
-                        f"column {name!r} of {table!r}: text with U+0000 or a"
-                        " lone surrogate, which Postgres cannot store"
-                    )
-                if check[1]:
-                    if not _json_as_stored(value):
-                        row[name] = json.loads(json.dumps(value))
-                elif isinstance(value, tuple):
-                    row[name] = list(value)
+                kind = type(value)
+                if kind is str:
+                    if "\x00" in value or not _text_storable(value):
+                        _refuse_text(name, table)
+                elif check[1]:
+                    if kind not in _JSON_SCALARS:
+                        if _unstorable(value):
+                            _refuse_text(name, table)
+                        if not _json_as_stored(value):
+                            row[name] = json.loads(json.dumps(value))
+                elif kind not in _PLAIN:
+                    if _unstorable(value):
+                        _refuse_text(name, table)
+                    if isinstance(value, tuple):
+                        row[name] = list(value)
             if null:
                 name = next(
                     n
@@ -238,9 +260,12 @@ class MemoryFold:
 
     def loadable(self, table: Table) -> Iterator[list[Any]]:
         """Rows of ``table`` as COPY values, in column order."""
-        jsonb = {c.name for c in table.columns if c.type == "jsonb"}
+        names = table.column_names
+        jsonb = [i for i, c in enumerate(table.columns) if c.type == "jsonb"]
+        values = itemgetter(*names) if len(names) > 1 else lambda r: (r[names[0]],)
         for row in self.memory.rows(table.name):
-            yield [
-                Jsonb(row[c]) if c in jsonb and row[c] is not None else row[c]
-                for c in table.column_names
-            ]
+            copied = list(values(row))
+            for i in jsonb:
+                if copied[i] is not None:
+                    copied[i] = Jsonb(copied[i])
+            yield copied

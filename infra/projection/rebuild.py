@@ -31,26 +31,42 @@ from __future__ import annotations
 
 import gc
 import logging
+import multiprocessing
+import os
 import time
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
+from functools import partial
+from itertools import islice
 
 import psycopg
+from eventsourcing.persistence import Notification
 from psycopg import sql
 
+from infra.erasure.keys import PersonKeys
 from infra.erasure.sealing import PersonalCipher
 from infra.errors import InfrastructureError
 from infra.eventstore.store import EVENTS_TABLE, LibraryEventStore
 from infra.postgres import dead_letters, projection_halts
+from infra.postgres.person_keys import PostgresPersonKeys
 from infra.postgres.pool import Connection, Database
 from infra.postgres.projection_schemas import (
+    copy_rows,
     create_keys,
     create_tables,
     lock_exclusive,
     record_shape,
 )
 from infra.postgres.rows import PostgresRows, schema_name
+from infra.projection.fold_split import (
+    Child,
+    Result,
+    pages,
+    read_page,
+    split,
+    timed_apply,
+)
 from infra.projection.memory_fold import FoldHaltedError, MemoryFold
 from infra.streaming.public_events import personal_view
 from infra.streaming.stored_envelopes import StoredEnvelopes
@@ -63,6 +79,9 @@ Progress = Callable[[int, int], None]
 """Called with (events folded or applied so far, events to go through)."""
 
 _REBUILD_LOCK = 0x5242  # "RB": one rebuild per projection at a time
+SPLIT_FROM = 50_000
+"""Events left after the first page from which a rebuild of several
+projections folds in two processes (fewer: forking costs more than it gains)."""
 
 
 class RebuildError(InfrastructureError):
@@ -92,6 +111,8 @@ class Rebuilder:
         page_size: Stored events read per page.
         swap_lag: Events left to apply inside the swap transaction, at most.
         lock_timeout: How long the swap may wait for readers of the old tables.
+        split_from: Events left after the first page from which a rebuild of
+            several projections folds in two processes (``None``: never).
     """
 
     def __init__(
@@ -104,6 +125,7 @@ class Rebuilder:
         page_size: int = 5_000,
         swap_lag: int = 500,
         lock_timeout: str = "5s",
+        split_from: int | None = SPLIT_FROM,
     ) -> None:
         self._db = database
         self._store = store
@@ -113,24 +135,27 @@ class Rebuilder:
         self._page = page_size
         self._swap_lag = swap_lag
         self._lock_timeout = lock_timeout
+        self._split_from = split_from
         self._envelopes = StoredEnvelopes(store, source)
 
-    def events(self, after: int, upto: int | None = None) -> Iterator[EventEnvelope]:
+    def events(
+        self,
+        after: int,
+        upto: int | None = None,
+        read: Callable[[int, int], Sequence[Notification]] | None = None,
+        keys: PersonKeys | None = None,
+    ) -> Iterator[EventEnvelope]:
         """Public envelopes of the stored events after ``after`` (up to
         ``upto``), their personal fields opened (``[erased]`` for an erased
-        person), as the projectors see them."""
+        person), as the projectors see them (read by ``read``, the store's
+        reader unless given, with ``keys``, the store's unless given)."""
         envelopes = self._envelopes
-        personal = PersonalCipher(self._store.personal.keys, remember=True)
-        while True:
-            page = self._store.read_after(after, self._page)
-            for stored in page:
-                if upto is not None and stored.id > upto:
-                    return
-                envelope = envelopes.envelope(stored, stored.id)
-                yield personal_view(envelope, personal, reveal=True)
-                after = stored.id
-            if len(page) < self._page:
+        personal = PersonalCipher(keys or self._store.personal.keys, remember=True)
+        for stored in pages(read or self._store.read_after, after, self._page):
+            if upto is not None and stored.id > upto:
                 return
+            envelope = envelopes.envelope(stored, stored.id)
+            yield personal_view(envelope, personal, reveal=True)
 
     def rebuild(
         self, projection: TableProjection, progress: Progress = lambda _d, _t: None
@@ -166,27 +191,52 @@ class Rebuilder:
         results: list[RebuildResult] = []
         with self._db.connection() as guard:
             locked = _lock_all(guard, [p.name for p in projections])
+            child: Child | None = None
             try:
                 with _cyclic_gc_paused():
                     folds = [MemoryFold(p) for p in projections]
                     total = self._store.head()
-                    position = self._fold(folds, total, progress, failed)
-                    while folds:  # popped, so that each fold's memory goes after it
-                        fold = folds.pop(0)
-                        if fold.projection.name in failed:
-                            continue
-                        done = self._finish(guard, fold, position, progress, started)
-                        if isinstance(done, RebuildResult):
-                            results.append(done)
-                        else:
-                            failed[fold.projection.name] = done
+                    position, theirs, child = self._fold(
+                        guard, folds, total, progress, failed
+                    )
+                    finish = partial(self._finish_all, guard, progress, started)
+                    results += finish(folds, position, failed, loaded=False)
+                    if child is not None:
+                        position = _adopt(child.result(), theirs, failed)
+                        results += finish(theirs, position, failed, loaded=True)
             finally:
+                if child is not None:
+                    child.stop()
                 _unlock(guard, locked)
         errors = list(failed.values())
         if len(errors) == 1 and isinstance(errors[0], RebuildError):
             raise errors[0]
         if errors:
             raise RebuildError("; ".join(map(str, errors))) from errors[0]
+        return results
+
+    def _finish_all(
+        self,
+        guard: Connection,
+        progress: Progress,
+        started: float,
+        folds: list[MemoryFold],
+        position: int,
+        failed: dict[str, BaseException],
+        loaded: bool,
+    ) -> list[RebuildResult]:
+        """:meth:`_finish` each fold not failed; ``failed`` gets the others."""
+        results = []
+        while folds:  # popped, so that each fold's memory goes after it
+            fold = folds.pop(0)
+            if fold.projection.name in failed:
+                _drop(guard, _fresh(fold))
+                continue
+            done = self._finish(guard, fold, position, progress, started, loaded)
+            if isinstance(done, RebuildResult):
+                results.append(done)
+            else:
+                failed[fold.projection.name] = done
         return results
 
     def _finish(
@@ -196,12 +246,15 @@ class Rebuilder:
         position: int,
         progress: Progress,
         started: float,
+        loaded: bool = False,
     ) -> RebuildResult | BaseException:
-        """Load, catch up and swap one folded projection (or say why not)."""
+        """Load (unless ``loaded``), catch up and swap one folded projection
+        (or say why not)."""
         projection = fold.projection
-        fresh = f"{schema_name(projection.name)}__rebuild"
+        fresh = _fresh(fold)
         try:
-            self._load(guard, fresh, fold)
+            if not loaded:
+                self._load(guard, fresh, fold)
             position = self._catch_up(guard, fresh, fold, position, progress)
             built = self._swap(guard, fresh, fold, position)
         except (FoldHaltedError, RebuildError) as e:
@@ -222,38 +275,93 @@ class Rebuilder:
 
     def _fold(
         self,
+        conn: Connection,
         folds: list[MemoryFold],
         total: int,
         progress: Progress,
         failed: dict[str, BaseException],
-    ) -> int:
-        """Fold every stored event in memory; return the last position read.
+    ) -> tuple[int, list[MemoryFold], Child | None]:
+        """Fold every stored event (read on ``conn``) in memory: (the last
+        position read, the folds a child process took, that child).
 
+        The first page goes into every fold, timed; if enough events follow,
+        a child process takes the lighter folds from there (see
+        :mod:`infra.projection.fold_split`) and ``folds`` keeps the others.
         A ``halt`` projection that fails is left out from there on, its
         error kept in ``failed``.
         """
-        position, count = self._fold_pass(list(folds), total, progress, failed)
+        events = self.events(0, read=partial(read_page, conn))
+        first = islice(events, self._page)
+        position, count, costs = timed_apply(folds, first, failed)
+        theirs: list[MemoryFold] = []
+        child = None
+        if count == self._page and self._splits(total - position, folds, failed):
+            mine, theirs = split(folds, costs)
+            if theirs:
+                child = self._fork(theirs, position, total)
+                folds[:] = mine
+        active = [f for f in folds if f.projection.name not in failed]
+        position, count = self._fold_pass(
+            active, events, position, count, total, progress, failed
+        )
         progress(count, max(total, position))
-        return position
+        return position, theirs, child
+
+    def _splits(
+        self, left: int, folds: list[MemoryFold], failed: dict[str, BaseException]
+    ) -> bool:
+        """Whether to fold in two processes from here."""
+        return (
+            self._split_from is not None
+            and left >= self._split_from
+            and len(folds) - len(failed) > 1
+            and (os.cpu_count() or 1) > 1
+            and isinstance(self._store.personal.keys, PostgresPersonKeys)
+            and "fork" in multiprocessing.get_all_start_methods()
+        )
+
+    def _fork(self, folds: list[MemoryFold], after: int, total: int) -> Child:
+        """A child process folding ``folds`` from ``after`` and loading them."""
+        keys = self._store.personal.keys
+        assert isinstance(keys, PostgresPersonKeys)
+
+        def fold(conn: Connection) -> tuple[int, dict[str, BaseException]]:
+            failed: dict[str, BaseException] = {}
+            events = self.events(
+                after,
+                read=partial(read_page, conn),
+                keys=keys.over(lambda: nullcontext(conn)),
+            )
+            position, _ = self._fold_pass(
+                list(folds), events, after, 0, total, lambda _d, _t: None, failed
+            )
+            return position, failed
+
+        def load(conn: Connection, each: MemoryFold) -> None:
+            self._load(conn, _fresh(each), each)
+
+        return Child(self._db.conninfo, folds, fold, load)
 
     def _fold_pass(
         self,
         active: list[MemoryFold],
+        events: Iterator[EventEnvelope],
+        position: int,
+        count: int,
         total: int,
         progress: Progress,
         failed: dict[str, BaseException],
     ) -> tuple[int, int]:
-        """The events' one pass: (last position, events read)."""
-        position = count = 0
-        for envelope in self.events(0):
+        """The rest of the events' one pass: (last position, events read)."""
+        for envelope in events:
+            if not active:
+                break
             for fold in active:
                 try:
                     fold.apply(envelope)
                 except FoldHaltedError as e:
                     failed[fold.projection.name] = e
                     active = [f for f in active if f is not fold]
-            if not active:
-                break
             position = envelope.position
             count += 1
             if count % self._page == 0:
@@ -267,14 +375,7 @@ class Rebuilder:
             _drop(conn, fresh)
             create_tables(conn, fresh, tables)
             for table in tables:
-                columns = table.column_names
-                copy = sql.SQL("COPY {} ({}) FROM STDIN").format(
-                    sql.Identifier(fresh, table.name),
-                    sql.SQL(", ").join(map(sql.Identifier, columns)),
-                )
-                with conn.cursor() as cursor, cursor.copy(copy) as out:
-                    for row in fold.loadable(table):
-                        out.write_row(row)
+                copy_rows(conn, fresh, table, partial(fold.loadable, table))
             create_keys(conn, fresh, tables)
 
     def _apply(
@@ -369,6 +470,33 @@ class Rebuilder:
             " ON CONFLICT (projection, topic, partition) DO NOTHING",
             (projection, self._topic, head, partitions),
         )
+
+
+def _fresh(fold: MemoryFold) -> str:
+    """The schema a rebuild of ``fold``'s projection loads into."""
+    return f"{schema_name(fold.projection.name)}__rebuild"
+
+
+def _adopt(
+    result: Result, folds: list[MemoryFold], failed: dict[str, BaseException]
+) -> int:
+    """Take the child's outcome into its ``folds`` (or its error into
+    ``failed``); return the position the child read up to."""
+    outcomes = {o.name: o for o in result.outcomes}
+    for fold in folds:
+        name = fold.projection.name
+        outcome = outcomes.get(name)
+        if result.error is not None or outcome is None:
+            failed[name] = RebuildError(
+                f"{name}: the rebuild's fold process failed: {result.error}"
+            )
+            continue
+        fold.count = outcome.count
+        fold.parked = outcome.parked
+        fold.waiting = outcome.waiting
+        if outcome.halted is not None:
+            failed[name] = FoldHaltedError(outcome.halted)
+    return result.position
 
 
 def _head(conn: Connection) -> int:

@@ -2,12 +2,14 @@
 
 :class:`StoredEnvelopes` makes exactly the envelope that
 ``to_envelope(store.decode(row), position, source)`` makes, but parses the
-row's JSON once with the plain C decoder and turns the library's tagged
-values (``{"_type_": "uuid_hex", "_data_": …}``, dates, datetimes) straight
-into their public JSON forms: no object hook per JSON object, no ``UUID``,
-``date`` or domain event objects. Every conversion is the slow path's own
-(``str(UUID(x))`` but for canonical hex, ``date.fromisoformat(x).isoformat()``,
-…), so the result is the same value, not an approximation of it.
+row's JSON once without object hooks (orjson where it reads numbers as the
+library's decoder does, else that decoder's own C scanner) and turns the
+library's tagged values (``{"_type_": "uuid_hex", "_data_": …}``, dates,
+datetimes) straight into their public JSON forms: no object hook per JSON
+object, no ``UUID``, ``date`` or domain event objects. Every conversion is
+the slow path's own (``str(UUID(x))`` but for canonical hex,
+``date.fromisoformat(x).isoformat()``, …), so the result is the same
+value, not an approximation of it.
 
 Anything it does not handle exactly goes the slow way, which then gives the
 slow path's envelope or raises its error: an event stored at an older class
@@ -189,6 +191,12 @@ class StoredEnvelopes:
             or type(state) is not bytes
         ):
             return None
+        if self._plain_numbers:
+            try:
+                parsed = orjson.loads(state)
+                return self._envelope(shape, stored, position, parsed, _NO_FLOATS)
+            except (_UnhandledError, ValueError, TypeError, KeyError):
+                pass  # a float (orjson's for a big integer, too): the scanner's way
         try:
             text = state.decode("utf8")
             # The decoder's own scan: ``decode`` but for surrounding blanks.
@@ -284,9 +292,14 @@ class StoredEnvelopes:
         return meta, data, self._timestamp(state["timestamp"])
 
     def _envelope(
-        self, shape: _Shape, stored: StoredEvent, position: int, state: Any
+        self,
+        shape: _Shape,
+        stored: StoredEvent,
+        position: int,
+        state: Any,
+        scalars: frozenset[type] = _SCALARS,
     ) -> EventEnvelope:
-        meta, data, timestamp = self._content(shape, state)
+        meta, data, timestamp = self._content(shape, state, scalars)
         subject = str(stored.originator_id)
         version = stored.originator_version
         # What EventEnvelope(...) makes (checked by _plain_envelope), for a

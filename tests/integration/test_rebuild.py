@@ -24,6 +24,8 @@ from domain.principal import Principal, Role
 from infra.postgres.progress import ProjectionProgress
 from infra.postgres.projection_schemas import ShapeMismatchError, ensure_schema
 from infra.postgres.rows import qualified
+from infra.projection import rebuild as rebuild_module
+from infra.projection.fold_split import Child
 from infra.projection.rebuild import Rebuilder, RebuildError
 from infra.projection.status import projection_status
 from projections.envelope import EventEnvelope
@@ -118,6 +120,21 @@ def stored_counts(container, tenant_id: str) -> Counter[UUID]:
         for e in rebuilder.events(0)
         if e.tenant_id == tenant_id and e.type.split(".")[2] in KINDS
     )
+
+
+def organizations(container, tenant: str, count: int, renamed: int) -> list[UUID]:
+    """``count`` organizations registered in ``tenant``, every ``renamed``-th
+    of them renamed once."""
+    admin = Principal(tenant, "alice", frozenset({Role.TENANT_ADMIN}))
+    orgs = OrganizationService(container.event_store)
+    ctx = CommandContext(admin, f"req-{uuid.uuid4().hex[:8]}")
+    ids = [
+        orgs.register_organization(ctx, RegisterOrganization(f"Org {n}", "GB")).id
+        for n in range(count)
+    ]
+    for n, org_id in enumerate(ids[::renamed]):
+        orgs.rename_organization(ctx, RenameOrganization(org_id, f"Org {n} Ltd"))
+    return ids
 
 
 def test_a_rebuild_swaps_in_a_new_shape_online_without_gap_or_double_apply(
@@ -266,14 +283,7 @@ def test_rebuilding_several_in_one_pass_swaps_each_that_folds_and_names_the_othe
     tenant = f"tenant-{uuid.uuid4().hex[:8]}"
     counting = Counting(f"rb_{uuid.uuid4().hex[:8]}", tenant, V2)
     halting = HaltsOnRenames(f"rb_{uuid.uuid4().hex[:8]}", tenant)
-    admin = Principal(tenant, "alice", frozenset({Role.TENANT_ADMIN}))
-    orgs = OrganizationService(container.event_store)
-    ctx = CommandContext(admin, "req-rebuild-all")
-    ids = [
-        orgs.register_organization(ctx, RegisterOrganization(f"Org {n}", "GB")).id
-        for n in range(5)
-    ]
-    orgs.rename_organization(ctx, RenameOrganization(ids[0], "Org 0 Ltd"))
+    ids = organizations(container, tenant, 5, renamed=5)
     with container.database.connection() as conn:
         ensure_schema(conn, counting, store_is_empty=True)
         ensure_schema(conn, halting, store_is_empty=True)
@@ -302,3 +312,87 @@ def test_rebuilding_several_in_one_pass_swaps_each_that_folds_and_names_the_othe
     assert leftovers == []
     # Both rebuild locks were released.
     assert rebuilder.rebuild(counting).projection == counting.name
+
+
+class IdsAsText:
+    """Keeps organization ids given as text in a ``uuid`` column (which the
+    binary COPY cannot dump, so that table goes in the text format)."""
+
+    def __init__(self, name: str, tenant_id: str) -> None:
+        self.name = name
+        self.tenant_id = tenant_id
+        self.tables: tuple[Table, ...] = (
+            Table(
+                "ids", (*V1[:2], Column("version", "bigint")), key=("tenant_id", "id")
+            ),
+        )
+
+    def apply(self, event: EventEnvelope, store: Rows) -> None:
+        if (
+            event.tenant_id == self.tenant_id
+            and event.type.split(".")[1] == "organization"
+        ):
+            row = {"tenant_id": event.tenant_id, "id": event.subject}
+            store.upsert("ids", row | {"version": event.aggregate_version})
+
+
+def table_rows(container, projection) -> dict[str, list[tuple]]:
+    with container.database.connection() as conn:
+        return {
+            table.name: conn.execute(
+                sql.SQL("SELECT * FROM {} ORDER BY 1, 2").format(
+                    qualified(projection.name, table.name)
+                )
+            ).fetchall()
+            for table in projection.tables
+        }
+
+
+def test_a_rebuild_split_over_two_processes_builds_what_one_process_builds(
+    container, migrated, monkeypatch
+):
+    tenant = f"tenant-{uuid.uuid4().hex[:8]}"
+    organizations(container, tenant, 60, renamed=3)
+    counting = Counting(f"rb_{uuid.uuid4().hex[:8]}", tenant, V2)
+    as_text = IdsAsText(f"rb_{uuid.uuid4().hex[:8]}", tenant)
+    halting = HaltsOnRenames(f"rb_{uuid.uuid4().hex[:8]}", tenant)
+    with container.database.connection() as conn:
+        for projection in (counting, as_text, halting):
+            ensure_schema(conn, projection, store_is_empty=True)
+    topic = new_topic(migrated)
+
+    def rebuilder(split_from: int | None) -> Rebuilder:
+        return Rebuilder(
+            container.database,
+            container.event_store,
+            migrated.event_source,
+            topic,
+            lambda: [0],
+            page_size=50,
+            split_from=split_from,
+        )
+
+    rebuilder(None).rebuild_all((counting, as_text))
+    alone = {p.name: table_rows(container, p) for p in (counting, as_text)}
+    forked: list[Child] = []
+
+    class Spy(Child):
+        def __init__(self, *args, **kwargs) -> None:
+            super().__init__(*args, **kwargs)
+            forked.append(self)
+
+    monkeypatch.setattr(rebuild_module, "Child", Spy)
+    with pytest.raises(RebuildError, match=f"{halting.name} halts on event"):
+        rebuilder(0).rebuild_all((counting, as_text, halting))
+
+    assert len(forked) == 1
+    split = {p.name: table_rows(container, p) for p in (counting, as_text)}
+    assert split == alone
+    assert len(alone[counting.name]["orgs"]) == 60
+    assert sum(row[2] for row in alone[as_text.name]["ids"]) == 80
+    with container.database.connection() as conn:
+        leftovers = conn.execute(
+            "SELECT nspname FROM pg_namespace WHERE nspname LIKE %s",
+            ("%__rebuild",),
+        ).fetchall()
+    assert leftovers == []
