@@ -296,10 +296,11 @@ class Rebuilder:
         theirs: list[MemoryFold] = []
         child = None
         if count == self._page and self._splits(total - position, folds, failed):
-            mine, theirs = split(folds, costs)
+            live = [i for i, f in enumerate(folds) if f.projection.name not in failed]
+            _, theirs = split([folds[i] for i in live], [costs[i] for i in live])
             if theirs:
                 child = self._fork(theirs, position, total)
-                folds[:] = mine
+                folds[:] = [f for f in folds if f not in theirs]
         active = [f for f in folds if f.projection.name not in failed]
         position, count = self._fold_pass(
             active, events, position, count, total, progress, failed
