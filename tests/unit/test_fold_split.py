@@ -9,7 +9,9 @@ from projections.rows import Rows, Table, columns
 
 
 class Named:
-    tables = (Table("t", columns("tenant_id text"), key=("tenant_id",)),)
+    tables: tuple[Table, ...] = (
+        Table("t", columns("tenant_id text"), key=("tenant_id",)),
+    )
 
     def __init__(self, name: str) -> None:
         self.name = name
