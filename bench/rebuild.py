@@ -45,7 +45,7 @@ from domain.organization import Organization
 from domain.standard_template import StandardTemplate
 from infra.bootstrap import bootstrap
 from infra.eventlog.watch import verify_tenant
-from infra.eventstore.chain import chain_links, read_payload
+from infra.eventstore.chain import chain_links, linkable
 from infra.eventstore.store import EVENTS_TABLE, LibraryEventStore, postgres_env
 from infra.postgres.pool import Database
 from infra.projection.registry import READ_MODELS
@@ -385,8 +385,7 @@ class _Chain:
             )
         ]
         assert len(positions) == len(batch), "another writer shares the store"
-        payloads = [read_payload(s.state) for s in batch]
-        links = chain_links(batch, payloads, positions, self.heads)
+        links = chain_links([linkable(s) for s in batch], positions, self.heads)
         with (
             conn.cursor() as cursor,
             cursor.copy(
