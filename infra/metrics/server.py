@@ -21,6 +21,7 @@ from prometheus_client import CollectorRegistry, start_http_server
 from prometheus_client import multiprocess as prometheus_multiprocess
 from prometheus_client.registry import Collector
 
+from infra.metrics.files import DirectoryCollector
 from infra.metrics.instruments import directory, instruments
 
 log = logging.getLogger(__name__)
@@ -31,7 +32,7 @@ def exposition_registry(state: Collector | None) -> CollectorRegistry:
     registry = CollectorRegistry()
     folder = directory()
     if folder is not None:
-        prometheus_multiprocess.MultiProcessCollector(registry, path=str(folder))  # type: ignore[no-untyped-call]
+        registry.register(DirectoryCollector(folder))
     else:
         own = instruments().registry
         if own is not None:

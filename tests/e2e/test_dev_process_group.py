@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import os
 import signal
-import struct
 import subprocess
 import sys
 import time
@@ -18,6 +17,7 @@ import pytest
 from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.parser import text_string_to_metric_families
 
+from infra.metrics.files import readable_files
 from tests.e2e.conftest import as_user, free_port
 
 
@@ -35,12 +35,10 @@ def served_by_worker(metrics_dir: Path) -> dict[int, float]:
     """Accepted ``POST /organizations`` by the process (pid) that answered,
     read from each process's own file of the metrics directory."""
     served = {}
-    for path in metrics_dir.glob("histogram_*.db"):
-        try:
-            families = MultiProcessCollector.merge([str(path)], accumulate=True)
-        except struct.error:  # a process is creating its file just now
+    for path in map(Path, readable_files(metrics_dir)):
+        if not path.name.startswith("histogram_"):
             continue
-        for family in families:
+        for family in MultiProcessCollector.merge([str(path)], accumulate=True):
             for s in family.samples:
                 if s.name.endswith("_count") and s.labels == CREATED:
                     served[int(path.stem.split("_")[-1])] = s.value
