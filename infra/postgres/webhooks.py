@@ -1,4 +1,5 @@
-"""Webhook subscriptions and deliveries in Postgres (migrations 0043, 0046).
+"""Webhook subscriptions and deliveries in Postgres (migrations 0043, 0046,
+0056).
 
 :class:`PostgresWebhooks` is the command side's
 :class:`~commands.webhooks.WebhookStore` (every statement names the tenant)
@@ -13,7 +14,9 @@ and the dispatcher's queue:
   administrators get an e-mail through the notification outbox), then, in
   the same transaction, hands out due deliveries of active subscriptions,
   only the oldest pending one per (subscription, aggregate): one aggregate's
-  events reach a subscriber in position order. Claiming pushes
+  events reach a subscriber in position order. Deliveries that cannot be
+  sent yet are parked and left out of the claim's walk
+  (:mod:`infra.postgres.webhook_parking`). Claiming pushes
   ``next_attempt_at`` one lease ahead (``FOR UPDATE SKIP LOCKED``), so a
   dispatcher killed mid-attempt leaves it to be sent again once the lease
   has passed (at least once).
@@ -32,6 +35,12 @@ from psycopg import sql
 
 from commands.webhooks import Attempt, Delivery, Subscribe, Subscription
 from infra.postgres.pool import Connection, Database
+from infra.postgres.webhook_parking import (
+    lock_subscriptions,
+    parked_on_arrival,
+    repark_heads,
+    repark_subscription,
+)
 
 _COLUMNS = (
     "subscription_id, tenant_id, url, event_types, organization_ids, description,"
@@ -50,7 +59,8 @@ _CLAIM = """
 WITH due AS (
     SELECT d.delivery_id FROM webhook_deliveries d
     JOIN webhook_subscriptions s USING (subscription_id)
-    WHERE d.state = 'pending' AND d.next_attempt_at <= now() AND s.state = 'active'
+    WHERE d.state = 'pending' AND NOT d.parked AND d.next_attempt_at <= now()
+      AND s.state = 'active'
       AND d.position = (
         SELECT min(e.position) FROM webhook_deliveries e
         WHERE e.subscription_id = d.subscription_id
@@ -161,28 +171,37 @@ def enqueue(conn: Connection, events: Sequence[Owed]) -> int:
                 int(start),
             )
         )
+    owed = [
+        (m.subscription_id, e)
+        for e in events
+        for m in matchers.get(e.tenant_id, ())
+        if m.wants(e.event_type, e.position, e.organization_id)
+    ]
+    if not owed:
+        return 0
+    lock_subscriptions(conn, {sid for sid, _ in owed}, exclusive=False)
+    parked = parked_on_arrival(
+        conn, [(sid, e.event_id, e.aggregate_id, e.position) for sid, e in owed]
+    )
     rows = [
         (
             uuid.uuid4(),
-            m.subscription_id,
+            sid,
             e.tenant_id,
             e.event_id,
             e.event_type,
             e.aggregate_id,
             e.position,
             e.body,
+            park,
         )
-        for e in events
-        for m in matchers.get(e.tenant_id, ())
-        if m.wants(e.event_type, e.position, e.organization_id)
+        for (sid, e), park in zip(owed, parked, strict=True)
     ]
-    if not rows:
-        return 0
     with conn.cursor() as cur:
         cur.executemany(
             "INSERT INTO webhook_deliveries (delivery_id, subscription_id, tenant_id,"
-            " event_id, event_type, aggregate_id, position, body, state)"
-            " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, 'pending')"
+            " event_id, event_type, aggregate_id, position, body, state, parked)"
+            " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, 'pending', %s)"
             " ON CONFLICT (subscription_id, event_id) DO NOTHING",
             rows,
         )
@@ -292,6 +311,8 @@ class PostgresWebhooks:
                     " AND state = 'pending' AND next_attempt_at > now()",
                     (subscription_id,),
                 )
+            if row is not None:
+                repark_subscription(conn, subscription_id)
         return None if row is None else _subscription(row)
 
     def rotate(
@@ -357,19 +378,23 @@ class PostgresWebhooks:
     def redeliver(
         self, tenant_id: str, subscription_id: UUID, delivery_id: UUID
     ) -> bool:
-        with self._db.connection() as conn:
+        with self._db.connection() as conn, conn.transaction():
+            lock_subscriptions(conn, [subscription_id], exclusive=True)
             cur = conn.execute(
                 "UPDATE webhook_deliveries SET state = 'pending',"
                 " next_attempt_at = now(), failing_since = NULL"
                 " WHERE tenant_id = %s AND subscription_id = %s AND delivery_id = %s",
                 (tenant_id, subscription_id, delivery_id),
             )
+            if cur.rowcount > 0:
+                repark_subscription(conn, subscription_id)
             return cur.rowcount > 0
 
     def replay(
         self, tenant_id: str, subscription_id: UUID, first: int, last: int | None
     ) -> int:
-        with self._db.connection() as conn:
+        with self._db.connection() as conn, conn.transaction():
+            lock_subscriptions(conn, [subscription_id], exclusive=True)
             cur = conn.execute(
                 "UPDATE webhook_deliveries SET state = 'pending',"
                 " next_attempt_at = now(), failing_since = NULL"
@@ -377,6 +402,8 @@ class PostgresWebhooks:
                 " AND (%s::bigint IS NULL OR position <= %s)",
                 (tenant_id, subscription_id, first, last, last),
             )
+            if cur.rowcount > 0:
+                repark_subscription(conn, subscription_id)
             return cur.rowcount
 
     # the dispatcher's side
@@ -406,7 +433,17 @@ class PostgresWebhooks:
         """
         with self._db.connection() as conn, conn.transaction():
             conn.execute("SET LOCAL synchronous_commit = off")
+            lock_subscriptions(
+                conn,
+                {o.due.subscription_id for o in outcomes}
+                | {d.subscription_id for d in release},
+                exclusive=True,
+            )
             paused = _record(conn, outcomes, give_up_after_seconds)
+            repark_heads(
+                conn,
+                [o.due.delivery_id for o in outcomes if o.retry_in_seconds is None],
+            )
             if release:
                 conn.execute(
                     _RELEASE,
@@ -537,6 +574,7 @@ def _pause_failing(conn: Connection, due: DueDelivery, window: float) -> bool:
     )
     if paused is None:
         return False
+    repark_subscription(conn, due.subscription_id)
     body = (
         f"The webhook subscription {due.subscription_id} (target {paused[0]}) was"
         f" paused: its deliveries failed for {hours} hours.\n\nNothing is lost:"

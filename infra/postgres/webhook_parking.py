@@ -1,0 +1,137 @@
+"""Which pending webhook deliveries are parked (migration 0056).
+
+A pending delivery is parked while the sender cannot send it: its
+subscription is paused, or an earlier delivery of its subscription and
+aggregate is not delivered yet. The claim walks only unparked rows (the due
+index leaves parked ones out), so neither a paused subscription's backlog
+nor a line of deliveries behind a failing one is walked by every claim; the
+claim still checks both conditions itself, so a flag that is late costs a
+walk, never the order.
+
+A flag must never stay set once its cause is gone. Every transaction that
+changes the cause or sets the flags of a subscription's rows first locks the
+subscription's row with :func:`lock_subscriptions` (in id order, before any
+delivery row): the sender's settle, the fan-out's enqueue, pause and resume,
+redeliver and replay. So they take turns per subscription, and the flags
+each writes are computed from the state the previous one committed. Taking
+the subscription first everywhere also keeps their row locks from crossing
+(no deadlock between a replay and a batch of outcomes).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+from uuid import UUID
+
+from infra.postgres.pool import Connection
+
+_REPARK = """
+UPDATE webhook_deliveries d SET parked = w.blocked
+FROM (
+    SELECT e.delivery_id, s.state <> 'active' OR EXISTS (
+            SELECT 1 FROM webhook_deliveries f
+            WHERE f.subscription_id = e.subscription_id
+              AND f.aggregate_id = e.aggregate_id
+              AND f.state <> 'delivered' AND f.position < e.position) AS blocked
+    FROM webhook_deliveries e JOIN webhook_subscriptions s USING (subscription_id)
+    WHERE e.state = 'pending' AND {rows}
+) w
+WHERE d.delivery_id = w.delivery_id AND d.parked <> w.blocked
+"""
+
+
+# the first pending delivery of each (subscription, aggregate) of the given
+# deliveries, found on webhook_deliveries_order
+_HEADS = """e.delivery_id IN (
+    SELECT h.delivery_id FROM (
+        SELECT DISTINCT subscription_id, aggregate_id FROM webhook_deliveries
+        WHERE delivery_id = ANY(%s)) p
+    CROSS JOIN LATERAL (
+        SELECT f.delivery_id FROM webhook_deliveries f
+        WHERE f.subscription_id = p.subscription_id
+          AND f.aggregate_id = p.aggregate_id AND f.state <> 'delivered'
+        ORDER BY f.position LIMIT 1) h)"""
+
+_SUBSCRIPTION = "e.subscription_id = %s"
+
+
+def lock_subscriptions(
+    conn: Connection, subscription_ids: Collection[UUID], exclusive: bool
+) -> None:
+    """Lock the subscriptions' rows in id order until the transaction ends:
+    ``exclusive`` (``FOR NO KEY UPDATE``) to change what parks their
+    deliveries, else ``FOR SHARE`` (enough to add deliveries)."""
+    if not subscription_ids:
+        return
+    mode = "NO KEY UPDATE" if exclusive else "SHARE"
+    conn.execute(
+        "SELECT 1 FROM webhook_subscriptions WHERE subscription_id = ANY(%s)"  # noqa: S608
+        f" ORDER BY subscription_id FOR {mode}",
+        (sorted(subscription_ids),),
+    )
+
+
+def parked_on_arrival(
+    conn: Connection, arriving: Sequence[tuple[UUID, str, str, int]]
+) -> list[bool]:
+    """Whether each delivery about to be queued (subscription, event,
+    aggregate, position) is parked; deliveries already queued (a batch
+    delivered again) park nothing. Deciding before the insert keeps parked
+    rows out of the due index altogether (an update would leave an entry
+    there until vacuum). Call it holding the subscriptions' locks."""
+    sids = [a[0] for a in arriving]
+    known = set(
+        conn.execute(
+            "SELECT subscription_id, event_id FROM webhook_deliveries"
+            " WHERE (subscription_id, event_id) IN"
+            " (SELECT * FROM unnest(%s::uuid[], %s::text[]))",
+            (sids, [a[1] for a in arriving]),
+        ).fetchall()
+    )
+    inactive = {
+        sid
+        for (sid,) in conn.execute(
+            "SELECT subscription_id FROM webhook_subscriptions"
+            " WHERE subscription_id = ANY(%s) AND state <> 'active'",
+            (sorted(set(sids)),),
+        )
+    }
+    pairs = sorted({(a[0], a[2]) for a in arriving})
+    first: dict[tuple[UUID, str], int] = {
+        (sid, agg): int(pos)
+        for sid, agg, pos in conn.execute(
+            _FIRST_PENDING, ([p[0] for p in pairs], [p[1] for p in pairs])
+        )
+        if pos is not None
+    }
+    for sid, event_id, agg, pos in sorted(arriving, key=lambda a: a[3]):
+        if (sid, event_id) not in known:
+            first.setdefault((sid, agg), pos)
+    return [
+        sid in inactive or first[(sid, agg)] < pos
+        if (sid, event_id) not in known
+        else False
+        for sid, event_id, agg, pos in arriving
+    ]
+
+
+_FIRST_PENDING = """
+SELECT p.sid, p.agg, (
+    SELECT min(f.position) FROM webhook_deliveries f
+    WHERE f.subscription_id = p.sid AND f.aggregate_id = p.agg
+      AND f.state <> 'delivered')
+FROM unnest(%s::uuid[], %s::text[]) AS p(sid, agg)
+"""
+
+
+def repark_heads(conn: Connection, delivery_ids: Collection[UUID]) -> None:
+    """Set the flag of the first pending delivery of each (subscription,
+    aggregate) these deliveries belong to (they were just delivered)."""
+    if delivery_ids:
+        conn.execute(_REPARK.format(rows=_HEADS), (list(delivery_ids),))
+
+
+def repark_subscription(conn: Connection, subscription_id: UUID) -> None:
+    """Set the flags of every pending delivery of the subscription (it was
+    paused or resumed, or deliveries were made pending again)."""
+    conn.execute(_REPARK.format(rows=_SUBSCRIPTION), (subscription_id,))
