@@ -9,6 +9,8 @@ Exception tree::
     ├── DependencyUnavailableError   Postgres, Kafka or Redis cannot be reached
     ├── UnstorableTextError          text Postgres cannot hold (a NUL, an
     │                                unpaired surrogate) sent as a parameter
+    ├── DatabaseContentionError      Postgres aborted a transaction to end a
+    │                                deadlock or a serialization conflict
     ├── NoCertificateCodeError       a tenant's slug offers no free code
     │                                (infra.postgres.certificate_numbers)
     ├── MalformedEventError          not our CloudEvent (infra.streaming.cloudevents)
@@ -34,6 +36,21 @@ class DependencyUnavailableError(InfrastructureError):
     def __init__(self, dependency: str, detail: str) -> None:
         super().__init__(f"{dependency} unavailable: {detail}")
         self.dependency = dependency
+        self.detail = detail
+
+
+class DatabaseContentionError(InfrastructureError):
+    """Postgres aborted the transaction to end a deadlock or a
+    serialization conflict with concurrent work (SQLSTATE ``40P01``,
+    ``40001``). Nothing of it was written; running it again shortly will
+    most likely succeed. Not an outage.
+
+    Args:
+        detail: What the driver said, for logs (never sent to clients).
+    """
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(f"transaction aborted by contention: {detail}")
         self.detail = detail
 
 

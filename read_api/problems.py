@@ -44,7 +44,11 @@ from domain.errors import (
     UnsupportedMediaTypeError,
     VersionConflictError,
 )
-from infra.errors import DependencyUnavailableError, UnstorableTextError
+from infra.errors import (
+    DatabaseContentionError,
+    DependencyUnavailableError,
+    UnstorableTextError,
+)
 from infra.metrics.instruments import instruments
 from projections.listing import QueryError
 from read_api.routing import allowed_methods
@@ -310,6 +314,28 @@ def _unavailable(request: Request, exc: Exception) -> JSONResponse:
     )
 
 
+def _contended(request: Request, exc: Exception) -> JSONResponse:
+    """Postgres aborted the request's transaction to end a deadlock or a
+    serialization conflict: nothing was written; the same request again
+    shortly will most likely succeed."""
+    assert isinstance(exc, DatabaseContentionError)
+    log.warning(
+        "request aborted by database contention",
+        extra={
+            "method": request.method,
+            "path": request.url.path,
+            "error": exc.detail,
+        },
+    )
+    return problem(
+        503,
+        "database-contention",
+        "Service unavailable",
+        "the request collided with concurrent work and was not applied; retry",
+        headers={"Retry-After": "1"},
+    )
+
+
 def _unstorable(request: Request, exc: Exception) -> JSONResponse:
     """Text the edge let through that Postgres cannot hold: the caller's
     input is at fault (422), and the edge's rules missed it (logged)."""
@@ -363,6 +389,7 @@ _HANDLERS: dict[type[Exception], Callable[[Request, Exception], JSONResponse]] =
     WrongPasswordError: _auth_refusal(400, "auth.wrong_password", "Wrong password"),
     CertificateNotVerifiedError: _not_verified,
     DependencyUnavailableError: _unavailable,
+    DatabaseContentionError: _contended,
     UnstorableTextError: _unstorable,
 }
 

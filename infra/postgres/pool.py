@@ -12,7 +12,11 @@ import psycopg
 import psycopg_pool
 from psycopg.rows import TupleRow
 
-from infra.postgres.errors import raise_if_unreachable, raise_if_unstorable
+from infra.postgres.errors import (
+    raise_if_contended,
+    raise_if_unreachable,
+    raise_if_unstorable,
+)
 from infra.settings import Settings
 
 Connection = psycopg.Connection[TupleRow]
@@ -20,8 +24,10 @@ Connection = psycopg.Connection[TupleRow]
 
 class Database:
     """A lazily opened pool; errors reaching Postgres become
-    :class:`DependencyUnavailableError`, text parameters Postgres cannot hold
-    :class:`UnstorableTextError` (see :mod:`infra.postgres.errors`)."""
+    :class:`DependencyUnavailableError`, a transaction aborted by a deadlock
+    or serialization conflict :class:`DatabaseContentionError`, text
+    parameters Postgres cannot hold :class:`UnstorableTextError` (see
+    :mod:`infra.postgres.errors`)."""
 
     def __init__(
         self, conninfo: str, *, max_size: int = 10, timeout: float = 3.0
@@ -55,6 +61,7 @@ class Database:
                 yield conn
         except (psycopg.Error, UnicodeEncodeError) as e:
             raise_if_unreachable(e)
+            raise_if_contended(e)
             raise_if_unstorable(e)
             raise
 

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from uuid import UUID
 
+from infra.errors import DatabaseContentionError
 from infra.postgres.webhooks import AttemptOutcome, DueDelivery, PostgresWebhooks
 from infra.webhooks import signing
 from infra.webhooks.targets import TargetPolicy, UnsafeTargetError
@@ -188,14 +189,22 @@ class WebhookSender:
         beat: Callable[[], None] = lambda: None,
     ) -> None:
         """Send until ``stop`` is set: again at once after a tick that did
-        something, else when woken, a POST ends, or after ``poll_seconds``;
-        on stopping, the POSTs in flight end, their outcomes are recorded
-        and the deliveries not yet sent are given back (due at once)."""
+        something or that the database aborted (a deadlock or serialization
+        conflict; its outcomes are recorded by the next), else when woken,
+        a POST ends, or after ``poll_seconds``; on stopping, the POSTs in
+        flight end, their outcomes are recorded and the deliveries not yet
+        sent are given back (due at once)."""
         while not stop.is_set():
             beat()
             self._done.clear()
             try:
                 busy = self.tick() > 0
+            except DatabaseContentionError as e:
+                log.warning(
+                    "webhook round aborted by database contention; retrying",
+                    extra={"error": e.detail},
+                )
+                busy = True  # nothing was written: run the round again now
             except Exception:
                 log.exception("webhook sending failed; retrying")
                 busy = False
