@@ -9,6 +9,10 @@ Exception tree::
     ├── DependencyUnavailableError   Postgres, Kafka or Redis cannot be reached
     ├── UnstorableTextError          text Postgres cannot hold (a NUL, an
     │                                unpaired surrogate) sent as a parameter
+    ├── SettingError                 a setting is missing or holds what does
+    │                                not fit (names the variable); the key
+    │                                errors of identity, the event log's
+    │                                signing and person key wrapping
     ├── DatabaseContentionError      Postgres aborted a transaction to end a
     │                                deadlock or a serialization conflict
     ├── NoCertificateCodeError       a tenant's slug offers no free code
@@ -37,6 +41,13 @@ class DependencyUnavailableError(InfrastructureError):
         super().__init__(f"{dependency} unavailable: {detail}")
         self.dependency = dependency
         self.detail = detail
+
+
+class SettingError(InfrastructureError, ValueError):
+    """A setting the process needs is missing, or holds what does not fit
+    (a key of the wrong length, a key id the stored data was not sealed
+    with). The message names the environment variable; the ``assurehub``
+    command prints it as one line and exits 2."""
 
 
 class DatabaseContentionError(InfrastructureError):

@@ -14,6 +14,8 @@ from pathlib import Path
 from pydantic import Field, PostgresDsn, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from infra.errors import SettingError
+
 
 class Environment(StrEnum):
     DEVELOPMENT = "development"
@@ -177,7 +179,7 @@ class Settings(BaseSettings):
         """The TOTP encryption keys by version, the current one first."""
         keys = _keyed(self.totp_encryption_keys, "ASSUREHUB_TOTP_ENCRYPTION_KEYS")
         if not all(version.isdigit() for version, _ in keys):
-            raise ValueError(
+            raise SettingError(
                 "ASSUREHUB_TOTP_ENCRYPTION_KEYS: version:64 hex characters, ..."
             )
         return [(int(version), key) for version, key in keys]
@@ -233,7 +235,7 @@ def keyed(text: str, variable: str) -> list[tuple[str, bytes]]:
         except ValueError:
             key = b""
         if not key_id or len(key) != 32:
-            raise ValueError(f"{variable}: id:64 hex characters, ...")
+            raise SettingError(f"{variable}: id:64 hex characters, ...")
         keys.append((key_id, key))
     return keys
 

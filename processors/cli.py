@@ -51,6 +51,7 @@ from processors.person_keys_cli import (
     rewrap_on_migrate,
 )
 from processors.schedule_cli import add_schedules_parser, schedules_status
+from processors.setting_refusals import refusing_bad_settings
 from processors.supervisor import supervise
 from processors.workers import run_processors, run_projectors, run_relay, run_webhooks
 
@@ -435,6 +436,10 @@ _WORKER_HEALTHCHECK_SECONDS = 30
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    return refusing_bad_settings(args.command, lambda: _run(args))
+
+
+def _run(args: argparse.Namespace) -> int:
     if args.command == "services":
         return subprocess.call(["bash", str(SERVICES_SCRIPT), args.action])  # noqa: S603, S607
     if args.command == "event-schemas":

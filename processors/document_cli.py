@@ -9,7 +9,9 @@ what those sources give.
 
 Exit status: 0 the file is an issued document and renders again to the same
 bytes; 1 it is not (no document was issued as this file, or it differs from
-the one named); 2 the document named is unknown; 3 it is the file issued,
+the one named); 2 the document named is unknown, or a setting it needs is
+missing (the person key wrapping keys that open the names in a report: one
+line names it, see :mod:`processors.setting_refusals`); 3 it is the file issued,
 but rendering the recorded versions now gives other bytes (the public base
 URL or the rendering libraries changed since).
 """

@@ -29,7 +29,7 @@ from uuid import UUID
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-from infra.errors import InfrastructureError
+from infra.errors import SettingError
 from infra.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -39,7 +39,7 @@ _CONTEXT = b"assurehub-person-key/1"
 SETTING = "ASSUREHUB_PERSON_KEY_WRAPPING_KEYS"
 
 
-class WrappingKeyError(InfrastructureError):
+class WrappingKeyError(SettingError):
     """No wrapping key outside development, a stored key wrapped with a key
     that is not configured, or wrapped bytes that do not open."""
 

@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
-from infra.errors import InfrastructureError
+from infra.errors import SettingError
 from infra.eventstore.log_verifier import checkpoint_message
 from infra.postgres import event_log
 from infra.postgres.event_log import CheckpointRow
@@ -27,7 +27,7 @@ from infra.settings import Settings
 log = logging.getLogger(__name__)
 
 
-class SigningKeyError(InfrastructureError):
+class SigningKeyError(SettingError):
     """No signing key outside development, or a key id reused for another key."""
 
 

@@ -11,14 +11,14 @@ from __future__ import annotations
 import logging
 import secrets
 
-from infra.errors import InfrastructureError
+from infra.errors import SettingError
 from infra.identity.security.totp import TotpSecrets
 from infra.settings import Settings
 
 log = logging.getLogger(__name__)
 
 
-class MissingKeyError(InfrastructureError):
+class MissingKeyError(SettingError):
     """A key identity needs is not configured (outside development)."""
 
 

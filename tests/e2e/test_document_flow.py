@@ -254,6 +254,16 @@ def test_the_command_line_verifies_a_copy_in_processes_of_other_zones(
     named = run_cli(flow, str(altered), "--document", document["id"])
     assert named.returncode == 1
     assert "NOT the file issued" in named.stdout
+    # without the key that seals the report's names: one line naming it
+    keyless = run_cli(flow, str(copy), ASSUREHUB_PERSON_KEY_WRAPPING_KEYS="")
+    assert keyless.returncode == 2, keyless.stdout + keyless.stderr
+    assert "Traceback" not in keyless.stderr
+    [line] = [
+        text
+        for text in keyless.stderr.splitlines()
+        if text.startswith("assurehub documents:")
+    ]
+    assert "ASSUREHUB_PERSON_KEY_WRAPPING_KEYS" in line
 
 
 def test_changing_one_finding_changes_the_next_reports_sha256(flow, scene, draft_pdf):
