@@ -4,13 +4,11 @@ fit: one line on stderr naming the variable, exit status 2, no traceback."""
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.command_line import assurehub
+
 KEYS = (
     "ASSUREHUB_JWT_SIGNING_KEY",
     "ASSUREHUB_TOTP_ENCRYPTION_KEYS",
@@ -20,24 +18,14 @@ KEYS = (
 )
 
 
-def assurehub(*args: str, without: str = "", **env: str) -> subprocess.CompletedProcess:
-    """The command in production with every key set but ``without``."""
-    return subprocess.run(
-        [sys.executable, "-m", "processors.cli", *args],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        timeout=120,
-        check=False,
-        env={
-            "PATH": os.environ.get("PATH", ""),
-            "ASSUREHUB_ENV": "production",
-            "ASSUREHUB_LOG_FORMAT": "text",
-            "ASSUREHUB_DATABASE_URL": os.environ["ASSUREHUB_TEST_DATABASE_URL"],
-            **{k: os.environ[k] for k in KEYS if k != without},
-            **env,
-        },
-    )
+def production(without: str = "", **env: str) -> dict[str, str]:
+    """Production with every key set but ``without``."""
+    return {
+        "ASSUREHUB_ENV": "production",
+        "ASSUREHUB_DATABASE_URL": os.environ["ASSUREHUB_TEST_DATABASE_URL"],
+        **{k: os.environ[k] for k in KEYS if k != without},
+        **env,
+    }
 
 
 @pytest.mark.parametrize(
@@ -66,7 +54,7 @@ def assurehub(*args: str, without: str = "", **env: str) -> subprocess.Completed
     ids=["documents-verify", "projections", "person-keys", "health"],
 )
 def test_a_missing_or_bad_setting_is_one_line_naming_it(args, without, env, setting):
-    done = assurehub(*args, without=without, **env)
+    done = assurehub(*args, env=production(without, **env))
 
     assert done.returncode == 2, done.stdout + done.stderr
     assert "Traceback" not in done.stderr

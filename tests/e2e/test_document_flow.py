@@ -13,12 +13,10 @@ from __future__ import annotations
 import io
 import os
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -30,11 +28,11 @@ from domain.audit import Audit
 from infra.bootstrap import Container, bootstrap
 from infra.settings import Settings
 from read_api.app import create_app
+from tests.command_line import assurehub
 from tests.document_scene import CITIES, LEAD_NAME, DocumentScene, new_tenant
 from tests.e2e.conftest import as_user, free_port, processing, serve
 from tests.unit.test_document_rendering import pdftotext_pages, tool, zbar
 
-ROOT = Path(__file__).resolve().parents[2]
 WAIT_SECONDS = 90
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
@@ -207,17 +205,12 @@ def projected(container: Container, position: int) -> None:
 
 def run_cli(flow: Flow, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
     settings = flow.settings
-    return subprocess.run(
-        [sys.executable, "-m", "processors.cli", "documents", "verify", *args],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        timeout=120,
-        check=False,
+    return assurehub(
+        "documents",
+        "verify",
+        *args,
         env={
-            "PATH": os.environ.get("PATH", ""),
             "ASSUREHUB_ENV": "development",
-            "ASSUREHUB_LOG_FORMAT": "text",
             "ASSUREHUB_DATABASE_URL": str(settings.database_url),
             "ASSUREHUB_PUBLIC_BASE_URL": settings.public_base_url,
             # the names in a report are sealed: opening them needs the key

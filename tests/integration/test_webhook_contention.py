@@ -23,7 +23,7 @@ from infra.postgres.webhooks import (
 )
 from read_api.problems import install_problem_handlers
 from tests.in_process import send
-from tests.integration.test_webhook_parking import WINDOW, claim, subscribed
+from tests.webhook_queue import WINDOW, claim, subscribed
 
 
 def waiting_for_a_lock(container, timeout: float = 10) -> None:

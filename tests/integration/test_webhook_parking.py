@@ -6,12 +6,8 @@ delivers the backlog, each aggregate's events in position order."""
 from __future__ import annotations
 
 import json
-import uuid
 from datetime import UTC, datetime
 
-from commands.context import CommandContext
-from commands.webhooks import Subscribe
-from domain.principal import Principal, Role
 from infra.eventstore.store import EVENTS_TABLE
 from infra.postgres.webhooks import (
     _CLAIM,
@@ -21,28 +17,9 @@ from infra.postgres.webhooks import (
     PostgresWebhooks,
     enqueue,
 )
+from tests.webhook_queue import LEASE, claim, subscribed
 
-LEASE = 30.0
-WINDOW = 3600.0
 AGGREGATES, EACH = 500, 4
-
-
-def subscribed(container) -> tuple[CommandContext, uuid.UUID, int]:
-    tenant = f"park-{uuid.uuid4().hex[:8]}"
-    ctx = CommandContext(
-        Principal(tenant, "admin", frozenset({Role.TENANT_ADMIN})), "test"
-    )
-    created = container.services.webhooks.subscribe(
-        ctx, Subscribe("http://127.0.0.1:9/in")
-    )
-    sid = created.subscription.subscription_id
-    with container.database.connection() as conn:
-        [start] = conn.execute(
-            "SELECT start_position FROM webhook_subscriptions"
-            " WHERE subscription_id = %s",
-            (sid,),
-        ).fetchone()
-    return ctx, sid, start
 
 
 def walked_by_a_claim(container) -> int:
@@ -134,16 +111,3 @@ def test_a_paused_backlog_is_not_walked_and_is_delivered_in_order_on_resume(
             d.position
         )
     assert all(p == sorted(p) for p in by_aggregate.values())
-
-
-def claim(
-    queue: PostgresWebhooks,
-    ours: set[uuid.UUID],
-    outcomes: list[AttemptOutcome] | tuple[()] = (),
-) -> list[DueDelivery]:
-    """Settle and claim, giving back other tests' claims."""
-    _, claimed = queue.settle(outcomes, 5000, LEASE, WINDOW)
-    foreign = [d for d in claimed if d.subscription_id not in ours]
-    if foreign:
-        queue.settle([], 0, LEASE, WINDOW, release=foreign)
-    return [d for d in claimed if d.subscription_id in ours]

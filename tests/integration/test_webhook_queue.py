@@ -12,9 +12,6 @@ import time
 import uuid
 from datetime import UTC, datetime
 
-from commands.context import CommandContext
-from commands.webhooks import Subscribe
-from domain.principal import Principal, Role
 from infra.eventstore.store import EVENTS_TABLE
 from infra.postgres.webhooks import (
     AttemptOutcome,
@@ -26,9 +23,7 @@ from infra.postgres.webhooks import (
 from infra.webhooks.sender import RetryPolicy, WebhookSender
 from infra.webhooks.targets import TargetPolicy
 from infra.webhooks.transport import HttpTransport
-
-LEASE = 30.0
-WINDOW = 3600.0
+from tests.webhook_queue import LEASE, WINDOW, claim, subscribed
 
 
 def outcome(due: DueDelivery, status: int, retry_in: float | None) -> AttemptOutcome:
@@ -37,21 +32,9 @@ def outcome(due: DueDelivery, status: int, retry_in: float | None) -> AttemptOut
 
 
 def test_a_batch_of_outcomes_and_the_next_claim_are_one_transaction(container):
-    tenant = f"queue-{uuid.uuid4().hex[:8]}"
-    ctx = CommandContext(
-        Principal(tenant, "admin", frozenset({Role.TENANT_ADMIN})), "test"
-    )
-    created = container.services.webhooks.subscribe(
-        ctx, Subscribe("http://127.0.0.1:9/in")
-    )
-    sid = created.subscription.subscription_id
+    ctx, sid, start = subscribed(container)
+    tenant = ctx.principal.tenant_id
     queue = PostgresWebhooks(container.database, EVENTS_TABLE)
-    with container.database.connection() as conn:
-        [start] = conn.execute(
-            "SELECT start_position FROM webhook_subscriptions"
-            " WHERE subscription_id = %s",
-            (sid,),
-        ).fetchone()
     events = {
         name: Owed(tenant, f"{tenant}-{name}", "t.v1", agg, start + n, None, "{}")
         for n, (name, agg) in enumerate(
@@ -63,12 +46,9 @@ def test_a_batch_of_outcomes_and_the_next_claim_are_one_transaction(container):
 
     def settle(outcomes=()) -> dict[str, DueDelivery]:
         """Settle, keeping our claims and giving back other tests' ones."""
-        paused, claimed = queue.settle(outcomes, 1000, LEASE, WINDOW)
+        paused: list[uuid.UUID] = []
+        ours = claim(queue, {sid}, list(outcomes), paused)
         assert paused == []
-        ours = [d for d in claimed if d.subscription_id == sid]
-        foreign = [d for d in claimed if d.subscription_id != sid]
-        if foreign:
-            queue.settle([], 0, LEASE, WINDOW, release=foreign)
         return {d.event_id.removeprefix(f"{tenant}-"): d for d in ours}
 
     first = settle()
@@ -127,20 +107,9 @@ def test_a_stopping_sender_records_what_it_sent_and_gives_back_the_rest(containe
 
     httpd = ThreadingHTTPServer(("127.0.0.1", 0), Slow)
     threading.Thread(target=httpd.serve_forever, daemon=True).start()
-    tenant = f"queue-{uuid.uuid4().hex[:8]}"
-    ctx = CommandContext(
-        Principal(tenant, "admin", frozenset({Role.TENANT_ADMIN})), "test"
-    )
-    created = container.services.webhooks.subscribe(
-        ctx, Subscribe(f"http://127.0.0.1:{httpd.server_port}/in")
-    )
-    sid = created.subscription.subscription_id
+    ctx, sid, start = subscribed(container, f"http://127.0.0.1:{httpd.server_port}/in")
+    tenant = ctx.principal.tenant_id
     with container.database.connection() as conn, conn.transaction():
-        [start] = conn.execute(
-            "SELECT start_position FROM webhook_subscriptions"
-            " WHERE subscription_id = %s",
-            (sid,),
-        ).fetchone()
         enqueue(
             conn,
             [
