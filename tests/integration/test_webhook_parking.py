@@ -68,8 +68,8 @@ def test_a_paused_backlog_is_not_walked_and_is_delivered_in_order_on_resume(
     ]
     with container.database.connection() as conn, conn.transaction():
         assert enqueue(conn, backlog) == len(backlog)
-    walked_before = walked_by_a_claim(container)
-    assert walked_before < len(backlog), "the paused backlog is walked"
+    # other tests' deliveries may be due too: a few, never hundreds
+    assert walked_by_a_claim(container) < AGGREGATES, "the paused backlog is walked"
 
     # another tenant's subscription gets one event: the next claim has it
     with container.database.connection() as conn, conn.transaction():
@@ -83,7 +83,7 @@ def test_a_paused_backlog_is_not_walked_and_is_delivered_in_order_on_resume(
             "{}",
         )
         assert enqueue(conn, [one]) == 1
-    assert walked_by_a_claim(container) <= walked_before + 1
+    assert walked_by_a_claim(container) < AGGREGATES
     claimed = claim(queue, {other})
     assert [d.event_id for d in claimed] == [f"q-{other}"]
 
@@ -100,7 +100,7 @@ def test_a_paused_backlog_is_not_walked_and_is_delivered_in_order_on_resume(
         if round == 0:
             assert len(held) == AGGREGATES, "each aggregate's first is sent"
             # the lines behind the first ones (being sent) are not walked
-            assert walked_by_a_claim(container) <= walked_before + 1
+            assert walked_by_a_claim(container) < AGGREGATES
         if not held:
             break
     assert len(sent) == len(backlog)
