@@ -8,6 +8,8 @@ list query; ``--rebuild-events`` for the rebuild of every read model;
 ``--document-clauses`` and ``--document-findings`` for the large report;
 ``--webhook-rate`` for the webhook delivery lag (over ``--seconds``) and
 ``--webhook-fanout-events`` for its saturation run (0 skips it);
+``--webhook-backlog`` for the sender's claim beside deliveries it cannot send
+yet (``webhook_claims``);
 ``--append-commands``, ``--append-processes`` and ``--append-threads`` for
 the appends at many writers (group commit beside one transaction per
 command, the transaction-order prototype and raw INSERT);
@@ -44,6 +46,7 @@ from bench import (
     sealing,
     snapshots,
     throughput,
+    webhook_claims,
     webhooks,
 )
 from bench.common import bench_settings, percentile, reset_database
@@ -64,6 +67,7 @@ SECTIONS = (
     "log_verify",
     "feed",
     "webhooks",
+    "webhook_claims",
     "api",
     "scaleout",
     "catchup",
@@ -98,6 +102,7 @@ def main() -> None:
     parser.add_argument("--append-processes", type=int, default=2)
     parser.add_argument("--append-threads", type=int, default=8)
     parser.add_argument("--webhook-fanout-events", type=int, default=200)
+    parser.add_argument("--webhook-backlog", type=int, default=10_000)
     parser.add_argument("--scaleout-clients", type=int, default=16)
     parser.add_argument("--scaleout-seconds", type=float, default=30.0)
     parser.add_argument("--outage-seconds", type=float, default=60.0)
@@ -182,6 +187,9 @@ def main() -> None:
     if "webhooks" in args.only:
         fanout = 20 if args.quick else args.webhook_fanout_events
         _webhooks(settings, args.webhook_rate, seconds, fanout)
+    if "webhook_claims" in args.only:
+        backlog = 1000 if args.quick else args.webhook_backlog
+        _webhook_claims(webhook_claims.run(settings, backlog, 100, 200))
     if "api" in args.only:
         _api(settings, 800 if args.quick else args.api_requests, args.api_workers)
 
@@ -201,6 +209,18 @@ def main() -> None:
                 20.0 if args.quick else args.outage_seconds,
             )
         )
+
+
+def _webhook_claims(rows: list[webhook_claims.Row]) -> None:
+    print()
+    print(
+        f"## The webhook sender's claim round beside deliveries it cannot send"
+        f" ({len(rows[0].rounds)} rounds each, ms)"
+    )
+    print("| also queued | p50 | p99 |")
+    print("|---|---|---|")
+    for r in rows:
+        print(f"| {r.situation} | {r.p(50):.2f} | {r.p(99):.2f} |")
 
 
 def _api(settings: Settings, requests: int, workers: tuple[int, ...]) -> None:
