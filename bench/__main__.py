@@ -188,6 +188,8 @@ def main() -> None:
         fanout = 20 if args.quick else args.webhook_fanout_events
         _webhooks(settings, args.webhook_rate, seconds, fanout)
     if "webhook_claims" in args.only:
+        if args.only != {"webhook_claims"}:
+            reset_database(settings)  # nothing else due: one delivery is claimed
         backlog = 1000 if args.quick else args.webhook_backlog
         _webhook_claims(webhook_claims.run(settings, backlog, 100, 200))
     if "api" in args.only:

@@ -8,14 +8,22 @@ nor a line of deliveries behind a failing one is walked by every claim; the
 claim still checks both conditions itself, so a flag that is late costs a
 walk, never the order.
 
-A flag must never stay set once its cause is gone. Every transaction that
-changes the cause or sets the flags of a subscription's rows first locks the
-subscription's row with :func:`lock_subscriptions` (in id order, before any
-delivery row): the sender's settle, the fan-out's enqueue, pause and resume,
-redeliver and replay. So they take turns per subscription, and the flags
-each writes are computed from the state the previous one committed. Taking
-the subscription first everywhere also keeps their row locks from crossing
-(no deadlock between a replay and a batch of outcomes).
+A flag must never stay set once its cause is gone. Whoever changes the
+cause or sets flags first locks the subscription's row with
+:func:`lock_subscriptions` (in id order, before any delivery row): pause,
+resume, redeliver and replay exclusively, so they take turns with everyone
+else on that subscription and see what the previous one committed; the
+sender's settle and the fan-out's enqueue share it, so they never wait for
+each other there. Between those two, the fan-out share-locks the first
+pending delivery of each (subscription, aggregate) it queues behind, and the
+settle locks the deliveries it records in the same order
+(:func:`lock_deliveries`): a delivery is never marked delivered while a new
+one is being parked behind it, and after it is, the settle unparks the next.
+Taking the subscription first everywhere also keeps row locks from crossing
+(no deadlock between a replay and a batch of outcomes). The one crossing
+left is rare: a settle pausing a subscription whose retry window has passed
+while the fan-out queues for it; Postgres ends it by aborting one, which
+runs again.
 """
 
 from __future__ import annotations
@@ -23,6 +31,7 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 from uuid import UUID
 
+from infra.errors import DatabaseContentionError
 from infra.postgres.pool import Connection
 
 _REPARK = """
@@ -71,6 +80,19 @@ def lock_subscriptions(
     )
 
 
+def lock_deliveries(conn: Connection, delivery_ids: Collection[UUID]) -> None:
+    """Lock these deliveries' rows for update in (subscription, aggregate,
+    position) order, the order the fan-out share-locks the first pending
+    delivery of each (subscription, aggregate) it queues behind."""
+    if delivery_ids:
+        conn.execute(
+            "SELECT 1 FROM webhook_deliveries WHERE delivery_id = ANY(%s)"
+            ' ORDER BY subscription_id, aggregate_id COLLATE "C", position'
+            " FOR UPDATE",
+            (list(delivery_ids),),
+        )
+
+
 def parked_on_arrival(
     conn: Connection, arriving: Sequence[tuple[UUID, str, str, int]]
 ) -> list[bool]:
@@ -96,14 +118,7 @@ def parked_on_arrival(
             (sorted(set(sids)),),
         )
     }
-    pairs = sorted({(a[0], a[2]) for a in arriving})
-    first: dict[tuple[UUID, str], int] = {
-        (sid, agg): int(pos)
-        for sid, agg, pos in conn.execute(
-            _FIRST_PENDING, ([p[0] for p in pairs], [p[1] for p in pairs])
-        )
-        if pos is not None
-    }
+    first = _first_pending_held(conn, sorted({(a[0], a[2]) for a in arriving}))
     for sid, event_id, agg, pos in sorted(arriving, key=lambda a: a[3]):
         if (sid, event_id) not in known:
             first.setdefault((sid, agg), pos)
@@ -115,13 +130,49 @@ def parked_on_arrival(
     ]
 
 
-_FIRST_PENDING = """
-SELECT p.sid, p.agg, (
-    SELECT min(f.position) FROM webhook_deliveries f
-    WHERE f.subscription_id = p.sid AND f.aggregate_id = p.agg
-      AND f.state <> 'delivered')
+def _first_pending_held(
+    conn: Connection, pairs: list[tuple[UUID, str]]
+) -> dict[tuple[UUID, str], int]:
+    """The position of the first pending delivery of each (subscription,
+    aggregate) that has one, each of those rows share-locked until the
+    transaction ends, so none is delivered meanwhile (the sender's settle
+    updates it only after this transaction, then sees what it queued).
+
+    A head delivered while its lock was awaited is not locked; the next
+    read then differs and the heads are locked again.
+    """
+    params = ([p[0] for p in pairs], [p[1] for p in pairs])
+    for _ in range(_ATTEMPTS):
+        held = {
+            (sid, agg): int(pos)
+            for sid, agg, pos in conn.execute(_LOCK_FIRST_PENDING, params)
+        }
+        first = {
+            (sid, agg): int(pos)
+            for sid, agg, pos in conn.execute(_FIRST_PENDING, params)
+        }
+        if held == first:
+            return first
+    raise DatabaseContentionError("deliveries kept being delivered while queuing")
+
+
+_ATTEMPTS = 20
+
+_FIRST = """
+SELECT p.sid, p.agg, h.position
 FROM unnest(%s::uuid[], %s::text[]) AS p(sid, agg)
+CROSS JOIN LATERAL (
+    SELECT f.position FROM webhook_deliveries f
+    WHERE f.subscription_id = p.sid AND f.aggregate_id = p.agg
+      AND f.state <> 'delivered'
+    ORDER BY f.position LIMIT 1 {lock}) h
 """
+
+_FIRST_PENDING = _FIRST.format(lock="")
+
+# in (subscription, aggregate) order: the order in which the settle locks
+# the deliveries it records (no deadlock between the two)
+_LOCK_FIRST_PENDING = _FIRST.format(lock="FOR SHARE OF f")
 
 
 def repark_heads(conn: Connection, delivery_ids: Collection[UUID]) -> None:

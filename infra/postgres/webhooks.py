@@ -36,6 +36,7 @@ from psycopg import sql
 from commands.webhooks import Attempt, Delivery, Subscribe, Subscription
 from infra.postgres.pool import Connection, Database
 from infra.postgres.webhook_parking import (
+    lock_deliveries,
     lock_subscriptions,
     parked_on_arrival,
     repark_heads,
@@ -437,7 +438,12 @@ class PostgresWebhooks:
                 conn,
                 {o.due.subscription_id for o in outcomes}
                 | {d.subscription_id for d in release},
-                exclusive=True,
+                exclusive=False,
+            )
+            lock_deliveries(
+                conn,
+                [o.due.delivery_id for o in outcomes]
+                + [d.delivery_id for d in release],
             )
             paused = _record(conn, outcomes, give_up_after_seconds)
             repark_heads(

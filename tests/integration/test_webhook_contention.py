@@ -13,7 +13,7 @@ import pytest
 from fastapi import FastAPI
 
 from infra.eventstore.store import EVENTS_TABLE
-from infra.postgres.webhook_parking import lock_subscriptions
+from infra.postgres.webhook_parking import lock_deliveries, lock_subscriptions
 from infra.postgres.webhooks import (
     AttemptOutcome,
     Owed,
@@ -65,7 +65,8 @@ def test_a_replay_during_a_batch_of_outcomes_waits_instead_of_deadlocking(contai
     # a batch of outcomes written as the sender's settle writes it, with a
     # replay of both deliveries arriving between its statements
     with container.database.connection() as conn, conn.transaction():
-        lock_subscriptions(conn, [sid], exclusive=True)
+        lock_subscriptions(conn, [sid], exclusive=False)
+        lock_deliveries(conn, [first.delivery_id, second.delivery_id])
         done = AttemptOutcome(first, datetime.now(UTC), 1, 204, None, None)
         _record(conn, [done], WINDOW)
         thread = threading.Thread(target=replay, daemon=True)
