@@ -1,7 +1,8 @@
 """A replay from the API while the sender records a batch of outcomes:
 both lock the subscription's row first, so the replay waits for the batch
 instead of deadlocking with it; a transaction Postgres still aborts for
-contention is a 503 with Retry-After, not a 500."""
+contention is a 503 with Retry-After, not a 500; a delivery queued behind
+one being recorded delivered is not left parked."""
 
 from __future__ import annotations
 
@@ -32,13 +33,12 @@ def waiting_for_a_lock(container, timeout: float = 10) -> None:
         with container.database.connection() as conn:
             [n] = conn.execute(
                 "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
-                " AND (query LIKE 'UPDATE webhook_deliveries%'"
-                " OR query LIKE 'SELECT 1 FROM webhook_subscriptions%')"
+                " AND query LIKE '%webhook_%'"
             ).fetchone()
         if n:
             return
         time.sleep(0.02)
-    raise AssertionError("the replay never waited")
+    raise AssertionError("no transaction waited for a lock")
 
 
 def test_a_replay_during_a_batch_of_outcomes_waits_instead_of_deadlocking(container):
@@ -102,3 +102,42 @@ def test_postgres_aborting_a_request_for_contention_is_a_503(container, sqlstate
     assert answer.headers["content-type"] == "application/problem+json"
     assert answer.headers["retry-after"] == "1"
     assert answer.json()["code"] == "database-contention"
+
+
+def test_a_delivery_queued_while_the_one_before_it_is_recorded_is_not_left_parked(
+    container,
+):
+    """The fan-out queues B behind A while the sender records A delivered:
+    B ends up sendable whichever transaction commits first."""
+    ctx, sid, start = subscribed(container)
+    tenant = ctx.principal.tenant_id
+    queue = PostgresWebhooks(container.database, EVENTS_TABLE)
+
+    def owed(n: int) -> Owed:
+        return Owed(tenant, f"{tenant}-{n}", "t.v1", "agg", start + n, None, "{}")
+
+    with container.database.connection() as conn, conn.transaction():
+        enqueue(conn, [owed(1)])
+    [a] = claim(queue, {sid})
+    recorded: list[object] = []
+
+    def record_a() -> None:
+        done = AttemptOutcome(a, datetime.now(UTC), 1, 204, None, None)
+        recorded.append(queue.settle([done], 0, 30.0, WINDOW))
+
+    with container.database.connection() as conn, conn.transaction():
+        enqueue(conn, [owed(2)])  # parked behind A, which is still pending
+        thread = threading.Thread(target=record_a, daemon=True)
+        thread.start()
+        waiting_for_a_lock(container)
+    thread.join(timeout=30)
+
+    assert recorded == [([], [])]
+    with container.database.connection() as conn:
+        rows = conn.execute(
+            "SELECT position - %s, state, parked FROM webhook_deliveries"
+            " WHERE subscription_id = %s ORDER BY position",
+            (start, sid),
+        ).fetchall()
+    assert rows == [(1, "delivered", False), (2, "pending", False)]
+    assert [d.event_id for d in claim(queue, {sid})] == [f"{tenant}-2"]
