@@ -50,16 +50,21 @@ WHERE d.delivery_id = w.delivery_id AND d.parked <> w.blocked
 
 
 # the first pending delivery of each (subscription, aggregate) of the given
-# deliveries, found on webhook_deliveries_order
-_HEADS = """e.delivery_id IN (
-    SELECT h.delivery_id FROM (
-        SELECT DISTINCT subscription_id, aggregate_id FROM webhook_deliveries
-        WHERE delivery_id = ANY(%s)) p
-    CROSS JOIN LATERAL (
-        SELECT f.delivery_id FROM webhook_deliveries f
-        WHERE f.subscription_id = p.subscription_id
-          AND f.aggregate_id = p.aggregate_id AND f.state <> 'delivered'
-        ORDER BY f.position LIMIT 1) h)"""
+# deliveries (found on webhook_deliveries_order) has nothing before it: it is
+# parked only while its subscription is paused
+_UNPARK_HEADS = """
+UPDATE webhook_deliveries d SET parked = false
+FROM webhook_subscriptions s, (
+    SELECT DISTINCT subscription_id, aggregate_id FROM webhook_deliveries
+    WHERE delivery_id = ANY(%s)) p
+CROSS JOIN LATERAL (
+    SELECT f.delivery_id FROM webhook_deliveries f
+    WHERE f.subscription_id = p.subscription_id
+      AND f.aggregate_id = p.aggregate_id AND f.state <> 'delivered'
+    ORDER BY f.position LIMIT 1) h
+WHERE d.delivery_id = h.delivery_id AND d.parked
+  AND s.subscription_id = d.subscription_id AND s.state = 'active'
+"""
 
 _SUBSCRIPTION = "e.subscription_id = %s"
 
@@ -138,48 +143,45 @@ def _first_pending_held(
     transaction ends, so none is delivered meanwhile (the sender's settle
     updates it only after this transaction, then sees what it queued).
 
-    A head delivered while its lock was awaited is not locked; the next
-    read then differs and the heads are locked again.
+    A head delivered while its lock was awaited is not the one locked;
+    then the heads are locked again.
     """
     params = ([p[0] for p in pairs], [p[1] for p in pairs])
     for _ in range(_ATTEMPTS):
-        held = {
-            (sid, agg): int(pos)
-            for sid, agg, pos in conn.execute(_LOCK_FIRST_PENDING, params)
-        }
-        first = {
-            (sid, agg): int(pos)
-            for sid, agg, pos in conn.execute(_FIRST_PENDING, params)
-        }
-        if held == first:
-            return first
+        rows = conn.execute(_LOCK_FIRST_PENDING, params).fetchall()
+        if all(held == first for _, _, held, first in rows):
+            return {
+                (sid, agg): int(pos) for sid, agg, pos, _ in rows if pos is not None
+            }
     raise DatabaseContentionError("deliveries kept being delivered while queuing")
 
 
 _ATTEMPTS = 20
 
-_FIRST = """
-SELECT p.sid, p.agg, h.position
+# Per (subscription, aggregate), in that order (the order in which the
+# settle locks the deliveries it records: no deadlock between the two): the
+# first pending delivery, share-locked, and the first as the statement's
+# snapshot saw it; they differ when the one seen was delivered meanwhile.
+_LOCK_FIRST_PENDING = """
+SELECT p.sid, p.agg, h.position, (
+    SELECT min(g.position) FROM webhook_deliveries g
+    WHERE g.subscription_id = p.sid AND g.aggregate_id = p.agg
+      AND g.state <> 'delivered')
 FROM unnest(%s::uuid[], %s::text[]) AS p(sid, agg)
-CROSS JOIN LATERAL (
+LEFT JOIN LATERAL (
     SELECT f.position FROM webhook_deliveries f
     WHERE f.subscription_id = p.sid AND f.aggregate_id = p.agg
       AND f.state <> 'delivered'
-    ORDER BY f.position LIMIT 1 {lock}) h
+    ORDER BY f.position LIMIT 1 FOR SHARE OF f) h ON true
 """
 
-_FIRST_PENDING = _FIRST.format(lock="")
 
-# in (subscription, aggregate) order: the order in which the settle locks
-# the deliveries it records (no deadlock between the two)
-_LOCK_FIRST_PENDING = _FIRST.format(lock="FOR SHARE OF f")
-
-
-def repark_heads(conn: Connection, delivery_ids: Collection[UUID]) -> None:
-    """Set the flag of the first pending delivery of each (subscription,
-    aggregate) these deliveries belong to (they were just delivered)."""
+def unpark_heads(conn: Connection, delivery_ids: Collection[UUID]) -> None:
+    """Unpark the first pending delivery of each (subscription, aggregate)
+    these deliveries belong to (they were just delivered), unless its
+    subscription is paused."""
     if delivery_ids:
-        conn.execute(_REPARK.format(rows=_HEADS), (list(delivery_ids),))
+        conn.execute(_UNPARK_HEADS, (list(delivery_ids),))
 
 
 def repark_subscription(conn: Connection, subscription_id: UUID) -> None:

@@ -39,8 +39,8 @@ from infra.postgres.webhook_parking import (
     lock_deliveries,
     lock_subscriptions,
     parked_on_arrival,
-    repark_heads,
     repark_subscription,
+    unpark_heads,
 )
 
 _COLUMNS = (
@@ -446,7 +446,7 @@ class PostgresWebhooks:
                 + [d.delivery_id for d in release],
             )
             paused = _record(conn, outcomes, give_up_after_seconds)
-            repark_heads(
+            unpark_heads(
                 conn,
                 [o.due.delivery_id for o in outcomes if o.retry_in_seconds is None],
             )
