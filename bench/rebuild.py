@@ -1,7 +1,9 @@
 """Rebuild of every read model from a large event store, beside a raw read.
 
 The store is filled with the real domain: tenants whose standard templates
-are drafted and published, document templates, organizations with sites,
+are drafted and published, document templates, people (invited, active,
+logging in: their e-mail, name and addresses sealed with their keys, which
+are stored with the events), organizations with sites,
 and audits run through planning, team, start, assessments, findings with
 their responses and corrective actions, report, review, decision and close,
 each granted audit followed by a certificate (some suspended and
@@ -15,7 +17,8 @@ Then, on the same rows and in the same run:
 
 * ``rebuild --all``: every projection of :data:`READ_MODELS` rebuilt through
   the real :class:`~infra.projection.rebuild.Rebuilder`, as the CLI does it
-  (its folds split over two processes), and again in one process;
+  (its folds split over two processes), again in one process, and again
+  without opening personal fields (issue 14: what opening them costs);
 * the raw read (the floor): every row fetched with psycopg through a
   server-side cursor, all columns, nothing decoded;
 * read + decode + envelope: what the rebuild does per event before folding.
@@ -28,14 +31,16 @@ import random
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
-from uuid import UUID
+from unittest import mock
+from uuid import UUID, uuid4
 
 import psycopg
 from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import StoredEvent
 
+from domain.account import Account
 from domain.audit import Audit
 from domain.audit_values import Grade
 from domain.certificate import Certificate
@@ -47,7 +52,9 @@ from infra.bootstrap import bootstrap
 from infra.eventlog.watch import verify_tenant
 from infra.eventstore.chain import chain_links, linkable
 from infra.eventstore.store import EVENTS_TABLE, LibraryEventStore, postgres_env
+from infra.postgres.person_keys import insert_keys_statement, key_parameters
 from infra.postgres.pool import Database
+from infra.projection import rebuild as rebuild_module
 from infra.projection.registry import READ_MODELS
 from infra.settings import Settings
 
@@ -145,6 +152,32 @@ def _organization(t: _Tenant, n: int) -> tuple[Organization, list[UUID]]:
     if rng.random() < 0.1:
         org.change_details(t.meta(), "NO", f"9{n:08d}")
     return org, sites
+
+
+ACCOUNTS = 200
+"""People per tenant: each invited, activated, logged in ten times and once
+failing (personal fields sealed with the person's key: e-mail, name,
+address), so that the rebuild opens personal fields as a real store's does."""
+
+
+def _accounts(t: _Tenant) -> Iterator[Account]:
+    expires = datetime(2030, 1, 1, tzinfo=UTC)
+    for n in range(ACCOUNTS):
+        account = Account.invite(
+            t.meta("admin"),
+            f"person{n}@{t.name}.example.com",
+            f"Person {n} of {t.name}",
+            ["auditor"],
+            (),
+            expires,
+        )
+        account.activate(t.meta("admin"), datetime(2026, 1, 1, tzinfo=UTC))
+        for i in range(10):
+            account.record_login_succeeded(
+                t.meta(), "password", f"203.0.113.{(n + i) % 250}", uuid4()
+            )
+        account.record_login_failed(t.meta(), "bad_password", "198.51.100.7")
+        yield account
 
 
 def _audit(
@@ -268,6 +301,9 @@ def aggregates(
         for aggregate in templates:
             made += len(aggregate.pending_events)
             yield aggregate
+        for account in _accounts(t):
+            made += len(account.pending_events)
+            yield account
         for n in range(500):  # organizations per tenant
             org, sites = _organization(t, n)
             made += len(org.pending_events)
@@ -351,6 +387,11 @@ def _write(
         for s in batch:
             copy.write_row((s.originator_id, s.originator_version, s.topic, s.state))
     chain.link(conn, batch, head[0] if head else 0)
+    keys = getattr(store.app.recorder, "new_keys", None)
+    new = keys.take_new() if keys is not None else []
+    for start in range(0, len(new), 1000):
+        part = new[start : start + 1000]
+        conn.execute(insert_keys_statement(len(part)), key_parameters(part))
     if not feed:
         conn.execute(f"ALTER TABLE {EVENTS_TABLE} ENABLE TRIGGER {FEED_TRIGGER}")
     conn.commit()
@@ -497,6 +538,20 @@ def rebuild_all(settings: Settings, events: int) -> tuple[list[Timing], list[Tim
                     _since(started),
                 )
             )
+        # Issue 14's baseline: the same pass without opening personal fields
+        # (no key looked up, nothing decrypted; tokens reach the read models).
+        with mock.patch.object(rebuild_module, "personal_view", _left_sealed):
+            started = time.perf_counter()
+            rebuilder.rebuild_all(READ_MODELS)
+            together.append(
+                Timing(
+                    f"rebuild of all {len(READ_MODELS)} read models, one pass,"
+                    " personal fields left sealed (baseline of opening them)",
+                    events,
+                    _since(started),
+                )
+            )
+        rebuilder.rebuild_all(READ_MODELS)  # read models as they should be
         apart = []
         for projection in READ_MODELS:
             started = time.perf_counter()
@@ -507,6 +562,10 @@ def rebuild_all(settings: Settings, events: int) -> tuple[list[Timing], list[Tim
     finally:
         container.close()
     return together, apart
+
+
+def _left_sealed(envelope: Any, _cipher: Any, **_reveal: bool) -> Any:
+    return envelope
 
 
 def run(settings: Settings, events: int) -> Report:
