@@ -103,16 +103,10 @@ def event_hash(
     meta: Mapping[str, str],
 ) -> bytes:
     """SHA-256 of the event's canonical form (see the module docstring)."""
-    return _digest(
+    return tail_hash(
         previous,
-        b"%d" % position,
-        tenant_id.encode(),
-        aggregate_id.encode(),
-        b"%d" % version,
-        type_.encode(),
-        recorded_at.encode(),
-        payload,
-        metadata_bytes(meta),
+        position,
+        event_tail(tenant_id, aggregate_id, version, type_, recorded_at, payload, meta),
     )
 
 
@@ -128,9 +122,21 @@ def event_tail(
     """The canonical form's fields after the position (tenant id to metadata),
     which are known before the event's position and previous hash are: the
     appender makes them before it takes the events table's lock."""
+    return _tail(
+        tenant_id.encode(),
+        aggregate_id.encode(),
+        b"%d" % version,
+        type_.encode(),
+        recorded_at.encode(),
+        payload,
+        metadata_bytes(meta),
+    )
+
+
+def _tail(
+    t: bytes, a: bytes, v: bytes, k: bytes, r: bytes, payload: bytes, m: bytes
+) -> bytes:
     n = _LENGTH
-    t, a, v = tenant_id.encode(), aggregate_id.encode(), b"%d" % version
-    k, r, m = type_.encode(), recorded_at.encode(), metadata_bytes(meta)
     return b"".join(
         (
             n(len(t)),
@@ -153,9 +159,13 @@ def event_tail(
 
 def tail_hash(previous: bytes, position: int, tail: bytes) -> bytes:
     """:func:`event_hash` of the event whose :func:`event_tail` is ``tail``."""
-    p = b"%d" % position
+    return _head_hash(previous, b"%d" % position, tail)
+
+
+def _head_hash(previous: bytes, p: bytes, tail: bytes) -> bytes:
+    n = _LENGTH
     return hashlib.sha256(
-        b"".join((_TAG, _LENGTH(len(previous)), previous, _LENGTH(len(p)), p, tail))
+        b"".join((_TAG, n(len(previous)), previous, n(len(p)), p, tail))
     ).digest()
 
 
@@ -171,32 +181,7 @@ def _digest(
     m: bytes,
 ) -> bytes:
     """SHA-256 of the canonical form of fields already in their bytes."""
-    n = _LENGTH
-    return hashlib.sha256(
-        b"".join(
-            (
-                _TAG,
-                n(len(previous)),
-                previous,
-                n(len(p)),
-                p,
-                n(len(t)),
-                t,
-                n(len(a)),
-                a,
-                n(len(v)),
-                v,
-                n(len(k)),
-                k,
-                n(len(r)),
-                r,
-                n(len(payload)),
-                payload,
-                n(len(m)),
-                m,
-            )
-        )
-    ).digest()
+    return _head_hash(previous, p, _tail(t, a, v, k, r, payload, m))
 
 
 def checkpoint_message(tenant_id: str, position: int, head: bytes) -> bytes:
