@@ -38,10 +38,9 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
-import httpx
 
 from bench.common import percentile
-from bench.processes import free_port, process_env
+from bench.processes import free_port, process_env, wait_live
 from bench.throughput import event_store_rate
 from infra.settings import Settings
 
@@ -98,24 +97,11 @@ def serve(settings: Settings, workers: int, cpus: list[int]) -> Iterator[str]:
         process = subprocess.Popen([*_taskset(cpus), assurehub, "api"], env=env)
         url = f"http://127.0.0.1:{port}"
         try:
-            _wait_ready(process, url)
+            wait_live(url, time.monotonic() + 60, process)
             yield url
         finally:
             process.terminate()
             process.wait(timeout=30)
-
-
-def _wait_ready(process: subprocess.Popen[bytes], url: str) -> None:
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            if httpx.get(f"{url}/health/live", timeout=1).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        if process.poll() is not None or time.monotonic() > deadline:
-            raise RuntimeError("the API did not start")
-        time.sleep(0.2)
 
 
 def measure(

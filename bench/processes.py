@@ -30,16 +30,18 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def wait_live(url: str, deadline: float) -> None:
+def wait_live(
+    url: str, deadline: float, process: subprocess.Popen[bytes] | None = None
+) -> None:
     """Until the API at ``url`` answers ``/health/live`` (by ``deadline``,
-    a ``time.monotonic()`` value)."""
+    a ``time.monotonic()`` value; and while ``process``, if given, runs)."""
     while True:
         try:
             if httpx.get(f"{url}/health/live", timeout=1).status_code == 200:
                 return
         except httpx.HTTPError:
             pass
-        if time.monotonic() > deadline:
+        if time.monotonic() > deadline or (process and process.poll() is not None):
             raise RuntimeError(f"API at {url} did not start")
         time.sleep(0.2)
 
